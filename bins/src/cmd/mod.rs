@@ -1,0 +1,67 @@
+//! One module per subcommand, plus the flag types they share.
+
+pub mod bw;
+pub mod compare;
+pub mod decode;
+pub mod doctor;
+pub mod generate;
+pub mod info;
+pub mod latency;
+pub mod matmul;
+pub mod models;
+pub mod precision;
+pub mod prefill;
+pub mod ptx;
+pub mod scaling;
+pub mod selftest;
+pub mod suite;
+pub mod synth;
+
+use kernlab::Error;
+
+/// Which path runs the kernels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendFlag {
+    /// nv if it initialises, else cuda, else cpu; says which it chose and why.
+    Auto,
+    /// Hand-built command queues over kernel ioctls (hcq).
+    Nv,
+    /// The CUDA driver API through a dlopen'd libcuda.
+    Cuda,
+    /// The CPU reference.
+    Cpu,
+}
+
+impl std::str::FromStr for BackendFlag {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(BackendFlag::Auto),
+            "nv" => Ok(BackendFlag::Nv),
+            "cuda" => Ok(BackendFlag::Cuda),
+            "cpu" => Ok(BackendFlag::Cpu),
+            _ => Err(format!(
+                "unknown backend '{s}' (expected auto, nv, cuda or cpu)"
+            )),
+        }
+    }
+}
+
+impl BackendFlag {
+    #[allow(dead_code)]
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendFlag::Auto => "auto",
+            BackendFlag::Nv => "nv",
+            BackendFlag::Cuda => "cuda",
+            BackendFlag::Cpu => "cpu",
+        }
+    }
+}
+
+/// The one-line error of a subcommand whose backend is not built yet.
+pub fn not_built(what: &str) -> Error {
+    Error::Unsupported(format!(
+        "{what} is not built yet in this version of kernlab"
+    ))
+}

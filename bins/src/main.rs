@@ -1,0 +1,60 @@
+//! The `kernlab` command line: one subcommand per tool of the lab. Each subcommand lives in
+//! `cmd/<name>.rs` with its flags and its `run`; errors print as one line and exit non-zero.
+
+mod cmd;
+
+use argh::FromArgs;
+
+/// kernlab: a kernel lab for NVIDIA GPUs (raw command queues, hand-written PTX, quantized LLM decode).
+#[derive(FromArgs)]
+struct Top {
+    #[argh(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(FromArgs)]
+#[argh(subcommand)]
+enum Cmd {
+    Bw(cmd::bw::Args),
+    Matmul(cmd::matmul::Args),
+    Latency(cmd::latency::Args),
+    Decode(cmd::decode::Args),
+    Generate(cmd::generate::Args),
+    Prefill(cmd::prefill::Args),
+    Scaling(cmd::scaling::Args),
+    Precision(cmd::precision::Args),
+    Compare(cmd::compare::Args),
+    Suite(cmd::suite::Args),
+    Selftest(cmd::selftest::Args),
+    Doctor(cmd::doctor::Args),
+    Ptx(cmd::ptx::Args),
+    Synth(cmd::synth::Args),
+    Models(cmd::models::Args),
+    Info(cmd::info::Args),
+}
+
+fn main() {
+    let top: Top = argh::from_env();
+    let result = match top.cmd {
+        Cmd::Bw(a) => cmd::bw::run(a),
+        Cmd::Matmul(a) => cmd::matmul::run(a),
+        Cmd::Latency(a) => cmd::latency::run(a),
+        Cmd::Decode(a) => cmd::decode::run(a),
+        Cmd::Generate(a) => cmd::generate::run(a),
+        Cmd::Prefill(a) => cmd::prefill::run(a),
+        Cmd::Scaling(a) => cmd::scaling::run(a),
+        Cmd::Precision(a) => cmd::precision::run(a),
+        Cmd::Compare(a) => cmd::compare::run(a),
+        Cmd::Suite(a) => cmd::suite::run(a),
+        Cmd::Selftest(a) => cmd::selftest::run(a),
+        Cmd::Doctor(a) => cmd::doctor::run(a),
+        Cmd::Ptx(a) => cmd::ptx::run(a),
+        Cmd::Synth(a) => cmd::synth::run(a),
+        Cmd::Models(a) => cmd::models::run(a),
+        Cmd::Info(a) => cmd::info::run(a),
+    };
+    if let Err(e) = result {
+        eprintln!("kernlab: {e}");
+        std::process::exit(1);
+    }
+}

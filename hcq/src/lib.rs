@@ -1,0 +1,12 @@
+//! hcq: hardware command queues for NVIDIA GPUs, driven through raw kernel ioctls.
+//!
+//! Layers, bottom up: `ioctl` (the one door to the kernel, with tracing) → `iface` (the kernel
+//! interface trait; `rm` desktop RM/UVM, `tegra` nvgpu/nvmap, `mock` recording) → pushbuffers,
+//! QMDs, signals and queues → the callers in kernlab.
+
+pub mod error;
+pub mod iface;
+pub mod ioctl;
+
+pub use error::{HcqError, Result};
+pub use iface::{Channel, ChannelFault, Classes, Engine, GpuInfo, Iface, Mem, MemPlace};

@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Installs the tools the tests use (idempotent): rustfmt/clippy, and the Python packages that
+# give an independent check (gguf-py, numpy) and the PTX assembler (nvidia-cuda-nvcc's ptxas).
+set -euo pipefail
+rustup component add rustfmt clippy >/dev/null 2>&1 || true

@@ -1,0 +1,1 @@
+//! Benchmarks: bandwidth, matmul, latency, decode; timing, tables and JSON.

@@ -1,0 +1,1 @@
+//! GGUF files: a zero-copy reader over memmap2 and a writer.

@@ -1,0 +1,1 @@
+//! The GPU backends behind one trait: cuda (driver API) and nv (hcq).

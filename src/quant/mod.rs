@@ -1,0 +1,1 @@
+//! ggml quant formats: block layouts, CPU reference dequantize and quantize.
