@@ -7,6 +7,7 @@
 pub mod bench;
 pub mod cpu;
 pub mod error;
+pub mod ggml_type;
 pub mod gguf;
 pub mod gpu;
 pub mod json;
@@ -17,3 +18,4 @@ pub mod stats;
 pub mod tokenizer;
 
 pub use error::{Error, Result};
+pub use ggml_type::GgmlType;
