@@ -1,1 +1,8 @@
-//! Byte-level BPE tokenizer from a GGUF's metadata.
+//! Byte-level BPE tokenizer from a GGUF's metadata (llama-bpe and qwen2 pre-tokenizers).
+
+pub mod bpe;
+pub mod bytes;
+pub mod pretok;
+
+pub use bpe::BpeTokenizer;
+pub use pretok::PreTokenizer;
