@@ -71,7 +71,11 @@ fn relative_rmse_below_bounds() {
         let maxabs = rel_rmse(ty, &x, Search::MaxAbs);
         println!("{ty:<6} {full:.6}  {fast:.6}  {maxabs:.6}  {bound}");
         assert!(full < bound, "{ty}: relative RMSE {full} >= bound {bound}");
-        assert!(fast < bound * 1.05, "{ty}: fast relative RMSE {fast} >= {}", bound * 1.05);
+        assert!(
+            fast < bound * 1.05,
+            "{ty}: fast relative RMSE {fast} >= {}",
+            bound * 1.05
+        );
     }
 }
 
@@ -82,9 +86,21 @@ fn search_beats_max_abs_scaling() {
         let full = rel_rmse(ty, &x, Search::Full);
         let fast = rel_rmse(ty, &x, Search::Fast);
         let maxabs = rel_rmse(ty, &x, Search::MaxAbs);
-        println!("{ty}: full {full:.6} fast {fast:.6} max-abs {maxabs:.6} (full gains {:.1} %)", 100.0 * (1.0 - full / maxabs));
-        assert!(full < maxabs * 0.97, "{ty}: search {full} not clearly below max-abs {maxabs}");
-        assert!(fast < maxabs, "{ty}: fast search {fast} not below max-abs {maxabs}");
-        assert!(full <= fast * 1.001, "{ty}: full search {full} worse than fast {fast}");
+        println!(
+            "{ty}: full {full:.6} fast {fast:.6} max-abs {maxabs:.6} (full gains {:.1} %)",
+            100.0 * (1.0 - full / maxabs)
+        );
+        assert!(
+            full < maxabs * 0.97,
+            "{ty}: search {full} not clearly below max-abs {maxabs}"
+        );
+        assert!(
+            fast < maxabs,
+            "{ty}: fast search {fast} not below max-abs {maxabs}"
+        );
+        assert!(
+            full <= fast * 1.001,
+            "{ty}: full search {full} worse than fast {fast}"
+        );
     }
 }

@@ -45,7 +45,11 @@ fn quantizer_throughput() {
             let secs = t0.elapsed().as_secs_f64();
             let mvps = n as f64 / secs / 1e6;
             let y = quant::dequantize_to_vec(ty, &dst, n).unwrap();
-            let e2: f64 = x.iter().zip(&y).map(|(a, b)| ((a - b) as f64).powi(2)).sum();
+            let e2: f64 = x
+                .iter()
+                .zip(&y)
+                .map(|(a, b)| ((a - b) as f64).powi(2))
+                .sum();
             let x2: f64 = x.iter().map(|a| (*a as f64).powi(2)).sum();
             let rel = (e2 / x2).sqrt();
             println!(

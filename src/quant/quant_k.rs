@@ -119,12 +119,9 @@ pub fn quant_q6_k(x: &[f32], out: &mut [u8], search: Search) -> Result<(), Block
     let mut l = [0u8; QK_K];
     let mut scales = [0f32; 16];
     for (j, s) in scales.iter_mut().enumerate() {
-        *s = search_symmetric(
-            &x[16 * j..16 * j + 16],
-            32,
-            search,
-            &mut l[16 * j..16 * j + 16],
-        );
+        let xs: &[f32; 16] = x[16 * j..16 * j + 16].try_into().expect("16 values");
+        let ls: &mut [u8; 16] = (&mut l[16 * j..16 * j + 16]).try_into().expect("16 values");
+        *s = search_symmetric(xs, 32, search, ls);
     }
     let b: &mut BlockQ6K = bytemuck::from_bytes_mut(out);
     let (mut max_abs, mut max_scale) = (0f32, 0f32);

@@ -13,7 +13,25 @@
 /// larger or NaN inputs give some value that callers clamp, never a panic).
 #[inline(always)]
 pub fn nearest_int(x: f32) -> i32 {
-    ((x + 12_582_912.0).to_bits() as i32 & 0x007f_ffff) - 0x0040_0000
+    ((x + MAGIC).to_bits() as i32 & 0x007f_ffff) - 0x0040_0000
+}
+
+/// 1.5·2^23: adding and subtracting it rounds an |x| < 2^22 to the nearest integer (ties to even).
+const MAGIC: f32 = 12_582_912.0;
+
+/// `v` clamped to [lo, hi] (integers) and rounded half to even, as a float: the same value as
+/// `nearest_int(v).clamp(lo, hi)`, in a form the compiler vectorises (min/max/add/sub only).
+#[inline(always)]
+fn round_in(v: f32, lo: f32, hi: f32) -> f32 {
+    let c = if v < lo { lo } else { v };
+    let c = if c > hi { hi } else { c };
+    (c + MAGIC) - MAGIC
+}
+
+/// Sum of 8 lanes, pairwise.
+#[inline(always)]
+fn sum8(a: [f32; 8]) -> f32 {
+    ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]))
 }
 
 /// How hard a quantizer searches for its scales.
@@ -27,10 +45,9 @@ pub enum Search {
     MaxAbs,
 }
 
-/// Symmetric quantization of `x` (n ≤ 32) to l ∈ [−nmax, nmax−1], stored as l + nmax in `out_l`.
+/// Symmetric quantization of 16 values to l ∈ [−nmax, nmax−1], stored as l + nmax in `out_l`.
 /// Returns the scale s (x ≈ s·l); 0 (and all l = 0) for an all-(near)-zero group.
-pub fn search_symmetric(x: &[f32], nmax: i32, search: Search, out_l: &mut [u8]) -> f32 {
-    let n = x.len();
+pub fn search_symmetric(x: &[f32; 16], nmax: i32, search: Search, out_l: &mut [u8; 16]) -> f32 {
     let (mut amax, mut max) = (0f32, 0f32);
     for &v in x {
         if v.abs() > amax {
@@ -39,28 +56,39 @@ pub fn search_symmetric(x: &[f32], nmax: i32, search: Search, out_l: &mut [u8]) 
         }
     }
     if amax < 1e-15 {
-        out_l[..n].fill(nmax as u8);
+        out_l.fill(nmax as u8);
         return 0.0;
     }
-    let round_all = |iscale: f32, out_l: &mut [u8]| {
+    let (lo, hi) = (-nmax as f32, (nmax - 1) as f32);
+    let round_all = |iscale: f32, out_l: &mut [u8; 16]| {
         for (o, &v) in out_l.iter_mut().zip(x) {
-            *o = (nearest_int(iscale * v).clamp(-nmax, nmax - 1) + nmax) as u8;
+            *o = (round_in(iscale * v, lo, hi) as i32 + nmax) as u8;
         }
     };
     if search == Search::MaxAbs {
         round_all(-(nmax as f32) / max, out_l);
         return -max / nmax as f32;
     }
-    // Σ w·x·l and Σ w·l² for one candidate inverse scale, w = x².
+    // Weights w = x²: w·x and w are fixed across candidates.
+    let mut w = [0f32; 16];
+    let mut wx = [0f32; 16];
+    for i in 0..16 {
+        w[i] = x[i] * x[i];
+        wx[i] = w[i] * x[i];
+    }
+    // Σ w·x·l and Σ w·l² for one candidate inverse scale.
     let sums = |iscale: f32| {
-        let (mut sumlx, mut suml2) = (0f32, 0f32);
-        for &v in x {
-            let l = nearest_int(iscale * v).clamp(-nmax, nmax - 1) as f32;
-            let w = v * v;
-            sumlx += w * v * l;
-            suml2 += w * l * l;
+        let mut lx = [0f32; 8];
+        let mut l2 = [0f32; 8];
+        for half in 0..2 {
+            for k in 0..8 {
+                let i = 8 * half + k;
+                let l = round_in(iscale * x[i], lo, hi);
+                lx[k] += wx[i] * l;
+                l2[k] += w[i] * l * l;
+            }
         }
-        (sumlx, suml2)
+        (sum8(lx), sum8(l2))
     };
     let mut best_iscale = -(nmax as f32) / max;
     let (sumlx, suml2) = sums(best_iscale);
@@ -94,12 +122,13 @@ pub fn search_scale_min(
     out_l: &mut [u8; 32],
 ) -> (f32, f32) {
     let (mut min, mut max) = (x[0], x[0]);
-    let (mut sum_w, mut sum_x) = (0f32, 0f32);
+    let (mut sum_w, mut sum_x, mut sum_x2) = (0f32, 0f32, 0f32);
     for (&v, &w) in x.iter().zip(weights) {
         min = min.min(v);
         max = max.max(v);
         sum_w += w;
         sum_x += w * v;
+        sum_x2 += w * v * v;
     }
     if min > 0.0 {
         min = 0.0;
@@ -108,68 +137,77 @@ pub fn search_scale_min(
         out_l.fill(0);
         return (0.0, -min);
     }
-    let round_all = |iscale: f32, min: f32, l: &mut [u8; 32]| {
-        for (o, &v) in l.iter_mut().zip(x) {
-            *o = nearest_int(iscale * (v - min)).clamp(0, nmax) as u8;
+    let nmax_f = nmax as f32;
+    // Rounds every value for one inverse scale into `l` and returns (Σwl, Σwl², Σwlx).
+    let round_sums = |iscale: f32, min: f32, l: &mut [f32; 32]| {
+        let mut s_l = [0f32; 8];
+        let mut s_l2 = [0f32; 8];
+        let mut s_xl = [0f32; 8];
+        for c in 0..4 {
+            for k in 0..8 {
+                let i = 8 * c + k;
+                let t = round_in(iscale * (x[i] - min), 0.0, nmax_f);
+                l[i] = t;
+                let wl = weights[i] * t;
+                s_l[k] += wl;
+                s_l2[k] += wl * t;
+                s_xl[k] += wl * x[i];
+            }
         }
+        (sum8(s_l), sum8(s_l2), sum8(s_xl))
     };
-    let error = |scale: f32, min: f32, l: &[u8; 32]| {
-        let mut e = 0f32;
-        for i in 0..32 {
-            let d = scale * l[i] as f32 + min - x[i];
-            e += weights[i] * d * d;
-        }
-        e
+    // Σ w·(s·l + m − x)² expanded in the sums, so no second pass over the values.
+    let error = |s: f32, m: f32, (s_l, s_l2, s_xl): (f32, f32, f32)| {
+        let (s, m) = (s as f64, m as f64);
+        s * s * s_l2 as f64 + 2.0 * s * m * s_l as f64 + m * m * sum_w as f64
+            - 2.0 * s * s_xl as f64
+            - 2.0 * m * sum_x as f64
+            + sum_x2 as f64
     };
-    let iscale = nmax as f32 / (max - min);
+    let mut best_l = [0f32; 32];
+    let iscale = nmax_f / (max - min);
     let mut scale = 1.0 / iscale;
-    round_all(iscale, min, out_l);
-    if search == Search::MaxAbs {
-        return (scale, -min);
+    let sums0 = round_sums(iscale, min, &mut best_l);
+    if search != Search::MaxAbs {
+        let mut best_error = error(scale, min, sums0);
+        // Candidate range and step: ggml uses δ ∈ [−1, 1] step 0.1 for nmax 15 and [−0.5, 1]
+        // step 0.1 for nmax 31; the fast search covers the same range in 5 steps.
+        let (rmin, full_steps) = if nmax == 15 {
+            (-1.0f32, 20)
+        } else {
+            (-0.5f32, 15)
+        };
+        let span = 0.1 * full_steps as f32;
+        let nstep = if search == Search::Full {
+            full_steps
+        } else {
+            5
+        };
+        let rdelta = span / nstep as f32;
+        let mut laux = [0f32; 32];
+        for is in 0..=nstep {
+            let iscale = (rmin + rdelta * is as f32 + nmax_f) / (max - min);
+            let (s_l, s_l2, s_xl) = round_sums(iscale, min, &mut laux);
+            let det = sum_w * s_l2 - s_l * s_l;
+            if det > 0.0 {
+                let mut this_scale = (sum_w * s_xl - sum_x * s_l) / det;
+                let mut this_min = (s_l2 * sum_x - s_l * s_xl) / det;
+                if this_min > 0.0 {
+                    this_min = 0.0;
+                    this_scale = s_xl / s_l2;
+                }
+                let cur_error = error(this_scale, this_min, (s_l, s_l2, s_xl));
+                if cur_error < best_error {
+                    best_l = laux;
+                    best_error = cur_error;
+                    scale = this_scale;
+                    min = this_min;
+                }
+            }
+        }
     }
-    let mut best_error = error(scale, min, out_l);
-    // Candidate range and step: ggml uses δ ∈ [−1, 1] step 0.1 for nmax 15 and [−0.5, 1] step
-    // 0.1 for nmax 31; the fast search covers the same range in 5 steps.
-    let (rmin, full_steps) = if nmax == 15 {
-        (-1.0f32, 20)
-    } else {
-        (-0.5f32, 15)
-    };
-    let span = 0.1 * full_steps as f32;
-    let nstep = if search == Search::Full {
-        full_steps
-    } else {
-        5
-    };
-    let rdelta = span / nstep as f32;
-    let mut laux = [0u8; 32];
-    for is in 0..=nstep {
-        let iscale = (rmin + rdelta * is as f32 + nmax as f32) / (max - min);
-        round_all(iscale, min, &mut laux);
-        let (mut sum_l, mut sum_l2, mut sum_xl) = (0f32, 0f32, 0f32);
-        for i in 0..32 {
-            let l = laux[i] as f32;
-            let w = weights[i];
-            sum_l += w * l;
-            sum_l2 += w * l * l;
-            sum_xl += w * l * x[i];
-        }
-        let det = sum_w * sum_l2 - sum_l * sum_l;
-        if det > 0.0 {
-            let mut this_scale = (sum_w * sum_xl - sum_x * sum_l) / det;
-            let mut this_min = (sum_l2 * sum_x - sum_l * sum_xl) / det;
-            if this_min > 0.0 {
-                this_min = 0.0;
-                this_scale = sum_xl / sum_l2;
-            }
-            let cur_error = error(this_scale, this_min, &laux);
-            if cur_error < best_error {
-                *out_l = laux;
-                best_error = cur_error;
-                scale = this_scale;
-                min = this_min;
-            }
-        }
+    for (o, &t) in out_l.iter_mut().zip(&best_l) {
+        *o = t as u8;
     }
     (scale, -min)
 }
