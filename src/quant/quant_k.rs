@@ -4,15 +4,17 @@
 //! the values are re-rounded against the scales as stored, so the stored bits are self-consistent.
 
 use super::blocks::*;
-use super::search::{nearest_int, search_scale_min, search_symmetric, Search};
+use super::search::{round_clamp, search_scale_min, search_symmetric, Search};
 
 /// Why a block cannot be quantized (the caller adds the block index).
 pub type BlockError = &'static str;
 
+pub const OVERFLOW: BlockError = "block scale overflows f16 (values too large)";
+
 fn f16_bytes(v: f32) -> Result<[u8; 2], BlockError> {
     let h = half::f16::from_f32(v);
     if !h.is_finite() {
-        return Err("block scale overflows f16 (values too large)");
+        return Err(OVERFLOW);
     }
     Ok(h.to_le_bytes())
 }
@@ -48,6 +50,9 @@ fn quant_scale_min_block(
         scales[j] = s;
         mins[j] = m;
     }
+    if !scales.iter().chain(&mins).all(|s| s.is_finite()) {
+        return Err(OVERFLOW);
+    }
     let max_scale = scales.iter().copied().fold(0f32, f32::max);
     let max_min = mins.iter().copied().fold(0f32, f32::max);
     let inv_scale = if max_scale > 0.0 {
@@ -59,8 +64,8 @@ fn quant_scale_min_block(
     let mut ls = [0u8; 8];
     let mut lm = [0u8; 8];
     for j in 0..8 {
-        ls[j] = nearest_int(inv_scale * scales[j]).clamp(0, 63) as u8;
-        lm[j] = nearest_int(inv_min * mins[j]).clamp(0, 63) as u8;
+        ls[j] = round_clamp(inv_scale * scales[j], 0, 63) as u8;
+        lm[j] = round_clamp(inv_min * mins[j], 0, 63) as u8;
     }
     let d_b = f16_bytes(max_scale / 63.0)?;
     let dmin_b = f16_bytes(max_min / 63.0)?;
@@ -74,7 +79,7 @@ fn quant_scale_min_block(
             continue;
         }
         for (o, &v) in out.iter_mut().zip(&x[32 * j..32 * j + 32]) {
-            *o = nearest_int((v + ml) / dl).clamp(0, nmax) as u8;
+            *o = round_clamp((v + ml) / dl, 0, nmax) as u8;
         }
     }
     Ok(ScaleMinHeader {
@@ -123,6 +128,10 @@ pub fn quant_q6_k(x: &[f32], out: &mut [u8], search: Search) -> Result<(), Block
         let ls: &mut [u8; 16] = (&mut l[16 * j..16 * j + 16]).try_into().expect("16 values");
         *s = search_symmetric(xs, 32, search, ls);
     }
+    if !scales.iter().all(|s| s.is_finite()) {
+        // x² overflowed f32 in the weights: far beyond what an f16 scale can hold anyway.
+        return Err(OVERFLOW);
+    }
     let b: &mut BlockQ6K = bytemuck::from_bytes_mut(out);
     let (mut max_abs, mut max_scale) = (0f32, 0f32);
     for &s in &scales {
@@ -140,7 +149,7 @@ pub fn quant_q6_k(x: &[f32], out: &mut [u8], search: Search) -> Result<(), Block
     b.d = f16_bytes(1.0 / iscale)?;
     let d = f16_le(b.d);
     for j in 0..16 {
-        b.scales[j] = nearest_int(iscale * scales[j]).clamp(-128, 127) as i8;
+        b.scales[j] = round_clamp(iscale * scales[j], -128, 127) as i8;
         let dl = d * b.scales[j] as f32;
         let lj = &mut l[16 * j..16 * j + 16];
         if dl == 0.0 {
@@ -148,7 +157,7 @@ pub fn quant_q6_k(x: &[f32], out: &mut [u8], search: Search) -> Result<(), Block
             continue;
         }
         for (o, &v) in lj.iter_mut().zip(&x[16 * j..16 * j + 16]) {
-            *o = (nearest_int(v / dl).clamp(-32, 31) + 32) as u8;
+            *o = (round_clamp(v / dl, -32, 31) + 32) as u8;
         }
     }
     // Half h (128 values) in 4 groups g of 32: low nibbles in ql[64h + 32(g%2) + i] (low nibble

@@ -3,12 +3,12 @@
 //! operation for operation, so the bytes equal gguf-py's `quants.quantize`.
 
 use super::blocks::*;
-use super::quant_k::BlockError;
+use super::quant_k::{BlockError, OVERFLOW};
 
 fn f16_bytes(v: f32) -> Result<[u8; 2], BlockError> {
     let h = half::f16::from_f32(v);
     if !h.is_finite() {
-        return Err("block scale overflows f16 (values too large)");
+        return Err(OVERFLOW);
     }
     Ok(h.to_le_bytes())
 }

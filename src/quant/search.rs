@@ -28,6 +28,13 @@ fn round_in(v: f32, lo: f32, hi: f32) -> f32 {
     (c + MAGIC) - MAGIC
 }
 
+/// `v` clamped to [lo, hi] and rounded half to even, as an integer. Clamping first keeps huge or
+/// NaN quotients (a scale that rounded to an f16 subnormal) in range: no wrap-around.
+#[inline(always)]
+pub fn round_clamp(v: f32, lo: i32, hi: i32) -> i32 {
+    round_in(v, lo as f32, hi as f32) as i32
+}
+
 /// Sum of 8 lanes, pairwise.
 #[inline(always)]
 fn sum8(a: [f32; 8]) -> f32 {
