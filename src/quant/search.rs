@@ -9,18 +9,12 @@
 //!   candidate inverse scale (nmax + δ)/(max − min), round L, then refit s and m jointly by
 //!   weighted least squares (2×2 normal equations); keep the pair with the lowest weighted error.
 
-/// ggml's `nearest_int`: round half to even through the float mantissa (valid for |x| < 2^22;
-/// larger or NaN inputs give some value that callers clamp, never a panic).
-#[inline(always)]
-pub fn nearest_int(x: f32) -> i32 {
-    ((x + MAGIC).to_bits() as i32 & 0x007f_ffff) - 0x0040_0000
-}
-
-/// 1.5·2^23: adding and subtracting it rounds an |x| < 2^22 to the nearest integer (ties to even).
+/// 1.5·2^23: adding and subtracting it rounds an |x| < 2^22 to the nearest integer, ties to
+/// even (ggml's `nearest_int` trick).
 const MAGIC: f32 = 12_582_912.0;
 
 /// `v` clamped to [lo, hi] (integers) and rounded half to even, as a float: the same value as
-/// `nearest_int(v).clamp(lo, hi)`, in a form the compiler vectorises (min/max/add/sub only).
+/// rounding then clamping, in a form the compiler vectorises (min/max/add/sub only).
 #[inline(always)]
 fn round_in(v: f32, lo: f32, hi: f32) -> f32 {
     let c = if v < lo { lo } else { v };
