@@ -5,7 +5,7 @@ dequantize (and of the quantizers gguf-py has) against gguf-py (`pip install ggu
 For each dequant type T:
   T.blocks  N random blocks (random bytes; every f16 scale field replaced by a finite value)
   T.f32     gguf.quants.dequantize of T.blocks, little-endian f32
-For each type gguf-py can quantize (Q8_0, Q4_0, BF16):
+For each type gguf-py can quantize (Q8_0, Q4_0, BF16, F16):
   T.qin.f32     Gaussian input (little-endian f32)
   T.qout.blocks gguf.quants.quantize of it
 
@@ -36,7 +36,7 @@ DEQUANT = [
     (T.Q5_K, 32, [0, 2]),
     (T.Q6_K, 32, [208]),
 ]
-QUANTIZE = [(T.Q8_0, 64 * 32), (T.Q4_0, 64 * 32), (T.BF16, 2048)]
+QUANTIZE = [(T.Q8_0, 64 * 32), (T.Q4_0, 64 * 32), (T.BF16, 2048), (T.F16, 2048)]
 
 
 def sane_f16(rng, n):

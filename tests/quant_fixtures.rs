@@ -51,7 +51,12 @@ fn dequantize_matches_gguf_py_bit_for_bit() {
 #[test]
 fn quantizers_match_gguf_py_where_same_algorithm() {
     let dir = fixture_dir();
-    for ty in [GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::BF16] {
+    for ty in [
+        GgmlType::Q8_0,
+        GgmlType::Q4_0,
+        GgmlType::BF16,
+        GgmlType::F16,
+    ] {
         let x = f32s(&read(&dir, &format!("{}.qin.f32", ty.name())));
         let want = read(&dir, &format!("{}.qout.blocks", ty.name()));
         if !quant::can_quantize(ty) {
@@ -107,6 +112,64 @@ fn committed_fixtures_equal_a_fresh_gguf_py_run() {
             read(&tmp, n) == read(&committed, n),
             "{n}: regenerated fixture differs from the committed one"
         );
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[test]
+fn kernlab_quantized_blocks_dequantize_identically_in_gguf_py() {
+    // An independent check of the quantizers' bit packing: gguf-py reads kernlab's blocks.
+    let have = std::process::Command::new("python3")
+        .args(["-c", "import gguf, numpy"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !have {
+        eprintln!("note: python3 with gguf+numpy not found; skipping the gguf-py read-back check");
+        return;
+    }
+    let tmp = std::env::temp_dir().join(format!("kernlab-quant-readback-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let n = 256 * 16;
+    let x: Vec<f32> = (0..n)
+        .map(|i| ((i * 7919 % 1009) as f32 / 1009.0 - 0.5) * (1.0 + (i % 97) as f32 / 10.0))
+        .collect();
+    for ty in [
+        GgmlType::Q8_0,
+        GgmlType::Q4_0,
+        GgmlType::Q4_K,
+        GgmlType::Q5_K,
+        GgmlType::Q6_K,
+        GgmlType::F16,
+        GgmlType::BF16,
+    ] {
+        let q = quant::quantize(ty, &x).unwrap();
+        let blocks = tmp.join(format!("{}.blocks", ty.name()));
+        let vals = tmp.join(format!("{}.f32", ty.name()));
+        std::fs::write(&blocks, &q).unwrap();
+        let script = format!(
+            "import numpy as np; from gguf import quants, GGMLQuantizationType as T; \
+             b = np.fromfile('{}', dtype=np.uint8); \
+             quants.dequantize(b, T.{}).astype('<f4').reshape(-1).tofile('{}')",
+            blocks.display(),
+            ty.name(),
+            vals.display()
+        );
+        let out = std::process::Command::new("python3")
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{ty}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let want = f32s(&read(&tmp, &format!("{}.f32", ty.name())));
+        let got = quant::dequantize_to_vec(ty, &q, n).unwrap();
+        assert_eq!(want.len(), n, "{ty}");
+        for i in 0..n {
+            assert_eq!(got[i].to_bits(), want[i].to_bits(), "{ty} value {i}");
+        }
     }
     let _ = std::fs::remove_dir_all(&tmp);
 }
