@@ -59,6 +59,14 @@ fn quantizer_throughput() {
             assert!(rel < 0.1, "{ty} {search:?}: relative RMSE {rel}");
             let via_vec = quant::quantize_with(ty, &x[..4096], search).unwrap();
             assert_eq!(via_vec[..], dst[..via_vec.len()], "{ty} {search:?}");
+            let t0 = Instant::now();
+            let par = quant::quantize_parallel(ty, &x, search, 2).unwrap();
+            let par_mvps = n as f64 / t0.elapsed().as_secs_f64() / 1e6;
+            println!(
+                "{:<6} {:<8} {par_mvps:>10.1} (quantize_parallel, 2 threads, total)",
+                "", ""
+            );
+            assert!(par == dst, "{ty} {search:?}: parallel bytes differ");
         }
     }
 }

@@ -17,8 +17,8 @@ use crate::{Error, GgmlType, Result};
 
 pub use dequant_k::q3k_scale;
 pub use quantize::{
-    can_quantize, quantize, quantize_fast, quantize_row_into, quantize_row_into_fast,
-    quantize_row_into_with, quantize_with, Search,
+    can_quantize, quantize, quantize_fast, quantize_parallel, quantize_row_into,
+    quantize_row_into_fast, quantize_row_into_with, quantize_with, Search,
 };
 
 /// What a kernel or the CPU reference needs to know about one ggml type.

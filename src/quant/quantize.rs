@@ -124,3 +124,35 @@ pub fn quantize_row_into_with(
     }
     Ok(())
 }
+
+/// Quantizes `src` on `n_threads` scoped threads (each a run of whole blocks, no shared state);
+/// the bytes equal [`quantize_with`]'s. `n_threads` 0 means `std::thread::available_parallelism`.
+pub fn quantize_parallel(
+    ty: GgmlType,
+    src: &[f32],
+    search: Search,
+    n_threads: usize,
+) -> Result<Vec<u8>> {
+    let n_b = out_len(ty, src.len())?;
+    let mut out = vec![0u8; n_b];
+    let n_threads = match n_threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let (be, bb) = (ty.block_elems(), ty.block_bytes());
+    let n_blocks = src.len() / be;
+    let per = n_blocks.div_ceil(n_threads.max(1)).max(1);
+    std::thread::scope(|s| {
+        let jobs: Vec<_> = src
+            .chunks(per * be)
+            .zip(out.chunks_mut(per * bb))
+            .map(|(x, o)| s.spawn(move || quantize_row_into_with(ty, x, o, search)))
+            .collect();
+        for (k, j) in jobs.into_iter().enumerate() {
+            j.join()
+                .map_err(|_| Error::Quant(format!("{ty}: quantize thread {k} panicked")))??;
+        }
+        Ok::<(), Error>(())
+    })?;
+    Ok(out)
+}
