@@ -70,3 +70,33 @@ fn quantizer_throughput() {
         }
     }
 }
+
+#[test]
+fn dequantize_throughput() {
+    // Dequantize speed of the CPU reference (what a CPU decoder pays per weight read).
+    let n = 2 * 1024 * 1024;
+    let x = data(n);
+    let mut y = vec![0f32; n];
+    println!("type   dequantize Mvalues/s/core");
+    for ty in [
+        GgmlType::F16,
+        GgmlType::BF16,
+        GgmlType::Q8_0,
+        GgmlType::Q4_0,
+        GgmlType::Q6_K,
+        GgmlType::Q5_K,
+        GgmlType::Q4_K,
+    ] {
+        let q = quant::quantize_fast(ty, &x).unwrap();
+        let t0 = Instant::now();
+        quant::dequantize(ty, &q, &mut y).unwrap();
+        let mvps = n as f64 / t0.elapsed().as_secs_f64() / 1e6;
+        println!("{ty:<6} {mvps:>10.1}");
+        let worst = x
+            .iter()
+            .zip(&y)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(worst < 0.25, "{ty}: worst error {worst}");
+    }
+}

@@ -76,17 +76,26 @@ pub fn dequant_q5_k(blk: &[u8], out: &mut [f32]) {
 pub fn dequant_q6_k(blk: &[u8], out: &mut [f32]) {
     let b: &BlockQ6K = from_bytes(blk);
     let d = f16_le(b.d);
-    for (i, y) in out[..QK_K].iter_mut().enumerate() {
-        let (h, w) = (i / 128, i % 128);
-        let (g, l) = (w / 32, w % 32);
-        let low4 = if g < 2 {
-            b.ql[64 * h + l + 32 * g] & 0x0F
-        } else {
-            b.ql[64 * h + l + 32 * (g - 2)] >> 4
-        };
-        let high2 = (b.qh[32 * h + l] >> (2 * g)) & 3;
-        let q = (low4 | (high2 << 4)) as i32 - 32;
-        let dl = d * b.scales[i / 16] as f32;
-        *y = dl * q as f32;
+    let mut dl = [0f32; 16];
+    for (o, &sc) in dl.iter_mut().zip(&b.scales) {
+        *o = d * sc as f32;
+    }
+    // Half h (128 values), group g (32 values): low nibble of ql[64h + 32(g%2) + l] (g<2) or its
+    // high nibble (g≥2), high 2 bits at bit 2g of qh[32h + l].
+    for h in 0..2 {
+        let ql = &b.ql[64 * h..64 * h + 64];
+        let qh = &b.qh[32 * h..32 * h + 32];
+        let y = &mut out[128 * h..128 * h + 128];
+        for l in 0..32 {
+            let q0 = ((ql[l] & 0x0F) | ((qh[l] & 3) << 4)) as i32 - 32;
+            let q1 = ((ql[l + 32] & 0x0F) | (((qh[l] >> 2) & 3) << 4)) as i32 - 32;
+            let q2 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) as i32 - 32;
+            let q3 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) as i32 - 32;
+            let sub = 8 * h + l / 16;
+            y[l] = dl[sub] * q0 as f32;
+            y[l + 32] = dl[sub + 2] * q1 as f32;
+            y[l + 64] = dl[sub + 4] * q2 as f32;
+            y[l + 96] = dl[sub + 6] * q3 as f32;
+        }
     }
 }

@@ -30,16 +30,20 @@ fn nibble(qs: &[u8; 16], i: usize) -> u8 {
 pub fn dequant_q4_0(blk: &[u8], out: &mut [f32]) {
     let b: &BlockQ4_0 = from_bytes(blk);
     let d = f16_le(b.d);
-    for (i, y) in out[..QK_LEGACY].iter_mut().enumerate() {
-        *y = d * (nibble(&b.qs, i) as i32 - 8) as f32;
+    let (lo, hi) = out[..QK_LEGACY].split_at_mut(16);
+    for i in 0..16 {
+        lo[i] = d * ((b.qs[i] & 0x0F) as i32 - 8) as f32;
+        hi[i] = d * ((b.qs[i] >> 4) as i32 - 8) as f32;
     }
 }
 
 pub fn dequant_q4_1(blk: &[u8], out: &mut [f32]) {
     let b: &BlockQ4_1 = from_bytes(blk);
     let (d, m) = (f16_le(b.d), f16_le(b.m));
-    for (i, y) in out[..QK_LEGACY].iter_mut().enumerate() {
-        *y = d * nibble(&b.qs, i) as f32 + m;
+    let (lo, hi) = out[..QK_LEGACY].split_at_mut(16);
+    for i in 0..16 {
+        lo[i] = d * (b.qs[i] & 0x0F) as f32 + m;
+        hi[i] = d * (b.qs[i] >> 4) as f32 + m;
     }
 }
 

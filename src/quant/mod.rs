@@ -100,11 +100,18 @@ pub fn dequantize(ty: GgmlType, data: &[u8], out: &mut [f32]) -> Result<()> {
                 *y = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
             }
         }
-        GgmlType::F16 => {
-            for (y, b) in out.iter_mut().zip(data.chunks_exact(2)) {
-                *y = half::f16::from_le_bytes([b[0], b[1]]).to_f32();
+        GgmlType::F16 => match bytemuck::try_cast_slice::<u8, half::f16>(data) {
+            // 2-byte aligned (the usual case): half's bulk convert uses F16C where present.
+            Ok(h) if cfg!(target_endian = "little") => {
+                use half::slice::HalfFloatSliceExt;
+                h.convert_to_f32_slice(out);
             }
-        }
+            _ => {
+                for (y, b) in out.iter_mut().zip(data.chunks_exact(2)) {
+                    *y = half::f16::from_le_bytes([b[0], b[1]]).to_f32();
+                }
+            }
+        },
         GgmlType::BF16 => {
             for (y, b) in out.iter_mut().zip(data.chunks_exact(2)) {
                 *y = f32::from_bits((u16::from_le_bytes([b[0], b[1]]) as u32) << 16);
