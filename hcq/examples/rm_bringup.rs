@@ -466,8 +466,8 @@ fn main() {
     };
     let i = rm.info().clone();
     println!(
-        "open: {:.0} ms: {} ({}), driver {}, {} ({} SMs = {} TPCs x {}), VRAM {} MiB, classes gpfifo 0x{:04x} compute 0x{:04x} copy 0x{:04x}, {} classes reported, virtmem mapping {}",
-        t0.elapsed().as_secs_f64() * 1e3, i.name, rm.device_node(), i.driver_version, i.arch(), i.num_sms, rm.gr.num_tpcs, rm.gr.sm_per_tpc,
+        "open: {:.0} ms: {} ({}), driver {}, {} ({} SMs = {} cores / {} per SM; GR shader pipes {}, SM/TPC {}, GPCs {}, TPC/GPC {}), VRAM {} MiB, classes gpfifo 0x{:04x} compute 0x{:04x} copy 0x{:04x}, {} classes reported, virtmem mapping {}",
+        t0.elapsed().as_secs_f64() * 1e3, i.name, rm.device_node(), i.driver_version, i.arch(), i.num_sms, rm.gr.core_count, rm.gr.sp_per_sm, rm.gr.shader_pipe_count, rm.gr.sm_per_tpc, rm.gr.num_gpcs, rm.gr.tpc_per_gpc,
         i.vram_b >> 20, i.classes.gpfifo, i.classes.compute, i.classes.copy, i.all_classes.len(), o.virtmem
     );
     let mut failed = false;

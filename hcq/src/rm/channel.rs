@@ -73,19 +73,25 @@ impl RmIface {
         let mut tok = NvC36fWorkSubmitTokenParams { work_submit_token: u32::MAX };
         rm.control(rec.channel, NVC36F_CTRL_CMD_GPFIFO_GET_WORK_SUBMIT_TOKEN, &mut tok)?;
 
-        // Lets UVM map the channel's RM-internal buffers (needed because UVM owns the VA space).
-        let base = self.alloc_va(UVM_CHANNEL_RANGE_B, 0x20_0000, false)?;
-        let mut rc = UvmRegisterChannelParams {
-            gpu_uuid: self.gpu_uuid,
-            rm_ctrl_fd: rm.ctl_fd,
-            h_client: rm.client,
-            h_channel: rec.channel,
-            base,
-            length: UVM_CHANNEL_RANGE_B,
-            ..Default::default()
-        };
-        uvm_call(self.uvm.as_raw_fd(), "UVM_REGISTER_CHANNEL", UVM_REGISTER_CHANNEL, &mut rc, |p| p.rm_status)?;
-        rec.uvm_channel_range = base;
+        // UVM_REGISTER_CHANNEL lets UVM map the channel's RM-internal buffers (the GR context)
+        // into the VA space it owns. RM refuses to schedule a GR channel in an externally owned
+        // VA space without it (kchannelIsSchedulable). A copy channel has no GR context: RM
+        // answers NV_ERR_INVALID_OBJECT (0x31) there, and the channel schedules and runs without
+        // it (seen on the H100, docs/hcq-rm.md), so only compute channels register.
+        if engine == Engine::Compute {
+            let base = self.alloc_va(UVM_CHANNEL_RANGE_B, 0x20_0000, false)?;
+            let mut rc = UvmRegisterChannelParams {
+                gpu_uuid: self.gpu_uuid,
+                rm_ctrl_fd: rm.ctl_fd,
+                h_client: rm.client,
+                h_channel: rec.channel,
+                base,
+                length: UVM_CHANNEL_RANGE_B,
+                ..Default::default()
+            };
+            uvm_call(self.uvm.as_raw_fd(), "UVM_REGISTER_CHANNEL", UVM_REGISTER_CHANNEL, &mut rc, |p| p.rm_status)?;
+            rec.uvm_channel_range = base;
+        }
 
         let mut sched = NvA06cScheduleParams { b_enable: 1, ..Default::default() };
         rm.control(rec.tsg, NVA06C_CTRL_CMD_GPFIFO_SCHEDULE, &mut sched)?;

@@ -36,11 +36,22 @@ impl Default for RmOptions {
 /// GR engine facts from NV2080_CTRL_CMD_GR_GET_INFO (for local-memory sizing and reports).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct GrInfo {
-    pub num_tpcs: u32,
+    /// GR_INFO_INDEX_SHADER_PIPE_COUNT (8 on the H100: not the TPC count on Hopper).
+    pub shader_pipe_count: u32,
+    /// GR_INFO_INDEX_GPU_CORE_COUNT (FP32 lanes over all SMs) and MAX_SP_PER_SM.
+    pub core_count: u32,
+    pub sp_per_sm: u32,
     pub sm_per_tpc: u32,
     pub num_gpcs: u32,
     pub tpc_per_gpc: u32,
     pub max_warps_per_sm: u32,
+}
+
+impl GrInfo {
+    /// SMs = cores / cores per SM.
+    pub fn num_sms(&self) -> u32 {
+        self.core_count.checked_div(self.sp_per_sm).unwrap_or(0)
+    }
 }
 
 /// A buffer the interface handed out and must take back (CPU mapping fd, VA range, handle).

@@ -143,7 +143,7 @@ impl RmIface {
         self.info.name = q.name;
         self.info.driver_version = q.driver_version;
         self.info.sm_version = q.sm_version;
-        self.info.num_sms = q.gr.num_tpcs * q.gr.sm_per_tpc;
+        self.info.num_sms = q.gr.num_sms();
         self.info.vram_b = q.vram_b;
         self.info.classes = classes;
         self.info.all_classes = q.all_classes;
@@ -212,6 +212,8 @@ impl RmIface {
             NV2080_CTRL_GR_INFO_INDEX_LITTER_NUM_GPCS,
             NV2080_CTRL_GR_INFO_INDEX_LITTER_NUM_TPC_PER_GPC,
             NV2080_CTRL_GR_INFO_INDEX_MAX_WARPS_PER_SM,
+            NV2080_CTRL_GR_INFO_INDEX_GPU_CORE_COUNT,
+            NV2080_CTRL_GR_INFO_INDEX_MAX_SP_PER_SM,
         ];
         let mut gr_list: Vec<NvCtrlInfo> = idx.iter().map(|&index| NvCtrlInfo { index, data: 0 }).collect();
         let mut gr = Nv2080GrGetInfoParams {
@@ -239,7 +241,9 @@ impl RmIface {
             sm_version: if gr_list[0].data != 0 { gr_list[0].data } else { sm_version_of_class(&list) },
             all_classes: list,
             gr: GrInfo {
-                num_tpcs: gr_list[1].data,
+                shader_pipe_count: gr_list[1].data,
+                core_count: gr_list[6].data,
+                sp_per_sm: gr_list[7].data,
                 sm_per_tpc: gr_list[2].data,
                 num_gpcs: gr_list[3].data,
                 tpc_per_gpc: gr_list[4].data,
