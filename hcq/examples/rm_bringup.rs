@@ -134,6 +134,8 @@ fn wait(rm: &mut RmIface, ring: &Ring, sig: &Mem, want: u64, timeout: Duration, 
 }
 
 fn step_copy(rm: &mut RmIface) -> Result<(), HcqError> {
+    // The copy channel joins the compute channel's group (see hcq/src/rm/channel.rs).
+    let holder = rm.create_channel(Engine::Compute, 16)?;
     let mut ring = Ring::new(rm, Engine::Copy, "copy")?;
     let copy_class = rm.info().classes.copy;
     let mut sig = rm.alloc(4096, MemPlace::Host)?;
@@ -182,7 +184,8 @@ fn step_copy(rm: &mut RmIface) -> Result<(), HcqError> {
     }
     rm.free(sig)?;
     rm.free(ring.pb)?;
-    rm.destroy_channel(ring.ch)
+    rm.destroy_channel(ring.ch)?;
+    rm.destroy_channel(holder)
 }
 
 fn wait32(rm: &mut RmIface, ring: &Ring, sig: &Mem, want: u32, timeout: Duration, running: &str) -> Result<Duration, HcqError> {

@@ -1,9 +1,13 @@
 //! GPFIFO channels (rm-hcq.md §1.3 steps 17–25) and the `Iface` implementation.
 //!
-//! Each channel gets its own channel group (TSG, engine type GRAPHICS) and subcontext, so every
-//! TSG is scheduled exactly once, after its only channel and engine object exist. The copy
-//! channel also sits in a GRAPHICS TSG: its copy class then runs on a graphics copy engine
-//! (GRCE), as tinygrad does on Ampere and as ran on the H100 (docs/hcq-rm.md).
+//! All channels join one channel group (TSG, engine type GRAPHICS) with one subcontext, as
+//! tinygrad does. Seen on the H100 (docs/hcq-rm.md): a copy channel alone in its own GRAPHICS
+//! TSG cannot run: RM treats it as a GR channel, which in a UVM-owned VA space must be bound
+//! with UVM_REGISTER_CHANNEL, and that fails (NV_ERR_INVALID_OBJECT) while the group has no GR
+//! context, i.e. no compute object. So the compute channel must exist before a copy channel;
+//! the copy class then runs on a graphics copy engine (GRCE). The group is scheduled after each
+//! new channel; when the last channel goes, the group goes too (a channel error kills the whole
+//! group, so the next channel starts a fresh one).
 
 use super::classes::*;
 use super::fd::munmap;
@@ -32,14 +36,32 @@ impl RmIface {
             return Err(HcqError::Unsupported(format!("GPFIFO entries must be a power of two ≥ 2, got {entries}")));
         }
         let rm = self.rm;
-        let mut tsg = NvChannelGroupAllocParams { engine_type: NV2080_ENGINE_TYPE_GRAPHICS, ..Default::default() };
-        rec.tsg = rm.alloc(self.device, KEPLER_CHANNEL_GROUP_A, Some(&mut tsg))?;
-        let mut cs = NvCtxshareAllocParams {
-            h_va_space: self.vaspace,
-            flags: NV_CTXSHARE_ALLOCATION_FLAGS_SUBCONTEXT_ASYNC,
-            subctx_id: 0,
-        };
-        rec.ctxshare = rm.alloc(rec.tsg, FERMI_CONTEXT_SHARE_A, Some(&mut cs))?;
+        let has_compute = self.channels.values().any(|c| c.engine == Engine::Compute);
+        if engine == Engine::Copy && !has_compute {
+            return Err(HcqError::Unsupported(
+                "create the compute channel before a copy channel: the copy channel joins the compute channel's group, \
+                 whose GR context RM needs bound (UVM_REGISTER_CHANNEL) before it schedules it"
+                    .into(),
+            ));
+        }
+        if self.tsg == 0 {
+            let mut tsg = NvChannelGroupAllocParams { engine_type: NV2080_ENGINE_TYPE_GRAPHICS, ..Default::default() };
+            self.tsg = rm.alloc(self.device, KEPLER_CHANNEL_GROUP_A, Some(&mut tsg))?;
+            let mut cs = NvCtxshareAllocParams {
+                h_va_space: self.vaspace,
+                flags: NV_CTXSHARE_ALLOCATION_FLAGS_SUBCONTEXT_ASYNC,
+                subctx_id: 0,
+            };
+            match rm.alloc(self.tsg, FERMI_CONTEXT_SHARE_A, Some(&mut cs)) {
+                Ok(h) => self.ctxshare = h,
+                Err(e) => {
+                    let _ = rm.free(self.device, self.tsg);
+                    self.tsg = 0;
+                    return Err(e);
+                }
+            }
+        }
+        rec.engine = engine;
 
         let (nh, ncpu, nfd) = self.alloc_rm_sysmem(NOTIFIER_SIZE_B)?;
         rec.notifier = nh;
@@ -57,13 +79,13 @@ impl RmIface {
             h_object_buffer: ring.handle as NvHandle,
             gp_fifo_offset: ring.gpu_va,
             gp_fifo_entries: entries,
-            h_context_share: rec.ctxshare,
+            h_context_share: self.ctxshare,
             ..Default::default()
         };
         cp.h_userd_memory[0] = ring.handle as NvHandle;
         cp.userd_offset[0] = userd_off;
         let gpfifo_class = self.info.classes.gpfifo;
-        rec.channel = rm.alloc(rec.tsg, gpfifo_class, Some(&mut cp))?;
+        rec.channel = rm.alloc(self.tsg, gpfifo_class, Some(&mut cp))?;
         let class = match engine {
             Engine::Compute => self.info.classes.compute,
             Engine::Copy => self.info.classes.copy,
@@ -74,27 +96,22 @@ impl RmIface {
         rm.control(rec.channel, NVC36F_CTRL_CMD_GPFIFO_GET_WORK_SUBMIT_TOKEN, &mut tok)?;
 
         // UVM_REGISTER_CHANNEL lets UVM map the channel's RM-internal buffers (the GR context)
-        // into the VA space it owns. RM refuses to schedule a GR channel in an externally owned
-        // VA space without it (kchannelIsSchedulable). A copy channel has no GR context: RM
-        // answers NV_ERR_INVALID_OBJECT (0x31) there, and the channel schedules and runs without
-        // it (seen on the H100, docs/hcq-rm.md), so only compute channels register.
-        if engine == Engine::Compute {
-            let base = self.alloc_va(UVM_CHANNEL_RANGE_B, 0x20_0000, false)?;
-            let mut rc = UvmRegisterChannelParams {
-                gpu_uuid: self.gpu_uuid,
-                rm_ctrl_fd: rm.ctl_fd,
-                h_client: rm.client,
-                h_channel: rec.channel,
-                base,
-                length: UVM_CHANNEL_RANGE_B,
-                ..Default::default()
-            };
-            uvm_call(self.uvm.as_raw_fd(), "UVM_REGISTER_CHANNEL", UVM_REGISTER_CHANNEL, &mut rc, |p| p.rm_status)?;
-            rec.uvm_channel_range = base;
-        }
+        // into the VA space it owns; RM refuses to schedule an unbound GR channel there.
+        let base = self.alloc_va(UVM_CHANNEL_RANGE_B, 0x20_0000, false)?;
+        let mut rc = UvmRegisterChannelParams {
+            gpu_uuid: self.gpu_uuid,
+            rm_ctrl_fd: rm.ctl_fd,
+            h_client: rm.client,
+            h_channel: rec.channel,
+            base,
+            length: UVM_CHANNEL_RANGE_B,
+            ..Default::default()
+        };
+        uvm_call(self.uvm.as_raw_fd(), "UVM_REGISTER_CHANNEL", UVM_REGISTER_CHANNEL, &mut rc, |p| p.rm_status)?;
+        rec.uvm_channel_range = base;
 
         let mut sched = NvA06cScheduleParams { b_enable: 1, ..Default::default() };
-        rm.control(rec.tsg, NVA06C_CTRL_CMD_GPFIFO_SCHEDULE, &mut sched)?;
+        rm.control(self.tsg, NVA06C_CTRL_CMD_GPFIFO_SCHEDULE, &mut sched)?;
 
         Ok(Channel {
             engine,
@@ -130,9 +147,14 @@ impl RmIface {
             };
             results.push(uvm_call(self.uvm.as_raw_fd(), "UVM_UNREGISTER_CHANNEL", UVM_UNREGISTER_CHANNEL, &mut u, |p| p.rm_status));
         }
-        // Freeing the TSG frees the subcontext, the channel and the engine object under it.
-        if rec.tsg != 0 {
-            results.push(rm.free(self.device, rec.tsg));
+        // Freeing the channel frees the engine object under it.
+        if rec.channel != 0 {
+            results.push(rm.free(self.tsg, rec.channel));
+        }
+        if self.channels.is_empty() && self.tsg != 0 {
+            results.push(rm.free(self.device, self.tsg));
+            self.tsg = 0;
+            self.ctxshare = 0;
         }
         if rec.ring_mem != 0 {
             results.push(self.free_by_handle(rec.ring_mem));
@@ -161,8 +183,7 @@ impl Iface for RmIface {
 
     fn create_channel(&mut self, engine: Engine, entries: u32) -> Result<Channel> {
         let mut rec = ChannelRecord {
-            tsg: 0,
-            ctxshare: 0,
+            engine,
             channel: 0,
             engine_obj: 0,
             ring_mem: 0,

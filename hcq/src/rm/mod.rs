@@ -48,9 +48,15 @@ pub struct GrInfo {
 }
 
 impl GrInfo {
-    /// SMs = cores / cores per SM.
-    pub fn num_sms(&self) -> u32 {
-        self.core_count.checked_div(self.sp_per_sm).unwrap_or(0)
+    /// SMs = FP32 cores / cores per SM. RM answers MAX_SP_PER_SM with 0 on the H100, so the
+    /// per-SM count then comes from the architecture: 64 on sm_80 (A100), 128 on sm_86..sm_90.
+    pub fn num_sms(&self, sm_version: u32) -> u32 {
+        let per_sm = match (self.sp_per_sm, sm_version) {
+            (0, 0x800) => 64,
+            (0, _) => 128,
+            (n, _) => n,
+        };
+        self.core_count / per_sm
     }
 }
 
@@ -69,8 +75,7 @@ pub(crate) struct MemRecord {
 /// A channel and the objects it owns, freed in reverse order.
 #[derive(Debug)]
 pub(crate) struct ChannelRecord {
-    pub tsg: NvHandle,
-    pub ctxshare: NvHandle,
+    pub engine: crate::iface::Engine,
     pub channel: NvHandle,
     pub engine_obj: NvHandle,
     pub ring_mem: u64,
@@ -120,6 +125,9 @@ pub struct RmIface {
     pub(crate) next_os_handle: NvHandle,
     pub(crate) mems: HashMap<u64, MemRecord>,
     pub(crate) channels: HashMap<u64, ChannelRecord>,
+    /// The one channel group (TSG) and subcontext every channel joins (see channel.rs).
+    pub(crate) tsg: NvHandle,
+    pub(crate) ctxshare: NvHandle,
 }
 
 // The raw pointers are mappings owned by this object.

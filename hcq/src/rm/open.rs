@@ -107,6 +107,8 @@ impl RmIface {
             next_os_handle: 0xcafe_0001,
             mems: HashMap::new(),
             channels: HashMap::new(),
+            tsg: 0,
+            ctxshare: 0,
         };
         me.bring_up(card.gpu_id)?;
         Ok(me)
@@ -143,7 +145,7 @@ impl RmIface {
         self.info.name = q.name;
         self.info.driver_version = q.driver_version;
         self.info.sm_version = q.sm_version;
-        self.info.num_sms = q.gr.num_sms();
+        self.info.num_sms = q.gr.num_sms(q.sm_version);
         self.info.vram_b = q.vram_b;
         self.info.classes = classes;
         self.info.all_classes = q.all_classes;
