@@ -1,6 +1,7 @@
 //! Bring-up of the RM path on a real GPU, one step per argument:
 //!   rm_bringup [--trace FILE] [--no-virtmem] [--qmd-type N] [--no-cbuf-dims] [--smem B] STEP...
 //! STEP: open | copy | compute | fault | hang
+//! --virtmem also maps every buffer into RM's virtmem object (tinygrad's way; not needed).
 //! Pushbuffer words are encoded inline here (method names from NVIDIA's class headers) so this
 //! program depends on nothing but `hcq::rm`; the queue layer (hcq-core) replaces them.
 
@@ -50,7 +51,8 @@ struct Opts {
 struct Push(Vec<u32>);
 impl Push {
     fn m(&mut self, subc: u32, mthd: u32, data: &[u32]) -> &mut Self {
-        self.0.push(0x2000_0000 | (data.len() as u32) << 16 | subc << 13 | mthd >> 2);
+        self.0
+            .push(0x2000_0000 | (data.len() as u32) << 16 | subc << 13 | mthd >> 2);
         self.0.extend_from_slice(data);
         self
     }
@@ -76,7 +78,13 @@ impl Ring {
     fn new(rm: &mut RmIface, engine: Engine, name: &'static str) -> Result<Ring, HcqError> {
         let ch = rm.create_channel(engine, 1024)?;
         let pb = rm.alloc(2 << 20, MemPlace::DeviceMapped)?;
-        Ok(Ring { ch, pb, pb_off: 0, put: 0, name })
+        Ok(Ring {
+            ch,
+            pb,
+            pb_off: 0,
+            put: 0,
+            name,
+        })
     }
 
     fn submit(&mut self, rm: &mut RmIface, p: &Push) -> Result<(), HcqError> {
@@ -100,7 +108,10 @@ impl Ring {
             std::ptr::write_volatile(self.ch.ring.add(slot as usize), entry);
             fence(Ordering::SeqCst);
             self.put += 1;
-            std::ptr::write_volatile(self.ch.userd.add(0x8C) as *mut u32, self.put % self.ch.ring_entries);
+            std::ptr::write_volatile(
+                self.ch.userd.add(0x8C) as *mut u32,
+                self.put % self.ch.ring_entries,
+            );
         }
         fence(Ordering::SeqCst);
         rm.ring_doorbell(&self.ch)
@@ -108,7 +119,14 @@ impl Ring {
 }
 
 /// Spin on a 64-bit signal value ≥ want, checking the channel's error notifier each turn.
-fn wait(rm: &mut RmIface, ring: &Ring, sig: &Mem, want: u64, timeout: Duration, running: &str) -> Result<Duration, HcqError> {
+fn wait(
+    rm: &mut RmIface,
+    ring: &Ring,
+    sig: &Mem,
+    want: u64,
+    timeout: Duration,
+    running: &str,
+) -> Result<Duration, HcqError> {
     let t0 = Instant::now();
     loop {
         // SAFETY: the signal slot is 16 B of host memory mapped for the life of `sig`.
@@ -117,7 +135,13 @@ fn wait(rm: &mut RmIface, ring: &Ring, sig: &Mem, want: u64, timeout: Duration, 
             return Ok(t0.elapsed());
         }
         if let Some(f) = rm.channel_fault(&ring.ch) {
-            return Err(HcqError::ChannelError { queue: ring.name.into(), code: f.code, what: f.what, running: running.into(), last_signal: got });
+            return Err(HcqError::ChannelError {
+                queue: ring.name.into(),
+                code: f.code,
+                what: f.what,
+                running: running.into(),
+                last_signal: got,
+            });
         }
         if t0.elapsed() > timeout {
             return Err(HcqError::Timeout {
@@ -157,14 +181,29 @@ fn step_copy(rm: &mut RmIface) -> Result<(), HcqError> {
         for (from, to) in [(src.gpu_va, vram.gpu_va), (vram.gpu_va, dst.gpu_va)] {
             value += 1;
             let mut p = Push::default();
-            p.m(SUBC_COPY, NVC8B5_OFFSET_IN_UPPER, &[hi(from), lo(from), hi(to), lo(to)]);
+            p.m(
+                SUBC_COPY,
+                NVC8B5_OFFSET_IN_UPPER,
+                &[hi(from), lo(from), hi(to), lo(to)],
+            );
             p.m(SUBC_COPY, NVC8B5_LINE_LENGTH_IN, &[n as u32]);
             p.m(SUBC_COPY, NVC8B5_LAUNCH_DMA, &[LAUNCH_DMA_COPY]);
             // Four-word semaphore: payload (low 32 bits) at +0, timestamp at +8.
-            p.m(SUBC_COPY, NVC8B5_SET_SEMAPHORE_A, &[hi(sig.gpu_va), lo(sig.gpu_va), value as u32]);
+            p.m(
+                SUBC_COPY,
+                NVC8B5_SET_SEMAPHORE_A,
+                &[hi(sig.gpu_va), lo(sig.gpu_va), value as u32],
+            );
             p.m(SUBC_COPY, NVC8B5_LAUNCH_DMA, &[LAUNCH_DMA_SEMAPHORE]);
             ring.submit(rm, &p)?;
-            times.push(wait32(rm, &ring, &sig, value as u32, Duration::from_secs(10), "copy")?);
+            times.push(wait32(
+                rm,
+                &ring,
+                &sig,
+                value as u32,
+                Duration::from_secs(10),
+                "copy",
+            )?);
         }
         let same = src.cpu_slice()? == dst.cpu_slice()?;
         println!(
@@ -173,13 +212,19 @@ fn step_copy(rm: &mut RmIface) -> Result<(), HcqError> {
             n as f64 / times[0].as_secs_f64() / 1e9,
             times[1].as_secs_f64() * 1e3,
             n as f64 / times[1].as_secs_f64() / 1e9,
-            if same { "data identical" } else { "DATA DIFFERS" }
+            if same {
+                "data identical"
+            } else {
+                "DATA DIFFERS"
+            }
         );
         rm.free(dst)?;
         rm.free(vram)?;
         rm.free(src)?;
         if !same {
-            return Err(HcqError::Unsupported(format!("copy round trip of {mb} MiB returned different data")));
+            return Err(HcqError::Unsupported(format!(
+                "copy round trip of {mb} MiB returned different data"
+            )));
         }
     }
     rm.free(sig)?;
@@ -188,7 +233,14 @@ fn step_copy(rm: &mut RmIface) -> Result<(), HcqError> {
     rm.destroy_channel(holder)
 }
 
-fn wait32(rm: &mut RmIface, ring: &Ring, sig: &Mem, want: u32, timeout: Duration, running: &str) -> Result<Duration, HcqError> {
+fn wait32(
+    rm: &mut RmIface,
+    ring: &Ring,
+    sig: &Mem,
+    want: u32,
+    timeout: Duration,
+    running: &str,
+) -> Result<Duration, HcqError> {
     let t0 = Instant::now();
     loop {
         // SAFETY: as in `wait`.
@@ -197,10 +249,23 @@ fn wait32(rm: &mut RmIface, ring: &Ring, sig: &Mem, want: u32, timeout: Duration
             return Ok(t0.elapsed());
         }
         if let Some(f) = rm.channel_fault(&ring.ch) {
-            return Err(HcqError::ChannelError { queue: ring.name.into(), code: f.code, what: f.what, running: running.into(), last_signal: got as u64 });
+            return Err(HcqError::ChannelError {
+                queue: ring.name.into(),
+                code: f.code,
+                what: f.what,
+                running: running.into(),
+                last_signal: got as u64,
+            });
         }
         if t0.elapsed() > timeout {
-            return Err(HcqError::Timeout { queue: ring.name.into(), signal_va: sig.gpu_va, want: want as u64, got: got as u64, waited_ms: t0.elapsed().as_millis() as u64, running: running.into() });
+            return Err(HcqError::Timeout {
+                queue: ring.name.into(),
+                signal_va: sig.gpu_va,
+                want: want as u64,
+                got: got as u64,
+                waited_ms: t0.elapsed().as_millis() as u64,
+                running: running.into(),
+            });
         }
         std::hint::spin_loop();
     }
@@ -214,7 +279,8 @@ struct Kernel {
 }
 
 fn load_cubin(image: &[u8], names: &[&str]) -> Result<(Vec<u8>, Vec<Kernel>), HcqError> {
-    let elf = goblin::elf::Elf::parse(image).map_err(|e| HcqError::Cubin(format!("ELF parse: {e}")))?;
+    let elf =
+        goblin::elf::Elf::parse(image).map_err(|e| HcqError::Cubin(format!("ELF parse: {e}")))?;
     let sec = |name: &str| {
         elf.section_headers
             .iter()
@@ -228,12 +294,15 @@ fn load_cubin(image: &[u8], names: &[&str]) -> Result<(Vec<u8>, Vec<Kernel>), Hc
     if let Some(info) = sec(".nv.info") {
         for (attr, payload) in nv_info(info) {
             if attr == 0x2F && payload.len() >= 8 {
-                regs = regs.max(u32::from_le_bytes(payload[4..8].try_into().unwrap_or([0; 4])));
+                regs = regs.max(u32::from_le_bytes(
+                    payload[4..8].try_into().unwrap_or([0; 4]),
+                ));
             }
         }
     }
     for n in names {
-        let text = sec(&format!(".text.{n}")).ok_or_else(|| HcqError::Cubin(format!("no .text.{n}")))?;
+        let text =
+            sec(&format!(".text.{n}")).ok_or_else(|| HcqError::Cubin(format!("no .text.{n}")))?;
         let mut param_base = 0;
         if let Some(info) = sec(&format!(".nv.info.{n}")) {
             for (attr, payload) in nv_info(info) {
@@ -248,7 +317,11 @@ fn load_cubin(image: &[u8], names: &[&str]) -> Result<(Vec<u8>, Vec<Kernel>), Hc
         while code.len() % 256 != 0 {
             code.push(0);
         }
-        ks.push(Kernel { code_off: code.len() as u64, regs: (regs + 1) & !1, param_base });
+        ks.push(Kernel {
+            code_off: code.len() as u64,
+            regs: (regs + 1) & !1,
+            param_base,
+        });
         code.extend_from_slice(text);
     }
     code.resize(code.len() + 4096, 0); // instruction prefetch reads past the end
@@ -302,21 +375,29 @@ fn build_launch(o: &Opts, arg: &mut Mem, off: usize, l: &Launch) -> Result<Push,
     let cb_size = (l.k.param_base as usize + l.params.len() + 15) & !15;
     let cb = &mut buf[off..off + cb_size];
     cb.fill(0);
+    // Settled on the H100 (docs/hcq-rm.md): ptxas' sm_90 SASS reads %ntid.x from c[0x0][0x0]
+    // (`LDC R5, c[0x0][RZ]`): without these words 872 of 1000 outputs were wrong; with them 0.
     if o.cbuf_dims {
-        // c[0x0][0x0..0xC] = blockDim (the SASS reads %ntid from here); 0xC..0x18 = gridDim.
+        // c[0x0][0x0..0xC] = blockDim; 0xC..0x18 = gridDim (CUDA's layout).
         for (i, v) in [l.block, 1, 1, l.grid, 1, 1].iter().enumerate() {
             cb[i * 4..i * 4 + 4].copy_from_slice(&v.to_le_bytes());
         }
     }
+    // 0x18 / 0x20 shared / local window VAs, 0x28 stack top (every kernel starts with
+    // `LDC R1, c[0x0][0x28]`): tinygrad's Ampere values, unchanged on sm_90 (kernels ran).
     cb[0x18..0x20].copy_from_slice(&SHARED_WINDOW.to_le_bytes());
     cb[0x20..0x28].copy_from_slice(&LOCAL_WINDOW.to_le_bytes());
     cb[0x28..0x2C].copy_from_slice(&0x00FF_FDC0u32.to_le_bytes());
-    // c[0x0][0x208]: global-memory descriptor of every LDG/STG on sm_90; left 0 (see docs/hcq-rm.md).
+    // c[0x0][0x208]: the 64-bit global-memory descriptor every sm_90 LDG/STG uses
+    // (`ULDC.64 UR4, c[0x0][0x208]` … `STG.E desc[UR4][R2.64]`). Settled on the H100: 0 works
+    // (stores to host and VRAM land, 0 of 1000 wrong), as 0 at c[0x0][0x118] does on Ampere.
     let pb = l.k.param_base as usize;
     cb[pb..pb + l.params.len()].copy_from_slice(l.params);
     let qoff = off + ((cb_size + 255) & !255);
     let qva = arg_va + qoff as u64;
     let mut q = Qmd([0; 96]);
+    // QMD_TYPE: settled on the H100 — GRID_CTA (2) runs the grid; 0 (QUEUE, Mesa's V4 value)
+    // lets the launch complete its semaphore but runs no CTA (1000 of 1000 outputs untouched).
     q.set(25, 23, o.qmd_type as u64); // QMD_TYPE
     q.set(568, 568, 1); // API_VISIBLE_CALL_LIMIT NO_CHECK
     q.set(583, 580, 4); // QMD_MAJOR_VERSION
@@ -331,6 +412,8 @@ fn build_launch(o: &Opts, arg: &mut Mem, off: usize, l: &Launch) -> Result<Push,
     q.set(1137, 1136, 1); // CWD_MEMBAR_TYPE L1_SYSMEMBAR
     q.set(1208, 1200, l.k.regs as u64); // REGISTER_COUNT
     q.set(1215, 1211, 1); // BARRIER_COUNT
+                          // SHARED_MEMORY_SIZE: tinygrad adds 0x400 "reserved" bytes; on the H100 a kernel with no
+                          // shared memory ran with 0 and with 0x400 alike, so the reservation is not required there.
     q.set(601, 584, o.smem_b as u64); // SHARED_MEMORY_SIZE
     q.set(613, 608, 9); // MIN_SM_CONFIG_SHARED_MEM_SIZE (32 KiB)
     q.set(619, 614, 0x1A); // MAX (100 KiB)
@@ -347,14 +430,32 @@ fn build_launch(o: &Opts, arg: &mut Mem, off: usize, l: &Launch) -> Result<Push,
         buf[qoff + i * 4..qoff + i * 4 + 4].copy_from_slice(&w.to_le_bytes());
     }
     let mut p = Push::default();
-    p.m(SUBC_COMPUTE, NVCBC0_INVALIDATE_SHADER_CACHES_NO_WFI, &[0x1011]);
+    p.m(
+        SUBC_COMPUTE,
+        NVCBC0_INVALIDATE_SHADER_CACHES_NO_WFI,
+        &[0x1011],
+    );
     p.m(SUBC_COMPUTE, NVCBC0_SEND_PCAS_A, &[(qva >> 8) as u32]);
-    p.m(SUBC_COMPUTE, NVCBC0_SEND_SIGNALING_PCAS2_B, &[PCAS_ACTION_PREFETCH_SCHEDULE]);
+    p.m(
+        SUBC_COMPUTE,
+        NVCBC0_SEND_SIGNALING_PCAS2_B,
+        &[PCAS_ACTION_PREFETCH_SCHEDULE],
+    );
     Ok(p)
 }
 
 fn signal(p: &mut Push, sig: &Mem, value: u64) {
-    p.m(0, NVC86F_SEM_ADDR_LO, &[lo(sig.gpu_va), hi(sig.gpu_va), lo(value), hi(value), SEM_EXECUTE_RELEASE_WFI_64_TS]);
+    p.m(
+        0,
+        NVC86F_SEM_ADDR_LO,
+        &[
+            lo(sig.gpu_va),
+            hi(sig.gpu_va),
+            lo(value),
+            hi(value),
+            SEM_EXECUTE_RELEASE_WFI_64_TS,
+        ],
+    );
 }
 
 const CUBIN: &[u8] = include_bytes!("ptx/bringup.sm_90.cubin");
@@ -370,8 +471,16 @@ fn step_compute(rm: &mut RmIface, o: &Opts, which: &str) -> Result<(), HcqError>
     let class = rm.info().classes.compute;
     let mut p = Push::default();
     p.m(SUBC_COMPUTE, NVC86F_SET_OBJECT, &[class]);
-    p.m(SUBC_COMPUTE, NVCBC0_SET_SHADER_SHARED_MEMORY_WINDOW_A, &[hi(SHARED_WINDOW), lo(SHARED_WINDOW)]);
-    p.m(SUBC_COMPUTE, NVCBC0_SET_SHADER_LOCAL_MEMORY_WINDOW_A, &[hi(LOCAL_WINDOW), lo(LOCAL_WINDOW)]);
+    p.m(
+        SUBC_COMPUTE,
+        NVCBC0_SET_SHADER_SHARED_MEMORY_WINDOW_A,
+        &[hi(SHARED_WINDOW), lo(SHARED_WINDOW)],
+    );
+    p.m(
+        SUBC_COMPUTE,
+        NVCBC0_SET_SHADER_LOCAL_MEMORY_WINDOW_A,
+        &[hi(LOCAL_WINDOW), lo(LOCAL_WINDOW)],
+    );
     signal(&mut p, &sig, 1);
     ring.submit(rm, &p)?;
     wait(rm, &ring, &sig, 1, Duration::from_secs(5), "compute setup")?;
@@ -379,7 +488,8 @@ fn step_compute(rm: &mut RmIface, o: &Opts, which: &str) -> Result<(), HcqError>
     let n: u32 = 1000;
     let mut out = rm.alloc(n as u64 * 4, MemPlace::Host)?;
     // 0xEE poisons the fill output; the spin kernel waits for its flag (this buffer) to leave 0.
-    out.cpu_slice()?.fill(if which == "hang" { 0 } else { 0xEE });
+    out.cpu_slice()?
+        .fill(if which == "hang" { 0 } else { 0xEE });
     let (k, params, grid, block, timeout) = match which {
         "compute" => {
             let mut prm = out.gpu_va.to_le_bytes().to_vec();
@@ -387,10 +497,33 @@ fn step_compute(rm: &mut RmIface, o: &Opts, which: &str) -> Result<(), HcqError>
             prm.extend_from_slice(&7u32.to_le_bytes());
             (&ks[0], prm, n.div_ceil(128), 128, Duration::from_secs(5))
         }
-        "fault" => (&ks[1], 0xdead_0000_0000u64.to_le_bytes().to_vec(), 1, 1, Duration::from_secs(15)),
-        _ => (&ks[2], out.gpu_va.to_le_bytes().to_vec(), 1, 1, Duration::from_secs(3)),
+        "fault" => (
+            &ks[1],
+            0xdead_0000_0000u64.to_le_bytes().to_vec(),
+            1,
+            1,
+            Duration::from_secs(15),
+        ),
+        _ => (
+            &ks[2],
+            out.gpu_va.to_le_bytes().to_vec(),
+            1,
+            1,
+            Duration::from_secs(3),
+        ),
     };
-    let mut p = build_launch(o, &mut arg, 0, &Launch { k, code_va: code_mem.gpu_va, grid, block, params: &params })?;
+    let mut p = build_launch(
+        o,
+        &mut arg,
+        0,
+        &Launch {
+            k,
+            code_va: code_mem.gpu_va,
+            grid,
+            block,
+            params: &params,
+        },
+    )?;
     signal(&mut p, &sig, 2);
     let t0 = Instant::now();
     ring.submit(rm, &p)?;
@@ -417,10 +550,20 @@ fn step_compute(rm: &mut RmIface, o: &Opts, which: &str) -> Result<(), HcqError>
                 println!("{which}: UNEXPECTED: the kernel completed");
             }
         }
-        Err(e) => println!("{which}: error after {:.0} ms: {e}", elapsed.as_secs_f64() * 1e3),
+        Err(e) => println!(
+            "{which}: error after {:.0} ms: {e}",
+            elapsed.as_secs_f64() * 1e3
+        ),
     }
     // Teardown in reverse order; errors print but do not stop the rest.
-    for r in [rm.destroy_channel(ring.ch), rm.free(ring.pb), rm.free(out), rm.free(sig), rm.free(arg), rm.free(code_mem)] {
+    for r in [
+        rm.destroy_channel(ring.ch),
+        rm.free(ring.pb),
+        rm.free(out),
+        rm.free(sig),
+        rm.free(arg),
+        rm.free(code_mem),
+    ] {
         if let Err(e) = r {
             println!("{which}: teardown: {e}");
         }
@@ -429,15 +572,33 @@ fn step_compute(rm: &mut RmIface, o: &Opts, which: &str) -> Result<(), HcqError>
 }
 
 fn parse() -> Result<Opts, String> {
-    let mut o = Opts { trace: None, virtmem: true, qmd_type: 2, cbuf_dims: true, smem_b: 0x400, steps: Vec::new() };
+    let mut o = Opts {
+        trace: None,
+        virtmem: false,
+        qmd_type: 2,
+        cbuf_dims: true,
+        smem_b: 0x400,
+        steps: Vec::new(),
+    };
     let mut a = std::env::args().skip(1);
     while let Some(s) = a.next() {
         match s.as_str() {
             "--trace" => o.trace = Some(a.next().ok_or("--trace FILE")?),
             "--no-virtmem" => o.virtmem = false,
+            "--virtmem" => o.virtmem = true,
             "--no-cbuf-dims" => o.cbuf_dims = false,
-            "--qmd-type" => o.qmd_type = a.next().and_then(|v| v.parse().ok()).ok_or("--qmd-type N")?,
-            "--smem" => o.smem_b = a.next().and_then(|v| v.parse().ok()).ok_or("--smem BYTES")?,
+            "--qmd-type" => {
+                o.qmd_type = a
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or("--qmd-type N")?
+            }
+            "--smem" => {
+                o.smem_b = a
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or("--smem BYTES")?
+            }
             "open" | "copy" | "compute" | "fault" | "hang" => o.steps.push(s),
             _ => return Err(format!("unknown argument {s}")),
         }
@@ -460,7 +621,10 @@ fn main() {
         }
     }
     let t0 = Instant::now();
-    let mut rm = match RmIface::open_with(RmOptions { map_into_virtmem: o.virtmem, ..Default::default() }) {
+    let mut rm = match RmIface::open_with(RmOptions {
+        map_into_virtmem: o.virtmem,
+        ..Default::default()
+    }) {
         Ok(rm) => rm,
         Err(e) => {
             println!("open: {e}");
@@ -482,7 +646,10 @@ fn main() {
                 let d = rm.create_channel(Engine::Copy, 1024);
                 match (c, d) {
                     (Ok(c), Ok(d)) => {
-                        println!("open: compute channel token {} copy channel token {}", c.doorbell_token, d.doorbell_token);
+                        println!(
+                            "open: compute channel token {} copy channel token {}",
+                            c.doorbell_token, d.doorbell_token
+                        );
                         rm.destroy_channel(d).and_then(|_| rm.destroy_channel(c))
                     }
                     (Err(e), _) | (_, Err(e)) => Err(e),

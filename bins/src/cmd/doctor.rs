@@ -37,8 +37,17 @@ struct Node {
 
 fn probe(path: &str) -> Node {
     let exists = Path::new(path).exists();
-    let usable = exists && std::fs::OpenOptions::new().read(true).write(true).open(path).is_ok();
-    Node { path: path.to_string(), exists, usable }
+    let usable = exists
+        && std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .is_ok();
+    Node {
+        path: path.to_string(),
+        exists,
+        usable,
+    }
 }
 
 fn nodes() -> Vec<Node> {
@@ -65,7 +74,9 @@ fn cuda_driver() -> Result<(), String> {
             "not found".to_string()
         } else {
             // SAFETY: non-null dlerror result is a valid C string until the next dl call.
-            unsafe { std::ffi::CStr::from_ptr(e) }.to_string_lossy().into_owned()
+            unsafe { std::ffi::CStr::from_ptr(e) }
+                .to_string_lossy()
+                .into_owned()
         };
         return Err(msg);
     }
@@ -91,7 +102,11 @@ pub fn run(args: Args) -> Result<(), Error> {
     } else {
         "none"
     };
-    let nv = if iface == "rm" { Some(RmIface::open()) } else { None };
+    let nv = if iface == "rm" {
+        Some(RmIface::open())
+    } else {
+        None
+    };
     let cuda = cuda_driver();
 
     if args.json {
@@ -101,12 +116,19 @@ pub fn run(args: Args) -> Result<(), Error> {
             Json::Arr(
                 nodes
                     .iter()
-                    .map(|n| Json::obj().set("path", n.path.as_str()).set("exists", n.exists).set("usable", n.usable))
+                    .map(|n| {
+                        Json::obj()
+                            .set("path", n.path.as_str())
+                            .set("exists", n.exists)
+                            .set("usable", n.usable)
+                    })
                     .collect(),
             ),
         );
         let nv_j = match &nv {
-            None => Json::obj().set("ok", false).set("error", "no /dev/nvidiactl: not a desktop NVIDIA driver"),
+            None => Json::obj()
+                .set("ok", false)
+                .set("error", "no /dev/nvidiactl: not a desktop NVIDIA driver"),
             Some(Err(e)) => Json::obj().set("ok", false).set("error", e.to_string()),
             Some(Ok(rm)) => {
                 let i = rm.info();
@@ -121,7 +143,10 @@ pub fn run(args: Args) -> Result<(), Error> {
                     .set("gpfifo_class", i.classes.gpfifo)
                     .set("compute_class", i.classes.compute)
                     .set("copy_class", i.classes.copy)
-                    .set("classes", Json::Arr(i.all_classes.iter().map(|&c| Json::from(c)).collect()))
+                    .set(
+                        "classes",
+                        Json::Arr(i.all_classes.iter().map(|&c| Json::from(c)).collect()),
+                    )
             }
         };
         j.insert("nv", nv_j);
@@ -129,7 +154,9 @@ pub fn run(args: Args) -> Result<(), Error> {
             "cuda",
             match &cuda {
                 Ok(()) => Json::obj().set("libcuda", "found"),
-                Err(e) => Json::obj().set("libcuda", "not found").set("error", e.as_str()),
+                Err(e) => Json::obj()
+                    .set("libcuda", "not found")
+                    .set("error", e.as_str()),
             },
         );
         j.insert("tegra", "tegra interface: see its own check");
@@ -161,7 +188,12 @@ pub fn run(args: Args) -> Result<(), Error> {
             println!("backend nv (rm): initialises");
             println!("  gpu:     {} ({})", i.name, rm.device_node());
             println!("  driver:  {}", i.driver_version);
-            println!("  arch:    {}, {} SMs, {} MiB VRAM", i.arch(), i.num_sms, i.vram_b >> 20);
+            println!(
+                "  arch:    {}, {} SMs, {} MiB VRAM",
+                i.arch(),
+                i.num_sms,
+                i.vram_b >> 20
+            );
             println!(
                 "  classes: channel {}, compute {}, copy {}",
                 class_label(i.classes.gpfifo),

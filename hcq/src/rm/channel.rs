@@ -31,9 +31,16 @@ const NOTIFIER_SIZE_B: u64 = 0x1000;
 const UVM_CHANNEL_RANGE_B: u64 = 0x400_0000;
 
 impl RmIface {
-    fn create_channel_inner(&mut self, engine: Engine, entries: u32, rec: &mut ChannelRecord) -> Result<Channel> {
+    fn create_channel_inner(
+        &mut self,
+        engine: Engine,
+        entries: u32,
+        rec: &mut ChannelRecord,
+    ) -> Result<Channel> {
         if !entries.is_power_of_two() || entries < 2 {
-            return Err(HcqError::Unsupported(format!("GPFIFO entries must be a power of two ≥ 2, got {entries}")));
+            return Err(HcqError::Unsupported(format!(
+                "GPFIFO entries must be a power of two ≥ 2, got {entries}"
+            )));
         }
         let rm = self.rm;
         let has_compute = self.channels.values().any(|c| c.engine == Engine::Compute);
@@ -45,7 +52,10 @@ impl RmIface {
             ));
         }
         if self.tsg == 0 {
-            let mut tsg = NvChannelGroupAllocParams { engine_type: NV2080_ENGINE_TYPE_GRAPHICS, ..Default::default() };
+            let mut tsg = NvChannelGroupAllocParams {
+                engine_type: NV2080_ENGINE_TYPE_GRAPHICS,
+                ..Default::default()
+            };
             self.tsg = rm.alloc(self.device, KEPLER_CHANNEL_GROUP_A, Some(&mut tsg))?;
             let mut cs = NvCtxshareAllocParams {
                 h_va_space: self.vaspace,
@@ -92,8 +102,14 @@ impl RmIface {
         };
         rec.engine_obj = rm.alloc::<Nv2080AllocParams>(rec.channel, class, None)?;
 
-        let mut tok = NvC36fWorkSubmitTokenParams { work_submit_token: u32::MAX };
-        rm.control(rec.channel, NVC36F_CTRL_CMD_GPFIFO_GET_WORK_SUBMIT_TOKEN, &mut tok)?;
+        let mut tok = NvC36fWorkSubmitTokenParams {
+            work_submit_token: u32::MAX,
+        };
+        rm.control(
+            rec.channel,
+            NVC36F_CTRL_CMD_GPFIFO_GET_WORK_SUBMIT_TOKEN,
+            &mut tok,
+        )?;
 
         // UVM_REGISTER_CHANNEL lets UVM map the channel's RM-internal buffers (the GR context)
         // into the VA space it owns; RM refuses to schedule an unbound GR channel there.
@@ -107,10 +123,19 @@ impl RmIface {
             length: UVM_CHANNEL_RANGE_B,
             ..Default::default()
         };
-        uvm_call(self.uvm.as_raw_fd(), "UVM_REGISTER_CHANNEL", UVM_REGISTER_CHANNEL, &mut rc, |p| p.rm_status)?;
+        uvm_call(
+            self.uvm.as_raw_fd(),
+            "UVM_REGISTER_CHANNEL",
+            UVM_REGISTER_CHANNEL,
+            &mut rc,
+            |p| p.rm_status,
+        )?;
         rec.uvm_channel_range = base;
 
-        let mut sched = NvA06cScheduleParams { b_enable: 1, ..Default::default() };
+        let mut sched = NvA06cScheduleParams {
+            b_enable: 1,
+            ..Default::default()
+        };
         rm.control(self.tsg, NVA06C_CTRL_CMD_GPFIFO_SCHEDULE, &mut sched)?;
 
         Ok(Channel {
@@ -129,7 +154,9 @@ impl RmIface {
     /// Free a channel's objects in reverse order of creation; returns the first error.
     pub(crate) fn destroy_channel_by_handle(&mut self, handle: u64) -> Result<()> {
         let Some(rec) = self.channels.remove(&handle) else {
-            return Err(HcqError::Unsupported(format!("destroy of unknown channel 0x{handle:x}")));
+            return Err(HcqError::Unsupported(format!(
+                "destroy of unknown channel 0x{handle:x}"
+            )));
         };
         self.free_channel_record(rec)
     }
@@ -145,7 +172,13 @@ impl RmIface {
                 h_channel: rec.channel,
                 rm_status: 0,
             };
-            results.push(uvm_call(self.uvm.as_raw_fd(), "UVM_UNREGISTER_CHANNEL", UVM_UNREGISTER_CHANNEL, &mut u, |p| p.rm_status));
+            results.push(uvm_call(
+                self.uvm.as_raw_fd(),
+                "UVM_UNREGISTER_CHANNEL",
+                UVM_UNREGISTER_CHANNEL,
+                &mut u,
+                |p| p.rm_status,
+            ));
         }
         // Freeing the channel frees the engine object under it.
         if rec.channel != 0 {
@@ -213,7 +246,10 @@ impl Iface for RmIface {
         fence(Ordering::SeqCst);
         // SAFETY: the usermode page is mapped for the life of self; 0x90 is inside its 64 KiB.
         unsafe {
-            std::ptr::write_volatile(self.doorbell.add(NVC361_NOTIFY_CHANNEL_PENDING) as *mut u32, ch.doorbell_token);
+            std::ptr::write_volatile(
+                self.doorbell.add(NVC361_NOTIFY_CHANNEL_PENDING) as *mut u32,
+                ch.doorbell_token,
+            );
         }
         Ok(())
     }

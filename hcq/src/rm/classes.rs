@@ -35,9 +35,19 @@ pub const HOPPER_DMA_COPY_A: u32 = 0xC8B5;
 
 /// Preference order, newest first; only classes whose methods and QMD kernlab encodes.
 const GPFIFO_CLASSES: [u32; 2] = [HOPPER_CHANNEL_GPFIFO_A, AMPERE_CHANNEL_GPFIFO_A];
-const COMPUTE_CLASSES: [u32; 4] = [HOPPER_COMPUTE_A, ADA_COMPUTE_A, AMPERE_COMPUTE_B, AMPERE_COMPUTE_A];
+const COMPUTE_CLASSES: [u32; 4] = [
+    HOPPER_COMPUTE_A,
+    ADA_COMPUTE_A,
+    AMPERE_COMPUTE_B,
+    AMPERE_COMPUTE_A,
+];
 const COPY_CLASSES: [u32; 3] = [HOPPER_DMA_COPY_A, AMPERE_DMA_COPY_B, AMPERE_DMA_COPY_A];
-const USERMODE_CLASSES: [u32; 4] = [HOPPER_USERMODE_A, AMPERE_USERMODE_A, TURING_USERMODE_A, VOLTA_USERMODE_A];
+const USERMODE_CLASSES: [u32; 4] = [
+    HOPPER_USERMODE_A,
+    AMPERE_USERMODE_A,
+    TURING_USERMODE_A,
+    VOLTA_USERMODE_A,
+];
 
 fn pick(what: &str, wanted: &[u32], found: &[u32]) -> Result<u32> {
     wanted
@@ -47,7 +57,11 @@ fn pick(what: &str, wanted: &[u32], found: &[u32]) -> Result<u32> {
         .ok_or_else(|| HcqError::UnsupportedGpu {
             what: format!(
                 "{what} class (kernlab knows {})",
-                wanted.iter().map(|c| format!("0x{c:04x}")).collect::<Vec<_>>().join(", ")
+                wanted
+                    .iter()
+                    .map(|c| format!("0x{c:04x}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             found: found.to_vec(),
         })
@@ -60,7 +74,10 @@ pub fn pick_classes(found: &[u32]) -> Result<(Classes, u32)> {
         compute: pick("compute", &COMPUTE_CLASSES, found)?,
         copy: pick("DMA copy", &COPY_CLASSES, found)?,
     };
-    Ok((classes, pick("usermode doorbell", &USERMODE_CLASSES, found)?))
+    Ok((
+        classes,
+        pick("usermode doorbell", &USERMODE_CLASSES, found)?,
+    ))
 }
 
 /// Name of a class kernlab knows (for doctor and traces).
@@ -86,7 +103,12 @@ pub fn class_name(class: u32) -> Option<&'static str> {
 /// SM version implied by the newest compute class (when NV2080_CTRL_CMD_GR_GET_INFO is refused):
 /// HOPPER_COMPUTE_A → 0x900, ADA_COMPUTE_A → 0x809, AMPERE_COMPUTE_B → 0x806, AMPERE_COMPUTE_A → 0x800.
 pub fn sm_version_of_class(found: &[u32]) -> u32 {
-    for (class, sm) in [(HOPPER_COMPUTE_A, 0x900), (ADA_COMPUTE_A, 0x809), (AMPERE_COMPUTE_B, 0x806), (AMPERE_COMPUTE_A, 0x800)] {
+    for (class, sm) in [
+        (HOPPER_COMPUTE_A, 0x900),
+        (ADA_COMPUTE_A, 0x809),
+        (AMPERE_COMPUTE_B, 0x806),
+        (AMPERE_COMPUTE_A, 0x800),
+    ] {
         if found.contains(&class) {
             return sm;
         }

@@ -39,22 +39,39 @@ impl RmIface {
         };
         let va = round_up(*next, align_b);
         if va + size_b > end {
-            return Err(HcqError::OutOfMemory { want_b: size_b, what: "GPU virtual address range".into() });
+            return Err(HcqError::OutOfMemory {
+                want_b: size_b,
+                what: "GPU virtual address range".into(),
+            });
         }
         *next = va + size_b;
         Ok(va)
     }
 
     /// RM_ALLOC of VRAM (`contiguous` for channel rings) or RM-owned sysmem (`sysmem`).
-    pub(crate) fn rm_alloc_memory(&mut self, size_b: u64, page_b: u64, contiguous: bool, sysmem: bool) -> Result<NvHandle> {
+    pub(crate) fn rm_alloc_memory(
+        &mut self,
+        size_b: u64,
+        page_b: u64,
+        contiguous: bool,
+        sysmem: bool,
+    ) -> Result<NvHandle> {
         let huge = page_b == PAGE_2M;
         let mut p = NvMemoryAllocationParams {
             owner: self.rm.client,
-            type_: if sysmem { NVOS32_TYPE_NOTIFIER } else { NVOS32_TYPE_IMAGE },
+            type_: if sysmem {
+                NVOS32_TYPE_NOTIFIER
+            } else {
+                NVOS32_TYPE_IMAGE
+            },
             flags: NVOS32_ALLOC_FLAGS_IGNORE_BANK_PLACEMENT
                 | NVOS32_ALLOC_FLAGS_ALIGNMENT_FORCE
                 | NVOS32_ALLOC_FLAGS_MAP_NOT_REQUIRED
-                | if sysmem { 0 } else { NVOS32_ALLOC_FLAGS_PERSISTENT_VIDMEM },
+                | if sysmem {
+                    0
+                } else {
+                    NVOS32_ALLOC_FLAGS_PERSISTENT_VIDMEM
+                },
             attr: if contiguous {
                 NVOS32_ATTR_PHYSICALITY_CONTIGUOUS
             } else {
@@ -62,30 +79,58 @@ impl RmIface {
             } | if huge { NVOS32_ATTR_PAGE_SIZE_HUGE } else { 0 }
                 | if sysmem { NVOS32_ATTR_LOCATION_PCI } else { 0 },
             attr2: NVOS32_ATTR2_ZBC_PREFER_NO_ZBC
-                | if sysmem { NVOS32_ATTR2_GPU_CACHEABLE_NO } else { NVOS32_ATTR2_GPU_CACHEABLE_YES }
-                | if huge { NVOS32_ATTR2_PAGE_SIZE_HUGE_2MB } else { 0 },
+                | if sysmem {
+                    NVOS32_ATTR2_GPU_CACHEABLE_NO
+                } else {
+                    NVOS32_ATTR2_GPU_CACHEABLE_YES
+                }
+                | if huge {
+                    NVOS32_ATTR2_PAGE_SIZE_HUGE_2MB
+                } else {
+                    0
+                },
             format: 6,
             size: size_b,
             alignment: page_b,
             limit: size_b - 1,
             ..Default::default()
         };
-        let class = if sysmem { NV01_MEMORY_SYSTEM } else { NV01_MEMORY_LOCAL_USER };
-        self.rm.alloc(self.device, class, Some(&mut p)).map_err(|e| match e {
-            // NV_ERR_NO_MEMORY (0x51) reads better as what it is.
-            HcqError::RmStatus { status: 0x51, .. } => HcqError::OutOfMemory {
-                want_b: size_b,
-                what: if sysmem { "RM system memory".into() } else { "VRAM".into() },
-            },
-            e => e,
-        })
+        let class = if sysmem {
+            NV01_MEMORY_SYSTEM
+        } else {
+            NV01_MEMORY_LOCAL_USER
+        };
+        self.rm
+            .alloc(self.device, class, Some(&mut p))
+            .map_err(|e| match e {
+                // NV_ERR_NO_MEMORY (0x51) reads better as what it is.
+                HcqError::RmStatus { status: 0x51, .. } => HcqError::OutOfMemory {
+                    want_b: size_b,
+                    what: if sysmem {
+                        "RM system memory".into()
+                    } else {
+                        "VRAM".into()
+                    },
+                },
+                e => e,
+            })
     }
 
     /// Map RM memory `handle` at `va` on the GPU: UVM external range (+ RM virtmem mapping).
     fn gpu_map(&mut self, rec: &mut MemRecord, handle: NvHandle) -> Result<()> {
         let uvm_fd = self.uvm.as_raw_fd();
-        let mut range = UvmRangeParams { base: rec.gpu_va, length: rec.size_b, ..Default::default() };
-        uvm_call(uvm_fd, "UVM_CREATE_EXTERNAL_RANGE", UVM_CREATE_EXTERNAL_RANGE, &mut range, |p| p.rm_status)?;
+        let mut range = UvmRangeParams {
+            base: rec.gpu_va,
+            length: rec.size_b,
+            ..Default::default()
+        };
+        uvm_call(
+            uvm_fd,
+            "UVM_CREATE_EXTERNAL_RANGE",
+            UVM_CREATE_EXTERNAL_RANGE,
+            &mut range,
+            |p| p.rm_status,
+        )?;
         rec.uvm_mapped = true;
         if self.opts.map_into_virtmem {
             let mut d = Nvos46 {
@@ -98,9 +143,17 @@ impl RmIface {
                 dma_offset: rec.gpu_va,
                 ..Default::default()
             };
-            ioctl::call(self.rm.ctl_fd, "NV_ESC_RM_MAP_MEMORY_DMA", NV_ESC_RM_MAP_MEMORY_DMA_CMD, &mut d)?;
+            ioctl::call(
+                self.rm.ctl_fd,
+                "NV_ESC_RM_MAP_MEMORY_DMA",
+                NV_ESC_RM_MAP_MEMORY_DMA_CMD,
+                &mut d,
+            )?;
             if d.status != 0 {
-                return Err(HcqError::RmStatus { call: format!("RM_MAP_MEMORY_DMA 0x{handle:x} at 0x{:x}", rec.gpu_va), status: d.status });
+                return Err(HcqError::RmStatus {
+                    call: format!("RM_MAP_MEMORY_DMA 0x{handle:x} at 0x{:x}", rec.gpu_va),
+                    status: d.status,
+                });
             }
             if d.dma_offset != rec.gpu_va {
                 return Err(HcqError::Unsupported(format!(
@@ -122,7 +175,13 @@ impl RmIface {
         m.rm_ctrl_fd = self.rm.ctl_fd;
         m.h_client = self.rm.client;
         m.h_memory = handle;
-        uvm_call(uvm_fd, "UVM_MAP_EXTERNAL_ALLOCATION", UVM_MAP_EXTERNAL_ALLOCATION, &mut m, |p| p.rm_status)
+        uvm_call(
+            uvm_fd,
+            "UVM_MAP_EXTERNAL_ALLOCATION",
+            UVM_MAP_EXTERNAL_ALLOCATION,
+            &mut m,
+            |p| p.rm_status,
+        )
     }
 
     /// Allocate RM-owned system memory mapped for the CPU only (error notifiers).
@@ -139,11 +198,20 @@ impl RmIface {
         }
     }
 
-    pub(crate) fn alloc_inner(&mut self, size_b: u64, place: MemPlace, contiguous: bool) -> Result<Mem> {
+    pub(crate) fn alloc_inner(
+        &mut self,
+        size_b: u64,
+        place: MemPlace,
+        contiguous: bool,
+    ) -> Result<Mem> {
         if size_b == 0 {
             return Err(HcqError::Unsupported("allocation of 0 bytes".into()));
         }
-        let page_b = if place == MemPlace::Host { PAGE_4K } else { vram_page_size(size_b) };
+        let page_b = if place == MemPlace::Host {
+            PAGE_4K
+        } else {
+            vram_page_size(size_b)
+        };
         let size_b = round_up(size_b, page_b);
         let cpu_visible = place != MemPlace::Device;
         let gpu_va = self.alloc_va(size_b, page_b, cpu_visible)?;
@@ -176,10 +244,18 @@ impl RmIface {
                     fd: -1,
                     _pad0: 0,
                 };
-                let r = ioctl::call(self.gpu_fd.as_raw_fd(), "NV_ESC_RM_ALLOC_MEMORY", NV_ESC_RM_ALLOC_MEMORY_CMD, &mut a);
+                let r = ioctl::call(
+                    self.gpu_fd.as_raw_fd(),
+                    "NV_ESC_RM_ALLOC_MEMORY",
+                    NV_ESC_RM_ALLOC_MEMORY_CMD,
+                    &mut a,
+                );
                 if let Err(e) = r.and_then(|_| {
                     if a.params.status != 0 {
-                        Err(HcqError::RmStatus { call: format!("RM_ALLOC_MEMORY OS descriptor ({size_b} B)"), status: a.params.status })
+                        Err(HcqError::RmStatus {
+                            call: format!("RM_ALLOC_MEMORY OS descriptor ({size_b} B)"),
+                            status: a.params.status,
+                        })
                     } else {
                         Ok(())
                     }
@@ -192,8 +268,10 @@ impl RmIface {
             MemPlace::Device | MemPlace::DeviceMapped => {
                 let h = self.rm_alloc_memory(size_b, page_b, contiguous, false)?;
                 if place == MemPlace::DeviceMapped {
-                    let mapped = open_gpu_fd(self.minor, self.rm.ctl_fd)
-                        .and_then(|fd| cpu_map(&self.rm, self.device, h, size_b, fd.as_raw_fd(), gpu_va).map(|p| (fd, p)));
+                    let mapped = open_gpu_fd(self.minor, self.rm.ctl_fd).and_then(|fd| {
+                        cpu_map(&self.rm, self.device, h, size_b, fd.as_raw_fd(), gpu_va)
+                            .map(|p| (fd, p))
+                    });
                     match mapped {
                         Ok((fd, p)) => {
                             rec.map_fd = Some(fd);
@@ -215,13 +293,21 @@ impl RmIface {
             let _ = self.free_by_handle(handle as u64);
             return Err(e);
         }
-        Ok(Mem { gpu_va, cpu, size_b, place, handle: handle as u64 })
+        Ok(Mem {
+            gpu_va,
+            cpu,
+            size_b,
+            place,
+            handle: handle as u64,
+        })
     }
 
     /// Undo everything `alloc_inner` did for `handle`, in reverse; returns the first error.
     pub(crate) fn free_by_handle(&mut self, handle: u64) -> Result<()> {
         let Some(rec) = self.mems.remove(&handle) else {
-            return Err(HcqError::Unsupported(format!("free of unknown buffer handle 0x{handle:x}")));
+            return Err(HcqError::Unsupported(format!(
+                "free of unknown buffer handle 0x{handle:x}"
+            )));
         };
         let mut first: Result<()> = Ok(());
         let mut keep = |r: Result<()>| {
@@ -232,8 +318,18 @@ impl RmIface {
             }
         };
         if rec.uvm_mapped {
-            let mut f = UvmRangeParams { base: rec.gpu_va, length: rec.size_b, ..Default::default() };
-            keep(uvm_call(self.uvm.as_raw_fd(), "UVM_FREE", UVM_FREE, &mut f, |p| p.rm_status));
+            let mut f = UvmRangeParams {
+                base: rec.gpu_va,
+                length: rec.size_b,
+                ..Default::default()
+            };
+            keep(uvm_call(
+                self.uvm.as_raw_fd(),
+                "UVM_FREE",
+                UVM_FREE,
+                &mut f,
+                |p| p.rm_status,
+            ));
         }
         if rec.in_virtmem {
             let mut u = Nvos47 {
@@ -244,7 +340,15 @@ impl RmIface {
                 dma_offset: rec.gpu_va,
                 ..Default::default()
             };
-            keep(ioctl::call(self.rm.ctl_fd, "NV_ESC_RM_UNMAP_MEMORY_DMA", NV_ESC_RM_UNMAP_MEMORY_DMA_CMD, &mut u).map(|_| ()));
+            keep(
+                ioctl::call(
+                    self.rm.ctl_fd,
+                    "NV_ESC_RM_UNMAP_MEMORY_DMA",
+                    NV_ESC_RM_UNMAP_MEMORY_DMA_CMD,
+                    &mut u,
+                )
+                .map(|_| ()),
+            );
         }
         if !rec.anon_host {
             munmap(rec.cpu, rec.size_b);

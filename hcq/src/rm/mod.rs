@@ -19,18 +19,14 @@ use std::os::fd::OwnedFd;
 use uapi::NvHandle;
 
 /// Choices that bring-up settles; the defaults are what ran on the H100.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct RmOptions {
     /// Which of the cards NV_ESC_CARD_INFO lists (0 = first valid).
     pub card_index: usize,
-    /// Also map every buffer into RM's `virtmem` object with NV_ESC_RM_MAP_MEMORY_DMA (tinygrad does).
+    /// Also map every buffer into RM's `virtmem` object with NV_ESC_RM_MAP_MEMORY_DMA, as
+    /// tinygrad does. Settled on the H100 (580.159.04): not needed — copies of 1/64/256 MiB and
+    /// kernel launches give the same results without it (docs/hcq-rm.md), so it is off.
     pub map_into_virtmem: bool,
-}
-
-impl Default for RmOptions {
-    fn default() -> Self {
-        RmOptions { card_index: 0, map_into_virtmem: true }
-    }
 }
 
 /// GR engine facts from NV2080_CTRL_CMD_GR_GET_INFO (for local-memory sizing and reports).

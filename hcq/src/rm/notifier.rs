@@ -41,6 +41,9 @@ pub fn decode_error_notifier(mem: &[u8]) -> Option<ChannelFault> {
     let info16 = u16::from_le_bytes([entry[INFO16_OFF], entry[INFO16_OFF + 1]]);
     Some(ChannelFault {
         code,
-        what: format!("{} [notifier status 0x{status:04x}, info16 0x{info16:04x}]", rc_code_name(code)),
+        what: format!(
+            "{} [notifier status 0x{status:04x}, info16 0x{info16:04x}]",
+            rc_code_name(code)
+        ),
     })
 }

@@ -98,12 +98,19 @@ impl RmIface {
                 sm_version: 0,
                 num_sms: 0,
                 vram_b: 0,
-                classes: Classes { gpfifo: 0, compute: 0, copy: 0 },
+                classes: Classes {
+                    gpfifo: 0,
+                    compute: 0,
+                    copy: 0,
+                },
                 all_classes: Vec::new(),
                 unified_memory: false,
             },
             gr: GrInfo::default(),
-            va: VaAllocator { next_low: LOW_VA_BASE, next_high: HIGH_VA_BASE },
+            va: VaAllocator {
+                next_low: LOW_VA_BASE,
+                next_high: HIGH_VA_BASE,
+            },
             next_os_handle: 0xcafe_0001,
             mems: HashMap::new(),
             channels: HashMap::new(),
@@ -118,16 +125,32 @@ impl RmIface {
         let rm = self.rm;
         let uvm_fd = self.uvm.as_raw_fd();
         let mut init = UvmInitializeParams::default();
-        uvm_call(uvm_fd, "UVM_INITIALIZE", UVM_INITIALIZE, &mut init, |p| p.rm_status)?;
+        uvm_call(uvm_fd, "UVM_INITIALIZE", UVM_INITIALIZE, &mut init, |p| {
+            p.rm_status
+        })?;
         // A second UVM fd bound to this process's mm (as the CUDA driver does); optional.
         if let Ok(mm_fd) = open_node(NVIDIA_UVM) {
-            let mut mm = UvmMmInitializeParams { uvm_fd, rm_status: 0 };
-            if uvm_call(mm_fd.as_raw_fd(), "UVM_MM_INITIALIZE", UVM_MM_INITIALIZE, &mut mm, |p| p.rm_status).is_ok() {
+            let mut mm = UvmMmInitializeParams {
+                uvm_fd,
+                rm_status: 0,
+            };
+            if uvm_call(
+                mm_fd.as_raw_fd(),
+                "UVM_MM_INITIALIZE",
+                UVM_MM_INITIALIZE,
+                &mut mm,
+                |p| p.rm_status,
+            )
+            .is_ok()
+            {
                 self._uvm_mm = Some(mm_fd);
             }
         }
 
-        let mut id = Nv0000GpuIdInfoV2Params { gpu_id, ..Default::default() };
+        let mut id = Nv0000GpuIdInfoV2Params {
+            gpu_id,
+            ..Default::default()
+        };
         rm.control(rm.client, NV0000_CTRL_CMD_GPU_GET_ID_INFO_V2, &mut id)?;
         let mut dev = Nv0080AllocParams {
             device_id: id.device_instance,
@@ -137,7 +160,11 @@ impl RmIface {
         self.device = rm.alloc(rm.client, NV01_DEVICE_0, Some(&mut dev))?;
         let mut sub = Nv2080AllocParams { sub_device_id: 0 };
         self.subdevice = rm.alloc(self.device, NV20_SUBDEVICE_0, Some(&mut sub))?;
-        let mut vm = NvMemoryVirtualAllocParams { offset: 0, limit: 0x1_ffff_ffff_ffff, ..Default::default() };
+        let mut vm = NvMemoryVirtualAllocParams {
+            offset: 0,
+            limit: 0x1_ffff_ffff_ffff,
+            ..Default::default()
+        };
         self.virtmem = rm.alloc(self.device, NV01_MEMORY_VIRTUAL, Some(&mut vm))?;
 
         let q = self.query()?;
@@ -154,12 +181,19 @@ impl RmIface {
         // Usermode page: NOTIFY_CHANNEL_PENDING (+0x90) is the doorbell (rm-hcq.md §1.4).
         self.usermode = rm.alloc::<Nv2080AllocParams>(self.subdevice, usermode_class, None)?;
         let db_fd = open_gpu_fd(self.minor, rm.ctl_fd)?;
-        self.doorbell = cpu_map(&rm, self.device, self.usermode, USERMODE_SIZE_B, db_fd.as_raw_fd(), 0)?;
+        self.doorbell = cpu_map(
+            &rm,
+            self.device,
+            self.usermode,
+            USERMODE_SIZE_B,
+            db_fd.as_raw_fd(),
+            0,
+        )?;
         self.doorbell_fd = Some(db_fd);
 
         let mut vas = NvVaspaceAllocParams {
             flags: NV_VASPACE_FLAGS_UVM_OWNED,
-            va_size: 0x1_fff_ffb0_00000,
+            va_size: 0x0001_ffff_fb00_0000,
             va_base: 0x1000,
             ..Default::default()
         };
@@ -174,8 +208,18 @@ impl RmIface {
         rm.control(self.subdevice, NV2080_CTRL_CMD_GPU_GET_GID_INFO, &mut gid)?;
         self.gpu_uuid.copy_from_slice(&gid.data[..16]);
 
-        let mut reg = UvmRegisterGpuParams { gpu_uuid: self.gpu_uuid, rm_ctrl_fd: -1, ..Default::default() };
-        uvm_call(uvm_fd, "UVM_REGISTER_GPU", UVM_REGISTER_GPU, &mut reg, |p| p.rm_status)?;
+        let mut reg = UvmRegisterGpuParams {
+            gpu_uuid: self.gpu_uuid,
+            rm_ctrl_fd: -1,
+            ..Default::default()
+        };
+        uvm_call(
+            uvm_fd,
+            "UVM_REGISTER_GPU",
+            UVM_REGISTER_GPU,
+            &mut reg,
+            |p| p.rm_status,
+        )?;
         let mut regvas = UvmRegisterGpuVaspaceParams {
             gpu_uuid: self.gpu_uuid,
             rm_ctrl_fd: rm.ctl_fd,
@@ -183,19 +227,33 @@ impl RmIface {
             h_va_space: self.vaspace,
             rm_status: 0,
         };
-        uvm_call(uvm_fd, "UVM_REGISTER_GPU_VASPACE", UVM_REGISTER_GPU_VASPACE, &mut regvas, |p| p.rm_status)?;
+        uvm_call(
+            uvm_fd,
+            "UVM_REGISTER_GPU_VASPACE",
+            UVM_REGISTER_GPU_VASPACE,
+            &mut regvas,
+            |p| p.rm_status,
+        )?;
         Ok(())
     }
 
     fn query(&self) -> Result<Queried> {
         let rm = self.rm;
         let mut ver: Nv0000BuildVersionV2Params = bytemuck::Zeroable::zeroed();
-        let driver_version = match rm.control(rm.client, NV0000_CTRL_CMD_SYSTEM_GET_BUILD_VERSION_V2, &mut ver) {
+        let driver_version = match rm.control(
+            rm.client,
+            NV0000_CTRL_CMD_SYSTEM_GET_BUILD_VERSION_V2,
+            &mut ver,
+        ) {
             Ok(()) => c_str(&ver.driver_version_buffer),
             Err(e) => format!("unknown ({e})"),
         };
         let mut name: Nv2080GpuNameStringParams = bytemuck::Zeroable::zeroed();
-        let name = match rm.control(self.subdevice, NV2080_CTRL_CMD_GPU_GET_NAME_STRING, &mut name) {
+        let name = match rm.control(
+            self.subdevice,
+            NV2080_CTRL_CMD_GPU_GET_NAME_STRING,
+            &mut name,
+        ) {
             Ok(()) => c_str(&name.gpu_name_string),
             Err(e) => format!("unknown ({e})"),
         };
@@ -217,7 +275,10 @@ impl RmIface {
             NV2080_CTRL_GR_INFO_INDEX_GPU_CORE_COUNT,
             NV2080_CTRL_GR_INFO_INDEX_MAX_SP_PER_SM,
         ];
-        let mut gr_list: Vec<NvCtrlInfo> = idx.iter().map(|&index| NvCtrlInfo { index, data: 0 }).collect();
+        let mut gr_list: Vec<NvCtrlInfo> = idx
+            .iter()
+            .map(|&index| NvCtrlInfo { index, data: 0 })
+            .collect();
         let mut gr = Nv2080GrGetInfoParams {
             gr_info_list_size: gr_list.len() as u32,
             gr_info_list: gr_list.as_mut_ptr() as u64,
@@ -240,7 +301,11 @@ impl RmIface {
         Ok(Queried {
             driver_version,
             name,
-            sm_version: if gr_list[0].data != 0 { gr_list[0].data } else { sm_version_of_class(&list) },
+            sm_version: if gr_list[0].data != 0 {
+                gr_list[0].data
+            } else {
+                sm_version_of_class(&list)
+            },
             all_classes: list,
             gr: GrInfo {
                 shader_pipe_count: gr_list[1].data,

@@ -15,7 +15,13 @@ pub struct Rm {
 }
 
 /// Allocate object `h_class` under `parent` (RM picks the handle).
-pub fn alloc_raw(ctl_fd: i32, client: NvHandle, parent: NvHandle, h_class: u32, params: Option<&mut [u8]>) -> Result<NvHandle> {
+pub fn alloc_raw(
+    ctl_fd: i32,
+    client: NvHandle,
+    parent: NvHandle,
+    h_class: u32,
+    params: Option<&mut [u8]>,
+) -> Result<NvHandle> {
     let (ptr, size) = match params {
         Some(p) => (p.as_mut_ptr() as u64, p.len() as u32),
         None => (0, 0),
@@ -40,11 +46,27 @@ pub fn alloc_raw(ctl_fd: i32, client: NvHandle, parent: NvHandle, h_class: u32, 
 }
 
 impl Rm {
-    pub fn alloc<P: Pod>(&self, parent: NvHandle, h_class: u32, params: Option<&mut P>) -> Result<NvHandle> {
-        alloc_raw(self.ctl_fd, self.client, parent, h_class, params.map(|p| bytemuck::bytes_of_mut(p)))
+    pub fn alloc<P: Pod>(
+        &self,
+        parent: NvHandle,
+        h_class: u32,
+        params: Option<&mut P>,
+    ) -> Result<NvHandle> {
+        alloc_raw(
+            self.ctl_fd,
+            self.client,
+            parent,
+            h_class,
+            params.map(|p| bytemuck::bytes_of_mut(p)),
+        )
     }
 
-    pub fn control<P: Pod + Debug>(&self, object: NvHandle, cmd: u32, params: &mut P) -> Result<()> {
+    pub fn control<P: Pod + Debug>(
+        &self,
+        object: NvHandle,
+        cmd: u32,
+        params: &mut P,
+    ) -> Result<()> {
         let bytes = bytemuck::bytes_of_mut(params);
         let mut a = Nvos54 {
             h_client: self.client,
@@ -55,7 +77,12 @@ impl Rm {
             params_size: bytes.len() as u32,
             status: 0,
         };
-        ioctl::call(self.ctl_fd, "NV_ESC_RM_CONTROL", NV_ESC_RM_CONTROL_CMD, &mut a)?;
+        ioctl::call(
+            self.ctl_fd,
+            "NV_ESC_RM_CONTROL",
+            NV_ESC_RM_CONTROL_CMD,
+            &mut a,
+        )?;
         if ioctl::tracing() {
             ioctl::trace_line(&format!("  control 0x{cmd:08x} params: {params:?}"));
         }
@@ -87,11 +114,20 @@ impl Rm {
 }
 
 /// A UVM ioctl whose struct ends in `rm_status` (read through `status`).
-pub fn uvm_call<P: Pod + Debug>(fd: i32, name: &'static str, req: u64, params: &mut P, status: impl Fn(&P) -> u32) -> Result<()> {
+pub fn uvm_call<P: Pod + Debug>(
+    fd: i32,
+    name: &'static str,
+    req: u64,
+    params: &mut P,
+    status: impl Fn(&P) -> u32,
+) -> Result<()> {
     ioctl::call(fd, name, req, params)?;
     let s = status(params);
     if s != 0 {
-        return Err(HcqError::UvmStatus { call: name, status: s });
+        return Err(HcqError::UvmStatus {
+            call: name,
+            status: s,
+        });
     }
     Ok(())
 }

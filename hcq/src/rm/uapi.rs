@@ -239,17 +239,41 @@ pub struct NvRegisterFd {
 }
 const _: () = assert!(size_of::<NvRegisterFd>() == 4);
 
-pub const NV_ESC_RM_ALLOC_MEMORY_CMD: u64 = iowr(NV_IOCTL_MAGIC, NV_ESC_RM_ALLOC_MEMORY, size_of::<Nvos02WithFd>());
+pub const NV_ESC_RM_ALLOC_MEMORY_CMD: u64 = iowr(
+    NV_IOCTL_MAGIC,
+    NV_ESC_RM_ALLOC_MEMORY,
+    size_of::<Nvos02WithFd>(),
+);
 pub const NV_ESC_RM_FREE_CMD: u64 = iowr(NV_IOCTL_MAGIC, NV_ESC_RM_FREE, size_of::<Nvos00>());
 pub const NV_ESC_RM_CONTROL_CMD: u64 = iowr(NV_IOCTL_MAGIC, NV_ESC_RM_CONTROL, size_of::<Nvos54>());
 pub const NV_ESC_RM_ALLOC_CMD: u64 = iowr(NV_IOCTL_MAGIC, NV_ESC_RM_ALLOC, size_of::<Nvos21>());
-pub const NV_ESC_RM_MAP_MEMORY_CMD: u64 = iowr(NV_IOCTL_MAGIC, NV_ESC_RM_MAP_MEMORY, size_of::<Nvos33WithFd>());
-pub const NV_ESC_RM_UNMAP_MEMORY_CMD: u64 = iowr(NV_IOCTL_MAGIC, NV_ESC_RM_UNMAP_MEMORY, size_of::<Nvos34>());
-pub const NV_ESC_RM_MAP_MEMORY_DMA_CMD: u64 = iowr(NV_IOCTL_MAGIC, NV_ESC_RM_MAP_MEMORY_DMA, size_of::<Nvos46>());
-pub const NV_ESC_RM_UNMAP_MEMORY_DMA_CMD: u64 =
-    iowr(NV_IOCTL_MAGIC, NV_ESC_RM_UNMAP_MEMORY_DMA, size_of::<Nvos47>());
-pub const NV_ESC_CARD_INFO_CMD: u64 = iowr(NV_IOCTL_MAGIC, NV_ESC_CARD_INFO, size_of::<NvCardInfoTable>());
-pub const NV_ESC_REGISTER_FD_CMD: u64 = iowr(NV_IOCTL_MAGIC, NV_ESC_REGISTER_FD, size_of::<NvRegisterFd>());
+pub const NV_ESC_RM_MAP_MEMORY_CMD: u64 = iowr(
+    NV_IOCTL_MAGIC,
+    NV_ESC_RM_MAP_MEMORY,
+    size_of::<Nvos33WithFd>(),
+);
+pub const NV_ESC_RM_UNMAP_MEMORY_CMD: u64 =
+    iowr(NV_IOCTL_MAGIC, NV_ESC_RM_UNMAP_MEMORY, size_of::<Nvos34>());
+pub const NV_ESC_RM_MAP_MEMORY_DMA_CMD: u64 = iowr(
+    NV_IOCTL_MAGIC,
+    NV_ESC_RM_MAP_MEMORY_DMA,
+    size_of::<Nvos46>(),
+);
+pub const NV_ESC_RM_UNMAP_MEMORY_DMA_CMD: u64 = iowr(
+    NV_IOCTL_MAGIC,
+    NV_ESC_RM_UNMAP_MEMORY_DMA,
+    size_of::<Nvos47>(),
+);
+pub const NV_ESC_CARD_INFO_CMD: u64 = iowr(
+    NV_IOCTL_MAGIC,
+    NV_ESC_CARD_INFO,
+    size_of::<NvCardInfoTable>(),
+);
+pub const NV_ESC_REGISTER_FD_CMD: u64 = iowr(
+    NV_IOCTL_MAGIC,
+    NV_ESC_REGISTER_FD,
+    size_of::<NvRegisterFd>(),
+);
 
 // ---------------------------------------------------------------------------------------------
 // Allocation parameter structs (class/cl*.h, alloc/alloc_channel.h, nvos.h).
