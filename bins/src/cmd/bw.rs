@@ -4,7 +4,6 @@ use super::*;
 use argh::FromArgs;
 
 /// device memory bandwidth: copy, read-only and write-only kernels beside cuMemcpyDtoD.
-#[allow(dead_code)] // stub: the flags are read once the command is built
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "bw")]
 pub struct Args {
@@ -23,6 +22,21 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), Error> {
-    let _ = &args;
-    Err(not_built("kernlab bw"))
+    let sizes_mb = match &args.sizes {
+        Some(s) => parse_list("--sizes", s)?,
+        None => vec![1, 16, 64, 256, 1024],
+    };
+    if args.reps == 0 {
+        return Err(Error::Usage("--reps must be at least 1".into()));
+    }
+    let mut opened = open_backend(args.backend)?;
+    let b = opened.backend.as_mut();
+    let sizes_b: Vec<u64> = sizes_mb.iter().map(|mb| mb << 20).collect();
+    let rows = kernlab::bench::bw::run(b, &sizes_b, args.reps)?;
+    if args.json {
+        print_json(&kernlab::bench::bw::json(&rows, b.info()));
+    } else {
+        println!("{}", kernlab::bench::bw::render(&rows, b.info().l2_b, args.reps));
+    }
+    Ok(())
 }

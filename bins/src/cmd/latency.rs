@@ -4,7 +4,6 @@ use super::*;
 use argh::FromArgs;
 
 /// launch latency: empty kernel, tiny fills, a 16x16x16 matmul, launch throughput.
-#[allow(dead_code)] // stub: the flags are read once the command is built
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "latency")]
 pub struct Args {
@@ -20,6 +19,22 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), Error> {
-    let _ = &args;
-    Err(not_built("kernlab latency"))
+    if args.iters < 1000 {
+        return Err(Error::Usage(format!(
+            "--iters {}: at least 1000 iterations are needed for a p99",
+            args.iters
+        )));
+    }
+    let mut opened = open_backend(args.backend)?;
+    let b = opened.backend.as_mut();
+    let rows = kernlab::bench::latency::run(b, args.iters)?;
+    if args.json {
+        print_json(&kernlab::bench::latency::json(&rows, b.info()));
+    } else {
+        println!(
+            "{}",
+            kernlab::bench::latency::render(&rows, args.iters, b.info().backend)
+        );
+    }
+    Ok(())
 }

@@ -4,7 +4,6 @@ use super::*;
 use argh::FromArgs;
 
 /// fp32 (FFMA, tiled) and fp16 tensor-core (mma.sync) matmul GFLOP/s, checked against the CPU.
-#[allow(dead_code)] // stub: the flags are read once the command is built
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "matmul")]
 pub struct Args {
@@ -23,6 +22,31 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), Error> {
-    let _ = &args;
-    Err(not_built("kernlab matmul"))
+    let sizes: Vec<usize> = match &args.sizes {
+        Some(s) => parse_list("--sizes", s)?
+            .into_iter()
+            .map(|v| v as usize)
+            .collect(),
+        None => vec![256, 512, 1024, 2048, 4096],
+    };
+    if args.reps == 0 {
+        return Err(Error::Usage("--reps must be at least 1".into()));
+    }
+    let mut opened = open_backend(args.backend)?;
+    let b = opened.backend.as_mut();
+    let rows = kernlab::bench::matmul::run(b, &sizes, args.reps)?;
+    if args.json {
+        print_json(&kernlab::bench::matmul::json(&rows, b.info()));
+    } else {
+        println!("{}", kernlab::bench::matmul::render(&rows, args.reps));
+    }
+    let failed: Vec<String> = rows
+        .iter()
+        .filter(|r| !r.ok)
+        .map(|r| format!("{} {} (rel err {:.1e}, {})", r.kind.name(), r.n, r.rel_err, r.checked))
+        .collect();
+    if !failed.is_empty() {
+        return Err(Error::Check(format!("matmul results wrong: {}", failed.join("; "))));
+    }
+    Ok(())
 }
