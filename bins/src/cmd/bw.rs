@@ -13,6 +13,9 @@ pub struct Args {
     /// print JSON (a superset of llama-bench's schema) instead of a table
     #[argh(switch)]
     pub json: bool,
+    /// also write the JSON records to this file (the table still prints)
+    #[argh(option)]
+    pub json_out: Option<String>,
     /// sizes in MB (default 1,16,64,256,1024)
     #[argh(option)]
     pub sizes: Option<String>,
@@ -33,6 +36,9 @@ pub fn run(args: Args) -> Result<(), Error> {
     let b = opened.backend.as_mut();
     let sizes_b: Vec<u64> = sizes_mb.iter().map(|mb| mb << 20).collect();
     let rows = kernlab::bench::bw::run(b, &sizes_b, args.reps)?;
+    if let Some(path) = &args.json_out {
+        write_json(path, &kernlab::bench::bw::json(&rows, b.info()))?;
+    }
     if args.json {
         print_json(&kernlab::bench::bw::json(&rows, b.info()));
     } else {

@@ -13,6 +13,9 @@ pub struct Args {
     /// print JSON (a superset of llama-bench's schema) instead of a table
     #[argh(switch)]
     pub json: bool,
+    /// also write the JSON records to this file (the table still prints)
+    #[argh(option)]
+    pub json_out: Option<String>,
     /// iterations per measurement (at least 1000; default 2000)
     #[argh(option, default = "2000")]
     pub iters: usize,
@@ -28,6 +31,9 @@ pub fn run(args: Args) -> Result<(), Error> {
     let mut opened = open_backend(args.backend)?;
     let b = opened.backend.as_mut();
     let rows = kernlab::bench::latency::run(b, args.iters)?;
+    if let Some(path) = &args.json_out {
+        write_json(path, &kernlab::bench::latency::json(&rows, b.info()))?;
+    }
     if args.json {
         print_json(&kernlab::bench::latency::json(&rows, b.info()));
     } else {

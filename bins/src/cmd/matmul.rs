@@ -13,6 +13,9 @@ pub struct Args {
     /// print JSON (a superset of llama-bench's schema) instead of a table
     #[argh(switch)]
     pub json: bool,
+    /// also write the JSON records to this file (the table still prints)
+    #[argh(option)]
+    pub json_out: Option<String>,
     /// square sizes (default 256,512,1024,2048,4096)
     #[argh(option)]
     pub sizes: Option<String>,
@@ -35,6 +38,9 @@ pub fn run(args: Args) -> Result<(), Error> {
     let mut opened = open_backend(args.backend)?;
     let b = opened.backend.as_mut();
     let rows = kernlab::bench::matmul::run(b, &sizes, args.reps)?;
+    if let Some(path) = &args.json_out {
+        write_json(path, &kernlab::bench::matmul::json(&rows, b.info()))?;
+    }
     if args.json {
         print_json(&kernlab::bench::matmul::json(&rows, b.info()));
     } else {

@@ -96,6 +96,11 @@ pub fn print_json(j: &kernlab::json::Json) {
     println!("{}", j.to_string_pretty());
 }
 
+/// Write JSON to `path`.
+pub fn write_json(path: &str, j: &kernlab::json::Json) -> Result<(), Error> {
+    std::fs::write(path, j.to_string_pretty() + "\n").map_err(|e| Error::io(path, e))
+}
+
 /// The one-line error of a subcommand whose backend is not built yet.
 pub fn not_built(what: &str) -> Error {
     Error::Unsupported(format!(

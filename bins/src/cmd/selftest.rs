@@ -13,6 +13,9 @@ pub struct Args {
     /// print JSON (a superset of llama-bench's schema) instead of a table
     #[argh(switch)]
     pub json: bool,
+    /// also write the JSON records to this file (the table still prints)
+    #[argh(option)]
+    pub json_out: Option<String>,
     /// only kernels whose name contains this
     #[argh(option)]
     pub filter: Option<String>,
@@ -25,7 +28,7 @@ pub fn run(args: Args) -> Result<(), Error> {
     if rows.is_empty() {
         return Err(Error::Usage("--filter matched no kernel".into()));
     }
-    if args.json {
+    {
         let recs: Vec<kernlab::json::Json> = rows
             .iter()
             .map(|r| {
@@ -39,9 +42,15 @@ pub fn run(args: Args) -> Result<(), Error> {
                     .set("driver", b.info().driver.as_str())
             })
             .collect();
-        print_json(&kernlab::json::Json::Arr(recs));
-    } else {
-        println!("{}", kernlab::bench::selftest::render(&rows));
+        let j = kernlab::json::Json::Arr(recs);
+        if let Some(path) = &args.json_out {
+            write_json(path, &j)?;
+        }
+        if args.json {
+            print_json(&j);
+        } else {
+            println!("{}", kernlab::bench::selftest::render(&rows));
+        }
     }
     let failed = rows.iter().filter(|r| !r.ok).count();
     if failed > 0 {
