@@ -31,9 +31,28 @@ fn bytes_of(x: &[u32]) -> &[u8] {
     bytemuck::cast_slice(x)
 }
 
+/// Knobs for exploring the streaming kernels (defaults are what `kernlab bw` reports).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BwOptions {
+    /// Store qualifier of copy_v4: "" (plain) or ".cs".
+    pub copy_st: String,
+    /// Grid cap of the streaming kernels, in blocks of 256 threads per SM.
+    pub blocks_per_sm: u32,
+}
+
+impl Default for BwOptions {
+    fn default() -> Self {
+        BwOptions {
+            copy_st: String::new(),
+            blocks_per_sm: 8,
+        }
+    }
+}
+
 /// Run every op at every size; each op's output is checked once before it is timed.
-pub fn run(b: &mut dyn Backend, sizes_b: &[u64], reps: usize) -> Result<Vec<BwRow>> {
-    let k = Kernels::load(b)?;
+pub fn run(b: &mut dyn Backend, sizes_b: &[u64], reps: usize, opt: &BwOptions) -> Result<Vec<BwRow>> {
+    let mut k = Kernels::load(b)?;
+    k.copy_v4 = b.load(&crate::ptx::registry::copy_variant(&opt.copy_st)?)?;
     let sm = b.info().sm_count;
     let mut rng = Rng::fresh();
     let mut rows = Vec::new();
@@ -42,7 +61,7 @@ pub fn run(b: &mut dyn Backend, sizes_b: &[u64], reps: usize) -> Result<Vec<BwRo
             return Err(Error::Usage(format!("bw size {size_b} B is not a multiple of 16")));
         }
         let n16 = size_b / 16;
-        let blocks = kernels::stream_blocks(n16, sm, None);
+        let blocks = kernels::stream_blocks(n16, sm, Some(sm.max(1) * opt.blocks_per_sm.max(1)));
         let src = b.alloc(size_b)?;
         let dst = b.alloc(size_b)?;
         let partial = b.alloc(blocks as u64 * 4)?;

@@ -20,12 +20,15 @@ pub struct Kernels {
     pub matmul_f32: KernelId,
     pub matmul_tc: KernelId,
     pub matmul_tc_shared_b: u32,
+    pub matmul_tc_wide: KernelId,
+    pub matmul_tc_wide_shared_b: u32,
     pub matmul16: KernelId,
 }
 
 impl Kernels {
     pub fn load(b: &mut dyn Backend) -> Result<Kernels> {
         let tc = kernel("matmul_f16_tc")?;
+        let wide = kernel("matmul_f16_tc_wide")?;
         Ok(Kernels {
             empty: b.load(&kernel("empty")?)?,
             spin: b.load(&kernel("spin_ns")?)?,
@@ -36,6 +39,8 @@ impl Kernels {
             matmul_f32: b.load(&kernel("matmul_f32")?)?,
             matmul_tc: b.load(&tc)?,
             matmul_tc_shared_b: tc.dynamic_shared_b(),
+            matmul_tc_wide: b.load(&wide)?,
+            matmul_tc_wide_shared_b: wide.dynamic_shared_b(),
             matmul16: b.load(&kernel("matmul16_f32")?)?,
         })
     }
@@ -103,6 +108,7 @@ pub fn matmul16(k: &Kernels, c: Buf, a: Buf, b: Buf) -> Launch {
 pub enum MatmulKind {
     F32,
     F16Tc,
+    F16TcWide,
 }
 
 impl MatmulKind {
@@ -110,14 +116,26 @@ impl MatmulKind {
         match self {
             MatmulKind::F32 => "fp32",
             MatmulKind::F16Tc => "fp16-tc",
+            MatmulKind::F16TcWide => "fp16-tc-wide",
         }
     }
 
-    /// (multiple of m and n, multiple of k) the kernel's tiles need.
-    pub fn tile(self) -> (usize, usize) {
+    pub const ALL: [MatmulKind; 3] = [MatmulKind::F32, MatmulKind::F16Tc, MatmulKind::F16TcWide];
+
+    /// (multiple of m, of n, of k) the kernel's tiles need.
+    pub fn tile(self) -> (usize, usize, usize) {
         match self {
-            MatmulKind::F32 => (64, 16),
-            MatmulKind::F16Tc => (128, 32),
+            MatmulKind::F32 => (64, 64, 16),
+            MatmulKind::F16Tc => (128, 128, 32),
+            MatmulKind::F16TcWide => (128, 256, 32),
+        }
+    }
+
+    /// Bytes of one input element.
+    pub fn elem_b(self) -> u64 {
+        match self {
+            MatmulKind::F32 => 4,
+            _ => 2,
         }
     }
 }
@@ -130,20 +148,21 @@ pub fn matmul(
     b: Buf,
     (m, n, kk): (usize, usize, usize),
 ) -> Result<Launch> {
-    let (mn, kt) = kind.tile();
-    if m % mn != 0 || n % mn != 0 || kk % kt != 0 || m == 0 || n == 0 || kk == 0 {
+    let (mt, nt, kt) = kind.tile();
+    if m % mt != 0 || n % nt != 0 || kk % kt != 0 || m == 0 || n == 0 || kk == 0 {
         return Err(Error::Usage(format!(
-            "{} matmul {m}x{n}x{kk}: m and n must be multiples of {mn} and k of {kt}",
+            "{} matmul {m}x{n}x{kk}: m must be a multiple of {mt}, n of {nt} and k of {kt}",
             kind.name()
         )));
     }
     let (kernel, shared_b) = match kind {
         MatmulKind::F32 => (k.matmul_f32, 0),
         MatmulKind::F16Tc => (k.matmul_tc, k.matmul_tc_shared_b),
+        MatmulKind::F16TcWide => (k.matmul_tc_wide, k.matmul_tc_wide_shared_b),
     };
     Ok(Launch {
         kernel,
-        grid: [(n / mn) as u32, (m / mn) as u32, 1],
+        grid: [(n / nt) as u32, (m / mt) as u32, 1],
         block: [256, 1, 1],
         shared_b,
         args: vec![

@@ -32,7 +32,7 @@ pub struct MatmulRow {
 pub fn tolerance(kind: MatmulKind) -> f64 {
     match kind {
         MatmulKind::F32 => 1e-4,
-        MatmulKind::F16Tc => 1e-3,
+        MatmulKind::F16Tc | MatmulKind::F16TcWide => 1e-3,
     }
 }
 
@@ -42,7 +42,7 @@ pub fn run(b: &mut dyn Backend, sizes: &[usize], reps: usize) -> Result<Vec<Matm
     let mut rng = Rng::fresh();
     let mut rows = Vec::new();
     for &n in sizes {
-        for kind in [MatmulKind::F32, MatmulKind::F16Tc] {
+        for kind in MatmulKind::ALL {
             rows.push(one(b, &k, kind, n, reps, &mut rng)?);
         }
     }
@@ -68,7 +68,7 @@ fn one(
             b.upload(db, bytemuck::cast_slice(&bm))?;
             (da, db)
         }
-        MatmulKind::F16Tc => {
+        MatmulKind::F16Tc | MatmulKind::F16TcWide => {
             let ha = f32_to_f16(&a);
             let hb = f32_to_f16(&bm);
             // The reference sees exactly the f16 values the GPU sees.
@@ -122,15 +122,17 @@ pub fn render(rows: &[MatmulRow], reps: usize) -> String {
     let mut t = Table::new(&[
         "n (n x n x n)",
         "fp32 GFLOP/s",
-        "fp32 rel err",
+        "rel err",
         "fp16-tc GFLOP/s",
-        "fp16-tc rel err",
+        "rel err",
+        "fp16-tc-wide GFLOP/s",
+        "rel err",
         "checked",
     ]);
     for n in sizes {
         let mut cells = vec![n.to_string()];
         let mut how = String::new();
-        for kind in [MatmulKind::F32, MatmulKind::F16Tc] {
+        for kind in MatmulKind::ALL {
             match find(rows, kind, n) {
                 Some(r) => {
                     cells.push(format!("{:.1}", r.gflops));
@@ -150,7 +152,7 @@ pub fn render(rows: &[MatmulRow], reps: usize) -> String {
     format!(
         "matmul c = a * b (row-major, square): GFLOP/s = 2 n^3 / median GPU time of {reps} timed \
          runs (events, 2 warm-ups excluded).\nfp32: FFMA, 64x64 tiles in shared memory. \
-         fp16-tc: f16 inputs, f32 accumulate, mma.sync.m16n8k16, 128x128x32 tiles, cp.async.\n\
+         fp16-tc: f16 inputs, f32 accumulate, mma.sync.m16n8k16, 128x128x32 tiles (warp 64x32), cp.async;\nfp16-tc-wide: the same with 128x256x32 tiles (warp 64x64).\n\
          rel err = ||gpu - cpu|| / ||cpu|| against an f64 CPU product on fresh random inputs \
          (output poisoned with NaN first; full check up to 1024, {CHECK_SAMPLES} random elements above).\n\n{}",
         t.render()
@@ -164,6 +166,7 @@ pub fn json(rows: &[MatmulRow], info: &GpuInfo) -> Json {
                 let kernel = match r.kind {
                     MatmulKind::F32 => "matmul_f32",
                     MatmulKind::F16Tc => "matmul_f16_tc",
+                    MatmulKind::F16TcWide => "matmul_f16_tc_wide",
                 };
                 let mut j = super::report::record(
                     info,

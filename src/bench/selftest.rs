@@ -168,13 +168,14 @@ pub fn run(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow>> {
     for (kind, name, (m, n, kk)) in [
         (MatmulKind::F32, "matmul_f32", (192usize, 128usize, 80usize)),
         (MatmulKind::F16Tc, "matmul_f16_tc", (256, 384, 160)),
+        (MatmulKind::F16TcWide, "matmul_f16_tc_wide", (384, 512, 224)),
     ] {
         if !want(name) {
             continue;
         }
         let mut a = rng.vec_f32_signed(m * kk);
         let mut bm = rng.vec_f32_signed(kk * n);
-        let elem_b: u64 = if kind == MatmulKind::F32 { 4 } else { 2 };
+        let elem_b = kind.elem_b();
         let da = b.alloc((m * kk) as u64 * elem_b)?;
         let db = b.alloc((kk * n) as u64 * elem_b)?;
         if kind == MatmulKind::F32 {

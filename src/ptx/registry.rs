@@ -43,6 +43,11 @@ pub const FILES: &[KernelFile] = &[
         entries: &["matmul_f16_tc"],
     },
     KernelFile {
+        file: "matmul_f16_wide.ptx",
+        text: include_str!("../../ptx/matmul_f16_wide.ptx"),
+        entries: &["matmul_f16_tc_wide"],
+    },
+    KernelFile {
         file: "matmul16.ptx",
         text: include_str!("../../ptx/matmul16.ptx"),
         entries: &["matmul16_f32"],
@@ -55,6 +60,9 @@ pub const READ_WARPS: u32 = 8;
 pub const TC_STAGES: u32 = 4;
 /// Bytes of shared memory per stage of matmul_f16_tc (a: 128 x 80 B, b: 32 x 272 B).
 pub const TC_STAGE_B: u32 = 128 * 80 + 32 * 272;
+
+/// Bytes of shared memory per stage of matmul_f16_tc_wide (a: 128 x 80 B, b: 32 x 528 B).
+pub const TC_WIDE_STAGE_B: u32 = 128 * 80 + 32 * 528;
 
 /// A kernel entry with its variant values: what is assembled and loaded.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,6 +104,9 @@ impl KernelSpec {
     pub fn dynamic_shared_b(&self) -> u32 {
         match self.entry {
             "matmul_f16_tc" => self.var_u32("STAGES").unwrap_or(TC_STAGES) * TC_STAGE_B,
+            "matmul_f16_tc_wide" => {
+                self.var_u32("STAGES").unwrap_or(TC_STAGES) * TC_WIDE_STAGE_B
+            }
             _ => 0,
         }
     }
@@ -119,6 +130,28 @@ pub fn tc_vars(stages: u32) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The values a variant of `matmul_f16_tc_wide` with `stages` stages needs.
+pub fn tc_wide_vars(stages: u32) -> Vec<(&'static str, String)> {
+    vec![
+        ("STAGES", stages.to_string()),
+        ("STAGES_M1", (stages - 1).to_string()),
+        ("WAIT_GROUPS", (stages - 2).to_string()),
+        ("RING_B", (stages * TC_WIDE_STAGE_B).to_string()),
+    ]
+}
+
+/// copy_v4 with stores qualified by `st`: "" (plain) or ".cs" (evict-first, streaming).
+pub fn copy_variant(st: &str) -> Result<KernelSpec> {
+    if st != "" && st != ".cs" {
+        return Err(Error::Usage(format!(
+            "copy variant '{st}': expected plain or cs"
+        )));
+    }
+    let mut k = kernel("copy_v4")?;
+    k.vars = vec![("ST", st.to_string())];
+    Ok(k)
+}
+
 /// The default variant of the kernel with entry point `entry`.
 pub fn kernel(entry: &str) -> Result<KernelSpec> {
     let file = FILES
@@ -129,6 +162,8 @@ pub fn kernel(entry: &str) -> Result<KernelSpec> {
     let vars = match entry {
         "read_sum_f32" => vec![("WARPS", READ_WARPS.to_string())],
         "matmul_f16_tc" => tc_vars(TC_STAGES),
+        "matmul_f16_tc_wide" => tc_wide_vars(TC_STAGES),
+        "copy_v4" => vec![("ST", String::new())],
         _ => Vec::new(),
     };
     Ok(KernelSpec { file, entry, vars })

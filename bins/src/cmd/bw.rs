@@ -19,6 +19,12 @@ pub struct Args {
     /// sizes in MB (default 1,16,64,256,1024)
     #[argh(option)]
     pub sizes: Option<String>,
+    /// copy kernel stores: plain (default) or cs (evict-first)
+    #[argh(option, default = "String::from(\"plain\")")]
+    pub copy_variant: String,
+    /// grid cap of the streaming kernels in 256-thread blocks per SM (default 8)
+    #[argh(option, default = "8")]
+    pub blocks_per_sm: u32,
     /// timed repetitions per size after warm-up (default 50)
     #[argh(option, default = "50")]
     pub reps: usize,
@@ -35,7 +41,22 @@ pub fn run(args: Args) -> Result<(), Error> {
     let mut opened = open_backend(args.backend)?;
     let b = opened.backend.as_mut();
     let sizes_b: Vec<u64> = sizes_mb.iter().map(|mb| mb << 20).collect();
-    let rows = kernlab::bench::bw::run(b, &sizes_b, args.reps)?;
+    let opt = kernlab::bench::bw::BwOptions {
+        copy_st: match args.copy_variant.as_str() {
+            "plain" => String::new(),
+            "cs" => ".cs".to_string(),
+            other => {
+                return Err(Error::Usage(format!(
+                    "--copy-variant {other}: expected plain or cs"
+                )))
+            }
+        },
+        blocks_per_sm: args.blocks_per_sm,
+    };
+    if opt.blocks_per_sm == 0 {
+        return Err(Error::Usage("--blocks-per-sm must be at least 1".into()));
+    }
+    let rows = kernlab::bench::bw::run(b, &sizes_b, args.reps, &opt)?;
     if let Some(path) = &args.json_out {
         write_json(path, &kernlab::bench::bw::json(&rows, b.info()))?;
     }
