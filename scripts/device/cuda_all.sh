@@ -25,9 +25,9 @@ step "kernlab selftest --backend cuda"
 echo "selftest rc=${PIPESTATUS[0]}" | tee -a "$LOG"
 step "kernlab bw --backend cuda"
 "$K" bw --backend cuda --json-out "$OUT/bw.json" 2>&1 | tee -a "$LOG"
-for v in "--copy-variant cs" "--blocks-per-sm 4" "--blocks-per-sm 16" "--blocks-per-sm 64"; do
+for v in "--copy-variant cs" "--copy-variant l2pf" "--copy-variant l2pf-cs" "--blocks-per-sm 4" "--blocks-per-sm 16" "--blocks-per-sm 64"; do
   step "kernlab bw --backend cuda --sizes 1024 --reps 30 $v (copy kernel variants)"
-  "$K" bw --backend cuda --sizes 1024 --reps 30 $v 2>&1 | tail -1 | tee -a "$LOG"
+  "$K" bw --backend cuda --sizes 1024 --reps 30 $v 2>&1 | grep -E "^1 GB|kernlab:" | tee -a "$LOG"
 done
 step "kernlab matmul --backend cuda"
 "$K" matmul --backend cuda --json-out "$OUT/matmul.json" 2>&1 | tee -a "$LOG"

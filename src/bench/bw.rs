@@ -34,8 +34,8 @@ fn bytes_of(x: &[u32]) -> &[u8] {
 /// Knobs for exploring the streaming kernels (defaults are what `kernlab bw` reports).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BwOptions {
-    /// Store qualifier of copy_v4: "" (plain) or ".cs".
-    pub copy_st: String,
+    /// copy_v4 variant name (ptx::registry::COPY_VARIANTS).
+    pub copy_variant: String,
     /// Grid cap of the streaming kernels, in blocks of 256 threads per SM.
     pub blocks_per_sm: u32,
 }
@@ -43,7 +43,7 @@ pub struct BwOptions {
 impl Default for BwOptions {
     fn default() -> Self {
         BwOptions {
-            copy_st: String::new(),
+            copy_variant: "plain".into(),
             blocks_per_sm: 8,
         }
     }
@@ -52,7 +52,7 @@ impl Default for BwOptions {
 /// Run every op at every size; each op's output is checked once before it is timed.
 pub fn run(b: &mut dyn Backend, sizes_b: &[u64], reps: usize, opt: &BwOptions) -> Result<Vec<BwRow>> {
     let mut k = Kernels::load(b)?;
-    k.copy_v4 = b.load(&crate::ptx::registry::copy_variant(&opt.copy_st)?)?;
+    k.copy_v4 = b.load(&crate::ptx::registry::copy_variant(&opt.copy_variant)?)?;
     let sm = b.info().sm_count;
     let mut rng = Rng::fresh();
     let mut rows = Vec::new();

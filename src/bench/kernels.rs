@@ -17,18 +17,18 @@ pub struct Kernels {
     pub fill_v4: KernelId,
     pub copy_v4: KernelId,
     pub read_sum: KernelId,
-    pub matmul_f32: KernelId,
-    pub matmul_tc: KernelId,
-    pub matmul_tc_shared_b: u32,
-    pub matmul_tc_wide: KernelId,
-    pub matmul_tc_wide_shared_b: u32,
+    /// Every large matmul kernel: fp32 first, then the tensor-core configs.
+    pub matmuls: Vec<(MatmulKind, KernelId, u32)>,
     pub matmul16: KernelId,
 }
 
 impl Kernels {
     pub fn load(b: &mut dyn Backend) -> Result<Kernels> {
-        let tc = kernel("matmul_f16_tc")?;
-        let wide = kernel("matmul_f16_tc_wide")?;
+        let mut matmuls = Vec::new();
+        for kind in MatmulKind::all() {
+            let spec = kernel(kind.entry)?;
+            matmuls.push((kind, b.load(&spec)?, spec.dynamic_shared_b()));
+        }
         Ok(Kernels {
             empty: b.load(&kernel("empty")?)?,
             spin: b.load(&kernel("spin_ns")?)?,
@@ -36,11 +36,7 @@ impl Kernels {
             fill_v4: b.load(&kernel("fill_v4")?)?,
             copy_v4: b.load(&kernel("copy_v4")?)?,
             read_sum: b.load(&kernel("read_sum_f32")?)?,
-            matmul_f32: b.load(&kernel("matmul_f32")?)?,
-            matmul_tc: b.load(&tc)?,
-            matmul_tc_shared_b: tc.dynamic_shared_b(),
-            matmul_tc_wide: b.load(&wide)?,
-            matmul_tc_wide_shared_b: wide.dynamic_shared_b(),
+            matmuls,
             matmul16: b.load(&kernel("matmul16_f32")?)?,
         })
     }
@@ -103,63 +99,82 @@ pub fn matmul16(k: &Kernels, c: Buf, a: Buf, b: Buf) -> Launch {
     }
 }
 
-/// The two large matmul kernels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MatmulKind {
-    F32,
-    F16Tc,
-    F16TcWide,
+/// A large matmul kernel: the name its column has, its entry, the multiples of m, n and k its
+/// tiles need, its input element size, and the largest relative error accepted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MatmulKind {
+    pub name: &'static str,
+    pub entry: &'static str,
+    pub tile: (usize, usize, usize),
+    pub elem_b: u64,
+    pub tolerance: f64,
 }
 
 impl MatmulKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            MatmulKind::F32 => "fp32",
-            MatmulKind::F16Tc => "fp16-tc",
-            MatmulKind::F16TcWide => "fp16-tc-wide",
+    /// fp32 (FFMA): f32 accumulation over k <= 4096 stays far under 1e-4.
+    pub const F32: MatmulKind = MatmulKind {
+        name: "fp32",
+        entry: "matmul_f32",
+        tile: (64, 64, 16),
+        elem_b: 4,
+        tolerance: 1e-4,
+    };
+
+    /// fp32 then every tensor-core config of the registry.
+    pub fn all() -> Vec<MatmulKind> {
+        let mut v = vec![MatmulKind::F32];
+        for c in crate::ptx::registry::TC_CONFIGS.iter() {
+            v.push(MatmulKind {
+                name: tc_name(c.entry),
+                entry: c.entry,
+                tile: (
+                    crate::ptx::registry::TC_TILE_M as usize,
+                    c.tile_n as usize,
+                    c.tile_k as usize,
+                ),
+                elem_b: 2,
+                tolerance: 1e-3,
+            });
         }
+        v
     }
 
-    pub const ALL: [MatmulKind; 3] = [MatmulKind::F32, MatmulKind::F16Tc, MatmulKind::F16TcWide];
-
-    /// (multiple of m, of n, of k) the kernel's tiles need.
-    pub fn tile(self) -> (usize, usize, usize) {
-        match self {
-            MatmulKind::F32 => (64, 64, 16),
-            MatmulKind::F16Tc => (128, 128, 32),
-            MatmulKind::F16TcWide => (128, 256, 32),
-        }
+    pub fn is_f16(&self) -> bool {
+        self.elem_b == 2
     }
+}
 
-    /// Bytes of one input element.
-    pub fn elem_b(self) -> u64 {
-        match self {
-            MatmulKind::F32 => 4,
-            _ => 2,
-        }
+/// "fp16-tc-wide-k64" for "matmul_f16_tc_wide_k64".
+fn tc_name(entry: &str) -> &'static str {
+    match entry {
+        "matmul_f16_tc" => "fp16-tc",
+        "matmul_f16_tc_k64" => "fp16-tc-k64",
+        "matmul_f16_tc_wide" => "fp16-tc-wide",
+        "matmul_f16_tc_wide_k64" => "fp16-tc-wide-k64",
+        _ => "fp16-tc-other",
     }
 }
 
 pub fn matmul(
     k: &Kernels,
-    kind: MatmulKind,
+    kind: &MatmulKind,
     c: Buf,
     a: Buf,
     b: Buf,
     (m, n, kk): (usize, usize, usize),
 ) -> Result<Launch> {
-    let (mt, nt, kt) = kind.tile();
+    let (mt, nt, kt) = kind.tile;
     if m % mt != 0 || n % nt != 0 || kk % kt != 0 || m == 0 || n == 0 || kk == 0 {
         return Err(Error::Usage(format!(
             "{} matmul {m}x{n}x{kk}: m must be a multiple of {mt}, n of {nt} and k of {kt}",
-            kind.name()
+            kind.name
         )));
     }
-    let (kernel, shared_b) = match kind {
-        MatmulKind::F32 => (k.matmul_f32, 0),
-        MatmulKind::F16Tc => (k.matmul_tc, k.matmul_tc_shared_b),
-        MatmulKind::F16TcWide => (k.matmul_tc_wide, k.matmul_tc_wide_shared_b),
-    };
+    let (_, kernel, shared_b) = *k
+        .matmuls
+        .iter()
+        .find(|(m, _, _)| m.entry == kind.entry)
+        .ok_or_else(|| Error::Ptx(format!("{} not loaded", kind.entry)))?;
     Ok(Launch {
         kernel,
         grid: [(n / nt) as u32, (m / mt) as u32, 1],

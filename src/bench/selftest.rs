@@ -165,20 +165,19 @@ pub fn run(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow>> {
             b.free(x)?;
         }
     }
-    for (kind, name, (m, n, kk)) in [
-        (MatmulKind::F32, "matmul_f32", (192usize, 128usize, 80usize)),
-        (MatmulKind::F16Tc, "matmul_f16_tc", (256, 384, 160)),
-        (MatmulKind::F16TcWide, "matmul_f16_tc_wide", (384, 512, 224)),
-    ] {
+    for kind in MatmulKind::all() {
+        let name = kind.entry;
         if !want(name) {
             continue;
         }
+        // Two block tiles in m, three in n, five k-tiles: edges, several blocks, a long k loop.
+        let (m, n, kk) = (2 * kind.tile.0, 3 * kind.tile.1, 5 * kind.tile.2);
         let mut a = rng.vec_f32_signed(m * kk);
         let mut bm = rng.vec_f32_signed(kk * n);
-        let elem_b = kind.elem_b();
+        let elem_b = kind.elem_b;
         let da = b.alloc((m * kk) as u64 * elem_b)?;
         let db = b.alloc((kk * n) as u64 * elem_b)?;
-        if kind == MatmulKind::F32 {
+        if !kind.is_f16() {
             b.upload(da, bytemuck::cast_slice(&a))?;
             b.upload(db, bytemuck::cast_slice(&bm))?;
         } else {
@@ -190,7 +189,7 @@ pub fn run(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow>> {
         }
         let dc = b.alloc((m * n) as u64 * 4)?;
         b.memset_u32(dc, POISON_U32)?;
-        b.launch(&kernels::matmul(&k, kind, dc, da, db, (m, n, kk))?)?;
+        b.launch(&kernels::matmul(&k, &kind, dc, da, db, (m, n, kk))?)?;
         let mut out = vec![0f32; m * n];
         b.download(dc, bytemuck::cast_slice_mut(&mut out))?;
         let unwritten = count_poisoned(&out);
@@ -198,7 +197,7 @@ pub fn run(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow>> {
         rows.push(pass(
             name,
             format!("{m}x{n}x{kk}"),
-            unwritten == 0 && e < super::matmul::tolerance(kind),
+            unwritten == 0 && e < kind.tolerance,
             format!("rel err {e:.1e}; unwritten {unwritten}"),
         ));
         for x in [dc, db, da] {

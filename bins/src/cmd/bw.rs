@@ -19,7 +19,7 @@ pub struct Args {
     /// sizes in MB (default 1,16,64,256,1024)
     #[argh(option)]
     pub sizes: Option<String>,
-    /// copy kernel stores: plain (default) or cs (evict-first)
+    /// copy kernel variant: plain (default), cs, l2pf or l2pf-cs
     #[argh(option, default = "String::from(\"plain\")")]
     pub copy_variant: String,
     /// grid cap of the streaming kernels in 256-thread blocks per SM (default 8)
@@ -42,15 +42,7 @@ pub fn run(args: Args) -> Result<(), Error> {
     let b = opened.backend.as_mut();
     let sizes_b: Vec<u64> = sizes_mb.iter().map(|mb| mb << 20).collect();
     let opt = kernlab::bench::bw::BwOptions {
-        copy_st: match args.copy_variant.as_str() {
-            "plain" => String::new(),
-            "cs" => ".cs".to_string(),
-            other => {
-                return Err(Error::Usage(format!(
-                    "--copy-variant {other}: expected plain or cs"
-                )))
-            }
-        },
+        copy_variant: args.copy_variant.clone(),
         blocks_per_sm: args.blocks_per_sm,
     };
     if opt.blocks_per_sm == 0 {
