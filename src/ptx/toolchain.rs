@@ -119,7 +119,13 @@ pub fn check_arch(arch: &str) -> Result<()> {
 /// Assemble with the ptxas at `path` (verbose, so the log has the resource lines).
 pub fn ptxas(path: &Path, ptx: &str, arch: &str, name: &str) -> Result<(Vec<u8>, String)> {
     check_arch(arch)?;
-    let dir = std::env::temp_dir().join(format!("kernlab-ptxas-{}", std::process::id()));
+    // One folder per call: concurrent assemblies (threads, tests) never share files.
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!(
+        "kernlab-ptxas-{}-{call}-{name}-{arch}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let src = dir.join(format!("{name}-{arch}.ptx"));
     let dst = dir.join(format!("{name}-{arch}.cubin"));
@@ -140,7 +146,10 @@ pub fn ptxas(path: &Path, ptx: &str, arch: &str, name: &str) -> Result<(Vec<u8>,
     let cubin = std::fs::read(&dst);
     let _ = std::fs::remove_dir_all(&dir);
     if !out.status.success() {
-        let errors: Vec<&str> = log.lines().filter(|l| l.contains("error")).collect();
+        let errors: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("error") || l.contains("fatal"))
+            .collect();
         return Err(Error::Ptx(format!(
             "ptxas {name} for {arch} failed: {}",
             errors.join(" | ")
