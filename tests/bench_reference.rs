@@ -12,8 +12,8 @@ fn stream_grid_is_capped_and_never_empty() {
     assert_eq!(stream_blocks(1, 132, None), 1);
     // 1 MB = 65536 vectors = 64 blocks of 256 threads x 4 vectors
     assert_eq!(stream_blocks(65536, 132, None), 64);
-    // 1 GB is capped at 8 blocks per SM
-    assert_eq!(stream_blocks(1 << 26, 132, None), 132 * 8);
+    // 1 GB is capped at 64 blocks per SM
+    assert_eq!(stream_blocks(1 << 26, 132, None), 132 * 64);
     assert_eq!(stream_blocks(1 << 26, 132, Some(5)), 5);
 }
 

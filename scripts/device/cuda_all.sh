@@ -25,12 +25,16 @@ step "kernlab selftest --backend cuda"
 echo "selftest rc=${PIPESTATUS[0]}" | tee -a "$LOG"
 step "kernlab bw --backend cuda"
 "$K" bw --backend cuda --json-out "$OUT/bw.json" 2>&1 | tee -a "$LOG"
-for v in "--copy-variant cs" "--copy-variant l2pf" "--copy-variant l2pf-cs" "--blocks-per-sm 4" "--blocks-per-sm 16" "--blocks-per-sm 64"; do
-  step "kernlab bw --backend cuda --sizes 1024 --reps 30 $v (copy kernel variants)"
+for v in "--blocks-per-sm 32" "--blocks-per-sm 128" "--blocks-per-sm 100000"; do
+  step "kernlab bw --backend cuda --sizes 1024 --reps 30 $v (copy grid variants)"
   "$K" bw --backend cuda --sizes 1024 --reps 30 $v 2>&1 | grep -E "^1 GB|kernlab:" | tee -a "$LOG"
 done
 step "kernlab matmul --backend cuda"
 "$K" matmul --backend cuda --json-out "$OUT/matmul.json" 2>&1 | tee -a "$LOG"
+for st in 2 3 4; do
+  step "kernlab matmul --backend cuda --sizes 4096 --kernels fp16-tc-wide,fp16-tc-wide-k64 --stages $st (stage variants)"
+  "$K" matmul --backend cuda --sizes 4096 --kernels fp16-tc-wide,fp16-tc-wide-k64 --stages $st 2>&1 | grep -E "^4096|kernlab:" | tee -a "$LOG"
+done
 step "kernlab latency --backend cuda"
 "$K" latency --backend cuda --json-out "$OUT/latency.json" 2>&1 | tee -a "$LOG"
 step "python3 torch_ceilings.py"
@@ -55,7 +59,7 @@ if bw:
 if mm and th:
     f = {r["test"]: r["gflops"] for r in mm}
     t = th["matmul_fp16_4096_tflops"] * 1e3
-    for name in ("fp16-tc", "fp16-tc-wide"):
+    for name in ("fp16-tc", "fp16-tc-k64", "fp16-tc-wide", "fp16-tc-wide-k64"):
         k = f.get(f"{name} 4096")
         if k:
             print(f"{name} 4096 {k/1e3:.1f} TFLOP/s vs torch.matmul fp16 {t/1e3:.1f} TFLOP/s: {100*k/t:.1f} % (target >= 50 %)")

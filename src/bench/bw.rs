@@ -44,7 +44,7 @@ impl Default for BwOptions {
     fn default() -> Self {
         BwOptions {
             copy_variant: "plain".into(),
-            blocks_per_sm: 8,
+            blocks_per_sm: 64,
         }
     }
 }

@@ -42,12 +42,13 @@ impl Kernels {
     }
 }
 
-/// Blocks for a grid-stride streaming kernel over `n16` vectors: enough for one vector batch
-/// per thread, at most 8 blocks per SM (one full wave at 256 threads), at least 1. `max_blocks`
-/// overrides the cap (the selftest uses a small grid so every thread loops).
+/// Blocks for a grid-stride streaming kernel over `n16` vectors: enough for one batch of 4
+/// vectors per thread, at most 64 blocks per SM (8 waves at 256 threads: measured on the H100,
+/// 1 GB copy 2908 GB/s at 64 per SM vs 2838 at 8), at least 1. `max_blocks` overrides the cap
+/// (the selftest uses a small grid so every thread loops).
 pub fn stream_blocks(n16: u64, sm_count: u32, max_blocks: Option<u32>) -> u32 {
     let needed = n16.div_ceil(STREAM_THREADS as u64 * STREAM_UNROLL).max(1);
-    let cap = max_blocks.unwrap_or(sm_count.max(1) * 8) as u64;
+    let cap = max_blocks.unwrap_or(sm_count.max(1) * 64) as u64;
     needed.min(cap).max(1) as u32
 }
 

@@ -28,13 +28,47 @@ pub struct MatmulRow {
     pub ok: bool,
 }
 
-/// Run both kernels at every size (square n x n x n).
-pub fn run(b: &mut dyn Backend, sizes: &[usize], reps: usize) -> Result<Vec<MatmulRow>> {
-    let k = Kernels::load(b)?;
+/// Which kernels to run and how (defaults: every kernel, each with its default stages).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MatmulOptions {
+    /// Only the kinds with these names (e.g. "fp16-tc-wide-k64"); all when empty.
+    pub kinds: Vec<String>,
+    /// Pipeline depth for the tensor-core kernels instead of each one's default.
+    pub stages: Option<u32>,
+}
+
+/// Run the kernels at every size (square n x n x n).
+pub fn run(
+    b: &mut dyn Backend,
+    sizes: &[usize],
+    reps: usize,
+    opt: &MatmulOptions,
+) -> Result<Vec<MatmulRow>> {
+    let mut k = Kernels::load(b)?;
+    if let Some(stages) = opt.stages {
+        for entry in k.matmuls.iter_mut() {
+            if entry.0.is_f16() {
+                let spec = crate::ptx::registry::tc_variant(entry.0.entry, stages)?;
+                entry.1 = b.load(&spec)?;
+                entry.2 = spec.dynamic_shared_b();
+            }
+        }
+    }
+    let kinds: Vec<MatmulKind> = MatmulKind::all()
+        .into_iter()
+        .filter(|m| opt.kinds.is_empty() || opt.kinds.iter().any(|n| n == m.name))
+        .collect();
+    if kinds.is_empty() {
+        return Err(crate::Error::Usage(format!(
+            "no matmul kernel named {}; names: {}",
+            opt.kinds.join(","),
+            MatmulKind::all().iter().map(|m| m.name).collect::<Vec<_>>().join(", ")
+        )));
+    }
     let mut rng = Rng::fresh();
     let mut rows = Vec::new();
     for &n in sizes {
-        for kind in MatmulKind::all() {
+        for kind in kinds.iter().copied() {
             rows.push(one(b, &k, kind, n, reps, &mut rng)?);
         }
     }

@@ -22,8 +22,8 @@ pub struct Args {
     /// copy kernel variant: plain (default), cs, l2pf or l2pf-cs
     #[argh(option, default = "String::from(\"plain\")")]
     pub copy_variant: String,
-    /// grid cap of the streaming kernels in 256-thread blocks per SM (default 8)
-    #[argh(option, default = "8")]
+    /// grid cap of the streaming kernels in 256-thread blocks per SM (default 64)
+    #[argh(option, default = "64")]
     pub blocks_per_sm: u32,
     /// timed repetitions per size after warm-up (default 50)
     #[argh(option, default = "50")]

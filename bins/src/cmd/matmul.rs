@@ -19,6 +19,12 @@ pub struct Args {
     /// square sizes (default 256,512,1024,2048,4096)
     #[argh(option)]
     pub sizes: Option<String>,
+    /// only these kernels (comma list: fp32, fp16-tc, fp16-tc-k64, fp16-tc-wide, fp16-tc-wide-k64)
+    #[argh(option)]
+    pub kernels: Option<String>,
+    /// pipeline stages of the tensor-core kernels (default: each kernel's own)
+    #[argh(option)]
+    pub stages: Option<u32>,
     /// timed repetitions per size after warm-up (default 20)
     #[argh(option, default = "20")]
     pub reps: usize,
@@ -37,7 +43,15 @@ pub fn run(args: Args) -> Result<(), Error> {
     }
     let mut opened = open_backend(args.backend)?;
     let b = opened.backend.as_mut();
-    let rows = kernlab::bench::matmul::run(b, &sizes, args.reps)?;
+    let opt = kernlab::bench::matmul::MatmulOptions {
+        kinds: args
+            .kernels
+            .as_deref()
+            .map(|k| k.split(',').map(|s| s.trim().to_string()).collect())
+            .unwrap_or_default(),
+        stages: args.stages,
+    };
+    let rows = kernlab::bench::matmul::run(b, &sizes, args.reps, &opt)?;
     if let Some(path) = &args.json_out {
         write_json(path, &kernlab::bench::matmul::json(&rows, b.info()))?;
     }
