@@ -22,9 +22,10 @@ pub struct Args {
     /// copy kernel variant: plain (default), cs, l2pf or l2pf-cs
     #[argh(option, default = "String::from(\"plain\")")]
     pub copy_variant: String,
-    /// grid cap of the streaming kernels in 256-thread blocks per SM (default 64)
-    #[argh(option, default = "64")]
-    pub blocks_per_sm: u32,
+    /// grid cap of the streaming kernels in 256-thread blocks per SM (default: uncapped, one
+    /// block per 4 x 256 vectors)
+    #[argh(option)]
+    pub blocks_per_sm: Option<u32>,
     /// timed repetitions per size after warm-up (default 50)
     #[argh(option, default = "50")]
     pub reps: usize,
@@ -45,7 +46,7 @@ pub fn run(args: Args) -> Result<(), Error> {
         copy_variant: args.copy_variant.clone(),
         blocks_per_sm: args.blocks_per_sm,
     };
-    if opt.blocks_per_sm == 0 {
+    if opt.blocks_per_sm == Some(0) {
         return Err(Error::Usage("--blocks-per-sm must be at least 1".into()));
     }
     let rows = kernlab::bench::bw::run(b, &sizes_b, args.reps, &opt)?;
