@@ -3,3 +3,6 @@
 # give an independent check (gguf-py, numpy) and the PTX assembler (nvidia-cuda-nvcc's ptxas).
 set -euo pipefail
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
+# The PTX assembler for the kernel checks (ptxas lands in site-packages/nvidia/cu13/bin/ptxas,
+# where kernlab's toolchain looks for it after PATH and CUDA_HOME).
+python3 -m pip install -q nvidia-cuda-nvcc

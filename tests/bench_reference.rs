@@ -23,7 +23,10 @@ fn fp16_reference_is_sensitive_to_one_wrong_element() {
     let (m, n, k) = (32, 48, 64);
     let a = rng.vec_f32_signed(m * k);
     let b = rng.vec_f32_signed(k * n);
-    let good: Vec<f32> = matmul_f64(&a, &b, m, n, k).iter().map(|&x| x as f32).collect();
+    let good: Vec<f32> = matmul_f64(&a, &b, m, n, k)
+        .iter()
+        .map(|&x| x as f32)
+        .collect();
     let (e, _) = check_matmul(&good, &a, &b, (m, n, k), u64::MAX, 0, &mut rng);
     assert!(e < 1e-6);
     let mut bad = good.clone();
@@ -70,14 +73,22 @@ fn backend_choice_explains_itself_without_a_gpu() {
         eprintln!("note: libcuda present; the no-GPU fallback text is not checked here");
         return;
     }
-    let auto = gpu::open(BackendKind::Auto).err().expect("auto without a GPU");
+    let auto = gpu::open(BackendKind::Auto)
+        .err()
+        .expect("auto without a GPU");
     let text = auto.to_string();
     assert!(text.contains("nv: not built yet"), "{text}");
     assert!(text.contains("libcuda.so.1"), "{text}");
     let nv = gpu::open(BackendKind::Nv).err().expect("nv").to_string();
     assert!(nv.contains("not built yet"), "{nv}");
-    let cuda = gpu::open(BackendKind::Cuda).err().expect("cuda").to_string();
-    assert!(cuda.contains("dlopen") && cuda.contains("libcuda.so.1"), "{cuda}");
+    let cuda = gpu::open(BackendKind::Cuda)
+        .err()
+        .expect("cuda")
+        .to_string();
+    assert!(
+        cuda.contains("dlopen") && cuda.contains("libcuda.so.1"),
+        "{cuda}"
+    );
     let cpu = gpu::open(BackendKind::Cpu).err().expect("cpu").to_string();
     assert!(cpu.contains("reference"), "{cpu}");
 }

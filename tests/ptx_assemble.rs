@@ -5,16 +5,23 @@ use kernlab::ptx::{self, toolchain};
 
 fn assemble_all(arch: &str) {
     let Some(path) = toolchain::find_ptxas() else {
-        eprintln!("note: ptxas not found (python3 -m pip install nvidia-cuda-nvcc); skipping {arch}");
+        eprintln!(
+            "note: ptxas not found (python3 -m pip install nvidia-cuda-nvcc); skipping {arch}"
+        );
         return;
     };
     // A private cache folder, so this test really runs the assembler.
-    let dir = std::env::temp_dir().join(format!("kernlab-test-cubin-{}-{arch}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("kernlab-test-cubin-{}-{arch}", std::process::id()));
     for spec in ptx::kernels() {
         let text = spec.ptx().unwrap();
         let (cubin, log) = toolchain::ptxas(&path, &text, arch, spec.entry)
             .unwrap_or_else(|e| panic!("{} for {arch}: {e}", spec.entry));
-        assert!(cubin.starts_with(b"\x7fELF"), "{}: not an ELF cubin", spec.entry);
+        assert!(
+            cubin.starts_with(b"\x7fELF"),
+            "{}: not an ELF cubin",
+            spec.entry
+        );
         let usage = ptx::parse_ptxas_log(&log);
         let u = usage
             .iter()

@@ -97,7 +97,10 @@ ptxas info    : Used 128 registers, used 1 barriers, 8 bytes cumulative stack si
     assert_eq!(u[0].cmem, vec![(0, 376)]);
     assert!(!u[0].spills());
     assert_eq!(u[1].registers, 128);
-    assert_eq!((u[1].stack_frame_b, u[1].spill_stores_b, u[1].spill_loads_b), (8, 12, 8));
+    assert_eq!(
+        (u[1].stack_frame_b, u[1].spill_stores_b, u[1].spill_loads_b),
+        (8, 12, 8)
+    );
     assert!(u[1].spills());
 }
 

@@ -9,6 +9,10 @@
 //!
 //! A machine without the driver gets a `CudaError` naming libcuda.so.1, never a crash.
 
+// `call!` puts its arguments inside the unsafe block of the FFI call: they are plain values and
+// pointers to the caller's own locals, and the call itself is the unsafe part.
+#![allow(clippy::macro_metavars_in_unsafe)]
+
 use std::fmt;
 
 pub mod context;

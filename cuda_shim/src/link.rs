@@ -4,7 +4,8 @@
 use crate::call;
 use crate::sys::{
     driver, CUlinkState, Driver, CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES,
-    CU_JIT_INFO_LOG_BUFFER, CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES, CU_JIT_INPUT_PTX, CU_JIT_LOG_VERBOSE,
+    CU_JIT_INFO_LOG_BUFFER, CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES, CU_JIT_INPUT_PTX,
+    CU_JIT_LOG_VERBOSE,
 };
 use crate::CudaError;
 use std::ffi::{c_void, CString};
@@ -39,6 +40,8 @@ impl Linker {
             CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES,
             CU_JIT_LOG_VERBOSE,
         ];
+        // The driver reads each option value as an integer or pointer stored in a void*.
+        #[allow(clippy::manual_dangling_ptr)]
         let mut vals: [*mut c_void; 5] = [
             info.as_mut_ptr() as *mut c_void,
             LOG_B as *mut c_void,

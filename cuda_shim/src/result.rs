@@ -24,7 +24,10 @@ pub fn error(call: &'static str, code: CUresult) -> CudaError {
                 (d.cuGetErrorName)(code, &mut n);
                 (d.cuGetErrorString)(code, &mut t);
             }
-            (c_text(n, "CUDA_ERROR_UNKNOWN_CODE"), c_text(t, "no description"))
+            (
+                c_text(n, "CUDA_ERROR_UNKNOWN_CODE"),
+                c_text(t, "no description"),
+            )
         }
         Err(_) => ("CUDA_ERROR_UNKNOWN_CODE".into(), "no driver".into()),
     };
@@ -46,6 +49,7 @@ fn c_text(p: *const c_char, fallback: &str) -> String {
 }
 
 /// Call a driver entry point by its table field and check the result, naming the call.
+/// (The arguments are plain values and pointers the caller owns; the unsafety is the FFI call.)
 #[macro_export]
 macro_rules! call {
     ($d:expr, $name:ident ( $($arg:expr),* )) => {

@@ -63,7 +63,9 @@ impl Stream {
         let d = self.d;
         let raw = self.raw;
         // SAFETY: cuStreamQuery on a live stream.
-        poll("cuStreamQuery", timeout, || unsafe { (d.cuStreamQuery)(raw) })
+        poll("cuStreamQuery", timeout, || unsafe {
+            (d.cuStreamQuery)(raw)
+        })
     }
 
     /// Blocking cuStreamSynchronize (no deadline: prefer `wait`).

@@ -177,5 +177,8 @@ static DRIVER: OnceLock<Result<Driver, CudaError>> = OnceLock::new();
 
 /// The driver table, loaded on first use (libcuda.so.1 is opened once per process).
 pub fn driver() -> Result<&'static Driver, CudaError> {
-    DRIVER.get_or_init(Driver::load).as_ref().map_err(Clone::clone)
+    DRIVER
+        .get_or_init(Driver::load)
+        .as_ref()
+        .map_err(Clone::clone)
 }

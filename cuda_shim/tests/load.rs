@@ -33,7 +33,9 @@ fn context_without_driver_names_libcuda() {
     assert_eq!(e.call, "dlopen");
     assert!(e.to_string().contains("libcuda.so.1"), "{e}");
     // The loader keeps its answer: a second try gives the same error, no crash.
-    let again = cuda_shim::DeviceBuffer::new(16).err().expect("alloc without driver");
+    let again = cuda_shim::DeviceBuffer::new(16)
+        .err()
+        .expect("alloc without driver");
     assert_eq!(again, e);
 }
 

@@ -52,7 +52,12 @@ impl Default for BwOptions {
 }
 
 /// Run every op at every size; each op's output is checked once before it is timed.
-pub fn run(b: &mut dyn Backend, sizes_b: &[u64], reps: usize, opt: &BwOptions) -> Result<Vec<BwRow>> {
+pub fn run(
+    b: &mut dyn Backend,
+    sizes_b: &[u64],
+    reps: usize,
+    opt: &BwOptions,
+) -> Result<Vec<BwRow>> {
     let mut k = Kernels::load(b)?;
     k.copy_v4 = b.load(&crate::ptx::registry::copy_variant(&opt.copy_variant)?)?;
     let sm = b.info().sm_count;
@@ -60,7 +65,9 @@ pub fn run(b: &mut dyn Backend, sizes_b: &[u64], reps: usize, opt: &BwOptions) -
     let mut rows = Vec::new();
     for &size_b in sizes_b {
         if size_b % 16 != 0 || size_b == 0 {
-            return Err(Error::Usage(format!("bw size {size_b} B is not a multiple of 16")));
+            return Err(Error::Usage(format!(
+                "bw size {size_b} B is not a multiple of 16"
+            )));
         }
         let n16 = size_b / 16;
         let cap = match opt.blocks_per_sm {
@@ -81,7 +88,10 @@ pub fn run(b: &mut dyn Backend, sizes_b: &[u64], reps: usize, opt: &BwOptions) -
         b.launch(&kernels::copy(&k, dst, src, n16, blocks))?;
         b.download(dst, bytemuck::cast_slice_mut(&mut back))?;
         if back != host {
-            return Err(Error::Check(format!("copy_v4 at {}: output differs", size_label(size_b))));
+            return Err(Error::Check(format!(
+                "copy_v4 at {}: output differs",
+                size_label(size_b)
+            )));
         }
         let copy = kernels::copy(&k, dst, src, n16, blocks);
         let t = gpu_times_ns(b, k.spin, 3, reps, &mut |b| b.launch(&copy))?;
@@ -91,7 +101,10 @@ pub fn run(b: &mut dyn Backend, sizes_b: &[u64], reps: usize, opt: &BwOptions) -
         b.copy(dst, src, size_b)?;
         b.download(dst, bytemuck::cast_slice_mut(&mut back))?;
         if back != host {
-            return Err(Error::Check(format!("cuMemcpyDtoD at {}: output differs", size_label(size_b))));
+            return Err(Error::Check(format!(
+                "cuMemcpyDtoD at {}: output differs",
+                size_label(size_b)
+            )));
         }
         let t = gpu_times_ns(b, k.spin, 3, reps, &mut |b| b.copy(dst, src, size_b))?;
         rows.push(row("dtod", size_b, 2 * size_b, t));
@@ -142,7 +155,11 @@ fn row(op: &'static str, size_b: u64, moved_b: u64, samples_ns: Vec<f64>) -> BwR
         moved_b,
         median_ns: s.median,
         gbps: moved_b as f64 / s.median,
-        spread_pct: if s.median > 0.0 { (s.p90 - s.p10) / s.median * 100.0 } else { 0.0 },
+        spread_pct: if s.median > 0.0 {
+            (s.p90 - s.p10) / s.median * 100.0
+        } else {
+            0.0
+        },
         samples_ns,
     }
 }

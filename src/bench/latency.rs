@@ -95,7 +95,11 @@ pub fn run(b: &mut dyn Backend, iters: usize) -> Result<Vec<LatRow>> {
     }
     b.sync()?;
     let batch_ns = start.elapsed().as_nanos() as f64;
-    let mut r = row("launch_only", "empty launches, one wait at the end (per launch)", per_call);
+    let mut r = row(
+        "launch_only",
+        "empty launches, one wait at the end (per launch)",
+        per_call,
+    );
     r.avg_us = batch_ns / iters as f64 / 1e3;
     rows.push(r);
 

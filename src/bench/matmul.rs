@@ -62,7 +62,11 @@ pub fn run(
         return Err(crate::Error::Usage(format!(
             "no matmul kernel named {}; names: {}",
             opt.kinds.join(","),
-            MatmulKind::all().iter().map(|m| m.name).collect::<Vec<_>>().join(", ")
+            MatmulKind::all()
+                .iter()
+                .map(|m| m.name)
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
     }
     let mut rng = Rng::fresh();
@@ -114,8 +118,15 @@ fn one(
     let mut out = vec![0f32; elems];
     b.download(dc, bytemuck::cast_slice_mut(&mut out))?;
     let unwritten = count_poisoned(&out);
-    let (rel_err, mut checked) =
-        check_matmul(&out, &a, &bm, (n, n, n), FULL_CHECK_LIMIT, CHECK_SAMPLES, rng);
+    let (rel_err, mut checked) = check_matmul(
+        &out,
+        &a,
+        &bm,
+        (n, n, n),
+        FULL_CHECK_LIMIT,
+        CHECK_SAMPLES,
+        rng,
+    );
     if unwritten > 0 {
         checked = format!("{checked}; {unwritten} unwritten");
     }

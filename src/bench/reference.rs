@@ -120,7 +120,10 @@ mod tests {
         // [[1,2],[3,4]] * [[5,6],[7,8]] = [[19,22],[43,50]]
         let c = matmul_f64(&[1., 2., 3., 4.], &[5., 6., 7., 8.], 2, 2, 2);
         assert_eq!(c, vec![19., 22., 43., 50.]);
-        assert_eq!(matmul_elem(&[1., 2., 3., 4.], &[5., 6., 7., 8.], 2, 2, 1, 0), 43.);
+        assert_eq!(
+            matmul_elem(&[1., 2., 3., 4.], &[5., 6., 7., 8.], 2, 2, 1, 0),
+            43.
+        );
     }
 
     #[test]
@@ -140,7 +143,10 @@ mod tests {
         let (m, n, k) = (24, 16, 8);
         let a = rng.vec_f32_signed(m * k);
         let b = rng.vec_f32_signed(k * n);
-        let full: Vec<f32> = matmul_f64(&a, &b, m, n, k).iter().map(|&x| x as f32).collect();
+        let full: Vec<f32> = matmul_f64(&a, &b, m, n, k)
+            .iter()
+            .map(|&x| x as f32)
+            .collect();
         let (e_full, how) = check_matmul(&full, &a, &b, (m, n, k), u64::MAX, 0, &mut rng);
         assert_eq!(how, "full");
         assert!(e_full < 1e-6);

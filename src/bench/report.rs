@@ -8,7 +8,13 @@ use crate::stats::summarize;
 
 /// A record for `test` with per-run `samples_ns`; `model_size` is the bytes (or elements) the
 /// test works on, as llama-bench's model_size is the bytes of the model.
-pub fn record(info: &GpuInfo, test: &str, model_type: &str, model_size: u64, samples_ns: &[f64]) -> Json {
+pub fn record(
+    info: &GpuInfo,
+    test: &str,
+    model_type: &str,
+    model_size: u64,
+    samples_ns: &[f64],
+) -> Json {
     let s = summarize(samples_ns);
     let ts: Vec<f64> = samples_ns
         .iter()
@@ -52,8 +58,18 @@ mod tests {
         };
         let r = record(&info, "copy 1 MB", "bw copy_v4", 1 << 20, &[1000.0, 3000.0]);
         for k in [
-            "model_type", "model_size", "n_prompt", "n_gen", "avg_ns", "stddev_ns", "avg_ts",
-            "stddev_ts", "samples_ns", "backend", "gpu_info", "driver",
+            "model_type",
+            "model_size",
+            "n_prompt",
+            "n_gen",
+            "avg_ns",
+            "stddev_ns",
+            "avg_ts",
+            "stddev_ts",
+            "samples_ns",
+            "backend",
+            "gpu_info",
+            "driver",
         ] {
             assert!(r.get(k).is_some(), "missing {k}");
         }

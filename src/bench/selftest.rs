@@ -39,14 +39,24 @@ pub fn run(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow>> {
     if want("empty") {
         b.launch(&Launch::linear(k.empty, 3, 64, vec![]))?;
         b.sync()?;
-        rows.push(pass("empty", "3x64 threads".into(), true, "launched and finished".into()));
+        rows.push(pass(
+            "empty",
+            "3x64 threads".into(),
+            true,
+            "launched and finished".into(),
+        ));
     }
     if want("spin_ns") {
         let t = std::time::Instant::now();
         b.launch(&Launch::linear(k.spin, 1, 1, vec![Arg::U64(2_000_000)]))?;
         b.sync()?;
         let ms = t.elapsed().as_secs_f64() * 1e3;
-        rows.push(pass("spin_ns", "2 ms".into(), ms >= 1.9, format!("waited {ms:.2} ms")));
+        rows.push(pass(
+            "spin_ns",
+            "2 ms".into(),
+            ms >= 1.9,
+            format!("waited {ms:.2} ms"),
+        ));
     }
     if want("fill_u32") {
         let n = 1000 + rng.below(500);
@@ -119,7 +129,12 @@ pub fn run(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow>> {
         let mut out = vec![0u32; n];
         b.download(dst, bytemuck::cast_slice_mut(&mut out))?;
         let same = out == host;
-        rows.push(pass("dtod", format!("{n} u32"), same, format!("equal: {same}")));
+        rows.push(pass(
+            "dtod",
+            format!("{n} u32"),
+            same,
+            format!("equal: {same}"),
+        ));
         b.free(dst)?;
         b.free(src)?;
     }
@@ -144,7 +159,9 @@ pub fn run(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow>> {
             "read_sum_f32",
             format!("n16={n16}, {blocks} blocks"),
             unwritten == 0 && err < 1e-5,
-            format!("sum {got:.4} vs {want_sum:.4} (err {err:.1e}); unwritten partials {unwritten}"),
+            format!(
+                "sum {got:.4} vs {want_sum:.4} (err {err:.1e}); unwritten partials {unwritten}"
+            ),
         ));
         b.free(out)?;
         b.free(src)?;
@@ -160,7 +177,12 @@ pub fn run(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow>> {
         let mut out = vec![0f32; 256];
         b.download(dc, bytemuck::cast_slice_mut(&mut out))?;
         let e = rel_error(&out, &matmul_f64(&a, &bm, 16, 16, 16));
-        rows.push(pass("matmul16_f32", "16x16x16".into(), e < 1e-5, format!("rel err {e:.1e}")));
+        rows.push(pass(
+            "matmul16_f32",
+            "16x16x16".into(),
+            e < 1e-5,
+            format!("rel err {e:.1e}"),
+        ));
         for x in [dc, db, da] {
             b.free(x)?;
         }
@@ -223,6 +245,10 @@ pub fn render(rows: &[TestRow]) -> String {
         t.render(),
         rows.len() - failed,
         rows.len(),
-        if failed > 0 { format!(", {failed} FAILED") } else { String::new() }
+        if failed > 0 {
+            format!(", {failed} FAILED")
+        } else {
+            String::new()
+        }
     )
 }

@@ -27,9 +27,9 @@ impl Table {
         }
         let line = |cells: &[String]| -> String {
             let mut s = String::new();
-            for i in 0..cols {
+            for (i, width) in w.iter().enumerate() {
                 let c = cells.get(i).map(String::as_str).unwrap_or("");
-                let pad = w[i] - c.chars().count();
+                let pad = width - c.chars().count();
                 if i == 0 {
                     s.push_str(c);
                     s.push_str(&" ".repeat(pad));
@@ -57,9 +57,9 @@ impl Table {
 /// "1 MB", "1 GB" for sizes in MiB units as the benchmarks name them.
 pub fn size_label(size_b: u64) -> String {
     const MB: u64 = 1 << 20;
-    if size_b >= 1024 * MB && size_b % (1024 * MB) == 0 {
+    if size_b >= 1024 * MB && size_b.is_multiple_of(1024 * MB) {
         format!("{} GB", size_b / (1024 * MB))
-    } else if size_b >= MB && size_b % MB == 0 {
+    } else if size_b >= MB && size_b.is_multiple_of(MB) {
         format!("{} MB", size_b / MB)
     } else {
         format!("{size_b} B")

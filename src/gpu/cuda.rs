@@ -228,9 +228,10 @@ impl Backend for CudaBackend {
     }
 
     fn replay(&mut self, id: ReplayId) -> Result<()> {
-        let g = self.graphs.get(id.0).ok_or_else(|| {
-            Error::Cuda(CudaError::usage("cuGraphLaunch", "replay id not built"))
-        })?;
+        let g = self
+            .graphs
+            .get(id.0)
+            .ok_or_else(|| Error::Cuda(CudaError::usage("cuGraphLaunch", "replay id not built")))?;
         g.launch(&self.stream)?;
         Ok(())
     }

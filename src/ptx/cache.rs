@@ -45,7 +45,10 @@ pub fn load(entry: &str, arch: &str, key: u64) -> Option<(Vec<u8>, String)> {
 
 /// Store a cubin and its log; a cache that cannot be written is skipped (it only saves time).
 pub fn store(entry: &str, arch: &str, key: u64, cubin: &[u8], log: &str) {
-    let (Some(c), Some(l)) = (path(entry, arch, key, "cubin"), path(entry, arch, key, "log")) else {
+    let (Some(c), Some(l)) = (
+        path(entry, arch, key, "cubin"),
+        path(entry, arch, key, "log"),
+    ) else {
         return;
     };
     if let Some(parent) = c.parent() {

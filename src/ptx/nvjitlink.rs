@@ -7,8 +7,7 @@ use std::ffi::{c_char, c_void, CString};
 
 type Handle = *mut c_void;
 type CreateFn = unsafe extern "C" fn(*mut Handle, u32, *const *const c_char) -> i32;
-type AddDataFn =
-    unsafe extern "C" fn(Handle, i32, *const c_void, usize, *const c_char) -> i32;
+type AddDataFn = unsafe extern "C" fn(Handle, i32, *const c_void, usize, *const c_char) -> i32;
 type CompleteFn = unsafe extern "C" fn(Handle) -> i32;
 type SizeFn = unsafe extern "C" fn(Handle, *mut usize) -> i32;
 type GetFn = unsafe extern "C" fn(Handle, *mut c_void) -> i32;
@@ -104,7 +103,9 @@ impl NvJitLink {
         unsafe {
             let rc = (self.create)(&mut h, ptrs.len() as u32, ptrs.as_ptr());
             if rc != 0 {
-                return Err(Error::Ptx(format!("nvJitLinkCreate for {name}: error {rc}")));
+                return Err(Error::Ptx(format!(
+                    "nvJitLinkCreate for {name}: error {rc}"
+                )));
             }
             let bytes = text.as_bytes_with_nul();
             let mut rc = (self.add_data)(

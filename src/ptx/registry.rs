@@ -135,10 +135,34 @@ pub struct TcConfig {
 pub const TC_TILE_M: u32 = 128;
 
 pub const TC_CONFIGS: [TcConfig; 4] = [
-    TcConfig { entry: "matmul_f16_tc", tile_n: 128, tile_k: 32, stages: 4, maxnreg: Some(128) },
-    TcConfig { entry: "matmul_f16_tc_k64", tile_n: 128, tile_k: 64, stages: 3, maxnreg: None },
-    TcConfig { entry: "matmul_f16_tc_wide", tile_n: 256, tile_k: 32, stages: 4, maxnreg: None },
-    TcConfig { entry: "matmul_f16_tc_wide_k64", tile_n: 256, tile_k: 64, stages: 3, maxnreg: None },
+    TcConfig {
+        entry: "matmul_f16_tc",
+        tile_n: 128,
+        tile_k: 32,
+        stages: 4,
+        maxnreg: Some(128),
+    },
+    TcConfig {
+        entry: "matmul_f16_tc_k64",
+        tile_n: 128,
+        tile_k: 64,
+        stages: 3,
+        maxnreg: None,
+    },
+    TcConfig {
+        entry: "matmul_f16_tc_wide",
+        tile_n: 256,
+        tile_k: 32,
+        stages: 4,
+        maxnreg: None,
+    },
+    TcConfig {
+        entry: "matmul_f16_tc_wide_k64",
+        tile_n: 256,
+        tile_k: 64,
+        stages: 3,
+        maxnreg: None,
+    },
 ];
 
 impl TcConfig {
@@ -170,9 +194,12 @@ pub fn tc_config(entry: &str) -> Option<&'static TcConfig> {
 
 /// A tensor-core kernel with `stages` pipeline stages (2..=8).
 pub fn tc_variant(entry: &str, stages: u32) -> Result<KernelSpec> {
-    let c = tc_config(entry).ok_or_else(|| Error::Ptx(format!("{entry} is not a tensor-core matmul")))?;
+    let c = tc_config(entry)
+        .ok_or_else(|| Error::Ptx(format!("{entry} is not a tensor-core matmul")))?;
     if !(2..=8).contains(&stages) {
-        return Err(Error::Usage(format!("{entry}: {stages} stages (expected 2..8)")));
+        return Err(Error::Usage(format!(
+            "{entry}: {stages} stages (expected 2..8)"
+        )));
     }
     let mut k = kernel(entry)?;
     k.vars = c.vars(stages);
@@ -208,7 +235,12 @@ pub fn kernel(entry: &str) -> Result<KernelSpec> {
         .iter()
         .find(|f| f.entries.contains(&entry))
         .ok_or_else(|| Error::Ptx(format!("no kernel named '{entry}'")))?;
-    let entry = file.entries.iter().find(|e| **e == entry).copied().unwrap_or("");
+    let entry = file
+        .entries
+        .iter()
+        .find(|e| **e == entry)
+        .copied()
+        .unwrap_or("");
     let vars = match entry {
         "read_sum_f32" => vec![("WARPS", READ_WARPS.to_string())],
         e if tc_config(e).is_some() => tc_config(e).map(|c| c.vars(c.stages)).unwrap_or_default(),

@@ -59,7 +59,10 @@ fn pip_ptxas() -> Option<PathBuf> {
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     for dir in text.lines() {
         for cu in ["cu13", "cu12", "cuda_nvcc"] {
-            let p = Path::new(dir.trim()).join("nvidia").join(cu).join("bin/ptxas");
+            let p = Path::new(dir.trim())
+                .join("nvidia")
+                .join(cu)
+                .join("bin/ptxas");
             if is_exe(&p) {
                 return Some(p);
             }
@@ -103,7 +106,12 @@ pub fn ptxas_version(path: &Path) -> Result<String> {
     text.split_whitespace()
         .find_map(|w| w.strip_prefix('V'))
         .map(|v| v.trim().to_string())
-        .ok_or_else(|| Error::Ptx(format!("{}: no version in --version output", path.display())))
+        .ok_or_else(|| {
+            Error::Ptx(format!(
+                "{}: no version in --version output",
+                path.display()
+            ))
+        })
 }
 
 /// Check an arch name: sm_ followed by digits.
@@ -159,12 +167,15 @@ pub fn ptxas(path: &Path, ptx: &str, arch: &str, name: &str) -> Result<(Vec<u8>,
     Ok((cubin, log))
 }
 
+/// The driver's own assembler as a closure: (PTX text, kernel name) -> (cubin, info log).
+pub type DriverLink<'a> = &'a dyn Fn(&str, &str) -> Result<(Vec<u8>, String)>;
+
 /// Assemble `spec` for `arch` with the best tool found, using the disk cache. `driver_link`
 /// is the last resort (the cuda backend passes its context's linker when `arch` is its device's).
 pub fn assemble(
     spec: &KernelSpec,
     arch: &str,
-    driver_link: Option<&dyn Fn(&str, &str) -> Result<(Vec<u8>, String)>>,
+    driver_link: Option<DriverLink>,
 ) -> Result<Assembled> {
     check_arch(arch)?;
     let ptx = spec.ptx()?;

@@ -56,7 +56,10 @@ pub fn run(args: Args) -> Result<(), Error> {
     if args.json {
         print_json(&kernlab::bench::bw::json(&rows, b.info()));
     } else {
-        println!("{}", kernlab::bench::bw::render(&rows, b.info().l2_b, args.reps));
+        println!(
+            "{}",
+            kernlab::bench::bw::render(&rows, b.info().l2_b, args.reps)
+        );
     }
     Ok(())
 }

@@ -63,10 +63,18 @@ pub fn run(args: Args) -> Result<(), Error> {
     let failed: Vec<String> = rows
         .iter()
         .filter(|r| !r.ok)
-        .map(|r| format!("{} {} (rel err {:.1e}, {})", r.kind.name, r.n, r.rel_err, r.checked))
+        .map(|r| {
+            format!(
+                "{} {} (rel err {:.1e}, {})",
+                r.kind.name, r.n, r.rel_err, r.checked
+            )
+        })
         .collect();
     if !failed.is_empty() {
-        return Err(Error::Check(format!("matmul results wrong: {}", failed.join("; "))));
+        return Err(Error::Check(format!(
+            "matmul results wrong: {}",
+            failed.join("; ")
+        )));
     }
     Ok(())
 }

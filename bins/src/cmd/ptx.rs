@@ -18,7 +18,8 @@ pub struct Args {
 pub fn run(args: Args) -> Result<(), Error> {
     let specs = kernlab::ptx::kernels();
     let Some(arch) = args.arch else {
-        let mut t = kernlab::bench::table::Table::new(&["kernel", "file", "variant", "dynamic smem B"]);
+        let mut t =
+            kernlab::bench::table::Table::new(&["kernel", "file", "variant", "dynamic smem B"]);
         let mut recs = Vec::new();
         for s in &specs {
             t.row(vec![
@@ -43,7 +44,15 @@ pub fn run(args: Args) -> Result<(), Error> {
     };
     kernlab::ptx::toolchain::check_arch(&arch)?;
     let mut t = kernlab::bench::table::Table::new(&[
-        "kernel", "regs", "smem B", "dyn smem B", "stack B", "spill st B", "spill ld B", "cmem", "cached",
+        "kernel",
+        "regs",
+        "smem B",
+        "dyn smem B",
+        "stack B",
+        "spill st B",
+        "spill ld B",
+        "cmem",
+        "cached",
     ]);
     let mut recs = Vec::new();
     let mut tool = String::new();
@@ -59,7 +68,11 @@ pub fn run(args: Args) -> Result<(), Error> {
         if u.spills() {
             spills.push(s.entry);
         }
-        let cmem: Vec<String> = u.cmem.iter().map(|(bank, b)| format!("{b}B@{bank}")).collect();
+        let cmem: Vec<String> = u
+            .cmem
+            .iter()
+            .map(|(bank, b)| format!("{b}B@{bank}"))
+            .collect();
         t.row(vec![
             s.entry.to_string(),
             u.registers.to_string(),
@@ -68,7 +81,11 @@ pub fn run(args: Args) -> Result<(), Error> {
             u.stack_frame_b.to_string(),
             u.spill_stores_b.to_string(),
             u.spill_loads_b.to_string(),
-            if cmem.is_empty() { "-".into() } else { cmem.join(" ") },
+            if cmem.is_empty() {
+                "-".into()
+            } else {
+                cmem.join(" ")
+            },
             if asm.cached { "yes" } else { "no" }.to_string(),
         ]);
         recs.push(
@@ -93,7 +110,10 @@ pub fn run(args: Args) -> Result<(), Error> {
         print!("{}", t.render());
     }
     if !spills.is_empty() {
-        return Err(Error::Ptx(format!("{arch}: registers spill in {}", spills.join(", "))));
+        return Err(Error::Ptx(format!(
+            "{arch}: registers spill in {}",
+            spills.join(", ")
+        )));
     }
     Ok(())
 }

@@ -54,7 +54,10 @@ pub fn run(args: Args) -> Result<(), Error> {
     }
     let failed = rows.iter().filter(|r| !r.ok).count();
     if failed > 0 {
-        return Err(Error::Check(format!("selftest: {failed} of {} checks failed", rows.len())));
+        return Err(Error::Check(format!(
+            "selftest: {failed} of {} checks failed",
+            rows.len()
+        )));
     }
     Ok(())
 }
