@@ -4,3 +4,4 @@
 set -euo pipefail
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 python3 -m pip install -q gguf numpy
+python3 -m pip install -q nvidia-cuda-nvcc
