@@ -13,3 +13,4 @@ pub use registry::{
     cache_dir, find, registry, resolve_model, tiny_registry, tiny_spec, ModelSpec, VocabKind,
 };
 pub use rope::Llama3Rope;
+pub mod synth;
