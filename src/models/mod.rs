@@ -13,4 +13,5 @@ pub use registry::{
     cache_dir, find, registry, resolve_model, tiny_registry, tiny_spec, ModelSpec, VocabKind,
 };
 pub use rope::Llama3Rope;
+pub use synth::{synth_spec, SynthOptions, SynthProgress, SynthReport};
 pub mod synth;
