@@ -73,7 +73,8 @@ pub fn run(args: Args) -> Result<(), Error> {
     let r = models::synth_spec(spec, &path, &opts, &mut progress)?;
     eprintln!();
     eprintln!("  tokenizer: {}", r.vocab_note);
-    println!(
+    let _ = writeln!(
+        std::io::stdout(),
         "wrote {} ({} layers, {} tensors, {} tensor bytes, {} file bytes) in {:.2} s on {} threads; weights are random",
         r.path.display(),
         r.n_layer,

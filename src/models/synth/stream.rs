@@ -157,7 +157,9 @@ impl StreamWriter {
     }
 
     pub fn write(&mut self, b: &[u8]) -> Result<()> {
-        self.out.write_all(b).map_err(|e| Error::io(&self.path, e))?;
+        self.out
+            .write_all(b)
+            .map_err(|e| Error::io(&self.path, e))?;
         self.written_b += b.len() as u64;
         Ok(())
     }
