@@ -109,3 +109,105 @@ pub fn generated(spec: &ModelSpec, why: &str) -> (Vec<(String, MetaValue)>, Stri
     );
     (generated_vocab_kvs(v), note)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::config_read::{MetaScalar, MetaSource};
+    use crate::models::{registry, tiny_registry, ModelConfig};
+    use std::collections::HashMap;
+
+    /// The metadata and tensor table of a synthetic file, without writing it.
+    struct Header {
+        kvs: HashMap<String, MetaValue>,
+        dims: HashMap<String, Vec<u64>>,
+        rope: Option<Vec<f32>>,
+    }
+
+    impl Header {
+        fn of(spec: &ModelSpec) -> Header {
+            let mut kvs: HashMap<String, MetaValue> = model_kvs(spec, 0).into_iter().collect();
+            kvs.extend(special_token_kvs(spec));
+            let dims = spec
+                .tensor_plan()
+                .into_iter()
+                .map(|t| (t.name, t.dims))
+                .collect();
+            Header {
+                kvs,
+                dims,
+                rope: spec.config().rope_freqs,
+            }
+        }
+    }
+
+    impl MetaSource for Header {
+        fn source_name(&self) -> String {
+            "header".into()
+        }
+        fn meta(&self, key: &str) -> Option<MetaScalar> {
+            Some(match self.kvs.get(key)? {
+                MetaValue::U32(v) => MetaScalar::Int(*v as i128),
+                MetaValue::I32(v) => MetaScalar::Int(*v as i128),
+                MetaValue::F32(v) => MetaScalar::Float(*v as f64),
+                MetaValue::Bool(b) => MetaScalar::Bool(*b),
+                MetaValue::Str(s) => MetaScalar::Str(s.clone()),
+                MetaValue::ArrStr(a) => MetaScalar::Array(a.len()),
+                MetaValue::ArrI32(a) => MetaScalar::Array(a.len()),
+                MetaValue::ArrF32(a) => MetaScalar::Array(a.len()),
+            })
+        }
+        fn tensor_dims(&self, name: &str) -> Option<Vec<u64>> {
+            self.dims.get(name).cloned()
+        }
+        fn tensor_f32(&self, _name: &str) -> crate::Result<Vec<f32>> {
+            Ok(self.rope.clone().unwrap_or_default())
+        }
+    }
+
+    #[test]
+    fn config_from_synth_metadata_equals_spec_config_for_every_model() {
+        for spec in registry().iter().chain(tiny_registry()) {
+            let cfg = ModelConfig::from_meta(&Header::of(spec)).unwrap();
+            assert_eq!(cfg, spec.config(), "{}", spec.name);
+        }
+    }
+
+    #[test]
+    fn missing_or_bad_keys_are_named() {
+        let spec = crate::models::find("qwen3-0.6b-q8").unwrap();
+        for key in [
+            "general.architecture",
+            "qwen3.embedding_length",
+            "qwen3.block_count",
+            "qwen3.attention.head_count",
+            "qwen3.feed_forward_length",
+            "qwen3.context_length",
+            "qwen3.attention.layer_norm_rms_epsilon",
+        ] {
+            let mut h = Header::of(spec);
+            h.kvs.remove(key);
+            let e = ModelConfig::from_meta(&h).unwrap_err().to_string();
+            assert!(e.contains(key) && e.contains("missing"), "{key}: {e}");
+        }
+        let mut h = Header::of(spec);
+        h.kvs
+            .insert("qwen3.block_count".into(), MetaValue::Str("x".into()));
+        let e = ModelConfig::from_meta(&h).unwrap_err().to_string();
+        assert!(e.contains("qwen3.block_count"), "{e}");
+        let mut h = Header::of(spec);
+        h.kvs
+            .insert("general.architecture".into(), MetaValue::Str("gpt2".into()));
+        let e = ModelConfig::from_meta(&h).unwrap_err().to_string();
+        assert!(e.contains("gpt2"), "{e}");
+        // Defaults: no head_count_kv = MHA, no key_length = n_embd / n_head.
+        let mut h = Header::of(crate::models::find("llama2-7b-q4km").unwrap());
+        h.kvs.remove("llama.attention.head_count_kv");
+        h.kvs.remove("llama.attention.key_length");
+        h.kvs.remove("llama.attention.value_length");
+        h.kvs.remove("llama.rope.dimension_count");
+        h.kvs.remove("llama.vocab_size");
+        let c = ModelConfig::from_meta(&h).unwrap();
+        assert_eq!((c.n_head_kv, c.head_dim, c.rope_dim, c.n_vocab), (32, 128, 128, 32000));
+    }
+}
