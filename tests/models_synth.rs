@@ -94,7 +94,10 @@ fn synth_speed_qwen3_06b_two_layers() {
     let r = models::synth_spec(spec, &p, &o, &mut |_| calls += 1).unwrap();
     let s = t.elapsed().as_secs_f64();
     let mb = r.file_b as f64 / 1e6;
-    println!("qwen3-0.6b-q8 (2 layers): {mb:.0} MB in {s:.2} s ({:.0} MB/s)", mb / s);
+    println!(
+        "qwen3-0.6b-q8 (2 layers): {mb:.0} MB in {s:.2} s ({:.0} MB/s)",
+        mb / s
+    );
     assert!(calls >= r.n_tensors, "progress reported per tensor");
     assert!(s < 30.0, "{s} s");
     let _ = std::fs::remove_file(&p);

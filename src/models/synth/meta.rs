@@ -146,16 +146,7 @@ mod tests {
             "header".into()
         }
         fn meta(&self, key: &str) -> Option<MetaScalar> {
-            Some(match self.kvs.get(key)? {
-                MetaValue::U32(v) => MetaScalar::Int(*v as i128),
-                MetaValue::I32(v) => MetaScalar::Int(*v as i128),
-                MetaValue::F32(v) => MetaScalar::Float(*v as f64),
-                MetaValue::Bool(b) => MetaScalar::Bool(*b),
-                MetaValue::Str(s) => MetaScalar::Str(s.clone()),
-                MetaValue::ArrStr(a) => MetaScalar::Array(a.len()),
-                MetaValue::ArrI32(a) => MetaScalar::Array(a.len()),
-                MetaValue::ArrF32(a) => MetaScalar::Array(a.len()),
-            })
+            self.kvs.get(key).map(|v| v.to_scalar())
         }
         fn tensor_dims(&self, name: &str) -> Option<Vec<u64>> {
             self.dims.get(name).cloned()
@@ -208,6 +199,9 @@ mod tests {
         h.kvs.remove("llama.rope.dimension_count");
         h.kvs.remove("llama.vocab_size");
         let c = ModelConfig::from_meta(&h).unwrap();
-        assert_eq!((c.n_head_kv, c.head_dim, c.rope_dim, c.n_vocab), (32, 128, 128, 32000));
+        assert_eq!(
+            (c.n_head_kv, c.head_dim, c.rope_dim, c.n_vocab),
+            (32, 128, 128, 32000)
+        );
     }
 }

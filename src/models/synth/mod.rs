@@ -2,6 +2,7 @@
 //! types and metadata. The weights are random (not a trained model); see `pool` for how they
 //! are drawn.
 
+mod kv_read;
 mod meta;
 mod pool;
 mod rng;
@@ -10,9 +11,10 @@ mod vocab;
 mod vocab_gen;
 mod write;
 
+pub use kv_read::{parse_kvs, read_kvs};
 pub use pool::{Pool, CHUNK_ELEMS, POOL_CHUNKS, WEIGHT_STD};
 pub use rng::Rng;
-pub use stream::{MetaValue, ALIGN_B};
+pub use stream::{tag, MetaValue, ALIGN_B};
 pub use vocab::{find_vocab_file, vocab_dirs};
 pub use vocab_gen::{
     byte_to_unicode, generate as generate_vocab, GeneratedVocab, TOKEN_BYTE, TOKEN_CONTROL,

@@ -12,17 +12,89 @@ pub const ALIGN_B: u64 = 32;
 const GGUF_MAGIC: u32 = 0x4655_4747;
 const GGUF_VERSION: u32 = 3;
 
-/// A metadata value, tagged as in the GGUF KV value types.
+/// GGUF KV value type tags (models-and-quants.md §1).
+pub mod tag {
+    pub const U8: u32 = 0;
+    pub const I8: u32 = 1;
+    pub const U16: u32 = 2;
+    pub const I16: u32 = 3;
+    pub const U32: u32 = 4;
+    pub const I32: u32 = 5;
+    pub const F32: u32 = 6;
+    pub const BOOL: u32 = 7;
+    pub const STR: u32 = 8;
+    pub const ARR: u32 = 9;
+    pub const U64: u32 = 10;
+    pub const I64: u32 = 11;
+    pub const F64: u32 = 12;
+}
+
+/// A metadata value. Arrays of strings, i32 and f32 (the tokenizer's) have their own variants;
+/// other arrays hold their element tag and scalar elements.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetaValue {
+    U8(u8),
+    I8(i8),
+    U16(u16),
+    I16(i16),
     U32(u32),
     I32(i32),
     F32(f32),
     Bool(bool),
     Str(String),
+    U64(u64),
+    I64(i64),
+    F64(f64),
     ArrStr(Vec<String>),
     ArrI32(Vec<i32>),
     ArrF32(Vec<f32>),
+    Arr(u32, Vec<MetaValue>),
+}
+
+impl MetaValue {
+    /// The value as the config reader sees it.
+    pub fn to_scalar(&self) -> crate::models::MetaScalar {
+        use crate::models::MetaScalar as S;
+        match self {
+            MetaValue::U8(x) => S::Int(*x as i128),
+            MetaValue::I8(x) => S::Int(*x as i128),
+            MetaValue::U16(x) => S::Int(*x as i128),
+            MetaValue::I16(x) => S::Int(*x as i128),
+            MetaValue::U32(x) => S::Int(*x as i128),
+            MetaValue::I32(x) => S::Int(*x as i128),
+            MetaValue::U64(x) => S::Int(*x as i128),
+            MetaValue::I64(x) => S::Int(*x as i128),
+            MetaValue::F32(x) => S::Float(*x as f64),
+            MetaValue::F64(x) => S::Float(*x),
+            MetaValue::Bool(b) => S::Bool(*b),
+            MetaValue::Str(s) => S::Str(s.clone()),
+            MetaValue::ArrStr(a) => S::Array(a.len()),
+            MetaValue::ArrI32(a) => S::Array(a.len()),
+            MetaValue::ArrF32(a) => S::Array(a.len()),
+            MetaValue::Arr(_, a) => S::Array(a.len()),
+        }
+    }
+
+    pub fn tag(&self) -> u32 {
+        match self {
+            MetaValue::U8(_) => tag::U8,
+            MetaValue::I8(_) => tag::I8,
+            MetaValue::U16(_) => tag::U16,
+            MetaValue::I16(_) => tag::I16,
+            MetaValue::U32(_) => tag::U32,
+            MetaValue::I32(_) => tag::I32,
+            MetaValue::F32(_) => tag::F32,
+            MetaValue::Bool(_) => tag::BOOL,
+            MetaValue::Str(_) => tag::STR,
+            MetaValue::U64(_) => tag::U64,
+            MetaValue::I64(_) => tag::I64,
+            MetaValue::F64(_) => tag::F64,
+            MetaValue::ArrStr(_)
+            | MetaValue::ArrI32(_)
+            | MetaValue::ArrF32(_)
+            | MetaValue::Arr(..) => tag::ARR,
+        }
+    }
 }
 
 /// One tensor info as it goes into the header.
@@ -51,59 +123,55 @@ impl Enc {
         self.u64(s.len() as u64);
         self.0.extend_from_slice(s.as_bytes());
     }
-    fn value(&mut self, v: &MetaValue) {
-        const U32: u32 = 4;
-        const I32: u32 = 5;
-        const F32: u32 = 6;
-        const BOOL: u32 = 7;
-        const STR: u32 = 8;
-        const ARR: u32 = 9;
+    /// The value's bytes without its tag.
+    fn payload(&mut self, v: &MetaValue) {
         match v {
-            MetaValue::U32(x) => {
-                self.u32(U32);
-                self.u32(*x);
-            }
-            MetaValue::I32(x) => {
-                self.u32(I32);
-                self.0.extend_from_slice(&x.to_le_bytes());
-            }
-            MetaValue::F32(x) => {
-                self.u32(F32);
-                self.0.extend_from_slice(&x.to_le_bytes());
-            }
-            MetaValue::Bool(x) => {
-                self.u32(BOOL);
-                self.0.push(*x as u8);
-            }
-            MetaValue::Str(s) => {
-                self.u32(STR);
-                self.str(s);
-            }
+            MetaValue::U8(x) => self.0.push(*x),
+            MetaValue::I8(x) => self.0.extend_from_slice(&x.to_le_bytes()),
+            MetaValue::U16(x) => self.0.extend_from_slice(&x.to_le_bytes()),
+            MetaValue::I16(x) => self.0.extend_from_slice(&x.to_le_bytes()),
+            MetaValue::U32(x) => self.u32(*x),
+            MetaValue::I32(x) => self.0.extend_from_slice(&x.to_le_bytes()),
+            MetaValue::F32(x) => self.0.extend_from_slice(&x.to_le_bytes()),
+            MetaValue::Bool(x) => self.0.push(*x as u8),
+            MetaValue::Str(s) => self.str(s),
+            MetaValue::U64(x) => self.u64(*x),
+            MetaValue::I64(x) => self.0.extend_from_slice(&x.to_le_bytes()),
+            MetaValue::F64(x) => self.0.extend_from_slice(&x.to_le_bytes()),
             MetaValue::ArrStr(a) => {
-                self.u32(ARR);
-                self.u32(STR);
+                self.u32(tag::STR);
                 self.u64(a.len() as u64);
                 for s in a {
                     self.str(s);
                 }
             }
             MetaValue::ArrI32(a) => {
-                self.u32(ARR);
-                self.u32(I32);
+                self.u32(tag::I32);
                 self.u64(a.len() as u64);
                 for x in a {
                     self.0.extend_from_slice(&x.to_le_bytes());
                 }
             }
             MetaValue::ArrF32(a) => {
-                self.u32(ARR);
-                self.u32(F32);
+                self.u32(tag::F32);
                 self.u64(a.len() as u64);
                 for x in a {
                     self.0.extend_from_slice(&x.to_le_bytes());
                 }
             }
+            MetaValue::Arr(t, a) => {
+                self.u32(*t);
+                self.u64(a.len() as u64);
+                for x in a {
+                    self.payload(x);
+                }
+            }
         }
+    }
+
+    fn value(&mut self, v: &MetaValue) {
+        self.u32(v.tag());
+        self.payload(v);
     }
 }
 

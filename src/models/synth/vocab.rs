@@ -4,10 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
+use super::kv_read;
 use super::meta;
 use super::stream::MetaValue;
 use crate::models::registry::ModelSpec;
-use crate::Result;
+use crate::{Error, Result};
 
 /// Directories searched for vocab GGUFs: $KERNLAB_VOCAB_DIR, ../shared/data/vocab (CI layout,
 /// relative to the working directory and to the source tree), /work/shared/data/vocab.
@@ -53,13 +54,65 @@ pub fn tokenizer_kvs(
     }
 }
 
+/// Keys of the vocab file that describe its own (donor) model, not the tokenizer: left out.
+fn is_tokenizer_key(k: &str) -> bool {
+    k.starts_with("tokenizer.")
+        && !matches!(
+            k,
+            "tokenizer.ggml.bos_token_id"
+                | "tokenizer.ggml.eos_token_id"
+                | "tokenizer.ggml.add_bos_token"
+        )
+}
+
 fn copy_from_vocab_gguf(
     spec: &ModelSpec,
     path: &Path,
 ) -> Result<(Vec<(String, MetaValue)>, String)> {
-    let _ = (spec, path);
-    Ok(meta::generated(
-        spec,
-        "copying a real vocab needs the GGUF reader, not built yet",
+    let mut kvs: Vec<(String, MetaValue)> = kv_read::read_kvs(path)?
+        .into_iter()
+        .filter(|(k, _)| is_tokenizer_key(k))
+        .collect();
+    let n_tokens = kvs
+        .iter()
+        .find_map(|(k, v)| match (k.as_str(), v) {
+            ("tokenizer.ggml.tokens", MetaValue::ArrStr(a)) => Some(a.len()),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            Error::Model(format!(
+                "{}: vocab file has no tokenizer.ggml.tokens string array",
+                path.display()
+            ))
+        })?;
+    if n_tokens > spec.n_vocab {
+        return Ok(meta::generated(
+            spec,
+            &format!(
+                "{} has {n_tokens} tokens, more than the model's {} rows",
+                path.display(),
+                spec.n_vocab
+            ),
+        ));
+    }
+    let special_max = spec.bos_token.max(spec.eos_token) as usize;
+    if special_max >= spec.n_vocab {
+        return Err(Error::Model(format!(
+            "{}: bos/eos id {special_max} is outside the vocab of {}",
+            spec.name, spec.n_vocab
+        )));
+    }
+    meta::pad_tokens(&mut kvs, spec.n_vocab);
+    let padded = if n_tokens < spec.n_vocab {
+        format!(", padded with [PADn] from {n_tokens} to {}", spec.n_vocab)
+    } else {
+        String::new()
+    };
+    Ok((
+        kvs,
+        format!(
+            "tokenizer.* copied from {} ({n_tokens} tokens{padded})",
+            path.display()
+        ),
     ))
 }
