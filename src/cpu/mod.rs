@@ -6,12 +6,15 @@
 
 pub mod attention;
 pub mod kv_cache;
+pub mod load;
 pub mod matvec;
 pub mod model;
 mod named;
 pub mod ops;
+pub mod run;
 pub mod weights;
 
 pub use kv_cache::KvCache;
 pub use model::{CpuModel, Phase, Step};
+pub use run::{decode_run, DecodeReport};
 pub use weights::{LayerWeights, Weights};
