@@ -156,7 +156,7 @@ fn dot_and_matvec_by_hand() {
 /// thread counts that do and do not divide the rows.
 #[test]
 fn threaded_matvec_equals_serial() {
-    let (rows, cols) = (1001, 700);
+    let (rows, cols) = (3001, 701);
     let w: Vec<f32> = (0..rows * cols)
         .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)
         .collect();

@@ -1,15 +1,17 @@
 //! Row-parallel matrix-vector product over std threads.
 //!
 //! Each call splits the rows of W into `threads` contiguous bands and runs them under
-//! `std::thread::scope`. Spawning costs roughly 10–30 µs per thread per call; a 1B model's token
-//! makes ~115 matvecs that each stream megabytes of f32 weights (milliseconds), so the spawn cost
-//! is well under 1% there (measured in docs/cpudec.md) and a persistent pool is not worth its
-//! complexity. Small products (tiny test models) stay on the calling thread.
+//! `std::thread::scope`. Spawning measured 10–70 µs per call here (tests/cpu_matvec_speed.rs; the
+//! high end on a loaded 2-core machine); a 1B model's token makes ~115 matvecs, most streaming
+//! 4–64 MB of f32 weights (milliseconds each), so spawning stays a few percent of a token and a
+//! persistent pool is not worth its complexity. Products too small to repay a spawn stay on the
+//! calling thread.
 
 use super::ops::matvec_rows;
 
-/// Below this many multiply-adds a matvec runs on the calling thread: spawning would cost more.
-pub const PARALLEL_MIN_MACS: usize = 1 << 18;
+/// Below this many multiply-adds a matvec runs on the calling thread: 2 M f32 MACs take ~100 µs on
+/// one core, more than a spawn costs; smaller ones would be slowed by spawning.
+pub const PARALLEL_MIN_MACS: usize = 1 << 21;
 
 /// y = W · x with W row-major `[y.len(), x.len()]`, rows split across `threads` workers.
 /// The caller guarantees `w.len() == y.len() * x.len()` (checked once at model load).
