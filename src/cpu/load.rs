@@ -74,10 +74,7 @@ impl CpuModel {
     /// Loads a GGUF file: config from its metadata, every tensor dequantized once into f32, using
     /// `threads` workers per matvec.
     pub fn load(path: &std::path::Path, threads: usize) -> Result<CpuModel> {
-        let _ = threads;
-        Err(Error::Unsupported(format!(
-            "{}: reading GGUF files is not built yet (the gguf reader)",
-            path.display()
-        )))
+        let file = super::gguf_lite::GgufLite::open(path)?;
+        CpuModel::load_from(&file, threads)
     }
 }

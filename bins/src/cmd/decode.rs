@@ -79,12 +79,18 @@ fn model_path(args: &Args) -> Result<PathBuf, Error> {
                 spec.name,
                 path.display()
             );
+            let mut last_mb = u64::MAX;
             let mut progress = |p: SynthProgress| {
+                let mb = p.written_b >> 20;
+                if mb / 64 == last_mb / 64 && p.tensor != p.n_tensors {
+                    return;
+                }
+                last_mb = mb;
                 eprint!(
                     "\r  synth tensor {}/{} {:>6} / {} MB",
                     p.tensor,
                     p.n_tensors,
-                    p.written_b >> 20,
+                    mb,
                     p.total_b >> 20
                 );
                 let _ = std::io::stderr().flush();
@@ -202,10 +208,10 @@ fn run_cpu(args: &Args) -> Result<(), Error> {
     }
     if let Some(p) = &args.dump_logits {
         eprintln!(
-            "logits: {p} ({} positions x {} vocab, f32 LE; rows 0..{} prompt, then generated)",
-            total,
+            "logits: {p} ({total} positions x {} vocab, f32 LE; first {} row(s) the prompt positions, then the {} generated positions)",
             c.n_vocab,
-            prompt.len()
+            prompt.len(),
+            args.tokens
         );
     }
     Ok(())
