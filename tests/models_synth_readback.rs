@@ -37,18 +37,35 @@ fn check_file(spec: &ModelSpec, layers: Option<usize>) {
         assert_eq!(t.offset % 32, 0, "{}", t.name);
     }
     // Weights: finite, centred, std near 0.02; norms near 1.
-    for name in ["token_embd.weight", "blk.0.attn_v.weight", "blk.0.ffn_down.weight"] {
+    for name in [
+        "token_embd.weight",
+        "blk.0.attn_v.weight",
+        "blk.0.ffn_down.weight",
+    ] {
         let v = kernlab::models::MetaSource::tensor_f32(&h, name).unwrap();
         let n = v.len() as f64;
         let mean = v.iter().map(|&x| x as f64).sum::<f64>() / n;
         let std = (v.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n).sqrt();
         assert!(v.iter().all(|x| x.is_finite()), "{name}");
-        assert!(mean.abs() < 3e-3 && (0.012..0.03).contains(&std), "{} {name}: {mean} {std}", spec.name);
+        assert!(
+            mean.abs() < 3e-3 && (0.012..0.03).contains(&std),
+            "{} {name}: {mean} {std}",
+            spec.name
+        );
     }
     let norm = kernlab::models::MetaSource::tensor_f32(&h, "blk.0.attn_norm.weight").unwrap();
     assert!(norm.iter().all(|x| (x - 1.0).abs() < 0.2));
-    let g = |k: &str| h.header.kvs.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone());
-    assert_eq!(g("general.file_type"), Some(MetaValue::U32(spec.ftype.llama_ftype())));
+    let g = |k: &str| {
+        h.header
+            .kvs
+            .iter()
+            .find(|(kk, _)| kk == k)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(
+        g("general.file_type"),
+        Some(MetaValue::U32(spec.ftype.llama_ftype()))
+    );
     assert_eq!(g("general.quantization_version"), Some(MetaValue::U32(2)));
     match g("general.name") {
         Some(MetaValue::Str(s)) => assert!(s.contains("random weights"), "{s}"),
@@ -93,17 +110,28 @@ fn rope_freqs_in_the_file_are_the_llama3_factors() {
 fn real_vocab_is_copied_when_present() {
     let spec = models::find("qwen3-0.6b-q8").unwrap();
     let Some(vocab) = models::synth::find_vocab_file(spec) else {
-        println!("skipped: ggml-vocab-qwen2.gguf not found in {:?}", models::synth::vocab_dirs());
+        println!(
+            "skipped: ggml-vocab-qwen2.gguf not found in {:?}",
+            models::synth::vocab_dirs()
+        );
         return;
     };
     let (p, h) = write(spec, Some(1));
     let donor = models::synth::read_kvs(&vocab).unwrap();
-    for key in ["tokenizer.ggml.tokens", "tokenizer.ggml.merges", "tokenizer.ggml.pre"] {
+    for key in [
+        "tokenizer.ggml.tokens",
+        "tokenizer.ggml.merges",
+        "tokenizer.ggml.pre",
+    ] {
         let a = donor.iter().find(|(k, _)| k == key).map(|(_, v)| v);
         let b = h.header.kvs.iter().find(|(k, _)| k == key).map(|(_, v)| v);
         assert!(a.is_some() && a == b, "{key}");
     }
-    let eos = h.header.kvs.iter().find(|(k, _)| k == "tokenizer.ggml.eos_token_id");
+    let eos = h
+        .header
+        .kvs
+        .iter()
+        .find(|(k, _)| k == "tokenizer.ggml.eos_token_id");
     assert_eq!(eos.map(|(_, v)| v), Some(&MetaValue::U32(151645)));
     let _ = std::fs::remove_file(p);
 }
@@ -116,7 +144,10 @@ fn file_missing_a_required_key_fails_naming_it() {
     let mut src = h;
     src.header.kvs.retain(|(k, _)| k != "qwen3.block_count");
     let e = src.config().unwrap_err().to_string();
-    assert!(e.contains("qwen3.block_count") && e.contains("missing"), "{e}");
+    assert!(
+        e.contains("qwen3.block_count") && e.contains("missing"),
+        "{e}"
+    );
     // A truncated file is a clean error, not a panic.
     let bytes = std::fs::read(&p).unwrap();
     let cut = tmp("cut.gguf");

@@ -13,7 +13,16 @@ fn synth_writes_a_readable_file_and_info_reads_it() {
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("l1.gguf");
     let r = kernlab()
-        .args(["synth", "--model", "llama1b-q4km", "--layers", "1", "--seed", "3", "--out"])
+        .args([
+            "synth",
+            "--model",
+            "llama1b-q4km",
+            "--layers",
+            "1",
+            "--seed",
+            "3",
+            "--out",
+        ])
         .arg(&out)
         .output()
         .unwrap();
@@ -22,7 +31,10 @@ fn synth_writes_a_readable_file_and_info_reads_it() {
     assert!(r.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("weights are random"), "{stdout}");
     assert!(stderr.contains("RANDOM weights"), "{stderr}");
-    assert!(stderr.contains("tensor 12/12"), "progress on stderr: {stderr}");
+    assert!(
+        stderr.contains("tensor 12/12"),
+        "progress on stderr: {stderr}"
+    );
     // 1 layer of tied llama1b: rope_freqs, token_embd, 9 layer tensors, output_norm.
     let h = kernlab::models::synth::HeaderSource::open(&out).unwrap();
     assert_eq!(h.header.tensors.len(), 12);
@@ -30,8 +42,8 @@ fn synth_writes_a_readable_file_and_info_reads_it() {
     assert_eq!((cfg.n_layer, cfg.n_embd, cfg.n_vocab), (1, 2048, 128256));
 
     let info = kernlab().arg("info").arg(&out).output().unwrap();
-    let info_out = String::from_utf8_lossy(&info.stdout).to_string()
-        + &String::from_utf8_lossy(&info.stderr);
+    let info_out =
+        String::from_utf8_lossy(&info.stdout).to_string() + &String::from_utf8_lossy(&info.stderr);
     if info_out.contains("not built yet") {
         println!("kernlab info is not built in this tree; skipped the info check");
     } else {
@@ -43,12 +55,26 @@ fn synth_writes_a_readable_file_and_info_reads_it() {
 
 #[test]
 fn synth_rejects_unknown_models_and_bad_layers() {
-    let r = kernlab().args(["synth", "--model", "nope"]).output().unwrap();
+    let r = kernlab()
+        .args(["synth", "--model", "nope"])
+        .output()
+        .unwrap();
     assert!(!r.status.success());
     let e = String::from_utf8_lossy(&r.stderr);
-    assert!(e.contains("unknown model 'nope'") && e.lines().count() == 1, "{e}");
+    assert!(
+        e.contains("unknown model 'nope'") && e.lines().count() == 1,
+        "{e}"
+    );
     let r = kernlab()
-        .args(["synth", "--model", "tiny-llama-q8", "--layers", "9", "--out", "/dev/null"])
+        .args([
+            "synth",
+            "--model",
+            "tiny-llama-q8",
+            "--layers",
+            "9",
+            "--out",
+            "/dev/null",
+        ])
         .output()
         .unwrap();
     assert!(!r.status.success());
@@ -70,5 +96,8 @@ fn models_lists_the_registry() {
         .iter()
         .find(|m| m.get("name").and_then(|n| n.as_str()) == Some("qwen3-1.7b-q4km"))
         .unwrap();
-    assert_eq!(q.get("tensor_bytes").and_then(|b| b.as_f64()), Some(1_101_457_408.0));
+    assert_eq!(
+        q.get("tensor_bytes").and_then(|b| b.as_f64()),
+        Some(1_101_457_408.0)
+    );
 }

@@ -36,11 +36,17 @@ impl HeaderSource {
             .find(|t| t.name == name)
             .ok_or_else(|| Error::Model(format!("{}: no tensor {name}", self.file)))?;
         let ty = GgmlType::from_id(t.ty_id).ok_or_else(|| {
-            Error::Model(format!("{}: {name} has unknown type {}", self.file, t.ty_id))
+            Error::Model(format!(
+                "{}: {name} has unknown type {}",
+                self.file, t.ty_id
+            ))
         })?;
         let n: u64 = t.dims.iter().product();
         let size = ty.bytes_for(n).ok_or_else(|| {
-            Error::Model(format!("{}: {name}: {n} values are not whole blocks", self.file))
+            Error::Model(format!(
+                "{}: {name}: {n} values are not whole blocks",
+                self.file
+            ))
         })?;
         let start = self.header.data_start.saturating_add(t.offset);
         let end = start.saturating_add(size);
