@@ -40,6 +40,9 @@ fn synth_writes_a_readable_file_and_info_reads_it() {
     assert_eq!(h.header.tensors.len(), 12);
     let cfg = h.config().unwrap();
     assert_eq!((cfg.n_layer, cfg.n_embd, cfg.n_vocab), (1, 2048, 128256));
+    assert_eq!(kernlab::models::ModelConfig::from_path(&out).unwrap(), cfg);
+    let e = kernlab::models::ModelConfig::from_path(&dir.join("absent.gguf")).unwrap_err();
+    assert!(e.to_string().contains("absent.gguf"), "{e}");
 
     let info = kernlab().arg("info").arg(&out).output().unwrap();
     let info_out =

@@ -8,12 +8,16 @@ use crate::{quant, Error, GgmlType, Result};
 pub struct HeaderSource {
     pub file: String,
     pub header: Header,
-    pub bytes: Vec<u8>,
+    /// The file, mapped read-only (only the pages touched are read).
+    pub bytes: memmap2::Mmap,
 }
 
 impl HeaderSource {
     pub fn open(path: &std::path::Path) -> Result<HeaderSource> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        // SAFETY: read-only private mapping; kernlab never writes a model file while reading it
+        // (a file truncated by another process underneath would fault, as with any mmap reader).
+        let bytes = unsafe { memmap2::Mmap::map(&f) }.map_err(|e| Error::io(path, e))?;
         let file = path.display().to_string();
         let header = parse_header(&file, &bytes)?;
         Ok(HeaderSource {
