@@ -250,7 +250,7 @@ fn plan_shapes_follow_the_gguf_tensor_table() {
     );
     for p in &l {
         if p.dims.len() == 2 {
-            assert_eq!(p.role == TensorRole::Vector, false);
+            assert_ne!(p.role, TensorRole::Vector, "{}", p.name);
             assert_eq!(p.dims[0] % p.ty.block_elems() as u64, 0, "{}", p.name);
         }
     }

@@ -75,6 +75,11 @@ impl Reader<'_> {
 }
 
 impl ModelConfig {
+    /// The config of the GGUF file at `path` (header and rope_freqs only are read).
+    pub fn from_path(path: &std::path::Path) -> Result<ModelConfig> {
+        crate::models::synth::HeaderSource::open(path)?.config()
+    }
+
     /// Reads the config of a `llama` or `qwen3` file; a missing or ill-typed key, an unknown
     /// architecture or inconsistent shapes give one `Error::Model` line naming the key.
     pub fn from_meta(src: &dyn MetaSource) -> Result<ModelConfig> {

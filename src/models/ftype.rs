@@ -140,7 +140,7 @@ pub fn tensor_type(
     }
     let is_head = role == TensorRole::Output || (role == TensorRole::TokenEmbd && tied);
     if is_head {
-        return if default == G::Q8_0 || ne0 % 256 != 0 {
+        return if default == G::Q8_0 || !ne0.is_multiple_of(256) {
             G::Q8_0
         } else {
             G::Q6_K

@@ -3,7 +3,7 @@
 use super::*;
 use argh::FromArgs;
 use kernlab::models::{self, SynthOptions, SynthProgress};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 /// write a random-weight GGUF with a registry model's exact shapes, names and quant types.
@@ -54,24 +54,37 @@ pub fn run(args: Args) -> Result<(), Error> {
         spec.display,
         path.display()
     );
+    // A terminal gets one updating line every 64 MB; a log gets a line every 512 MB.
+    let tty = std::io::stderr().is_terminal();
+    let step_mb = if tty { 64 } else { 512 };
     let mut last_mb = u64::MAX;
+    let mut last_tensor = 0;
     let mut progress = |p: SynthProgress| {
         let mb = p.written_b >> 20;
-        if mb / 64 != last_mb / 64 || p.tensor == p.n_tensors {
+        let last = p.tensor == p.n_tensors && last_tensor != p.tensor;
+        if mb / step_mb != last_mb / step_mb || last {
             last_mb = mb;
-            eprint!(
-                "\r  tensor {}/{} {:<28} {:>6} / {} MB",
+            last_tensor = p.tensor;
+            let line = format!(
+                "  tensor {}/{} {:<28} {:>6} / {} MB",
                 p.tensor,
                 p.n_tensors,
                 p.name,
                 mb,
                 p.total_b >> 20
             );
-            let _ = std::io::stderr().flush();
+            if tty {
+                eprint!("\r{line}");
+                let _ = std::io::stderr().flush();
+            } else {
+                eprintln!("{line}");
+            }
         }
     };
     let r = models::synth_spec(spec, &path, &opts, &mut progress)?;
-    eprintln!();
+    if tty {
+        eprintln!();
+    }
     eprintln!("  tokenizer: {}", r.vocab_note);
     let _ = writeln!(
         std::io::stdout(),

@@ -1,6 +1,6 @@
-//! Reads the KV section of a GGUF file (header and metadata only; tensor infos and data are not
-//! touched). synth needs just this to copy tokenizer.* keys from llama.cpp's vocab-only GGUFs;
-//! every length is checked against the bytes left, so a bad file is an `Error::Gguf`, never a panic.
+//! Reads the header of a GGUF file: KVs and tensor infos (not the data). synth needs this to copy
+//! tokenizer.* keys from llama.cpp's vocab-only GGUFs, and its tests to check what it wrote.
+//! Every length is checked against the bytes left, so a bad file is an `Error::Gguf`, never a panic.
 
 use std::path::Path;
 
@@ -111,6 +111,24 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// One tensor info of a GGUF header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TensorEntry {
+    pub name: String,
+    pub dims: Vec<u64>,
+    pub ty_id: u32,
+    /// Relative to the start of tensor data.
+    pub offset: u64,
+}
+
+/// A GGUF header: KVs in file order, tensor infos, and where tensor data starts.
+#[derive(Debug, Clone)]
+pub struct Header {
+    pub kvs: Vec<(String, MetaValue)>,
+    pub tensors: Vec<TensorEntry>,
+    pub data_start: u64,
+}
+
 /// All KV pairs of the GGUF file at `path`, in file order.
 pub fn read_kvs(path: &Path) -> Result<Vec<(String, MetaValue)>> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
@@ -119,6 +137,15 @@ pub fn read_kvs(path: &Path) -> Result<Vec<(String, MetaValue)>> {
 
 /// All KV pairs of a GGUF image.
 pub fn parse_kvs(file: &str, bytes: &[u8]) -> Result<Vec<(String, MetaValue)>> {
+    parse(file, bytes, false).map(|h| h.kvs)
+}
+
+/// KVs and tensor infos of a GGUF image (alignment: general.alignment or 32).
+pub fn parse_header(file: &str, bytes: &[u8]) -> Result<Header> {
+    parse(file, bytes, true)
+}
+
+fn parse(file: &str, bytes: &[u8], with_tensors: bool) -> Result<Header> {
     let mut c = Cursor {
         file: file.to_string(),
         b: bytes,
@@ -135,7 +162,7 @@ pub fn parse_kvs(file: &str, bytes: &[u8]) -> Result<Vec<(String, MetaValue)>> {
         return Err(c.err(format!("version {version}, expected 2 or 3")));
     }
     c.field = "tensor_count".into();
-    c.u64()?;
+    let n_tensors = c.u64()?;
     c.field = "kv_count".into();
     let n_kv = c.count(12)?;
     let mut kvs = Vec::with_capacity(n_kv);
@@ -146,7 +173,55 @@ pub fn parse_kvs(file: &str, bytes: &[u8]) -> Result<Vec<(String, MetaValue)>> {
         let v = c.value()?;
         kvs.push((k, v));
     }
-    Ok(kvs)
+    let mut tensors = Vec::new();
+    if !with_tensors {
+        return Ok(Header {
+            kvs,
+            tensors,
+            data_start: 0,
+        });
+    }
+    c.field = "tensor_count".into();
+    if n_tensors.saturating_mul(24) > (bytes.len() - c.pos) as u64 {
+        return Err(c.err(format!("tensor_count {n_tensors} exceeds the file")));
+    }
+    for i in 0..n_tensors {
+        c.field = format!("tensor {i} name");
+        let name = c.str()?;
+        c.field = format!("{name} n_dims");
+        let n_dims = c.u32()?;
+        if n_dims > 4 {
+            return Err(c.err(format!("n_dims {n_dims} > 4")));
+        }
+        c.field = format!("{name} dims");
+        let dims = (0..n_dims).map(|_| c.u64()).collect::<Result<Vec<_>>>()?;
+        c.field = format!("{name} type");
+        let ty_id = c.u32()?;
+        c.field = format!("{name} offset");
+        let offset = c.u64()?;
+        tensors.push(TensorEntry {
+            name,
+            dims,
+            ty_id,
+            offset,
+        });
+    }
+    let align = kvs
+        .iter()
+        .find_map(|(k, v)| match (k.as_str(), v) {
+            ("general.alignment", MetaValue::U32(a)) => Some(*a as u64),
+            _ => None,
+        })
+        .unwrap_or(32);
+    if align == 0 || !align.is_power_of_two() {
+        c.field = "general.alignment".into();
+        return Err(c.err(format!("alignment {align} is not a power of two")));
+    }
+    Ok(Header {
+        kvs,
+        tensors,
+        data_start: (c.pos as u64).div_ceil(align) * align,
+    })
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! types and metadata. The weights are random (not a trained model); see `pool` for how they
 //! are drawn.
 
+mod header_source;
 mod kv_read;
 mod meta;
 mod pool;
@@ -11,7 +12,8 @@ mod vocab;
 mod vocab_gen;
 mod write;
 
-pub use kv_read::{parse_kvs, read_kvs};
+pub use header_source::HeaderSource;
+pub use kv_read::{parse_header, parse_kvs, read_kvs, Header, TensorEntry};
 pub use pool::{Pool, CHUNK_ELEMS, POOL_CHUNKS, WEIGHT_STD};
 pub use rng::Rng;
 pub use stream::{tag, MetaValue, ALIGN_B};

@@ -20,7 +20,7 @@ const SEGMENT_CHUNKS: usize = 4096;
 /// Tensor data produced per write (bounded memory for multi-GB files).
 const SLAB_B: usize = 64 << 20;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SynthOptions {
     pub seed: u64,
     /// Override of the layer count (small test files with the real per-layer shapes).
@@ -29,17 +29,6 @@ pub struct SynthOptions {
     pub threads: usize,
     /// A vocab GGUF whose tokenizer.* keys are copied; None = look in the default places.
     pub vocab_gguf: Option<PathBuf>,
-}
-
-impl Default for SynthOptions {
-    fn default() -> Self {
-        SynthOptions {
-            seed: 0,
-            layers: None,
-            threads: 0,
-            vocab_gguf: None,
-        }
-    }
 }
 
 /// Where a long write is, for a progress line.
