@@ -3,12 +3,13 @@
 //! - tests/reference/ref_decode.py: numpy + gguf-py, reading and dequantizing the file on its own
 //!   (skipped with a note when python3 / gguf / numpy are missing; CI installs them);
 //! - tests/reference/mod.rs: the Rust f64 forward over the same dequantized tensors (always runs).
+//!
 //! Tolerance: ‖a − b‖ / ‖b‖ ≤ 1e-4 at every position; max |a − b| is printed.
 
 mod reference;
 
-use kernlab::cpu::gguf_lite::GgufLite;
 use kernlab::cpu::CpuModel;
+use kernlab::models::synth::HeaderSource;
 use kernlab::models::{synth_spec, tiny_spec, Arch, FileType, MetaSource, SynthOptions};
 use reference::random::{ref_model, ref_params};
 use reference::rel_err;
@@ -67,7 +68,7 @@ fn compare(what: &str, got: &[Vec<f32>], want: &[Vec<f64>]) {
 }
 
 fn rust_reference(path: &Path, m: &CpuModel) -> Vec<Vec<f64>> {
-    let file = GgufLite::open(path).unwrap();
+    let file = HeaderSource::open(path).unwrap();
     let mut tensors = HashMap::new();
     let names = ["token_embd.weight", "output_norm.weight", "output.weight"]
         .map(String::from)

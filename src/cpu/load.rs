@@ -74,7 +74,9 @@ impl CpuModel {
     /// Loads a GGUF file: config from its metadata, every tensor dequantized once into f32, using
     /// `threads` workers per matvec.
     pub fn load(path: &std::path::Path, threads: usize) -> Result<CpuModel> {
-        let file = super::gguf_lite::GgufLite::open(path)?;
+        // The header reader of `models` (until the full `crate::gguf` reader exists): mmapped,
+        // every offset checked against the file size.
+        let file = crate::models::synth::HeaderSource::open(path)?;
         CpuModel::load_from(&file, threads)
     }
 }

@@ -5,7 +5,6 @@
 //! matvecs on std threads. Checked against an independent f64 reference (tests/cpu_reference.rs).
 
 pub mod attention;
-pub mod gguf_lite;
 pub mod kv_cache;
 pub mod load;
 pub mod matvec;

@@ -130,13 +130,13 @@ pub fn check_config(c: &ModelConfig) -> Result<()> {
             c.n_embd, c.n_head, c.n_head_kv, c.head_dim, c.n_vocab
         ));
     }
-    if c.n_head % c.n_head_kv != 0 {
+    if !c.n_head.is_multiple_of(c.n_head_kv) {
         return bad(format!(
             "n_head {} is not a multiple of n_head_kv {}",
             c.n_head, c.n_head_kv
         ));
     }
-    if c.rope_dim > c.head_dim || c.rope_dim % 2 != 0 {
+    if c.rope_dim > c.head_dim || !c.rope_dim.is_multiple_of(2) {
         return bad(format!(
             "rope dimension {} must be even and at most head_dim {}",
             c.rope_dim, c.head_dim
