@@ -189,3 +189,40 @@ fn bad_files_are_errors() {
     }
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
+
+/// A source that reports one tensor transposed: same length, wrong dims.
+struct Transposed(HeaderSource, &'static str);
+
+impl MetaSource for Transposed {
+    fn source_name(&self) -> String {
+        self.0.source_name()
+    }
+    fn meta(&self, key: &str) -> Option<kernlab::models::MetaScalar> {
+        self.0.meta(key)
+    }
+    fn tensor_dims(&self, name: &str) -> Option<Vec<u64>> {
+        let d = self.0.tensor_dims(name)?;
+        Some(if name == self.1 {
+            d.into_iter().rev().collect()
+        } else {
+            d
+        })
+    }
+    fn tensor_f32(&self, name: &str) -> kernlab::Result<Vec<f32>> {
+        self.0.tensor_f32(name)
+    }
+}
+
+/// Dims are checked, not only lengths: a transposed matrix is named in the error.
+#[test]
+fn transposed_tensor_is_named() {
+    let path = synth_tiny(Arch::Qwen3, FileType::Q8_0, "transposed");
+    let src = Transposed(HeaderSource::open(&path).unwrap(), "blk.1.attn_q.weight");
+    let e = CpuModel::load_from(&src, 2)
+        .err()
+        .expect("transposed must fail");
+    assert!(e.to_string().contains("blk.1.attn_q.weight"), "{e}");
+    let ok = Transposed(HeaderSource::open(&path).unwrap(), "no.such.tensor");
+    assert!(CpuModel::load_from(&ok, 2).is_ok());
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}

@@ -5,6 +5,9 @@ use super::model::CpuModel;
 use super::weights::Weights;
 use crate::models::{MetaSource, ModelConfig};
 use crate::{Error, Result};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// The ne-order dims (fast axis first) a tensor must have, or None for a name this decoder does
 /// not read.
@@ -40,30 +43,11 @@ pub fn expected_dims(c: &ModelConfig, name: &str) -> Option<Vec<u64>> {
 
 impl CpuModel {
     /// A model from any metadata/tensor source (a GGUF file): reads the config, dequantizes
-    /// every tensor the forward pass uses into f32, checks dims and lengths.
-    pub fn load_from(src: &dyn MetaSource, threads: usize) -> Result<CpuModel> {
+    /// every tensor the forward pass uses into f32 on `threads` workers, checks dims and lengths.
+    pub fn load_from(src: &(dyn MetaSource + Sync), threads: usize) -> Result<CpuModel> {
         let config = ModelConfig::from_meta(src)?;
-        let weights = Weights::from_named(&config, |name| {
-            let Some(dims) = src.tensor_dims(name) else {
-                return Ok(None);
-            };
-            let want = expected_dims(&config, name).unwrap_or_default();
-            // Trailing 1s are the same shape (some writers pad dims).
-            let trimmed: Vec<u64> = {
-                let mut d = dims.clone();
-                while d.len() > want.len() && d.last() == Some(&1) {
-                    d.pop();
-                }
-                d
-            };
-            if trimmed != want {
-                return Err(Error::Model(format!(
-                    "{}: tensor {name} has dims {dims:?}, want {want:?}",
-                    src.source_name()
-                )));
-            }
-            src.tensor_f32(name).map(Some)
-        })?;
+        let mut loaded = dequantize_all(src, &config, threads)?;
+        let weights = Weights::from_named(&config, |name| Ok(loaded.remove(name)))?;
         let mut m = CpuModel::from_weights(config, weights)?;
         m.set_threads(threads);
         Ok(m)
@@ -79,4 +63,86 @@ impl CpuModel {
         let file = crate::models::synth::HeaderSource::open(path)?;
         CpuModel::load_from(&file, threads)
     }
+}
+
+/// The names of every tensor the forward pass can read, for `c`'s layer count.
+fn tensor_names(c: &ModelConfig) -> Vec<String> {
+    let mut names: Vec<String> = ["token_embd.weight", "output_norm.weight", "output.weight"]
+        .map(String::from)
+        .to_vec();
+    for i in 0..c.n_layer {
+        for t in [
+            "attn_norm",
+            "attn_q",
+            "attn_k",
+            "attn_v",
+            "attn_q_norm",
+            "attn_k_norm",
+            "attn_output",
+            "ffn_norm",
+            "ffn_gate",
+            "ffn_up",
+            "ffn_down",
+        ] {
+            names.push(format!("blk.{i}.{t}.weight"));
+        }
+    }
+    names
+}
+
+/// Dequantizes every present tensor of [`tensor_names`] after checking its dims, tensors shared
+/// out to `threads` workers (dequantizing and first-touching 5 GB of f32 is most of a 1B load).
+fn dequantize_all(
+    src: &(dyn MetaSource + Sync),
+    c: &ModelConfig,
+    threads: usize,
+) -> Result<HashMap<String, Vec<f32>>> {
+    let mut present = Vec::new();
+    for name in tensor_names(c) {
+        let Some(dims) = src.tensor_dims(&name) else {
+            continue;
+        };
+        let want = expected_dims(c, &name).unwrap_or_default();
+        // Trailing 1s are the same shape (some writers pad dims).
+        let mut trimmed = dims.clone();
+        while trimmed.len() > want.len() && trimmed.last() == Some(&1) {
+            trimmed.pop();
+        }
+        if trimmed != want {
+            return Err(Error::Model(format!(
+                "{}: tensor {name} has dims {dims:?}, want {want:?}",
+                src.source_name()
+            )));
+        }
+        present.push(name);
+    }
+    let next = AtomicUsize::new(0);
+    let out = Mutex::new(HashMap::new());
+    let first_err = Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..threads.clamp(1, present.len().max(1)) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(name) = present.get(i) else { break };
+                match src.tensor_f32(name) {
+                    Ok(v) => {
+                        out.lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(name.clone(), v);
+                    }
+                    Err(e) => {
+                        first_err
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .get_or_insert(e);
+                        next.store(present.len(), Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    if let Some(e) = first_err.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
+    }
+    Ok(out.into_inner().unwrap_or_else(|p| p.into_inner()))
 }
