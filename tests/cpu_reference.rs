@@ -33,6 +33,11 @@ fn check_against_reference(c: &ModelConfig, seed: u64) {
         .iter()
         .map(|t| t % c.n_vocab as u32)
         .collect();
+    check_tokens(c, seed, &tokens);
+}
+
+fn check_tokens(c: &ModelConfig, seed: u64, tokens: &[u32]) {
+    let tokens = tokens.to_vec();
     let got = cpu_logits(c, seed, &tokens, 2);
     let reference = ref_model(ref_params(c), &random_tensors(c, seed)).logits(&tokens);
     let mut worst = (0.0f64, 0.0f64);
@@ -67,6 +72,17 @@ fn llama_shape_matches_f64_reference() {
 #[test]
 fn qwen3_shape_matches_f64_reference() {
     check_against_reference(&qwen3_config(), 12);
+}
+
+/// A full context (64 positions): softmax over many cached positions and large rope angles.
+#[test]
+fn long_sequences_match_f64_reference() {
+    for (c, seed) in [(llama_config(), 21), (qwen3_config(), 22)] {
+        let tokens: Vec<u32> = (0..c.n_ctx_train as u32)
+            .map(|i| (i * 37 + 11) % c.n_vocab as u32)
+            .collect();
+        check_tokens(&c, seed, &tokens);
+    }
 }
 
 /// The check has teeth: the reference with the other RoPE pairing disagrees far beyond tolerance
