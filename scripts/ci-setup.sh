@@ -3,3 +3,5 @@
 # give an independent check (gguf-py, numpy) and the PTX assembler (nvidia-cuda-nvcc's ptxas).
 set -euo pipefail
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
+python3 -m pip install -q gguf numpy
+python3 -m pip install -q nvidia-cuda-nvcc

@@ -10,3 +10,4 @@ pub mod ioctl;
 
 pub use error::{HcqError, Result};
 pub use iface::{Channel, ChannelFault, Classes, Engine, GpuInfo, Iface, Mem, MemPlace};
+pub mod rm;

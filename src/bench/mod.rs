@@ -1,1 +1,12 @@
-//! Benchmarks: bandwidth, matmul, latency, decode; timing, tables and JSON.
+//! Benchmarks: bandwidth, matmul, latency; the selftest; CPU references; timing, tables and JSON.
+
+pub mod bw;
+pub mod kernels;
+pub mod latency;
+pub mod matmul;
+pub mod reference;
+pub mod report;
+pub mod rng;
+pub mod selftest;
+pub mod table;
+pub mod timing;

@@ -2,9 +2,14 @@
 
 use super::*;
 use argh::FromArgs;
+use kernlab::cpu::{decode_run, CpuModel, DecodeReport};
+use kernlab::json::Json;
+use kernlab::models::{self, SynthOptions, SynthProgress};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
 
 /// token-by-token decode of a GGUF model: tok/s, ms/token, GB/s, % of the bandwidth roofline.
-#[allow(dead_code)] // stub: the flags are read once the command is built
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "decode")]
 pub struct Args {
@@ -17,13 +22,16 @@ pub struct Args {
     /// registry name (see `kernlab models`) or a path to a .gguf file
     #[argh(option)]
     pub model: String,
-    /// comma-separated prompt token ids (default: the BOS token)
+    /// comma-separated prompt token ids (default: the BOS token, or token 0 if the model has none)
     #[argh(option)]
     pub prompt_tokens: Option<String>,
-    /// tokens to generate (default 32)
+    /// tokens to generate (default 32); each is the argmax of the previous position's logits and is
+    /// then processed itself
     #[argh(option, default = "32")]
     pub tokens: usize,
-    /// write the logits of every processed position (f32 LE, positions x vocab) to FILE
+    /// write the logits of every processed position to FILE: f32 little-endian, row-major
+    /// (positions x vocab); rows are the prompt positions 0..P-1, then the positions P..P+N-1
+    /// where the N generated tokens were processed
     #[argh(option)]
     pub dump_logits: Option<String>,
     /// when the named model is not on disk, make it with random weights first (`kernlab synth`)
@@ -41,6 +49,256 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), Error> {
-    let _ = &args;
-    Err(not_built("kernlab decode"))
+    match args.backend {
+        BackendFlag::Cpu => run_cpu(&args),
+        BackendFlag::Nv | BackendFlag::Cuda => Err(Error::Unsupported(format!(
+            "decode --backend {}: the GPU decode path is not built yet; use --backend cpu",
+            args.backend.name()
+        ))),
+        BackendFlag::Auto => {
+            eprintln!(
+                "kernlab decode: backend auto -> cpu (the nv and cuda decode paths are not built yet)"
+            );
+            run_cpu(&args)
+        }
+    }
+}
+
+/// The model file: an existing path or a registry name in the cache; with --synthetic a missing
+/// registry model is written first.
+fn model_path(args: &Args) -> Result<PathBuf, Error> {
+    match models::resolve_model(&args.model) {
+        Ok(p) => Ok(p),
+        Err(Error::ModelMissing { .. })
+            if args.synthetic && models::find(&args.model).is_some() =>
+        {
+            let spec = models::find(&args.model).expect("checked above");
+            let path = spec.cache_path();
+            eprintln!(
+                "kernlab decode: {} is not on disk; writing a RANDOM-weight stand-in to {}",
+                spec.name,
+                path.display()
+            );
+            let mut last_mb = u64::MAX;
+            let mut progress = |p: SynthProgress| {
+                let mb = p.written_b >> 20;
+                if mb / 64 == last_mb / 64 && p.tensor != p.n_tensors {
+                    return;
+                }
+                last_mb = mb;
+                eprint!(
+                    "\r  synth tensor {}/{} {:>6} / {} MB",
+                    p.tensor,
+                    p.n_tensors,
+                    mb,
+                    p.total_b >> 20
+                );
+                let _ = std::io::stderr().flush();
+            };
+            models::synth_spec(spec, &path, &SynthOptions::default(), &mut progress)?;
+            eprintln!();
+            Ok(path)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn parse_prompt(s: &str) -> Result<Vec<u32>, Error> {
+    s.split(',')
+        .map(|t| {
+            t.trim().parse::<u32>().map_err(|_| {
+                Error::Usage(format!(
+                    "--prompt-tokens: '{t}' is not a token id (want e.g. 1,2,3)"
+                ))
+            })
+        })
+        .collect()
+}
+
+fn run_cpu(args: &Args) -> Result<(), Error> {
+    if args.profile {
+        return Err(Error::Unsupported(
+            "decode --profile times GPU kernels; the GPU decode path is not built yet".into(),
+        ));
+    }
+    // --threads-per-row shapes GPU kernels only; the cpu backend splits rows across --threads.
+    let _ = args.threads_per_row;
+    let path = model_path(args)?;
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let t0 = Instant::now();
+    let mut model = CpuModel::load(&path, threads)?;
+    let load_s = t0.elapsed().as_secs_f64();
+    let c = model.config.clone();
+    let prompt = match &args.prompt_tokens {
+        Some(s) => parse_prompt(s)?,
+        None => vec![c.bos_token.unwrap_or(0)],
+    };
+    if let Some(&bad) = prompt.iter().find(|&&t| t as usize >= c.n_vocab) {
+        return Err(Error::Usage(format!(
+            "--prompt-tokens: token id {bad} is outside the vocabulary (n_vocab {})",
+            c.n_vocab
+        )));
+    }
+    let total = prompt.len() + args.tokens;
+    if total > c.n_ctx_train {
+        return Err(Error::Usage(format!(
+            "{} prompt + {} generated positions exceed the model's context of {}",
+            prompt.len(),
+            args.tokens,
+            c.n_ctx_train
+        )));
+    }
+    let bytes_per_token = model.weights.bytes_per_token(&c);
+    eprintln!(
+        "kernlab decode: {} loaded in {load_s:.2} s ({} layers, n_embd {}, vocab {}, {:.1} MB f32 weights), cpu, {threads} threads",
+        path.display(),
+        c.n_layer,
+        c.n_embd,
+        c.n_vocab,
+        bytes_per_token as f64 / 1e6
+    );
+
+    let mut dump_file = match &args.dump_logits {
+        Some(p) => Some(std::io::BufWriter::new(
+            std::fs::File::create(p).map_err(|e| Error::io(p, e))?,
+        )),
+        None => None,
+    };
+    let dump_name = args.dump_logits.clone().unwrap_or_default();
+    let started = Instant::now();
+    let mut last_print = Instant::now();
+    let mut progress = |done: usize, total: usize| {
+        // A progress line only for runs long enough to wonder about.
+        if started.elapsed().as_secs_f64() > 2.0 && last_print.elapsed().as_secs_f64() > 1.0 {
+            last_print = Instant::now();
+            let phase = if done <= prompt.len() {
+                "prompt"
+            } else {
+                "generate"
+            };
+            eprint!("\r  {phase}: position {done}/{total}");
+            let _ = std::io::stderr().flush();
+        }
+    };
+    let report = decode_run(
+        &mut model,
+        &prompt,
+        args.tokens,
+        dump_file.as_mut().map(|w| w as &mut dyn Write),
+        &dump_name,
+        &mut progress,
+    )?;
+    if started.elapsed().as_secs_f64() > 2.0 {
+        eprintln!();
+    }
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let model_type = format!("{} {name}", c.arch);
+    let model_size = std::fs::metadata(&path).map_or(0, |m| m.len());
+    if args.json {
+        let j = report_json(&report, &model_type, model_size, bytes_per_token, threads);
+        println!("{}", j.to_string_pretty());
+    } else {
+        print_table(&report, &model_type, bytes_per_token, threads);
+    }
+    if let Some(p) = &args.dump_logits {
+        eprintln!(
+            "logits: {p} ({total} positions x {} vocab, f32 LE; first {} row(s) the prompt positions, then the {} generated positions)",
+            c.n_vocab,
+            prompt.len(),
+            args.tokens
+        );
+    }
+    Ok(())
+}
+
+fn print_table(r: &DecodeReport, model_type: &str, bytes_per_token: u64, threads: usize) {
+    println!("model    {model_type}");
+    println!(
+        "backend  cpu, {threads} threads, {:.1} MB f32 weights read per token",
+        bytes_per_token as f64 / 1e6
+    );
+    println!(
+        "prefill  {} tokens: {:.2} tok/s",
+        r.prompt.len(),
+        r.prefill_tok_s()
+    );
+    match r.gen_ms() {
+        Some(s) => println!(
+            "decode   {} tokens: {:.2} tok/s (median {:.3} ms/token, p10 {:.3}, p90 {:.3}; {} timed after {} warm-up), {:.2} GB/s",
+            r.generated.len(),
+            1e3 / s.median,
+            s.median,
+            s.p10,
+            s.p90,
+            s.n,
+            r.gen_ns.len() - s.n,
+            bytes_per_token as f64 / (s.median * 1e-3) / 1e9
+        ),
+        None => println!("decode   0 tokens"),
+    }
+    let ids: Vec<String> = r.generated.iter().map(|t| t.to_string()).collect();
+    println!("generated {}", ids.join(","));
+}
+
+/// llama-bench's fields (for the decode test: n_prompt = the prompt processed first, n_gen = the
+/// generated tokens, samples = per-token times of the timed generated positions) plus kernlab's.
+fn report_json(
+    r: &DecodeReport,
+    model_type: &str,
+    model_size: u64,
+    bytes_per_token: u64,
+    threads: usize,
+) -> Json {
+    let samples: Vec<f64> = r.timed_gen_ns().iter().map(|&ns| ns as f64).collect();
+    let ts: Vec<f64> = samples.iter().map(|ns| 1e9 / ns).collect();
+    let ns_sum = kernlab::stats::summarize(&samples);
+    let ts_sum = kernlab::stats::summarize(&ts);
+    let finite = |x: f64| {
+        if x.is_finite() {
+            Json::Num(x)
+        } else {
+            Json::Null
+        }
+    };
+    let gbps = if ns_sum.median.is_finite() && ns_sum.median > 0.0 {
+        Json::Num(bytes_per_token as f64 / ns_sum.median)
+    } else {
+        Json::Null
+    };
+    Json::obj()
+        .set("model_type", model_type)
+        .set("model_size", model_size)
+        .set("n_prompt", r.prompt.len())
+        .set("n_gen", r.generated.len())
+        .set("n_threads", threads)
+        .set("avg_ns", finite(ns_sum.mean))
+        .set("stddev_ns", finite(ns_sum.stddev))
+        .set("avg_ts", finite(ts_sum.mean))
+        .set("stddev_ts", finite(ts_sum.stddev))
+        .set("samples_ns", samples)
+        .set("samples_ts", ts)
+        .set("backend", "cpu")
+        .set("gpu_info", "cpu")
+        .set("driver", "")
+        .set("gbps", gbps)
+        .set("pct_of_peak", Json::Null)
+        .set("bytes_per_token", bytes_per_token)
+        .set("median_ms", finite(ns_sum.median / 1e6))
+        .set("p10_ms", finite(ns_sum.p10 / 1e6))
+        .set("p90_ms", finite(ns_sum.p90 / 1e6))
+        .set("prefill_tok_s", finite(r.prefill_tok_s()))
+        .set(
+            "prompt_tokens",
+            r.prompt.iter().map(|&t| t as u64).collect::<Vec<u64>>(),
+        )
+        .set(
+            "generated_tokens",
+            r.generated.iter().map(|&t| t as u64).collect::<Vec<u64>>(),
+        )
 }

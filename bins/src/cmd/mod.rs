@@ -59,6 +59,48 @@ impl BackendFlag {
     }
 }
 
+impl BackendFlag {
+    /// The library's backend kind for this flag.
+    pub fn kind(self) -> kernlab::gpu::BackendKind {
+        match self {
+            BackendFlag::Auto => kernlab::gpu::BackendKind::Auto,
+            BackendFlag::Nv => kernlab::gpu::BackendKind::Nv,
+            BackendFlag::Cuda => kernlab::gpu::BackendKind::Cuda,
+            BackendFlag::Cpu => kernlab::gpu::BackendKind::Cpu,
+        }
+    }
+}
+
+/// Open the backend named by `flag`, telling stderr which one and why.
+pub fn open_backend(flag: BackendFlag) -> Result<kernlab::gpu::Opened, Error> {
+    let opened = kernlab::gpu::open(flag.kind())?;
+    eprintln!("kernlab: {}", opened.note);
+    Ok(opened)
+}
+
+/// Parse a comma-separated list of positive integers (`--sizes 1,16,64`).
+pub fn parse_list(flag: &str, text: &str) -> Result<Vec<u64>, Error> {
+    text.split(',')
+        .map(|t| {
+            t.trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|&v| v > 0)
+                .ok_or_else(|| Error::Usage(format!("{flag}: '{t}' is not a positive integer")))
+        })
+        .collect()
+}
+
+/// Print JSON to stdout.
+pub fn print_json(j: &kernlab::json::Json) {
+    println!("{}", j.to_string_pretty());
+}
+
+/// Write JSON to `path`.
+pub fn write_json(path: &str, j: &kernlab::json::Json) -> Result<(), Error> {
+    std::fs::write(path, j.to_string_pretty() + "\n").map_err(|e| Error::io(path, e))
+}
+
 /// The one-line error of a subcommand whose backend is not built yet.
 pub fn not_built(what: &str) -> Error {
     Error::Unsupported(format!(

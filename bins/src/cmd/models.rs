@@ -2,9 +2,12 @@
 
 use super::*;
 use argh::FromArgs;
+use kernlab::json::Json;
+use kernlab::models::{self, ModelSpec};
+use std::fmt::Write as _;
+use std::io::Write as _;
 
 /// the model registry: which files are present and how to get the real ones.
-#[allow(dead_code)] // stub: the flags are read once the command is built
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "models")]
 pub struct Args {
@@ -13,7 +16,92 @@ pub struct Args {
     pub json: bool,
 }
 
+fn row_json(s: &ModelSpec) -> Json {
+    let path = s.cache_path();
+    Json::obj()
+        .set("name", s.name)
+        .set("family", s.family)
+        .set("display", s.display)
+        .set("arch", s.arch.gguf_name())
+        .set("quant", s.ftype.name())
+        .set("params", s.n_params())
+        .set("tensor_bytes", s.tensor_bytes())
+        .set("bytes_per_token", s.bytes_per_token())
+        .set(
+            "kv_bytes_per_token_f16",
+            s.config().kv_bytes_per_token_f16(),
+        )
+        .set("hf_repo", s.hf_repo)
+        .set("hf_file", s.hf_file)
+        .set("path", path.display().to_string())
+        .set("present", path.is_file())
+}
+
 pub fn run(args: Args) -> Result<(), Error> {
-    let _ = &args;
-    Err(not_built("kernlab models"))
+    let reg = models::registry();
+    if args.json {
+        let rows: Vec<Json> = reg.iter().map(row_json).collect();
+        let out = Json::obj()
+            .set("cache_dir", models::cache_dir().display().to_string())
+            .set("models", rows);
+        return emit(&(out.to_string_pretty() + "\n"));
+    }
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{:<18} {:<6} {:<7} {:>8} {:>8} {:>9} {:>8}  file",
+        "name", "arch", "quant", "params", "file GB", "GB/token", "present"
+    );
+    for s in reg {
+        let path = s.cache_path();
+        let present = path.is_file();
+        let _ = writeln!(
+            o,
+            "{:<18} {:<6} {:<7} {:>7.3}B {:>8.3} {:>9.3} {:>8}  {}",
+            s.name,
+            s.arch.gguf_name(),
+            s.ftype.name(),
+            s.n_params() as f64 / 1e9,
+            s.tensor_bytes() as f64 / 1e9,
+            s.bytes_per_token() as f64 / 1e9,
+            if present { "yes" } else { "no" },
+            if present {
+                path.display().to_string()
+            } else {
+                format!("{}/{}", s.hf_repo, s.hf_file)
+            }
+        );
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "cache: {} (set KERNLAB_MODELS to change it)",
+        models::cache_dir().display()
+    );
+    let _ = writeln!(
+        o,
+        "real files: download the Hugging Face file above into the cache, e.g."
+    );
+    let _ = writeln!(
+        o,
+        "  huggingface-cli download bartowski/Llama-3.2-1B-Instruct-GGUF Llama-3.2-1B-Instruct-Q6_K.gguf --local-dir {}",
+        models::cache_dir().display()
+    );
+    let _ = writeln!(
+        o,
+        "random-weight stand-ins with the exact shapes and quant types: kernlab synth --model NAME"
+    );
+    let _ = writeln!(
+        o,
+        "(file GB = tensor bytes; GB/token = weight bytes read per decoded token at context 0)"
+    );
+    emit(&o)
+}
+
+/// Writes to stdout; a closed pipe (`kernlab models | head`) is not an error.
+fn emit(text: &str) -> Result<(), Error> {
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("stdout", e)),
+        _ => Ok(()),
+    }
 }

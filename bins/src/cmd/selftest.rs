@@ -4,7 +4,6 @@ use super::*;
 use argh::FromArgs;
 
 /// run every GPU kernel once against the CPU reference; non-zero exit on any failure.
-#[allow(dead_code)] // stub: the flags are read once the command is built
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "selftest")]
 pub struct Args {
@@ -14,12 +13,51 @@ pub struct Args {
     /// print JSON (a superset of llama-bench's schema) instead of a table
     #[argh(switch)]
     pub json: bool,
+    /// also write the JSON records to this file (the table still prints)
+    #[argh(option)]
+    pub json_out: Option<String>,
     /// only kernels whose name contains this
     #[argh(option)]
     pub filter: Option<String>,
 }
 
 pub fn run(args: Args) -> Result<(), Error> {
-    let _ = &args;
-    Err(not_built("kernlab selftest"))
+    let mut opened = open_backend(args.backend)?;
+    let b = opened.backend.as_mut();
+    let rows = kernlab::bench::selftest::run(b, args.filter.as_deref())?;
+    if rows.is_empty() {
+        return Err(Error::Usage("--filter matched no kernel".into()));
+    }
+    {
+        let recs: Vec<kernlab::json::Json> = rows
+            .iter()
+            .map(|r| {
+                kernlab::json::Json::obj()
+                    .set("kernel", r.kernel.as_str())
+                    .set("case", r.case.as_str())
+                    .set("ok", r.ok)
+                    .set("detail", r.detail.as_str())
+                    .set("backend", b.info().backend)
+                    .set("gpu_info", b.info().name.as_str())
+                    .set("driver", b.info().driver.as_str())
+            })
+            .collect();
+        let j = kernlab::json::Json::Arr(recs);
+        if let Some(path) = &args.json_out {
+            write_json(path, &j)?;
+        }
+        if args.json {
+            print_json(&j);
+        } else {
+            println!("{}", kernlab::bench::selftest::render(&rows));
+        }
+    }
+    let failed = rows.iter().filter(|r| !r.ok).count();
+    if failed > 0 {
+        return Err(Error::Check(format!(
+            "selftest: {failed} of {} checks failed",
+            rows.len()
+        )));
+    }
+    Ok(())
 }

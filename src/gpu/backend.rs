@@ -1,0 +1,107 @@
+//! The backend trait and the small value types it passes around.
+
+use crate::ptx::KernelSpec;
+use crate::Result;
+
+/// A device allocation: its GPU virtual address and size. Owned by the backend that made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Buf {
+    pub gpu_va: u64,
+    pub size_b: u64,
+}
+
+/// One kernel parameter, in the order of the PTX `.param` list.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Arg {
+    Buf(Buf),
+    U32(u32),
+    U64(u64),
+    F32(f32),
+}
+
+/// A kernel loaded by [`Backend::load`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KernelId(pub usize);
+
+/// A point in the backend's queue whose GPU time can be read back ([`Backend::mark`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark(pub usize);
+
+/// A prebuilt list of launches ([`Backend::build_replay`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplayId(pub usize);
+
+/// One kernel launch: kernel, grid and block (x, y, z), dynamic shared bytes, parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Launch {
+    pub kernel: KernelId,
+    pub grid: [u32; 3],
+    pub block: [u32; 3],
+    pub shared_b: u32,
+    pub args: Vec<Arg>,
+}
+
+impl Launch {
+    /// A 1-D launch with no dynamic shared memory.
+    pub fn linear(kernel: KernelId, blocks: u32, threads: u32, args: Vec<Arg>) -> Launch {
+        Launch {
+            kernel,
+            grid: [blocks, 1, 1],
+            block: [threads, 1, 1],
+            shared_b: 0,
+            args,
+        }
+    }
+}
+
+/// What the benchmarks print about the device.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GpuInfo {
+    pub backend: &'static str,
+    pub name: String,
+    /// "sm_90"
+    pub arch: String,
+    pub sm_count: u32,
+    pub l2_b: u64,
+    pub mem_b: u64,
+    /// "13.0" (CUDA driver API version) on cuda.
+    pub driver: String,
+}
+
+/// A GPU as the benchmarks and the selftest drive it. All work is queued in order on one
+/// queue; `sync` waits for it with a deadline (never a hang).
+pub trait Backend {
+    fn info(&self) -> &GpuInfo;
+
+    /// Allocate `size_b` bytes of device memory.
+    fn alloc(&mut self, size_b: u64) -> Result<Buf>;
+    /// Free a buffer from `alloc` (all are freed when the backend drops).
+    fn free(&mut self, buf: Buf) -> Result<()>;
+    /// Copy host bytes to the start of `dst` after the queued work (returns when done).
+    fn upload(&mut self, dst: Buf, src: &[u8]) -> Result<()>;
+    /// Copy the start of `src` to host bytes after the queued work (returns when done).
+    fn download(&mut self, src: Buf, dst: &mut [u8]) -> Result<()>;
+    /// Queue: fill the whole buffer with the 32-bit `value`.
+    fn memset_u32(&mut self, dst: Buf, value: u32) -> Result<()>;
+    /// Queue: copy `size_b` bytes device to device with the driver's/copy engine's own path.
+    fn copy(&mut self, dst: Buf, src: Buf, size_b: u64) -> Result<()>;
+
+    /// Assemble (or take from the cache) and load a kernel of the PTX registry.
+    fn load(&mut self, spec: &KernelSpec) -> Result<KernelId>;
+    /// Queue one launch.
+    fn launch(&mut self, launch: &Launch) -> Result<()>;
+    /// Wait until everything queued has finished (with a deadline).
+    fn sync(&mut self) -> Result<()>;
+
+    /// Queue a timing mark (an event on cuda; a signal timestamp on nv).
+    fn mark(&mut self) -> Result<Mark>;
+    /// GPU nanoseconds between two marks (waits for `to`).
+    fn elapsed_ns(&mut self, from: Mark, to: Mark) -> Result<f64>;
+    /// Forget all marks so their slots are reused.
+    fn clear_marks(&mut self);
+
+    /// Prebuild `launches` once so they can be replayed with one call.
+    fn build_replay(&mut self, launches: &[Launch]) -> Result<ReplayId>;
+    /// Queue one replay of a prebuilt list.
+    fn replay(&mut self, id: ReplayId) -> Result<()>;
+}
