@@ -26,15 +26,24 @@ pub struct BpeTokenizer {
 
 impl BpeTokenizer {
     /// Build from the vocabulary arrays of a GGUF. `token_types` may be empty.
-    pub fn new(pre: PreTokenizer, tokens: Vec<String>, merges: &[&str], token_types: &[i32]) -> Result<Self, String> {
+    pub fn new(
+        pre: PreTokenizer,
+        tokens: Vec<String>,
+        merges: &[&str],
+        token_types: &[i32],
+    ) -> Result<Self, String> {
         let mut ids = HashMap::with_capacity(tokens.len());
         for (i, t) in tokens.iter().enumerate() {
             ids.entry(t.clone()).or_insert(i as u32);
         }
         let mut merge_map = HashMap::with_capacity(merges.len());
         for (rank, m) in merges.iter().enumerate() {
-            let (l, r) = m.split_once(' ').ok_or_else(|| format!("merge {rank} '{m}' has no space"))?;
-            merge_map.entry((l.to_string(), r.to_string())).or_insert(rank as u32);
+            let (l, r) = m
+                .split_once(' ')
+                .ok_or_else(|| format!("merge {rank} '{m}' has no space"))?;
+            merge_map
+                .entry((l.to_string(), r.to_string()))
+                .or_insert(rank as u32);
         }
         let mut specials: Vec<(String, u32)> = token_types
             .iter()
@@ -53,6 +62,10 @@ impl BpeTokenizer {
             ignore_merges: pre == PreTokenizer::LlamaBpe,
             byte_chars: byte_to_char_table(),
         })
+    }
+
+    pub fn pre(&self) -> PreTokenizer {
+        self.pre
     }
 
     pub fn vocab_size(&self) -> usize {
@@ -111,7 +124,11 @@ impl BpeTokenizer {
             let best = symbols
                 .windows(2)
                 .enumerate()
-                .filter_map(|(i, w)| self.merges.get(&(w[0].clone(), w[1].clone())).map(|&r| (r, i)))
+                .filter_map(|(i, w)| {
+                    self.merges
+                        .get(&(w[0].clone(), w[1].clone()))
+                        .map(|&r| (r, i))
+                })
                 .min();
             let Some((_, i)) = best else { break };
             let right = symbols.remove(i + 1);
@@ -134,17 +151,22 @@ impl BpeTokenizer {
 
     /// The bytes a token stands for (specials give their text).
     pub fn token_bytes(&self, id: u32) -> Vec<u8> {
-        let Some(s) = self.tokens.get(id as usize) else { return Vec::new() };
+        let Some(s) = self.tokens.get(id as usize) else {
+            return Vec::new();
+        };
         if self.specials.iter().any(|(_, sid)| *sid == id) {
             return s.as_bytes().to_vec();
         }
-        s.chars().map(|c| char_to_byte(c).map(|b| vec![b]).unwrap_or_else(|| c.to_string().into_bytes())).fold(
-            Vec::new(),
-            |mut acc, b| {
+        s.chars()
+            .map(|c| {
+                char_to_byte(c)
+                    .map(|b| vec![b])
+                    .unwrap_or_else(|| c.to_string().into_bytes())
+            })
+            .fold(Vec::new(), |mut acc, b| {
                 acc.extend(b);
                 acc
-            },
-        )
+            })
     }
 
     /// Decode ids to text (invalid UTF-8 is replaced; stream with `token_bytes` to avoid that).

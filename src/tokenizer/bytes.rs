@@ -8,7 +8,8 @@ pub fn byte_to_char_table() -> [char; 256] {
     let mut table = ['\0'; 256];
     let mut next = 0x100u32;
     for b in 0..256u32 {
-        let printable = (0x21..=0x7e).contains(&b) || (0xa1..=0xac).contains(&b) || (0xae..=0xff).contains(&b);
+        let printable =
+            (0x21..=0x7e).contains(&b) || (0xa1..=0xac).contains(&b) || (0xae..=0xff).contains(&b);
         let cp = if printable {
             b
         } else {
@@ -24,7 +25,8 @@ pub fn byte_to_char_table() -> [char; 256] {
 /// The inverse map char → byte, for decoding; None for chars outside the alphabet.
 pub fn char_to_byte(c: char) -> Option<u8> {
     let cp = c as u32;
-    let printable = (0x21..=0x7e).contains(&cp) || (0xa1..=0xac).contains(&cp) || (0xae..=0xff).contains(&cp);
+    let printable =
+        (0x21..=0x7e).contains(&cp) || (0xa1..=0xac).contains(&cp) || (0xae..=0xff).contains(&cp);
     if printable {
         return Some(cp as u8);
     }
@@ -34,7 +36,9 @@ pub fn char_to_byte(c: char) -> Option<u8> {
     // The k-th non-printable byte maps to U+0100 + k.
     let k = cp - 0x100;
     (0..256u32)
-        .filter(|b| !((0x21..=0x7e).contains(b) || (0xa1..=0xac).contains(b) || (0xae..=0xff).contains(b)))
+        .filter(|b| {
+            !((0x21..=0x7e).contains(b) || (0xa1..=0xac).contains(b) || (0xae..=0xff).contains(b))
+        })
         .nth(k as usize)
         .map(|b| b as u8)
 }

@@ -2,7 +2,9 @@
 
 pub mod bpe;
 pub mod bytes;
+pub mod load;
 pub mod pretok;
 
 pub use bpe::BpeTokenizer;
+pub use load::load_from_gguf;
 pub use pretok::PreTokenizer;

@@ -96,7 +96,11 @@ fn match_at(kind: PreTokenizer, at: &dyn Fn(usize) -> Option<char>, i: usize, n:
     }
     // 4. ` ?[^\s\p{L}\p{N}]+[\r\n]*`
     let is_punct = |x: char| !x.is_whitespace() && !is_letter(x) && !is_number(x);
-    let start = if c == ' ' && at(i + 1).is_some_and(is_punct) { i + 1 } else { i };
+    let start = if c == ' ' && at(i + 1).is_some_and(is_punct) {
+        i + 1
+    } else {
+        i
+    };
     if at(start).is_some_and(is_punct) {
         let mut k = start;
         while k < n && at(k).is_some_and(is_punct) {
