@@ -52,7 +52,7 @@ impl BpeTokenizer {
             .filter_map(|(i, _)| tokens.get(i).map(|s| (s.clone(), i as u32)))
             .filter(|(s, _)| !s.is_empty())
             .collect();
-        specials.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        specials.sort_by_key(|s| std::cmp::Reverse(s.0.len()));
         Ok(BpeTokenizer {
             pre,
             tokens,

@@ -12,6 +12,9 @@ pub enum PreTokenizer {
     LlamaBpe,
     /// Qwen2/2.5/3: digits one at a time.
     Qwen2,
+    /// GPT-2's original regex (`tokenizer.ggml.pre` = "default" or "gpt2"):
+    /// `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`.
+    Gpt2,
 }
 
 impl PreTokenizer {
@@ -19,6 +22,7 @@ impl PreTokenizer {
         match name {
             "llama-bpe" | "llama3" | "llama-v3" => Some(PreTokenizer::LlamaBpe),
             "qwen2" | "qwen3" => Some(PreTokenizer::Qwen2),
+            "default" | "gpt2" | "gpt-2" => Some(PreTokenizer::Gpt2),
             _ => None,
         }
     }
@@ -27,6 +31,7 @@ impl PreTokenizer {
         match self {
             PreTokenizer::LlamaBpe => 3,
             PreTokenizer::Qwen2 => 1,
+            PreTokenizer::Gpt2 => usize::MAX,
         }
     }
 }
@@ -59,8 +64,44 @@ pub fn split(kind: PreTokenizer, text: &str) -> Vec<&str> {
     out
 }
 
+/// GPT-2: each class optionally led by one space; no newline special case.
+fn match_gpt2(at: &dyn Fn(usize) -> Option<char>, i: usize, n: usize) -> usize {
+    let c = at(i).unwrap_or('\0');
+    if c == '\'' {
+        match (at(i + 1), at(i + 2)) {
+            (Some('r'), Some('e')) | (Some('v'), Some('e')) | (Some('l'), Some('l')) => return 3,
+            (Some('s' | 't' | 'm' | 'd'), _) => return 2,
+            _ => {}
+        }
+    }
+    let is_punct = |x: char| !x.is_whitespace() && !is_letter(x) && !is_number(x);
+    let classes: [&dyn Fn(char) -> bool; 3] = [&is_letter, &is_number, &is_punct];
+    let start = if c == ' ' { i + 1 } else { i };
+    for class in classes {
+        if at(start).is_some_and(class) {
+            let mut k = start;
+            while k < n && at(k).is_some_and(class) {
+                k += 1;
+            }
+            return k - i;
+        }
+    }
+    let mut ws_end = i;
+    while ws_end < n && at(ws_end).is_some_and(char::is_whitespace) {
+        ws_end += 1;
+    }
+    if ws_end == n || ws_end - i < 2 {
+        (ws_end - i).max(1)
+    } else {
+        ws_end - i - 1
+    }
+}
+
 /// Length in chars of the match at `i` (always ≥ 1).
 fn match_at(kind: PreTokenizer, at: &dyn Fn(usize) -> Option<char>, i: usize, n: usize) -> usize {
+    if kind == PreTokenizer::Gpt2 {
+        return match_gpt2(at, i, n);
+    }
     let c = at(i).unwrap_or('\0');
     // 1. contractions: 's 't 're 've 'm 'll 'd, any case
     if c == '\'' {
@@ -150,5 +191,13 @@ mod tests {
         assert_eq!(split(k, "x!!\n"), ["x", "!!\n"]);
         assert_eq!(split(k, "   "), ["   "]);
         assert_eq!(split(k, " \t\n  x"), [" \t\n", " ", " x"]);
+        let g = PreTokenizer::Gpt2;
+        assert_eq!(
+            split(g, "Hello world 12345!!"),
+            ["Hello", " world", " 12345", "!!"]
+        );
+        // `\s+(?!\S)` leaves the last newline before "b" to `\s+`.
+        assert_eq!(split(g, "a\n\nb  c"), ["a", "\n", "\n", "b", " ", " c"]);
+        assert_eq!(split(g, "don't"), ["don", "'t"]);
     }
 }

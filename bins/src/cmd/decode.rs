@@ -66,13 +66,13 @@ pub fn run(args: Args) -> Result<(), Error> {
 
 /// The model file: an existing path or a registry name in the cache; with --synthetic a missing
 /// registry model is written first.
-fn model_path(args: &Args) -> Result<PathBuf, Error> {
-    match models::resolve_model(&args.model) {
+/// The file of `model` (registry name or path); with `synthetic`, a missing registry model is
+/// written with random weights first.
+pub fn model_path(model: &str, synthetic: bool) -> Result<PathBuf, Error> {
+    match models::resolve_model(model) {
         Ok(p) => Ok(p),
-        Err(Error::ModelMissing { .. })
-            if args.synthetic && models::find(&args.model).is_some() =>
-        {
-            let spec = models::find(&args.model).expect("checked above");
+        Err(Error::ModelMissing { .. }) if synthetic && models::find(model).is_some() => {
+            let spec = models::find(model).expect("checked above");
             let path = spec.cache_path();
             eprintln!(
                 "kernlab decode: {} is not on disk; writing a RANDOM-weight stand-in to {}",
@@ -123,7 +123,7 @@ fn run_cpu(args: &Args) -> Result<(), Error> {
     }
     // --threads-per-row shapes GPU kernels only; the cpu backend splits rows across --threads.
     let _ = args.threads_per_row;
-    let path = model_path(args)?;
+    let path = model_path(&args.model, args.synthetic)?;
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
