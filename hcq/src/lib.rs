@@ -4,9 +4,12 @@
 //! interface trait; `rm` desktop RM/UVM, `tegra` nvgpu/nvmap, `mock` recording) → pushbuffers,
 //! QMDs, signals and queues → the callers in kernlab.
 
+pub mod classes;
 pub mod error;
 pub mod iface;
 pub mod ioctl;
+pub mod pushbuf;
+pub mod qmd;
 
 pub use error::{HcqError, Result};
 pub use iface::{Channel, ChannelFault, Classes, Engine, GpuInfo, Iface, Mem, MemPlace};
