@@ -5,11 +5,16 @@
 //! QMDs, signals and queues → the callers in kernlab.
 
 pub mod classes;
+pub mod device;
 pub mod error;
+pub mod gpfifo;
 pub mod iface;
 pub mod ioctl;
+pub mod mock;
 pub mod pushbuf;
 pub mod qmd;
+pub mod queue;
+pub mod signal;
 
 pub use error::{HcqError, Result};
 pub use iface::{Channel, ChannelFault, Classes, Engine, GpuInfo, Iface, Mem, MemPlace};

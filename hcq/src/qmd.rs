@@ -512,7 +512,7 @@ impl Qmd {
         let addr = match self.version {
             QmdVersion::V3 => gpu_va,
             QmdVersion::V4 => {
-                if gpu_va % 64 != 0 {
+                if !gpu_va.is_multiple_of(64) {
                     return Err(HcqError::Unsupported(format!(
                         "constant buffer {i} at 0x{gpu_va:x}: QMD V4 needs 64-byte alignment"
                     )));
@@ -565,7 +565,7 @@ impl Qmd {
 
     /// Chain `next_qmd_gpu_va` (256-B aligned) to run after this QMD (ACTION 1 = QMD_SCHEDULE).
     pub fn set_dependent(&mut self, i: u8, next_qmd_gpu_va: u64) -> Result<()> {
-        if next_qmd_gpu_va % 256 != 0 {
+        if !next_qmd_gpu_va.is_multiple_of(256) {
             return Err(HcqError::Unsupported(format!(
                 "dependent QMD at 0x{next_qmd_gpu_va:x} is not 256-B aligned"
             )));
