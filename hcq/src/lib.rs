@@ -5,6 +5,7 @@
 //! QMDs, signals and queues → the callers in kernlab.
 
 pub mod classes;
+pub mod cubin;
 pub mod device;
 pub mod error;
 pub mod gpfifo;
