@@ -12,6 +12,7 @@ pub mod gpfifo;
 pub mod iface;
 pub mod ioctl;
 pub mod mock;
+pub mod program;
 pub mod pushbuf;
 pub mod qmd;
 pub mod queue;

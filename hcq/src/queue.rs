@@ -327,6 +327,16 @@ impl ComputeQueue {
         Ok(self.core.slot(vec![Target::QmdBits { buf, off, hi, lo }]))
     }
 
+    /// One slot writing the same value into a QMD field and a 32-bit bank-0 word (a grid
+    /// dimension lives in both: GRID_* and nctaid).
+    pub fn qmd_and_arg_slot(&mut self, l: LaunchId, f: Field, cbuf0_off_b: usize) -> Result<Slot> {
+        let a = self.qmd_slot(l, f)?;
+        let b = self.arg_slot(l, cbuf0_off_b, 4)?;
+        let mut targets = self.core.patches[a.0].clone();
+        targets.extend(self.core.patches[b.0].clone());
+        Ok(self.core.slot(targets))
+    }
+
     /// Read back a QMD field of launch `l` as it is in memory now.
     pub fn qmd_field(&mut self, l: LaunchId, f: Field) -> Result<u64> {
         let rec = self.launch_rec(l)?;
