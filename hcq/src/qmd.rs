@@ -309,6 +309,117 @@ impl Field {
     }
 }
 
+impl Field {
+    /// The header's name for this field in `v` (e.g. "NVCBC0_QMDV04_00_RELEASE_ENABLE(1)"), or
+    /// None when `v` has no such field.
+    pub fn header_name(self, v: QmdVersion) -> Option<String> {
+        use Field::*;
+        self.bits(v)?;
+        let v4 = v == crate::qmd::QmdVersion::V4;
+        let pick = |a: &str, b: &str| if v4 { b.to_string() } else { a.to_string() };
+        let short = match self {
+            QmdGroupId => "QMD_GROUP_ID".into(),
+            QmdType => "QMD_TYPE".into(),
+            SmGlobalCachingEnable => "SM_GLOBAL_CACHING_ENABLE".into(),
+            InvalidateTextureHeaderCache => "INVALIDATE_TEXTURE_HEADER_CACHE".into(),
+            InvalidateTextureSamplerCache => "INVALIDATE_TEXTURE_SAMPLER_CACHE".into(),
+            InvalidateTextureDataCache => "INVALIDATE_TEXTURE_DATA_CACHE".into(),
+            InvalidateShaderDataCache => "INVALIDATE_SHADER_DATA_CACHE".into(),
+            InvalidateInstructionCache => "INVALIDATE_INSTRUCTION_CACHE".into(),
+            InvalidateShaderConstantCache => "INVALIDATE_SHADER_CONSTANT_CACHE".into(),
+            ApiVisibleCallLimit => "API_VISIBLE_CALL_LIMIT".into(),
+            SamplerIndex => "SAMPLER_INDEX".into(),
+            CwdMembarType => "CWD_MEMBAR_TYPE".into(),
+            GridWidth => pick("CTA_RASTER_WIDTH", "GRID_WIDTH"),
+            GridHeight => pick("CTA_RASTER_HEIGHT", "GRID_HEIGHT"),
+            GridDepth => pick("CTA_RASTER_DEPTH", "GRID_DEPTH"),
+            CtaThreadDimension0 => "CTA_THREAD_DIMENSION0".into(),
+            CtaThreadDimension1 => "CTA_THREAD_DIMENSION1".into(),
+            CtaThreadDimension2 => "CTA_THREAD_DIMENSION2".into(),
+            SharedMemorySize => "SHARED_MEMORY_SIZE".into(),
+            MinSmConfigSharedMemSize => "MIN_SM_CONFIG_SHARED_MEM_SIZE".into(),
+            MaxSmConfigSharedMemSize => "MAX_SM_CONFIG_SHARED_MEM_SIZE".into(),
+            TargetSmConfigSharedMemSize => "TARGET_SM_CONFIG_SHARED_MEM_SIZE".into(),
+            RegisterCount => pick("REGISTER_COUNT_V", "REGISTER_COUNT"),
+            BarrierCount => "BARRIER_COUNT".into(),
+            ProgramAddressLower => "PROGRAM_ADDRESS_LOWER".into(),
+            ProgramAddressUpper => "PROGRAM_ADDRESS_UPPER".into(),
+            ProgramPrefetchAddrLowerShifted => "PROGRAM_PREFETCH_ADDR_LOWER_SHIFTED".into(),
+            ProgramPrefetchAddrUpperShifted => "PROGRAM_PREFETCH_ADDR_UPPER_SHIFTED".into(),
+            ProgramPrefetchSize => "PROGRAM_PREFETCH_SIZE".into(),
+            SassVersion => "SASS_VERSION".into(),
+            QmdVersion => pick("QMD_VERSION", "QMD_MINOR_VERSION"),
+            QmdMajorVersion => "QMD_MAJOR_VERSION".into(),
+            ShaderLocalMemoryLowSize => "SHADER_LOCAL_MEMORY_LOW_SIZE".into(),
+            ShaderLocalMemoryHighSize => "SHADER_LOCAL_MEMORY_HIGH_SIZE".into(),
+            ReleaseEnable(i) => pick(
+                &format!("RELEASE{i}_ENABLE"),
+                &format!("RELEASE_ENABLE({i})"),
+            ),
+            ReleaseStructureSize(i) => pick(
+                &format!("RELEASE{i}_STRUCTURE_SIZE"),
+                &format!("RELEASE_STRUCTURE_SIZE({i})"),
+            ),
+            ReleaseMembarType(i) => pick(
+                &format!("RELEASE{i}_MEMBAR_TYPE"),
+                &format!("RELEASE_MEMBAR_TYPE({i})"),
+            ),
+            ReleasePayload64b(i) => pick(
+                &format!("RELEASE{i}_PAYLOAD64B"),
+                &format!("RELEASE_PAYLOAD64B({i})"),
+            ),
+            ReleaseAddrLower(i) => pick(
+                &format!("RELEASE{i}_ADDRESS_LOWER"),
+                &format!("RELEASE_SEMAPHORE{i}_ADDR_LOWER"),
+            ),
+            ReleaseAddrUpper(i) => pick(
+                &format!("RELEASE{i}_ADDRESS_UPPER"),
+                &format!("RELEASE_SEMAPHORE{i}_ADDR_UPPER"),
+            ),
+            ReleasePayloadLower(i) => pick(
+                &format!("RELEASE{i}_PAYLOAD_LOWER"),
+                &format!("RELEASE_SEMAPHORE{i}_PAYLOAD_LOWER"),
+            ),
+            ReleasePayloadUpper(i) => pick(
+                &format!("RELEASE{i}_PAYLOAD_UPPER"),
+                &format!("RELEASE_SEMAPHORE{i}_PAYLOAD_UPPER"),
+            ),
+            DependentQmdPointer(i) => format!("DEPENDENT_QMD{i}_POINTER"),
+            DependentQmdEnable(i) => pick(
+                &format!("DEPENDENT_QMD{i}_ENABLE"),
+                &format!("DEPENDENT_QMD_ENABLE({i})"),
+            ),
+            DependentQmdAction(i) => pick(
+                &format!("DEPENDENT_QMD{i}_ACTION"),
+                &format!("DEPENDENT_QMD_ACTION({i})"),
+            ),
+            DependentQmdPrefetch(i) => pick(
+                &format!("DEPENDENT_QMD{i}_PREFETCH"),
+                &format!("DEPENDENT_QMD_PREFETCH({i})"),
+            ),
+            ConstantBufferValid(i) => format!("CONSTANT_BUFFER_VALID({i})"),
+            ConstantBufferInvalidate(i) => format!("CONSTANT_BUFFER_INVALIDATE({i})"),
+            ConstantBufferAddrLower(i) => pick(
+                &format!("CONSTANT_BUFFER_ADDR_LOWER({i})"),
+                &format!("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6({i})"),
+            ),
+            ConstantBufferAddrUpper(i) => pick(
+                &format!("CONSTANT_BUFFER_ADDR_UPPER({i})"),
+                &format!("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6({i})"),
+            ),
+            ConstantBufferSizeShifted4(i) => format!("CONSTANT_BUFFER_SIZE_SHIFTED4({i})"),
+        };
+        Some(format!(
+            "{}{short}",
+            if v4 {
+                "NVCBC0_QMDV04_00_"
+            } else {
+                "NVC6C0_QMDV03_00_"
+            }
+        ))
+    }
+}
+
 /// Write `value` into bits hi..=lo of `bits` (a QMD seen as a bit vector). Errors when the range
 /// is reversed, wider than 64 bits, past the end, or `value` does not fit.
 pub fn set_field(bits: &mut [u32], hi: u32, lo: u32, value: u64) -> Result<()> {
