@@ -18,5 +18,15 @@ pub mod qmd;
 pub mod queue;
 pub mod signal;
 
+pub use classes::{pick_classes, qmd_version_for};
+pub use cubin::{Cubin, KernelInfo};
+pub use device::Device;
 pub use error::{HcqError, Result};
+pub use gpfifo::Ring;
 pub use iface::{Channel, ChannelFault, Classes, Engine, GpuInfo, Iface, Mem, MemPlace};
+pub use mock::{MockGpu, MockHandle};
+pub use program::{Kernel, Module};
+pub use pushbuf::PushBuf;
+pub use qmd::{Field, Qmd, QmdVersion};
+pub use queue::{ComputeQueue, CopyQueue, CopySlots, LaunchId, Slot};
+pub use signal::{Signal, SignalPool};

@@ -406,6 +406,30 @@ impl CopyQueue {
         self.core.signal(sig, value)
     }
 
+    /// Release `value` (64-bit, with timestamp) from the copy engine itself after the copies
+    /// before it (LAUNCH_DMA FLUSH | FOUR_WORD semaphore | 64-bit payload). tinygrad signals this
+    /// way with a 32-bit payload; the 64-bit form is UNVERIFIED on hardware — `signal` (host
+    /// semaphore) is the default, this is the fallback the device bring-up can switch to.
+    pub fn signal_ce(&mut self, sig: &Signal, value: u64) -> Result<Slot> {
+        self.core.building()?;
+        let [ah, al] = hi_lo(sig.gpu_va);
+        let r = self.core.pb.method(
+            SUBC_COPY,
+            NVC8B5_SET_SEMAPHORE_A,
+            &[ah, al, value as u32, (value >> 32) as u32],
+        );
+        self.core.pb.method(
+            SUBC_COPY,
+            NVC8B5_LAUNCH_DMA,
+            &[launch_dma::SEMAPHORE_FOUR_WORD | launch_dma::SEMAPHORE_PAYLOAD_SIZE_64_BIT],
+        );
+        Ok(self.core.slot(vec![Target::Push {
+            lo: r.start + 2,
+            hi: Some(r.start + 3),
+            add: 0,
+        }]))
+    }
+
     /// Copy `size_b` bytes from `src_gpu_va` to `dst_gpu_va` in ≤ 2 GiB chunks.
     pub fn copy(&mut self, dst_gpu_va: u64, src_gpu_va: u64, size_b: u64) -> Result<CopySlots> {
         self.core.building()?;

@@ -98,6 +98,29 @@ fn copy_queue_replayed_100_times_with_patched_addresses() {
 }
 
 #[test]
+fn copy_engine_semaphore_writes_64_bit_value_and_timestamp() {
+    let (mut dev, h) = device(0x807);
+    let sig = dev.new_signal().unwrap();
+    let mut q = CopyQueue::new("ce signal");
+    let s = q.signal_ce(&sig, 0).unwrap();
+    for v in [5u64, 0x1_0000_0006] {
+        q.submit(&mut dev, &[(s, v)]).unwrap();
+        dev.synchronize().unwrap();
+        assert_eq!(sig.value(), v);
+        assert!(sig.timestamp_ns() > 0);
+    }
+    h.log(|l| {
+        assert_eq!(
+            l.releases
+                .iter()
+                .filter(|r| r.source == ReleaseSource::CopyEngine)
+                .count(),
+            2
+        )
+    });
+}
+
+#[test]
 fn large_copies_are_chunked_at_2_gib() {
     let mut q = CopyQueue::new("big");
     q.copy(0x20_0000_0000, 0x10_0000_0000, 5 << 30).unwrap();
