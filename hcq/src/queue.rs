@@ -238,8 +238,8 @@ impl ComputeQueue {
         self.core.signal(sig, value)
     }
 
-    /// Record the GPU time at this point into `sig`'s timestamp (its value becomes 0... then
-    /// whatever a later signal writes; use a dedicated signal).
+    /// Record the GPU time (ptimer ns) at this point into `sig`'s timestamp; the release also
+    /// writes value 0, so use a signal dedicated to timing.
     pub fn timestamp(&mut self, sig: &Signal) -> Result<()> {
         self.core.signal(sig, 0).map(|_| ())
     }
