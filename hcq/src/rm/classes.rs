@@ -21,27 +21,13 @@ pub const TURING_USERMODE_A: u32 = 0xC461;
 pub const AMPERE_USERMODE_A: u32 = 0xC561;
 pub const HOPPER_USERMODE_A: u32 = 0xC661;
 
-pub const AMPERE_CHANNEL_GPFIFO_A: u32 = 0xC56F;
-pub const HOPPER_CHANNEL_GPFIFO_A: u32 = 0xC86F;
+// Engine classes (channel, compute, copy) and choosing them live in `crate::classes`, shared with
+// every interface; this module adds the RM object classes and the usermode doorbell.
+pub use crate::classes::{
+    ADA_COMPUTE_A, AMPERE_CHANNEL_GPFIFO_A, AMPERE_COMPUTE_A, AMPERE_COMPUTE_B, AMPERE_DMA_COPY_A,
+    AMPERE_DMA_COPY_B, HOPPER_CHANNEL_GPFIFO_A, HOPPER_COMPUTE_A, HOPPER_DMA_COPY_A,
+};
 
-pub const AMPERE_COMPUTE_A: u32 = 0xC6C0;
-pub const AMPERE_COMPUTE_B: u32 = 0xC7C0;
-pub const ADA_COMPUTE_A: u32 = 0xC9C0;
-pub const HOPPER_COMPUTE_A: u32 = 0xCBC0;
-
-pub const AMPERE_DMA_COPY_A: u32 = 0xC6B5;
-pub const AMPERE_DMA_COPY_B: u32 = 0xC7B5;
-pub const HOPPER_DMA_COPY_A: u32 = 0xC8B5;
-
-/// Preference order, newest first; only classes whose methods and QMD kernlab encodes.
-const GPFIFO_CLASSES: [u32; 2] = [HOPPER_CHANNEL_GPFIFO_A, AMPERE_CHANNEL_GPFIFO_A];
-const COMPUTE_CLASSES: [u32; 4] = [
-    HOPPER_COMPUTE_A,
-    ADA_COMPUTE_A,
-    AMPERE_COMPUTE_B,
-    AMPERE_COMPUTE_A,
-];
-const COPY_CLASSES: [u32; 3] = [HOPPER_DMA_COPY_A, AMPERE_DMA_COPY_B, AMPERE_DMA_COPY_A];
 const USERMODE_CLASSES: [u32; 4] = [
     HOPPER_USERMODE_A,
     AMPERE_USERMODE_A,
@@ -49,38 +35,20 @@ const USERMODE_CLASSES: [u32; 4] = [
     VOLTA_USERMODE_A,
 ];
 
-fn pick(what: &str, wanted: &[u32], found: &[u32]) -> Result<u32> {
-    wanted
+/// The classes to use: (channel/compute/copy, usermode doorbell class).
+pub fn pick_classes(found: &[u32]) -> Result<(Classes, u32)> {
+    let classes = crate::classes::pick_classes(found)?;
+    let usermode = USERMODE_CLASSES
         .iter()
         .copied()
         .find(|c| found.contains(c))
         .ok_or_else(|| HcqError::UnsupportedGpu {
-            what: format!(
-                "{what} class (kernlab knows {})",
-                wanted
-                    .iter()
-                    .map(|c| format!("0x{c:04x}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            what: "usermode doorbell class (kernlab knows 0xc661, 0xc561, 0xc461, 0xc361)".into(),
             found: found.to_vec(),
-        })
+        })?;
+    Ok((classes, usermode))
 }
 
-/// The classes to use: (channel/compute/copy, usermode doorbell class).
-pub fn pick_classes(found: &[u32]) -> Result<(Classes, u32)> {
-    let classes = Classes {
-        gpfifo: pick("GPFIFO channel", &GPFIFO_CLASSES, found)?,
-        compute: pick("compute", &COMPUTE_CLASSES, found)?,
-        copy: pick("DMA copy", &COPY_CLASSES, found)?,
-    };
-    Ok((
-        classes,
-        pick("usermode doorbell", &USERMODE_CLASSES, found)?,
-    ))
-}
-
-/// Name of a class kernlab knows (for doctor and traces).
 pub fn class_name(class: u32) -> Option<&'static str> {
     Some(match class {
         HOPPER_CHANNEL_GPFIFO_A => "HOPPER_CHANNEL_GPFIFO_A",
