@@ -8,6 +8,10 @@ use argh::FromArgs;
 /// kernlab: a kernel lab for NVIDIA GPUs (raw command queues, hand-written PTX, quantized LLM decode).
 #[derive(FromArgs)]
 struct Top {
+    /// log every ioctl the NV path makes, decoded (name, fields, result), to FILE (also: env
+    /// KERNLAB_TRACE=FILE); send this log when bring-up fails on your machine
+    #[argh(option)]
+    trace: Option<String>,
     #[argh(subcommand)]
     cmd: Cmd,
 }
@@ -35,6 +39,19 @@ enum Cmd {
 
 fn main() {
     let top: Top = argh::from_env();
+    if let Some(path) = top
+        .trace
+        .clone()
+        .or_else(|| std::env::var("KERNLAB_TRACE").ok())
+    {
+        match std::fs::File::create(&path) {
+            Ok(f) => hcq::ioctl::set_trace(Some(Box::new(std::io::LineWriter::new(f)))),
+            Err(e) => {
+                eprintln!("kernlab: --trace {path}: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
     let result = match top.cmd {
         Cmd::Bw(a) => cmd::bw::run(a),
         Cmd::Matmul(a) => cmd::matmul::run(a),

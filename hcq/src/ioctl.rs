@@ -116,6 +116,42 @@ mod tests {
     }
 
     #[test]
+    fn trace_logs_the_decoded_call() {
+        use std::sync::{Arc, Mutex as M};
+        #[derive(Clone)]
+        struct Sink(Arc<M<Vec<u8>>>);
+        impl Write for Sink {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        #[repr(C)]
+        #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+        struct TraceArg {
+            handle: u32,
+        }
+        let sink = Sink(Arc::new(M::new(Vec::new())));
+        set_trace(Some(Box::new(sink.clone())));
+        let _ = call(
+            -1,
+            "TRACED_IOCTL",
+            iowr(b'F', 2, 4),
+            &mut TraceArg { handle: 0x1234 },
+        );
+        set_trace(None);
+        let log = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            log.contains("TRACED_IOCTL") && log.contains("errno=9"),
+            "{log}"
+        );
+        assert!(log.contains("handle: 4660"), "fields are decoded: {log}");
+    }
+
+    #[test]
     fn failed_ioctl_names_the_call() {
         #[repr(C)]
         #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
