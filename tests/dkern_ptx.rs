@@ -8,23 +8,46 @@ use kernlab::ptx::{parse_ptxas_log, toolchain};
 
 fn assemble(arch: &str) {
     let Some(path) = toolchain::find_ptxas() else {
-        eprintln!("note: ptxas not found (python3 -m pip install nvidia-cuda-nvcc); skipping {arch}");
+        eprintln!(
+            "note: ptxas not found (python3 -m pip install nvidia-cuda-nvcc); skipping {arch}"
+        );
         return;
     };
     for spec in all_specs() {
         let text = spec.ptx().unwrap();
         let (cubin, log) = toolchain::ptxas(&path, &text, arch, spec.entry)
             .unwrap_or_else(|e| panic!("{} for {arch}: {e}", spec.label()));
-        assert!(cubin.starts_with(b"\x7fELF"), "{}: not a cubin", spec.label());
+        assert!(
+            cubin.starts_with(b"\x7fELF"),
+            "{}: not a cubin",
+            spec.label()
+        );
         let u = parse_ptxas_log(&log)
             .into_iter()
             .find(|u| u.kernel == spec.entry)
             .unwrap_or_else(|| panic!("{}: no resource line in\n{log}", spec.label()));
-        println!("{arch} {:<28} {:>3} registers, {:>5} B smem, spills {}/{}", spec.label(), u.registers, u.shared_b, u.spill_stores_b, u.spill_loads_b);
+        println!(
+            "{arch} {:<28} {:>3} registers, {:>5} B smem, spills {}/{}",
+            spec.label(),
+            u.registers,
+            u.shared_b,
+            u.spill_stores_b,
+            u.spill_loads_b
+        );
         assert!(!u.spills(), "{} for {arch} spills", spec.label());
-        assert_eq!(u.stack_frame_b, 0, "{} for {arch}: stack frame", spec.label());
+        assert_eq!(
+            u.stack_frame_b,
+            0,
+            "{} for {arch}: stack frame",
+            spec.label()
+        );
         // A kernel ptxas reduced to nothing (e.g. a loop it proved infinite) uses ~4 registers.
-        assert!(u.registers >= 10, "{} for {arch}: only {} registers", spec.label(), u.registers);
+        assert!(
+            u.registers >= 10,
+            "{} for {arch}: only {} registers",
+            spec.label(),
+            u.registers
+        );
     }
 }
 
@@ -41,7 +64,9 @@ fn decode_kernels_assemble_for_sm_90() {
 /// The `.param` lines of entry `entry` in `text`: (type, name) in order.
 fn ptx_params(text: &str, entry: &str) -> Vec<(String, String)> {
     let head = format!(".visible .entry {entry}(");
-    let at = text.find(&head).unwrap_or_else(|| panic!("no .entry {entry}"));
+    let at = text
+        .find(&head)
+        .unwrap_or_else(|| panic!("no .entry {entry}"));
     let rest = &text[at + head.len()..];
     let end = rest.find(')').unwrap();
     rest[..end]
@@ -84,5 +109,12 @@ fn tpr_must_divide_32() {
     use kernlab::engine::spec;
     assert!(spec("matvec_q6_k", Some(12)).is_err());
     assert!(spec("rmsnorm", Some(8)).is_err());
-    assert_eq!(spec("matvec_q6_k", Some(8)).unwrap().ptx().unwrap().contains("div.u32 %r4, %r3, 8;"), true);
+    assert_eq!(
+        spec("matvec_q6_k", Some(8))
+            .unwrap()
+            .ptx()
+            .unwrap()
+            .contains("div.u32 %r4, %r3, 8;"),
+        true
+    );
 }

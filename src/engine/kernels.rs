@@ -61,7 +61,14 @@ pub static ATTENTION: KernelFile = file!("attention.ptx", ["attn_partial", "attn
 pub static ELEMENTWISE: KernelFile = file!("elementwise.ptx", ["swiglu", "add_f32"]);
 pub static EMBED: KernelFile = file!(
     "embed.ptx",
-    ["embed_q8_0", "embed_q4_0", "embed_q6_k", "embed_q4_k", "embed_q5_k", "embed_f16"]
+    [
+        "embed_q8_0",
+        "embed_q4_0",
+        "embed_q6_k",
+        "embed_q4_k",
+        "embed_q5_k",
+        "embed_f16"
+    ]
 );
 pub static ARGMAX: KernelFile = file!("argmax.ptx", ["argmax_partial", "argmax_final"]);
 
@@ -217,12 +224,7 @@ static TABLE: [DecodeKernel; 23] = [
     k!(
         "argmax_partial",
         ARGMAX,
-        &[
-            ("part_val", Ptr),
-            ("part_idx", Ptr),
-            ("x", Ptr),
-            ("n", U32)
-        ],
+        &[("part_val", Ptr), ("part_idx", Ptr), ("x", Ptr), ("n", U32)],
         false
     ),
     k!(
@@ -304,7 +306,9 @@ pub fn spec(entry: &str, tpr: Option<u32>) -> Result<KernelSpec> {
         (true, None) => vec![("TPR", DEFAULT_TPR.to_string())],
         (false, None) => Vec::new(),
         (false, Some(_)) => {
-            return Err(Error::Usage(format!("{entry} has no threads-per-row variant")))
+            return Err(Error::Usage(format!(
+                "{entry} has no threads-per-row variant"
+            )))
         }
     };
     Ok(KernelSpec {

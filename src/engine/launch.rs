@@ -66,7 +66,9 @@ pub fn matvec(
         )));
     }
     if ty == GgmlType::F16 && cols % 8 != 0 {
-        return Err(Error::Usage(format!("matvec F16: cols {cols} not a multiple of 8")));
+        return Err(Error::Usage(format!(
+            "matvec F16: cols {cols} not a multiple of 8"
+        )));
     }
     if cols % 32 != 0 || tpr == 0 || 32 % tpr != 0 {
         return Err(Error::Usage(format!("matvec {ty}: cols {cols}, tpr {tpr}")));
@@ -96,7 +98,13 @@ pub fn rmsnorm(k: KernelId, out: Buf, x: Buf, w: Buf, n: u32, n_vec: u32, eps: f
         k,
         [n_vec, 1, 1],
         THREADS,
-        vec![Arg::Buf(out), Arg::Buf(x), Arg::Buf(w), Arg::U32(n), Arg::F32(eps)],
+        vec![
+            Arg::Buf(out),
+            Arg::Buf(x),
+            Arg::Buf(w),
+            Arg::U32(n),
+            Arg::F32(eps),
+        ],
         bytes,
     )
 }
@@ -153,7 +161,9 @@ pub fn qk_norm_rope(
     ff: Option<Buf>,
 ) -> Result<Planned> {
     if d % 2 != 0 || d > 2048 {
-        return Err(Error::Usage(format!("qk_norm_rope: head_dim {d} (even, <= 2048)")));
+        return Err(Error::Usage(format!(
+            "qk_norm_rope: head_dim {d} (even, <= 2048)"
+        )));
     }
     let threads = (d / 2).div_ceil(32) * 32;
     Ok(grid(
@@ -244,11 +254,15 @@ pub fn attention(
         )));
     }
     if n_kv == 0 || n_head % n_kv != 0 {
-        return Err(Error::Usage(format!("attention: {n_head} heads, {n_kv} kv heads")));
+        return Err(Error::Usage(format!(
+            "attention: {n_head} heads, {n_kv} kv heads"
+        )));
     }
     let slots = n_head as u64 * n_split as u64;
     if part_o.size_b < slots * d as u64 * 4 || part_ml.size_b < slots * 8 {
-        return Err(Error::Usage(format!("attention: partial buffers too small for {slots} slots")));
+        return Err(Error::Usage(format!(
+            "attention: partial buffers too small for {slots} slots"
+        )));
     }
     let scale = 1.0 / (d as f32).sqrt();
     let kv_bytes = ctx_hint as u64 * n_kv as u64 * d as u64 * 2 * 2;
@@ -338,20 +352,32 @@ pub fn argmax(
 ) -> Result<[Planned; 2]> {
     let g = blocks(n as u64, THREADS)?.min(ARGMAX_BLOCKS);
     if part_val.size_b < g as u64 * 4 || part_idx.size_b < g as u64 * 4 {
-        return Err(Error::Usage(format!("argmax: partial buffers too small for {g} blocks")));
+        return Err(Error::Usage(format!(
+            "argmax: partial buffers too small for {g} blocks"
+        )));
     }
     let p = grid(
         partial,
         [g, 1, 1],
         THREADS,
-        vec![Arg::Buf(part_val), Arg::Buf(part_idx), Arg::Buf(x), Arg::U32(n)],
+        vec![
+            Arg::Buf(part_val),
+            Arg::Buf(part_idx),
+            Arg::Buf(x),
+            Arg::U32(n),
+        ],
         n as u64 * 4 + g as u64 * 8,
     );
     let f = grid(
         fin,
         [1, 1, 1],
         THREADS,
-        vec![Arg::Buf(token), Arg::Buf(part_val), Arg::Buf(part_idx), Arg::U32(g)],
+        vec![
+            Arg::Buf(token),
+            Arg::Buf(part_val),
+            Arg::Buf(part_idx),
+            Arg::U32(g),
+        ],
         g as u64 * 8 + 4,
     );
     Ok([p, f])

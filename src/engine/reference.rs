@@ -7,12 +7,14 @@ use half::f16;
 
 /// Bytes of one row of `cols` values of `ty`; an error when cols is not whole blocks.
 pub fn row_bytes(ty: GgmlType, cols: usize) -> Result<usize> {
-    ty.bytes_for(cols as u64).map(|b| b as usize).ok_or_else(|| {
-        Error::Quant(format!(
-            "{ty}: a row of {cols} values is not whole {}-value blocks",
-            ty.block_elems()
-        ))
-    })
+    ty.bytes_for(cols as u64)
+        .map(|b| b as usize)
+        .ok_or_else(|| {
+            Error::Quant(format!(
+                "{ty}: a row of {cols} values is not whole {}-value blocks",
+                ty.block_elems()
+            ))
+        })
 }
 
 /// The rows of `w` dequantized (rows x cols, row-major), checking the byte length.
@@ -39,7 +41,10 @@ pub fn matvec(
 ) -> Result<Vec<f64>> {
     let wf = dequant_rows(ty, w, rows, cols)?;
     if x.len() != cols {
-        return Err(Error::Check(format!("matvec: x has {} values, cols {cols}", x.len())));
+        return Err(Error::Check(format!(
+            "matvec: x has {} values, cols {cols}",
+            x.len()
+        )));
     }
     Ok((0..rows)
         .map(|r| {
@@ -75,7 +80,11 @@ pub fn rope(x: &[f32], d: usize, pos: u32, base: f32, ff: Option<&[f32]>, neox: 
     let mut out: Vec<f64> = x.iter().map(|&v| v as f64).collect();
     for head in out.chunks_mut(d) {
         for j in 0..d / 2 {
-            let (i0, i1) = if neox { (j, j + d / 2) } else { (2 * j, 2 * j + 1) };
+            let (i0, i1) = if neox {
+                (j, j + d / 2)
+            } else {
+                (2 * j, 2 * j + 1)
+            };
             let t = rope_theta(j, d, pos, base, ff);
             let (a, b) = (head[i0], head[i1]);
             head[i0] = a * t.cos() - b * t.sin();
@@ -128,7 +137,11 @@ pub fn attention(
         let scores: Vec<f64> = (0..n_ctx)
             .map(|t| {
                 let k = &k_cache[t * width + kvh * d..t * width + kvh * d + d];
-                scale as f64 * qh.iter().zip(k).map(|(&a, &b)| a as f64 * h2f(b)).sum::<f64>()
+                scale as f64
+                    * qh.iter()
+                        .zip(k)
+                        .map(|(&a, &b)| a as f64 * h2f(b))
+                        .sum::<f64>()
             })
             .collect();
         let m = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
@@ -157,7 +170,10 @@ pub fn swiglu(gate: &[f32], up: &[f32]) -> Vec<f64> {
 
 /// add_f32: a + b.
 pub fn add(a: &[f32], b: &[f32]) -> Vec<f64> {
-    a.iter().zip(b).map(|(&x, &y)| x as f64 + y as f64).collect()
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| x as f64 + y as f64)
+        .collect()
 }
 
 /// embed_<ty>: row `token` of the table, dequantized.

@@ -92,7 +92,11 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
             let y0 = rng.vec_f32_signed(m);
             let (wb, xb) = (up_bytes(b, &w)?, up_f32(b, &x)?);
             for acc in [false, true] {
-                let yb = if acc { up_f32(b, &y0)? } else { poisoned(b, m)? };
+                let yb = if acc {
+                    up_f32(b, &y0)?
+                } else {
+                    poisoned(b, m)?
+                };
                 let p = launch::matvec(k, ty, tpr, yb, wb, xb, m as u32, kd as u32, acc)?;
                 run(b, &[p])?;
                 let out = down_f32(b, yb, m)?;
@@ -113,9 +117,18 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
         let x = rng.vec_f32_signed(n * nv);
         let w = rng.vec_f32_signed(n);
         let (xb, wb, ob) = (up_f32(b, &x)?, up_f32(b, &w)?, poisoned(b, n * nv)?);
-        run(b, &[launch::rmsnorm(k, ob, xb, wb, n as u32, nv as u32, 1e-5)])?;
+        run(
+            b,
+            &[launch::rmsnorm(k, ob, xb, wb, n as u32, nv as u32, 1e-5)],
+        )?;
         let out = down_f32(b, ob, n * nv)?;
-        rows.push(row("rmsnorm", format!("{nv}x{n}"), &out, &cpu::rmsnorm(&x, &w, n, 1e-5), 1e-5));
+        rows.push(row(
+            "rmsnorm",
+            format!("{nv}x{n}"),
+            &out,
+            &cpu::rmsnorm(&x, &w, n, 1e-5),
+            1e-5,
+        ));
         for buf in [xb, wb, ob] {
             b.free(buf)?;
         }
@@ -135,7 +148,17 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
         let kk = rng.vec_f32_signed(nk * d);
         let ff: Vec<f32> = (0..d / 2).map(|_| 1.0 + 8.0 * rng.f32_unit()).collect();
         let (qb, kb, fb) = (up_f32(b, &q)?, up_f32(b, &kk)?, up_f32(b, &ff)?);
-        let p = launch::rope(k, qb, kb, nq as u32, nk as u32, d as u32, pos_buf, 5e5, Some(fb))?;
+        let p = launch::rope(
+            k,
+            qb,
+            kb,
+            nq as u32,
+            nk as u32,
+            d as u32,
+            pos_buf,
+            5e5,
+            Some(fb),
+        )?;
         run(b, &[p])?;
         let mut out = down_f32(b, qb, nq * d)?;
         out.extend(down_f32(b, kb, nk * d)?);
@@ -164,7 +187,13 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
         out.extend(down_f32(b, kb, nk * d)?);
         let mut r = cpu::qk_norm_rope(&q, &qw, d, 1e-6, pos, 1e6, None);
         r.extend(cpu::qk_norm_rope(&kk, &kw, d, 1e-6, pos, 1e6, None));
-        rows.push(row("qk_norm_rope_neox", format!("pos {pos}"), &out, &r, rope_tol * 4.0));
+        rows.push(row(
+            "qk_norm_rope_neox",
+            format!("pos {pos}"),
+            &out,
+            &r,
+            rope_tol * 4.0,
+        ));
         for buf in [qb, kb, qwb, kwb] {
             b.free(buf)?;
         }
@@ -192,7 +221,19 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
         let vcb = up_bytes(b, bytemuck::cast_slice(&vh))?;
         let (knb, vnb) = (up_f32(b, &knew)?, up_f32(b, &vnew)?);
         let pb = up_bytes(b, &(last as u32).to_le_bytes())?;
-        run(b, &[launch::kv_append(kva, kcb, vcb, knb, vnb, pb, width as u32, max_ctx)?])?;
+        run(
+            b,
+            &[launch::kv_append(
+                kva,
+                kcb,
+                vcb,
+                knb,
+                vnb,
+                pb,
+                width as u32,
+                max_ctx,
+            )?],
+        )?;
         let wantk = cpu::to_f16_bits(&knew);
         let wantv = cpu::to_f16_bits(&vnew);
         kh[last * width..(last + 1) * width].copy_from_slice(&wantk);
@@ -214,7 +255,13 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
             let q = rng.vec_f32_signed((n_head * d) as usize);
             let qb = up_f32(b, &q)?;
             let r = cpu::attention(
-                &q, &kh, &vh, n_head as usize, n_kv as usize, d as usize, n_ctx,
+                &q,
+                &kh,
+                &vh,
+                n_head as usize,
+                n_kv as usize,
+                d as usize,
+                n_ctx,
                 1.0 / (d as f32).sqrt(),
             );
             for split in [64u32, 256] {
@@ -223,7 +270,20 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
                 let pm = b.alloc(n_head as u64 * ns as u64 * 8)?;
                 let ob = poisoned(b, (n_head * d) as usize)?;
                 let p = launch::attention(
-                    pk, ck, ob, po, pm, qb, kcb, vcb, pb, n_head, n_kv, d, split, ns,
+                    pk,
+                    ck,
+                    ob,
+                    po,
+                    pm,
+                    qb,
+                    kcb,
+                    vcb,
+                    pb,
+                    n_head,
+                    n_kv,
+                    d,
+                    split,
+                    ns,
                     n_ctx as u32,
                 )?;
                 run(b, &p)?;
@@ -277,7 +337,10 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
             up_bytes(b, &(tok as u32).to_le_bytes())?,
             poisoned(b, nc)?,
         );
-        run(b, &[launch::embed(k, ty, ob, wb, tb, nc as u32, nr as u32)?])?;
+        run(
+            b,
+            &[launch::embed(k, ty, ob, wb, tb, nc as u32, nr as u32)?],
+        )?;
         let out = down_f32(b, ob, nc)?;
         let r: Vec<f64> = cpu::embed(ty, &w, nr, nc, tok)?
             .iter()
@@ -300,7 +363,10 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
         x[i2] = 2.0;
         x[rng.below(n)] = f32::NAN;
         let xb = up_f32(b, &x)?;
-        let (pv, pi) = (b.alloc(launch::ARGMAX_BLOCKS as u64 * 4)?, b.alloc(launch::ARGMAX_BLOCKS as u64 * 4)?);
+        let (pv, pi) = (
+            b.alloc(launch::ARGMAX_BLOCKS as u64 * 4)?,
+            b.alloc(launch::ARGMAX_BLOCKS as u64 * 4)?,
+        );
         let tb = poisoned(b, 1)?;
         run(b, &launch::argmax(pk, fk, tb, pv, pi, xb, n as u32)?)?;
         let mut got = [0u32; 1];
