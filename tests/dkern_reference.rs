@@ -1,4 +1,5 @@
 //! The CPU references of the decode kernels against independent straightforward computations:
+#![allow(clippy::needless_range_loop)] // the loops spell out the index formulas
 //! hand-built blocks with known values, element formulas from models-and-quants.md, f64 loops.
 
 use kernlab::engine::reference as cpu;

@@ -59,18 +59,18 @@ pub fn matvec(
         GgmlType::Q4_K | GgmlType::Q5_K | GgmlType::F16 => 16,
         _ => 2,
     };
-    if w.gpu_va % align != 0 || x.gpu_va % 16 != 0 {
+    if !w.gpu_va.is_multiple_of(align) || !x.gpu_va.is_multiple_of(16) {
         return Err(Error::Usage(format!(
             "matvec {ty}: weights at {:#x} need {align}-byte alignment, x at {:#x} 16",
             w.gpu_va, x.gpu_va
         )));
     }
-    if ty == GgmlType::F16 && cols % 8 != 0 {
+    if ty == GgmlType::F16 && !cols.is_multiple_of(8) {
         return Err(Error::Usage(format!(
             "matvec F16: cols {cols} not a multiple of 8"
         )));
     }
-    if cols % 32 != 0 || tpr == 0 || 32 % tpr != 0 {
+    if !cols.is_multiple_of(32) || tpr == 0 || 32 % tpr != 0 {
         return Err(Error::Usage(format!("matvec {ty}: cols {cols}, tpr {tpr}")));
     }
     let rows_per_block = MATVEC_THREADS / tpr;
@@ -122,7 +122,7 @@ pub fn rope(
     base: f32,
     ff: Option<Buf>,
 ) -> Result<Planned> {
-    if d % 2 != 0 {
+    if !d.is_multiple_of(2) {
         return Err(Error::Usage(format!("rope: head_dim {d} is odd")));
     }
     let pairs = (n_q + n_k) as u64 * d as u64 / 2;
@@ -160,7 +160,7 @@ pub fn qk_norm_rope(
     base: f32,
     ff: Option<Buf>,
 ) -> Result<Planned> {
-    if d % 2 != 0 || d > 2048 {
+    if !d.is_multiple_of(2) || d > 2048 {
         return Err(Error::Usage(format!(
             "qk_norm_rope: head_dim {d} (even, <= 2048)"
         )));
@@ -248,12 +248,12 @@ pub fn attention(
     n_split: u32,
     ctx_hint: u32,
 ) -> Result<[Planned; 2]> {
-    if d % 64 != 0 || d > 256 || split_len == 0 || split_len > ATTN_MAX_SPLIT {
+    if !d.is_multiple_of(64) || d > 256 || split_len == 0 || split_len > ATTN_MAX_SPLIT {
         return Err(Error::Usage(format!(
             "attention: head_dim {d} (a multiple of 64, <= 256), split {split_len} (1..={ATTN_MAX_SPLIT})"
         )));
     }
-    if n_kv == 0 || n_head % n_kv != 0 {
+    if n_kv == 0 || !n_head.is_multiple_of(n_kv) {
         return Err(Error::Usage(format!(
             "attention: {n_head} heads, {n_kv} kv heads"
         )));
