@@ -1,6 +1,6 @@
 //! The CPU references of the decode kernels against independent straightforward computations:
-#![allow(clippy::needless_range_loop)] // the loops spell out the index formulas
 //! hand-built blocks with known values, element formulas from models-and-quants.md, f64 loops.
+#![allow(clippy::needless_range_loop)] // the loops spell out the index formulas
 
 use kernlab::engine::reference as cpu;
 use kernlab::{quant, GgmlType};
