@@ -258,7 +258,7 @@ fn read_tensor_infos(cur: &mut Cursor, n: u64, alignment: u64) -> Result<TensorI
         let offset_at = cur.pos;
         let offset = cur.u64(&field("offset"))?;
         let size_b = checked_size_b(&dims, ty).map_err(|m| cur.err(&field("dims"), dims_at, m))?;
-        if offset % alignment != 0 {
+        if !offset.is_multiple_of(alignment) {
             return Err(cur.err(
                 &field("offset"),
                 offset_at,

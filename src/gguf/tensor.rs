@@ -47,7 +47,7 @@ pub fn checked_size_b(dims: &[u64], ty: GgmlType) -> Result<u64, String> {
         .try_fold(1u64, |acc, &d| acc.checked_mul(d))
         .ok_or_else(|| format!("element count of dims {dims:?} overflows u64"))?;
     let be = ty.block_elems() as u64;
-    if dims[0] % be != 0 {
+    if !dims[0].is_multiple_of(be) {
         return Err(format!(
             "ne[0] = {} is not a whole number of {} blocks of {be} values",
             dims[0], ty
