@@ -55,7 +55,7 @@ impl Bytes {
     }
     /// Zero padding to a multiple of `align`.
     pub fn pad(&mut self, align: usize) -> &mut Self {
-        while self.0.len() % align != 0 {
+        while !self.0.len().is_multiple_of(align) {
             self.0.push(0);
         }
         self
@@ -89,7 +89,7 @@ pub fn all_value_types() -> Vec<(&'static str, Value)> {
         ("test.bool_f", Value::Bool(false)),
         ("test.u64", Value::U64(u64::MAX - 7)),
         ("test.i64", Value::I64(i64::MIN + 3)),
-        ("test.f64", Value::F64(-2.718281828459045)),
+        ("test.f64", Value::F64(-1234.5678901234567)),
         ("test.empty_str", Value::Str(String::new())),
         ("llama.block_count", Value::U32(2)),
         ("llama.embedding_length", Value::U32(64)),
