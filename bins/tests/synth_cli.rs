@@ -36,9 +36,9 @@ fn synth_writes_a_readable_file_and_info_reads_it() {
         "progress on stderr: {stderr}"
     );
     // 1 layer of tied llama1b: rope_freqs, token_embd, 9 layer tensors, output_norm.
-    let h = kernlab::models::synth::HeaderSource::open(&out).unwrap();
-    assert_eq!(h.header.tensors.len(), 12);
-    let cfg = h.config().unwrap();
+    let h = kernlab::gguf::GgufFile::open(&out).unwrap();
+    assert_eq!(h.tensors.len(), 12);
+    let cfg = kernlab::models::ModelConfig::from_gguf(&h).unwrap();
     assert_eq!((cfg.n_layer, cfg.n_embd, cfg.n_vocab), (1, 2048, 128256));
     assert_eq!(kernlab::models::ModelConfig::from_path(&out).unwrap(), cfg);
     let e = kernlab::models::ModelConfig::from_path(&dir.join("absent.gguf")).unwrap_err();
