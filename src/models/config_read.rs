@@ -239,8 +239,14 @@ pub fn scalar_of(v: &Value) -> MetaScalar {
         Value::Bool(b) => MetaScalar::Bool(*b),
         Value::Str(s) => MetaScalar::Str(s.clone()),
         Value::Arr(a) => MetaScalar::Array(a.len()),
+        Value::U8(x) => MetaScalar::Int(*x as i128),
+        Value::I8(x) => MetaScalar::Int(*x as i128),
+        Value::U16(x) => MetaScalar::Int(*x as i128),
+        Value::I16(x) => MetaScalar::Int(*x as i128),
+        Value::U32(x) => MetaScalar::Int(*x as i128),
+        Value::I32(x) => MetaScalar::Int(*x as i128),
         Value::U64(x) => MetaScalar::Int(*x as i128),
-        other => MetaScalar::Int(other.as_i64().unwrap_or(0) as i128),
+        Value::I64(x) => MetaScalar::Int(*x as i128),
     }
 }
 
