@@ -165,3 +165,16 @@ fn file_missing_a_required_key_fails_naming_it() {
         let _ = std::fs::remove_file(f);
     }
 }
+
+/// Every registry family (Q4_K_M, one layer, full-size embeddings: ~3 GB written in all).
+/// `cargo test --release --test models_synth_readback -- --ignored`
+#[test]
+#[ignore]
+fn every_family_reads_back_with_one_layer() {
+    let mut families: Vec<&str> = models::registry().iter().map(|s| s.family).collect();
+    families.dedup();
+    assert_eq!(families.len(), 8);
+    for fam in families {
+        check_file(models::find(&format!("{fam}-q4km")).unwrap(), Some(1));
+    }
+}
