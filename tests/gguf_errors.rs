@@ -11,7 +11,12 @@ use kernlab::Error;
 fn err_of(b: &Bytes) -> (String, u64, String) {
     match GgufFile::from_bytes(b.0.clone(), "bad.gguf") {
         Ok(_) => panic!("expected an error"),
-        Err(Error::Gguf { file, field, offset, msg }) => {
+        Err(Error::Gguf {
+            file,
+            field,
+            offset,
+            msg,
+        }) => {
             assert_eq!(file, "bad.gguf");
             (field, offset, msg)
         }
@@ -21,9 +26,15 @@ fn err_of(b: &Bytes) -> (String, u64, String) {
 
 fn expect(b: &Bytes, field: &str, offset: u64, msg_part: &str) {
     let (f, o, m) = err_of(b);
-    assert!(f.contains(field), "field {f:?} should contain {field:?} ({m})");
+    assert!(
+        f.contains(field),
+        "field {f:?} should contain {field:?} ({m})"
+    );
     assert_eq!(o, offset, "offset ({f}: {m})");
-    assert!(m.contains(msg_part), "msg {m:?} should contain {msg_part:?}");
+    assert!(
+        m.contains(msg_part),
+        "msg {m:?} should contain {msg_part:?}"
+    );
 }
 
 /// One u32 kv and one tensor info (no data yet). Returns (bytes, position of the tensor info).
@@ -73,7 +84,10 @@ fn version_1_rejected() {
 #[test]
 fn big_endian_rejected() {
     let mut b = Bytes::new();
-    b.raw(b"GGUF").raw(&3u32.to_be_bytes()).raw(&0u64.to_be_bytes()).raw(&0u64.to_be_bytes());
+    b.raw(b"GGUF")
+        .raw(&3u32.to_be_bytes())
+        .raw(&0u64.to_be_bytes())
+        .raw(&0u64.to_be_bytes());
     expect(&b, "header.version", 4, "big-endian");
 }
 
@@ -86,19 +100,42 @@ fn truncated_header_everywhere() {
     let header_end = full.len() - 16;
     for cut in 0..header_end {
         let (f, o, m) = err_of(&Bytes(full[..cut].to_vec()));
-        assert!(o as usize <= cut, "cut {cut}: offset {o} past the cut ({f}: {m})");
+        assert!(
+            o as usize <= cut,
+            "cut {cut}: offset {o} past the cut ({f}: {m})"
+        );
     }
-    expect(&Bytes(full[..10].to_vec()), "header.tensor_count", 8, "truncated");
+    expect(
+        &Bytes(full[..10].to_vec()),
+        "header.tensor_count",
+        8,
+        "truncated",
+    );
     expect(&Bytes(full[..2].to_vec()), "header.magic", 0, "truncated");
-    expect(&Bytes(full[..30].to_vec()), "header.kv_count", 16, "cannot fit");
-    expect(&Bytes(full[..70].to_vec()), "tensor[0] t.type", 70, "truncated");
+    expect(
+        &Bytes(full[..30].to_vec()),
+        "header.kv_count",
+        16,
+        "cannot fit",
+    );
+    expect(
+        &Bytes(full[..70].to_vec()),
+        "tensor[0] t.type",
+        70,
+        "truncated",
+    );
 }
 
 #[test]
 fn tensor_data_past_end_of_file() {
     let (mut b, at) = one_tensor(&[4], 0, 0);
     b.pad(32).zeros(15); // one byte short
-    expect(&b, "tensor[0] t.offset", at + 8 + 1 + 4 + 8 + 4, "past the end");
+    expect(
+        &b,
+        "tensor[0] t.offset",
+        at + 8 + 1 + 4 + 8 + 4,
+        "past the end",
+    );
 }
 
 #[test]
@@ -108,14 +145,24 @@ fn overlapping_tensors() {
     let second = b.pos();
     b.tensor("b", &[4], 0, 32); // a is 64 bytes: [0, 64)
     b.pad(32).zeros(128);
-    expect(&b, "tensor[1] b.offset", second + 9 + 4 + 8 + 4, "overlaps 'a'");
+    expect(
+        &b,
+        "tensor[1] b.offset",
+        second + 9 + 4 + 8 + 4,
+        "overlaps 'a'",
+    );
 }
 
 #[test]
 fn misaligned_tensor_offset() {
     let (mut b, at) = one_tensor(&[4], 0, 8);
     b.pad(32).zeros(64);
-    expect(&b, "tensor[0] t.offset", at + 9 + 4 + 8 + 4, "not a multiple of the alignment 32");
+    expect(
+        &b,
+        "tensor[0] t.offset",
+        at + 9 + 4 + 8 + 4,
+        "not a multiple of the alignment 32",
+    );
 }
 
 #[test]
@@ -158,21 +205,36 @@ fn byte_size_overflows() {
 fn unknown_tensor_type() {
     let (mut b, at) = one_tensor(&[4], 4, 0); // id 4 (old Q4_2) is gone
     b.pad(32).zeros(16);
-    expect(&b, "tensor[0] t.type", n_dims_at(at) + 4 + 8, "unknown ggml type id 4");
+    expect(
+        &b,
+        "tensor[0] t.type",
+        n_dims_at(at) + 4 + 8,
+        "unknown ggml type id 4",
+    );
 }
 
 #[test]
 fn row_not_whole_blocks() {
     let (mut b, at) = one_tensor(&[33, 2], 8, 0); // Q8_0 blocks are 32 values
     b.pad(32).zeros(128);
-    expect(&b, "tensor[0] t.dims", n_dims_at(at) + 4, "not a whole number of Q8_0 blocks");
+    expect(
+        &b,
+        "tensor[0] t.dims",
+        n_dims_at(at) + 4,
+        "not a whole number of Q8_0 blocks",
+    );
 }
 
 #[test]
 fn string_length_past_end() {
     let mut b = Bytes::new();
     b.header(0, 1).u64(u64::MAX).raw(b"abc").zeros(16);
-    expect(&b, "kv[0].key", 24, "string length 18446744073709551615 runs past the end");
+    expect(
+        &b,
+        "kv[0].key",
+        24,
+        "string length 18446744073709551615 runs past the end",
+    );
     let mut v = Bytes::new();
     v.header(0, 1).str("k").u32(8);
     let at = v.pos();
@@ -186,7 +248,12 @@ fn array_count_past_end() {
     b.header(0, 1).str("k").u32(9).u32(4);
     let at = b.pos();
     b.u64(u64::MAX / 2).u32(1).u32(2);
-    expect(&b, "kv[0] k", at, "array of 9223372036854775807 u32 runs past the end");
+    expect(
+        &b,
+        "kv[0] k",
+        at,
+        "array of 9223372036854775807 u32 runs past the end",
+    );
     // strings: each needs at least 8 bytes
     let mut s = Bytes::new();
     s.header(0, 1).str("k").u32(9).u32(8);
@@ -234,7 +301,15 @@ fn invalid_utf8() {
     v.u64(2).raw(&[0xc3, 0x28]);
     expect(&v, "kv[0] k", at + 8, "not valid UTF-8");
     let mut t = Bytes::new();
-    t.header(1, 0).u64(1).raw(&[0x80]).u32(1).u64(4).u32(0).u64(0).pad(32).zeros(16);
+    t.header(1, 0)
+        .u64(1)
+        .raw(&[0x80])
+        .u32(1)
+        .u64(4)
+        .u32(0)
+        .u64(0)
+        .pad(32)
+        .zeros(16);
     expect(&t, "tensor[0].name", 24 + 8, "not valid UTF-8");
 }
 
@@ -250,7 +325,12 @@ fn bad_alignment() {
             assert_eq!(f.alignment, 64);
             assert_eq!(f.data_offset, 64);
         } else {
-            expect(&b, "kv[0] general.alignment", at, "not a non-zero power of two");
+            expect(
+                &b,
+                "kv[0] general.alignment",
+                at,
+                "not a non-zero power of two",
+            );
         }
     }
 }
@@ -258,7 +338,11 @@ fn bad_alignment() {
 #[test]
 fn data_offset_follows_alignment() {
     let mut b = Bytes::new();
-    b.header(1, 1).str("general.alignment").u32(4).u32(256).tensor("t", &[4], 0, 0);
+    b.header(1, 1)
+        .str("general.alignment")
+        .u32(4)
+        .u32(256)
+        .tensor("t", &[4], 0, 0);
     let infos_end = b.pos();
     b.pad(256).zeros(16);
     let f = GgufFile::from_bytes(b.0.clone(), "a").unwrap();

@@ -49,7 +49,10 @@ impl Rng {
 
 fn base_files() -> Vec<Vec<u8>> {
     let mut files = vec![];
-    for (i, w) in [full_writer(None), full_writer(Some(64))].into_iter().enumerate() {
+    for (i, w) in [full_writer(None), full_writer(Some(64))]
+        .into_iter()
+        .enumerate()
+    {
         let p = tmp_path(&format!("mut{i}.gguf"));
         w.write(&p).unwrap();
         files.push(std::fs::read(&p).unwrap());
@@ -59,13 +62,18 @@ fn base_files() -> Vec<Vec<u8>> {
     w.add("general.architecture", Value::Str("qwen3".into()));
     let toks = (0..300).map(|i| Value::Str(format!("tok{i}"))).collect();
     w.add("tokenizer.ggml.tokens", Value::Arr(toks));
-    w.add("tokenizer.ggml.token_type", Value::Arr((0..300).map(Value::I32).collect()));
+    w.add(
+        "tokenizer.ggml.token_type",
+        Value::Arr((0..300).map(Value::I32).collect()),
+    );
     w.add(
         "x.nested",
         Value::Arr(vec![Value::Arr(vec![Value::Arr(vec![Value::U16(1)])])]),
     );
-    w.add_tensor("a", &[32, 2], GgmlType::Q8_0, pattern(68, 1)).unwrap();
-    w.add_tensor("b", &[8], GgmlType::F32, pattern(32, 2)).unwrap();
+    w.add_tensor("a", &[32, 2], GgmlType::Q8_0, pattern(68, 1))
+        .unwrap();
+    w.add_tensor("b", &[8], GgmlType::F32, pattern(32, 2))
+        .unwrap();
     let p = tmp_path("mut_tok.gguf");
     w.write(&p).unwrap();
     files.push(std::fs::read(&p).unwrap());
@@ -153,8 +161,14 @@ fn thousands_of_mutations_end_cleanly() {
         elapsed.as_secs_f64()
     );
     assert!(cases >= 5000, "{cases} cases");
-    assert!(oks > 0 && oks < cases, "mutations both break and keep files");
+    assert!(
+        oks > 0 && oks < cases,
+        "mutations both break and keep files"
+    );
     // a Value is 32 bytes; the parser reserves at most remaining_bytes / min_elem_size elements
-    assert!(largest <= 64 * max_len + 4096, "allocation of {largest} B for a {max_len}-byte file");
+    assert!(
+        largest <= 64 * max_len + 4096,
+        "allocation of {largest} B for a {max_len}-byte file"
+    );
     assert!(elapsed.as_secs_f64() < 10.0, "took {elapsed:?}");
 }
