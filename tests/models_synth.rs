@@ -1,7 +1,7 @@
 //! Synthetic files: layout, determinism and speed (read-back through the GGUF reader is in
 //! models_synth_readback.rs).
 
-use kernlab::models::synth::ALIGN_B;
+use kernlab::gguf::GgufFile;
 use kernlab::models::{self, tiny_spec, Arch, FileType, SynthOptions, ALL_FILE_TYPES};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -36,12 +36,16 @@ fn tiny_files_have_planned_size_and_are_deterministic() {
                 plan.len() as u64
             );
             assert_eq!(r.tensor_b, spec.tensor_bytes());
-            let padded: u64 = plan
-                .iter()
-                .map(|t| t.size_b().div_ceil(ALIGN_B) * ALIGN_B)
-                .sum();
-            let header_b = r.file_b - padded;
-            assert_eq!(header_b % ALIGN_B, 0, "{}: data start aligned", spec.name);
+            let f = GgufFile::open(&p).unwrap();
+            assert_eq!(f.data_offset % 32, 0, "{}: data start aligned", spec.name);
+            assert_eq!(f.data_bytes(), spec.tensor_bytes());
+            let last = f.tensors.last().unwrap();
+            assert_eq!(
+                f.data_offset + last.offset + last.size_b.div_ceil(32) * 32,
+                r.file_b,
+                "{}: file ends after the last padded tensor",
+                spec.name
+            );
             // Same seed: same bytes. Another seed: same size, other weights.
             let p2 = tmp(&format!("{}-again.gguf", spec.name));
             models::synth_spec(&spec, &p2, &opts(1), &mut |_| {}).unwrap();

@@ -1,9 +1,9 @@
 //! Synthetic files read back: the config from the file's metadata equals the spec's, every tensor
 //! has the planned name, type and shape, and the weights dequantize to sane random values.
 
-use kernlab::models::synth::{HeaderSource, MetaValue};
+use kernlab::gguf::{GgufFile, Value};
+use kernlab::models::MetaSource;
 use kernlab::models::{self, tiny_spec, Arch, FileType, ModelSpec, SynthOptions, ALL_FILE_TYPES};
-use kernlab::GgmlType;
 use std::path::PathBuf;
 
 fn tmp(name: &str) -> PathBuf {
@@ -12,7 +12,7 @@ fn tmp(name: &str) -> PathBuf {
     d.join(name)
 }
 
-fn write(spec: &ModelSpec, layers: Option<usize>) -> (PathBuf, HeaderSource) {
+fn write(spec: &ModelSpec, layers: Option<usize>) -> (PathBuf, GgufFile) {
     let p = tmp(&format!("{}-{layers:?}.gguf", spec.name));
     let o = SynthOptions {
         seed: 11,
@@ -20,20 +20,25 @@ fn write(spec: &ModelSpec, layers: Option<usize>) -> (PathBuf, HeaderSource) {
         ..SynthOptions::default()
     };
     models::synth_spec(spec, &p, &o, &mut |_| {}).unwrap();
-    let h = HeaderSource::open(&p).unwrap();
+    let h = GgufFile::open(&p).unwrap();
     (p, h)
 }
 
 fn check_file(spec: &ModelSpec, layers: Option<usize>) {
     let (p, h) = write(spec, layers);
     let eff = models::synth::effective_spec(spec, layers).unwrap();
-    assert_eq!(h.config().unwrap(), eff.config(), "{}", spec.name);
+    assert_eq!(
+        kernlab::models::ModelConfig::from_gguf(&h).unwrap(),
+        eff.config(),
+        "{}",
+        spec.name
+    );
     let plan = eff.tensor_plan();
-    assert_eq!(h.header.tensors.len(), plan.len());
-    for (t, want) in h.header.tensors.iter().zip(&plan) {
+    assert_eq!(h.tensors.len(), plan.len());
+    for (t, want) in h.tensors.iter().zip(&plan) {
         assert_eq!(t.name, want.name);
         assert_eq!(t.dims, want.dims, "{}", t.name);
-        assert_eq!(GgmlType::from_id(t.ty_id), Some(want.ty), "{}", t.name);
+        assert_eq!(t.ty, want.ty, "{}", t.name);
         assert_eq!(t.offset % 32, 0, "{}", t.name);
     }
     // Weights: finite, centred, std near 0.02; norms near 1.
@@ -42,7 +47,7 @@ fn check_file(spec: &ModelSpec, layers: Option<usize>) {
         "blk.0.attn_v.weight",
         "blk.0.ffn_down.weight",
     ] {
-        let v = kernlab::models::MetaSource::tensor_f32(&h, name).unwrap();
+        let v = h.tensor_f32(name).unwrap();
         let n = v.len() as f64;
         let mean = v.iter().map(|&x| x as f64).sum::<f64>() / n;
         let std = (v.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n).sqrt();
@@ -53,28 +58,19 @@ fn check_file(spec: &ModelSpec, layers: Option<usize>) {
             spec.name
         );
     }
-    let norm = kernlab::models::MetaSource::tensor_f32(&h, "blk.0.attn_norm.weight").unwrap();
+    let norm = h.tensor_f32("blk.0.attn_norm.weight").unwrap();
     assert!(norm.iter().all(|x| (x - 1.0).abs() < 0.2));
-    let g = |k: &str| {
-        h.header
-            .kvs
-            .iter()
-            .find(|(kk, _)| kk == k)
-            .map(|(_, v)| v.clone())
-    };
     assert_eq!(
-        g("general.file_type"),
-        Some(MetaValue::U32(spec.ftype.llama_ftype()))
+        h.get("general.file_type"),
+        Some(&Value::U32(spec.ftype.llama_ftype()))
     );
-    assert_eq!(g("general.quantization_version"), Some(MetaValue::U32(2)));
-    match g("general.name") {
-        Some(MetaValue::Str(s)) => assert!(s.contains("random weights"), "{s}"),
-        other => panic!("general.name {other:?}"),
-    }
-    match g("tokenizer.ggml.tokens") {
-        Some(MetaValue::ArrStr(a)) => assert_eq!(a.len(), spec.n_vocab),
-        other => panic!("tokens {other:?}"),
-    }
+    assert_eq!(h.get("general.quantization_version"), Some(&Value::U32(2)));
+    let name = h.get_str("general.name").unwrap();
+    assert!(name.contains("random weights"), "{name}");
+    assert_eq!(
+        h.get_str_array("tokenizer.ggml.tokens").map(|a| a.len()),
+        Some(spec.n_vocab)
+    );
     let _ = std::fs::remove_file(p);
 }
 
@@ -99,7 +95,7 @@ fn real_shapes_read_back_with_one_layer() {
 fn rope_freqs_in_the_file_are_the_llama3_factors() {
     let spec = models::find("llama1b-q6k").unwrap();
     let (p, h) = write(spec, Some(1));
-    let ff = kernlab::models::MetaSource::tensor_f32(&h, "rope_freqs.weight").unwrap();
+    let ff = h.tensor_f32("rope_freqs.weight").unwrap();
     assert_eq!(ff.len(), 32);
     assert_eq!(ff.iter().filter(|&&x| x == 1.0).count(), 15);
     assert_eq!(ff.iter().filter(|&&x| x == 32.0).count(), 14);
@@ -117,44 +113,68 @@ fn real_vocab_is_copied_when_present() {
         return;
     };
     let (p, h) = write(spec, Some(1));
-    let donor = models::synth::read_kvs(&vocab).unwrap();
+    let donor = GgufFile::open(&vocab).unwrap();
     for key in [
         "tokenizer.ggml.tokens",
         "tokenizer.ggml.merges",
         "tokenizer.ggml.pre",
     ] {
-        let a = donor.iter().find(|(k, _)| k == key).map(|(_, v)| v);
-        let b = h.header.kvs.iter().find(|(k, _)| k == key).map(|(_, v)| v);
-        assert!(a.is_some() && a == b, "{key}");
+        assert!(
+            donor.get(key).is_some() && donor.get(key) == h.get(key),
+            "{key}"
+        );
     }
-    let eos = h
-        .header
-        .kvs
-        .iter()
-        .find(|(k, _)| k == "tokenizer.ggml.eos_token_id");
-    assert_eq!(eos.map(|(_, v)| v), Some(&MetaValue::U32(151645)));
+    assert_eq!(
+        h.get("tokenizer.ggml.eos_token_id"),
+        Some(&Value::U32(151645))
+    );
     let _ = std::fs::remove_file(p);
 }
 
 #[test]
 fn file_missing_a_required_key_fails_naming_it() {
-    // Rewrite a tiny file's header without qwen3.block_count.
+    // Copy a tiny file with qwen3.block_count left out.
     let spec = tiny_spec(Arch::Qwen3, FileType::Q8_0);
     let (p, h) = write(&spec, None);
-    let mut src = h;
-    src.header.kvs.retain(|(k, _)| k != "qwen3.block_count");
-    let e = src.config().unwrap_err().to_string();
+    let mut w = kernlab::gguf::GgufWriter::new();
+    for (k, v) in &h.metadata {
+        if k != "qwen3.block_count" {
+            w.add(k, v.clone());
+        }
+    }
+    for t in &h.tensors {
+        w.add_tensor(&t.name, &t.dims, t.ty, h.tensor_data(t).to_vec())
+            .unwrap();
+    }
+    let bad = tmp("no-block-count.gguf");
+    w.write(&bad).unwrap();
+    let e = kernlab::models::ModelConfig::from_path(&bad)
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("qwen3.block_count") && e.contains("missing"),
         "{e}"
     );
+    assert!(e.contains("no-block-count.gguf"), "{e}");
     // A truncated file is a clean error, not a panic.
     let bytes = std::fs::read(&p).unwrap();
     let cut = tmp("cut.gguf");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
-    let h2 = HeaderSource::open(&cut).unwrap();
-    let e = kernlab::models::MetaSource::tensor_f32(&h2, "output.weight").unwrap_err();
-    assert!(e.to_string().contains("past the end"), "{e}");
-    let _ = std::fs::remove_file(p);
-    let _ = std::fs::remove_file(cut);
+    assert!(kernlab::models::ModelConfig::from_path(&cut).is_err());
+    for f in [p, bad, cut] {
+        let _ = std::fs::remove_file(f);
+    }
+}
+
+/// Every registry family (Q4_K_M, one layer, full-size embeddings: ~3 GB written in all).
+/// `cargo test --release --test models_synth_readback -- --ignored`
+#[test]
+#[ignore]
+fn every_family_reads_back_with_one_layer() {
+    let mut families: Vec<&str> = models::registry().iter().map(|s| s.family).collect();
+    families.dedup();
+    assert_eq!(families.len(), 8);
+    for fam in families {
+        check_file(models::find(&format!("{fam}-q4km")).unwrap(), Some(1));
+    }
 }

@@ -36,9 +36,9 @@ fn synth_writes_a_readable_file_and_info_reads_it() {
         "progress on stderr: {stderr}"
     );
     // 1 layer of tied llama1b: rope_freqs, token_embd, 9 layer tensors, output_norm.
-    let h = kernlab::models::synth::HeaderSource::open(&out).unwrap();
-    assert_eq!(h.header.tensors.len(), 12);
-    let cfg = h.config().unwrap();
+    let h = kernlab::gguf::GgufFile::open(&out).unwrap();
+    assert_eq!(h.tensors.len(), 12);
+    let cfg = kernlab::models::ModelConfig::from_gguf(&h).unwrap();
     assert_eq!((cfg.n_layer, cfg.n_embd, cfg.n_vocab), (1, 2048, 128256));
     assert_eq!(kernlab::models::ModelConfig::from_path(&out).unwrap(), cfg);
     let e = kernlab::models::ModelConfig::from_path(&dir.join("absent.gguf")).unwrap_err();
@@ -103,4 +103,38 @@ fn models_lists_the_registry() {
         q.get("tensor_bytes").and_then(|b| b.as_f64()),
         Some(1_101_457_408.0)
     );
+}
+
+#[test]
+fn synth_default_path_is_the_cache_and_models_marks_it_synthetic() {
+    let dir = std::env::temp_dir().join(format!("kernlab-cache-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let r = kernlab()
+        .env("KERNLAB_MODELS", &dir)
+        .args(["synth", "--model", "qwen3-0.6b-q4km", "--layers", "1"])
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(dir.join("Qwen3-0.6B-Q4_K_M.gguf").is_file());
+    std::fs::write(dir.join("Qwen3-0.6B-Q8_0.gguf"), b"not a gguf").unwrap();
+    let m = kernlab()
+        .env("KERNLAB_MODELS", &dir)
+        .args(["models", "--json"])
+        .output()
+        .unwrap();
+    let v = kernlab::json::Json::parse(&String::from_utf8_lossy(&m.stdout)).unwrap();
+    let presence = |name: &str| {
+        v.get("models")
+            .and_then(|m| m.as_arr())
+            .unwrap()
+            .iter()
+            .find(|m| m.get("name").and_then(|n| n.as_str()) == Some(name))
+            .and_then(|m| m.get("presence"))
+            .and_then(|p| p.as_str())
+            .map(str::to_string)
+    };
+    assert_eq!(presence("qwen3-0.6b-q4km").as_deref(), Some("synth"));
+    assert_eq!(presence("qwen3-0.6b-q8").as_deref(), Some("bad"));
+    assert_eq!(presence("qwen3-0.6b-q6k").as_deref(), Some("no"));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

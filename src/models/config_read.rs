@@ -2,7 +2,8 @@
 //! parsing is written against [`MetaSource`], which the GGUF reader implements.
 
 use super::config::{Arch, ModelConfig};
-use crate::{Error, Result};
+use crate::gguf::{GgufFile, Value};
+use crate::{quant, Error, Result};
 
 /// One metadata value, reduced to what a config needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,9 +76,14 @@ impl Reader<'_> {
 }
 
 impl ModelConfig {
-    /// The config of the GGUF file at `path` (header and rope_freqs only are read).
+    /// The config of an opened GGUF file.
+    pub fn from_gguf(f: &GgufFile) -> Result<ModelConfig> {
+        ModelConfig::from_meta(f)
+    }
+
+    /// The config of the GGUF file at `path` (mapped; only the header and rope_freqs are read).
     pub fn from_path(path: &std::path::Path) -> Result<ModelConfig> {
-        crate::models::synth::HeaderSource::open(path)?.config()
+        ModelConfig::from_gguf(&GgufFile::open(path)?)
     }
 
     /// Reads the config of a `llama` or `qwen3` file; a missing or ill-typed key, an unknown
@@ -222,5 +228,52 @@ impl ModelConfig {
             eos_token,
             add_bos,
         })
+    }
+}
+
+/// A GGUF value as the config reader sees it.
+pub fn scalar_of(v: &Value) -> MetaScalar {
+    match v {
+        Value::F32(x) => MetaScalar::Float(*x as f64),
+        Value::F64(x) => MetaScalar::Float(*x),
+        Value::Bool(b) => MetaScalar::Bool(*b),
+        Value::Str(s) => MetaScalar::Str(s.clone()),
+        Value::Arr(a) => MetaScalar::Array(a.len()),
+        Value::U8(x) => MetaScalar::Int(*x as i128),
+        Value::I8(x) => MetaScalar::Int(*x as i128),
+        Value::U16(x) => MetaScalar::Int(*x as i128),
+        Value::I16(x) => MetaScalar::Int(*x as i128),
+        Value::U32(x) => MetaScalar::Int(*x as i128),
+        Value::I32(x) => MetaScalar::Int(*x as i128),
+        Value::U64(x) => MetaScalar::Int(*x as i128),
+        Value::I64(x) => MetaScalar::Int(*x as i128),
+    }
+}
+
+impl MetaSource for GgufFile {
+    fn source_name(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn meta(&self, key: &str) -> Option<MetaScalar> {
+        self.get(key).map(scalar_of)
+    }
+
+    fn tensor_dims(&self, name: &str) -> Option<Vec<u64>> {
+        self.tensor(name).map(|t| t.dims.clone())
+    }
+
+    fn tensor_f32(&self, name: &str) -> Result<Vec<f32>> {
+        let t = self
+            .tensor(name)
+            .ok_or_else(|| Error::Model(format!("{}: no tensor {name}", self.path.display())))?;
+        let data = self.tensor_data(t);
+        if data.len() as u64 != t.size_b {
+            return Err(Error::Model(format!(
+                "{}: {name} data does not fit in the file",
+                self.path.display()
+            )));
+        }
+        quant::dequantize_to_vec(t.ty, data, t.n_elems() as usize)
     }
 }

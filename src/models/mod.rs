@@ -12,7 +12,8 @@ pub use config_read::{MetaScalar, MetaSource};
 pub use ftype::{tensor_type, use_more_bits, FileType, TensorRole, ALL_FILE_TYPES};
 pub use plan::PlannedTensor;
 pub use registry::{
-    cache_dir, find, registry, resolve_model, tiny_registry, tiny_spec, ModelSpec, VocabKind,
+    cache_dir, find, registry, resolve_model, tiny_registry, tiny_spec, ModelSpec, Presence,
+    VocabKind,
 };
 pub use rope::Llama3Rope;
 pub use synth::{synth_spec, SynthOptions, SynthProgress, SynthReport};

@@ -414,6 +414,35 @@ impl ModelSpec {
     }
 }
 
+/// What is at a model's cache path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    Absent,
+    /// A file written by `kernlab synth` (general.name says "random weights").
+    Synthetic,
+    /// Any other GGUF (a downloaded model).
+    Real,
+    /// A file that does not open as GGUF.
+    Unreadable,
+}
+
+impl ModelSpec {
+    /// Whether the cache file exists and whether it is a random-weight stand-in.
+    pub fn presence(&self) -> Presence {
+        let path = self.cache_path();
+        if !path.is_file() {
+            return Presence::Absent;
+        }
+        match crate::gguf::GgufFile::open(&path) {
+            Ok(f) => match f.get_str("general.name") {
+                Some(n) if n.contains("random weights") => Presence::Synthetic,
+                _ => Presence::Real,
+            },
+            Err(_) => Presence::Unreadable,
+        }
+    }
+}
+
 /// A model argument: an existing path is used as is; a registry name maps to its cache file if
 /// present; otherwise `Error::ModelMissing` saying how to get it.
 pub fn resolve_model(name_or_path: &str) -> Result<PathBuf> {

@@ -3,7 +3,7 @@
 use super::*;
 use argh::FromArgs;
 use kernlab::json::Json;
-use kernlab::models::{self, ModelSpec};
+use kernlab::models::{self, ModelSpec, Presence};
 use std::fmt::Write as _;
 use std::io::Write as _;
 
@@ -16,8 +16,18 @@ pub struct Args {
     pub json: bool,
 }
 
+fn presence_word(p: Presence) -> &'static str {
+    match p {
+        Presence::Absent => "no",
+        Presence::Synthetic => "synth",
+        Presence::Real => "yes",
+        Presence::Unreadable => "bad",
+    }
+}
+
 fn row_json(s: &ModelSpec) -> Json {
     let path = s.cache_path();
+    let presence = s.presence();
     Json::obj()
         .set("name", s.name)
         .set("family", s.family)
@@ -34,7 +44,9 @@ fn row_json(s: &ModelSpec) -> Json {
         .set("hf_repo", s.hf_repo)
         .set("hf_file", s.hf_file)
         .set("path", path.display().to_string())
-        .set("present", path.is_file())
+        .set("present", presence != Presence::Absent)
+        .set("synthetic", presence == Presence::Synthetic)
+        .set("presence", presence_word(presence))
 }
 
 pub fn run(args: Args) -> Result<(), Error> {
@@ -54,7 +66,8 @@ pub fn run(args: Args) -> Result<(), Error> {
     );
     for s in reg {
         let path = s.cache_path();
-        let present = path.is_file();
+        let presence = s.presence();
+        let present = presence != Presence::Absent;
         let _ = writeln!(
             o,
             "{:<18} {:<6} {:<7} {:>7.3}B {:>8.3} {:>9.3} {:>8}  {}",
@@ -64,7 +77,7 @@ pub fn run(args: Args) -> Result<(), Error> {
             s.n_params() as f64 / 1e9,
             s.tensor_bytes() as f64 / 1e9,
             s.bytes_per_token() as f64 / 1e9,
-            if present { "yes" } else { "no" },
+            presence_word(presence),
             if present {
                 path.display().to_string()
             } else {
@@ -90,6 +103,10 @@ pub fn run(args: Args) -> Result<(), Error> {
     let _ = writeln!(
         o,
         "random-weight stand-ins with the exact shapes and quant types: kernlab synth --model NAME"
+    );
+    let _ = writeln!(
+        o,
+        "(present: yes = a real file, synth = random weights from `kernlab synth`, bad = not a readable GGUF)"
     );
     let _ = writeln!(
         o,

@@ -1,22 +1,16 @@
 //! Synthetic random-weight models with a registry model's exact tensor names, shapes, quant
 //! types and metadata. The weights are random (not a trained model); see `pool` for how they
-//! are drawn.
+//! are drawn. Files are written with `gguf::GgufWriter`, one tensor in memory at a time.
 
-mod header_source;
-mod kv_read;
 mod meta;
 mod pool;
 mod rng;
-mod stream;
 mod vocab;
 mod vocab_gen;
 mod write;
 
-pub use header_source::HeaderSource;
-pub use kv_read::{parse_header, parse_kvs, read_kvs, Header, TensorEntry};
 pub use pool::{Pool, CHUNK_ELEMS, POOL_CHUNKS, WEIGHT_STD};
 pub use rng::Rng;
-pub use stream::{tag, MetaValue, ALIGN_B};
 pub use vocab::{find_vocab_file, vocab_dirs};
 pub use vocab_gen::{
     byte_to_unicode, generate as generate_vocab, GeneratedVocab, TOKEN_BYTE, TOKEN_CONTROL,

@@ -4,9 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::kv_read;
-use super::meta;
-use super::stream::MetaValue;
+use super::meta::{self, Kvs};
+use crate::gguf::{GgufFile, Value};
 use crate::models::registry::ModelSpec;
 use crate::{Error, Result};
 
@@ -34,10 +33,7 @@ pub fn find_vocab_file(spec: &ModelSpec) -> Option<PathBuf> {
 
 /// tokenizer.* keys (without bos/eos/add_bos, which the spec sets) and a line saying where
 /// they came from.
-pub fn tokenizer_kvs(
-    spec: &ModelSpec,
-    vocab_gguf: Option<&Path>,
-) -> Result<(Vec<(String, MetaValue)>, String)> {
+pub fn tokenizer_kvs(spec: &ModelSpec, vocab_gguf: Option<&Path>) -> Result<(Kvs, String)> {
     let file = match vocab_gguf {
         Some(p) => Some(p.to_path_buf()),
         None => find_vocab_file(spec),
@@ -65,18 +61,19 @@ fn is_tokenizer_key(k: &str) -> bool {
         )
 }
 
-fn copy_from_vocab_gguf(
-    spec: &ModelSpec,
-    path: &Path,
-) -> Result<(Vec<(String, MetaValue)>, String)> {
-    let mut kvs: Vec<(String, MetaValue)> = kv_read::read_kvs(path)?
+fn copy_from_vocab_gguf(spec: &ModelSpec, path: &Path) -> Result<(Kvs, String)> {
+    let donor = GgufFile::open(path)?;
+    let mut kvs: Kvs = donor
+        .metadata
         .into_iter()
         .filter(|(k, _)| is_tokenizer_key(k))
         .collect();
     let n_tokens = kvs
         .iter()
         .find_map(|(k, v)| match (k.as_str(), v) {
-            ("tokenizer.ggml.tokens", MetaValue::ArrStr(a)) => Some(a.len()),
+            ("tokenizer.ggml.tokens", Value::Arr(a)) if a.iter().all(|t| t.as_str().is_some()) => {
+                Some(a.len())
+            }
             _ => None,
         })
         .ok_or_else(|| {

@@ -1,5 +1,5 @@
 //! `synth_spec`: writes a registry model's GGUF with random weights, tensor by tensor, filling
-//! each slab of tensor data on all threads.
+//! each tensor's data on all threads.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -8,8 +8,8 @@ use std::time::Instant;
 use super::meta;
 use super::pool::{Pool, CHUNK_ELEMS, WEIGHT_STD};
 use super::rng::Rng;
-use super::stream::{encode_header, StreamWriter, TensorHeader};
 use super::vocab;
+use crate::gguf::GgufWriter;
 use crate::models::ftype::TensorRole;
 use crate::models::plan::PlannedTensor;
 use crate::models::registry::ModelSpec;
@@ -17,8 +17,6 @@ use crate::{Error, GgmlType, Result};
 
 /// Chunks per PRNG stream: the unit threads split, so the bytes do not depend on thread count.
 const SEGMENT_CHUNKS: usize = 4096;
-/// Tensor data produced per write (bounded memory for multi-GB files).
-const SLAB_B: usize = 64 << 20;
 
 #[derive(Debug, Clone, Default)]
 pub struct SynthOptions {
@@ -38,6 +36,7 @@ pub struct SynthProgress {
     pub tensor: usize,
     pub n_tensors: usize,
     pub name: String,
+    /// Tensor data bytes written before this tensor, of `total_b` in all.
     pub written_b: u64,
     pub total_b: u64,
 }
@@ -92,18 +91,14 @@ pub fn synth_spec(
     kvs.extend(tok_kvs);
     kvs.extend(meta::special_token_kvs(&spec));
 
-    let headers: Vec<TensorHeader> = plan
-        .iter()
-        .map(|t| TensorHeader {
-            name: t.name.clone(),
-            dims: t.dims.clone(),
-            ty: t.ty,
-            size_b: t.size_b(),
-        })
-        .collect();
-    let tensor_b: u64 = headers.iter().map(|h| h.size_b).sum();
-    let header = encode_header(&kvs, &headers);
-    let total_b = header.len() as u64 + tensor_b;
+    let mut w = GgufWriter::new();
+    for (k, v) in kvs {
+        w.add(&k, v);
+    }
+    for t in &plan {
+        w.add_tensor_info(&t.name, &t.dims, t.ty)?;
+    }
+    let tensor_b: u64 = plan.iter().map(|t| t.size_b()).sum();
 
     // One pool per quantized type used.
     let mut pools: HashMap<GgmlType, Pool> = HashMap::new();
@@ -113,35 +108,38 @@ pub fn synth_spec(
         }
     }
 
-    let mut w = StreamWriter::create(path, &header)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
     let rope_freqs = spec.config().rope_freqs;
-    for (i, t) in plan.iter().enumerate() {
+    let mut written_b = 0u64;
+    w.write_with(path, &mut |i, info| {
+        let t = &plan[i];
         progress(SynthProgress {
             tensor: i + 1,
             n_tensors: plan.len(),
             name: t.name.clone(),
-            written_b: w.written_b(),
-            total_b,
+            written_b,
+            total_b: tensor_b,
         });
+        written_b += info.size_b;
         if t.role == TensorRole::Vector {
             let vals = vector_values(t, opts.seed, i, rope_freqs.as_deref());
-            let bytes: Vec<u8> = vals.iter().flat_map(|v| v.to_le_bytes()).collect();
-            w.write(&bytes)?;
+            Ok(vals.iter().flat_map(|v| v.to_le_bytes()).collect())
         } else {
-            let pool = &pools[&t.ty];
-            write_from_pool(&mut w, t, pool, opts.seed, i, threads, &mut |written_b| {
-                progress(SynthProgress {
-                    tensor: i + 1,
-                    n_tensors: plan.len(),
-                    name: t.name.clone(),
-                    written_b,
-                    total_b,
-                })
-            })?;
+            fill_from_pool(t, &pools[&t.ty], opts.seed, i, threads)
         }
-        w.pad()?;
-    }
-    let file_b = w.finish()?;
+    })?;
+    progress(SynthProgress {
+        tensor: plan.len(),
+        n_tensors: plan.len(),
+        name: "done".into(),
+        written_b,
+        total_b: tensor_b,
+    });
+    let file_b = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .len();
     Ok(SynthReport {
         path: path.to_path_buf(),
         name: spec.name.to_string(),
@@ -168,17 +166,15 @@ fn vector_values(t: &PlannedTensor, seed: u64, idx: usize, rope_freqs: Option<&[
         .collect()
 }
 
-/// A quantized tensor: slabs of chunks copied from `pool`, each segment of SEGMENT_CHUNKS chunks
+/// A quantized tensor's bytes: chunks copied from `pool`, each segment of SEGMENT_CHUNKS chunks
 /// picked by its own PRNG stream, segments spread over `threads`.
-fn write_from_pool(
-    w: &mut StreamWriter,
+fn fill_from_pool(
     t: &PlannedTensor,
     pool: &Pool,
     seed: u64,
     idx: usize,
     threads: usize,
-    on_slab: &mut dyn FnMut(u64),
-) -> Result<()> {
+) -> Result<Vec<u8>> {
     let n_chunks = (t.n_elems() / CHUNK_ELEMS as u64) as usize;
     if n_chunks as u64 * CHUNK_ELEMS as u64 != t.n_elems() {
         return Err(Error::Model(format!(
@@ -189,32 +185,22 @@ fn write_from_pool(
     }
     let cb = pool.chunk_b;
     let seg_b = SEGMENT_CHUNKS * cb;
-    let slab_segments = (SLAB_B / seg_b).max(1);
-    let mut slab = vec![0u8; (slab_segments * seg_b).min(n_chunks * cb)];
+    let mut buf = vec![0u8; n_chunks * cb];
     let n_segments = n_chunks.div_ceil(SEGMENT_CHUNKS);
-    let mut seg0 = 0;
-    while seg0 < n_segments {
-        let seg_end = (seg0 + slab_segments).min(n_segments);
-        let chunk_end = (seg_end * SEGMENT_CHUNKS).min(n_chunks);
-        let buf = &mut slab[..(chunk_end - seg0 * SEGMENT_CHUNKS) * cb];
-        let per_thread = (seg_end - seg0).div_ceil(threads.max(1));
-        std::thread::scope(|s| {
-            for (k, part) in buf.chunks_mut(per_thread * seg_b).enumerate() {
-                let first_seg = seg0 + k * per_thread;
-                s.spawn(move || {
-                    for (j, seg) in part.chunks_mut(seg_b).enumerate() {
-                        let stream = ((idx as u64) << 32) | (first_seg + j) as u64;
-                        let mut rng = Rng::new(seed, stream);
-                        for dst in seg.chunks_exact_mut(cb) {
-                            dst.copy_from_slice(pool.chunk(rng.below(super::POOL_CHUNKS)));
-                        }
+    let per_thread = n_segments.div_ceil(threads.max(1));
+    std::thread::scope(|s| {
+        for (k, part) in buf.chunks_mut(per_thread * seg_b).enumerate() {
+            let first_seg = k * per_thread;
+            s.spawn(move || {
+                for (j, seg) in part.chunks_mut(seg_b).enumerate() {
+                    let stream = ((idx as u64) << 32) | (first_seg + j) as u64;
+                    let mut rng = Rng::new(seed, stream);
+                    for dst in seg.chunks_exact_mut(cb) {
+                        dst.copy_from_slice(pool.chunk(rng.below(super::POOL_CHUNKS)));
                     }
-                });
-            }
-        });
-        w.write(buf)?;
-        on_slab(w.written_b());
-        seg0 = seg_end;
-    }
-    Ok(())
+                }
+            });
+        }
+    });
+    Ok(buf)
 }
