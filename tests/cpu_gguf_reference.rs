@@ -9,7 +9,7 @@
 mod reference;
 
 use kernlab::cpu::CpuModel;
-use kernlab::models::synth::HeaderSource;
+use kernlab::gguf::GgufFile;
 use kernlab::models::{synth_spec, tiny_spec, Arch, FileType, MetaSource, SynthOptions};
 use reference::random::{ref_model, ref_params};
 use reference::rel_err;
@@ -68,7 +68,7 @@ fn compare(what: &str, got: &[Vec<f32>], want: &[Vec<f64>]) {
 }
 
 fn rust_reference(path: &Path, m: &CpuModel) -> Vec<Vec<f64>> {
-    let file = HeaderSource::open(path).unwrap();
+    let file = GgufFile::open(path).unwrap();
     let mut tensors = HashMap::new();
     let names = ["token_embd.weight", "output_norm.weight", "output.weight"]
         .map(String::from)
@@ -191,7 +191,7 @@ fn bad_files_are_errors() {
 }
 
 /// A source that reports one tensor transposed: same length, wrong dims.
-struct Transposed(HeaderSource, &'static str);
+struct Transposed(GgufFile, &'static str);
 
 impl MetaSource for Transposed {
     fn source_name(&self) -> String {
@@ -217,12 +217,12 @@ impl MetaSource for Transposed {
 #[test]
 fn transposed_tensor_is_named() {
     let path = synth_tiny(Arch::Qwen3, FileType::Q8_0, "transposed");
-    let src = Transposed(HeaderSource::open(&path).unwrap(), "blk.1.attn_q.weight");
+    let src = Transposed(GgufFile::open(&path).unwrap(), "blk.1.attn_q.weight");
     let e = CpuModel::load_from(&src, 2)
         .err()
         .expect("transposed must fail");
     assert!(e.to_string().contains("blk.1.attn_q.weight"), "{e}");
-    let ok = Transposed(HeaderSource::open(&path).unwrap(), "no.such.tensor");
+    let ok = Transposed(GgufFile::open(&path).unwrap(), "no.such.tensor");
     assert!(CpuModel::load_from(&ok, 2).is_ok());
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }

@@ -58,9 +58,8 @@ impl CpuModel {
     /// Loads a GGUF file: config from its metadata, every tensor dequantized once into f32, using
     /// `threads` workers per matvec.
     pub fn load(path: &std::path::Path, threads: usize) -> Result<CpuModel> {
-        // The header reader of `models` (until the full `crate::gguf` reader exists): mmapped,
-        // every offset checked against the file size.
-        let file = crate::models::synth::HeaderSource::open(path)?;
+        // Zero-copy over memmap2; every offset was checked when the file was opened.
+        let file = crate::gguf::GgufFile::open(path)?;
         CpuModel::load_from(&file, threads)
     }
 }

@@ -1,54 +1,44 @@
 //! Building a tokenizer from a GGUF's `tokenizer.ggml.*` metadata.
 
 use super::{BpeTokenizer, PreTokenizer};
-use crate::models::synth::{read_kvs, MetaValue};
+use crate::gguf::GgufFile;
 use crate::{Error, Result};
 use std::path::Path;
 
 /// The tokenizer of the GGUF at `path` (byte-level BPE only: `tokenizer.ggml.model = gpt2`).
 pub fn load_from_gguf(path: &Path) -> Result<BpeTokenizer> {
-    let kvs = read_kvs(path)?;
-    let get = |k: &str| kvs.iter().find(|(key, _)| key == k).map(|(_, v)| v);
-    let bad = |m: String| Error::Model(format!("{}: {m}", path.display()));
-    let model = match get("tokenizer.ggml.model") {
-        Some(MetaValue::Str(s)) => s.clone(),
-        _ => return Err(bad("no tokenizer.ggml.model".into())),
-    };
+    from_gguf(&GgufFile::open(path)?)
+}
+
+/// The tokenizer of an open GGUF file.
+pub fn from_gguf(f: &GgufFile) -> Result<BpeTokenizer> {
+    let name = f.path.display().to_string();
+    let bad = |m: String| Error::Model(format!("{name}: {m}"));
+    let model = f
+        .get_str("tokenizer.ggml.model")
+        .ok_or_else(|| bad("no tokenizer.ggml.model".into()))?;
     if model != "gpt2" {
         return Err(Error::Unsupported(format!(
-            "{}: tokenizer model '{model}' (only byte-level BPE 'gpt2' is supported: LLaMA 3, Qwen2/3)",
-            path.display()
+            "{name}: tokenizer model '{model}' (only byte-level BPE 'gpt2' is supported: LLaMA 3, Qwen2/3)"
         )));
     }
-    let pre_name = match get("tokenizer.ggml.pre") {
-        Some(MetaValue::Str(s)) => s.clone(),
-        _ => "default".to_string(),
-    };
-    let pre = PreTokenizer::from_name(&pre_name).ok_or_else(|| {
+    let pre_name = f.get_str("tokenizer.ggml.pre").unwrap_or("default");
+    let pre = PreTokenizer::from_name(pre_name).ok_or_else(|| {
         Error::Unsupported(format!(
-            "{}: pre-tokenizer '{pre_name}' (supported: llama-bpe, qwen2)",
-            path.display()
+            "{name}: pre-tokenizer '{pre_name}' (supported: llama-bpe, qwen2, default/gpt2)"
         ))
     })?;
-    let strings = |k: &str| -> Result<Vec<String>> {
-        match get(k) {
-            Some(MetaValue::ArrStr(v)) => Ok(v.clone()),
-            Some(MetaValue::Arr(_, v)) => v
-                .iter()
-                .map(|x| match x {
-                    MetaValue::Str(s) => Ok(s.clone()),
-                    _ => Err(bad(format!("{k} holds a non-string"))),
-                })
-                .collect(),
-            _ => Err(bad(format!("no {k} string array"))),
-        }
-    };
-    let tokens = strings("tokenizer.ggml.tokens")?;
-    let merges = strings("tokenizer.ggml.merges")?;
-    let types: Vec<i32> = match get("tokenizer.ggml.token_type") {
-        Some(MetaValue::ArrI32(v)) => v.clone(),
-        _ => Vec::new(),
-    };
-    let merge_refs: Vec<&str> = merges.iter().map(String::as_str).collect();
-    BpeTokenizer::new(pre, tokens, &merge_refs, &types).map_err(bad)
+    let tokens: Vec<String> = f
+        .get_str_array("tokenizer.ggml.tokens")
+        .ok_or_else(|| bad("no tokenizer.ggml.tokens string array".into()))?
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let merges = f
+        .get_str_array("tokenizer.ggml.merges")
+        .ok_or_else(|| bad("no tokenizer.ggml.merges string array".into()))?;
+    let types = f
+        .get_i32_array("tokenizer.ggml.token_type")
+        .unwrap_or_default();
+    BpeTokenizer::new(pre, tokens, &merges, &types).map_err(bad)
 }
