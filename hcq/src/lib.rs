@@ -17,6 +17,7 @@ pub mod pushbuf;
 pub mod qmd;
 pub mod queue;
 pub mod signal;
+pub mod tegra;
 
 pub use classes::{pick_classes, qmd_version_for};
 pub use cubin::{Cubin, KernelInfo};
