@@ -16,6 +16,7 @@ pub mod program;
 pub mod pushbuf;
 pub mod qmd;
 pub mod queue;
+pub mod select;
 pub mod signal;
 pub mod tegra;
 
