@@ -59,6 +59,7 @@ struct FakeChannel {
     userd_fd: i32,
     entries: u32,
     gp_get: u32,
+    notifier: Option<(i32, u64)>,
 }
 
 struct State {
@@ -204,16 +205,24 @@ impl FakeKernel {
         (handles, st.fds.len())
     }
 
-    /// Write an error notification into the notifier buffer of every channel, as the kernel
-    /// does on a channel error (nvgpu_set_error_notifier: info32 = code, status = 0xffff).
-    pub fn inject_channel_error(&self, notifier_cpu: *mut u8, code: u32) {
+    /// Fail channel `ch_fd` as the kernel does: write a notification into the buffer given
+    /// to SET_ERROR_NOTIFIER (nvgpu_set_error_notifier: info32 = code, status = 0xffff).
+    pub fn inject_channel_error(&self, ch_fd: u64, code: u32) -> Result<()> {
+        let st = self.lock();
+        let (fd, offset) = st
+            .channels
+            .get(&(ch_fd as i32))
+            .and_then(|c| c.notifier)
+            .ok_or_else(|| HcqError::Unsupported(format!("fake: channel {ch_fd} has no notifier")))?;
+        let p = st.backing_of_fd(fd)?;
         let n = NvgpuNotification {
             info32: code,
             status: 0xFFFF,
             ..Default::default()
         };
-        // SAFETY: the caller passes the CPU mapping of a live notifier buffer (≥ 16 B).
-        unsafe { std::ptr::write_volatile(notifier_cpu as *mut NvgpuNotification, n) };
+        // SAFETY: SET_ERROR_NOTIFIER checked offset + 16 <= the buffer's size.
+        unsafe { std::ptr::write_volatile(p.add(offset as usize) as *mut NvgpuNotification, n) };
+        Ok(())
     }
 
     /// Play the host engine once: read the token at doorbell+0x90, find its channel, fetch the
@@ -677,6 +686,9 @@ impl State {
                 };
                 if a.offset + std::mem::size_of::<NvgpuNotification>() as u64 > size {
                     return Err(err(name, libc::EINVAL));
+                }
+                if let Some(c) = self.channels.get_mut(&fd) {
+                    c.notifier = Some((a.mem as i32, a.offset));
                 }
                 self.record(name, vec![("offset", a.offset), ("size", a.size)]);
             }
