@@ -52,7 +52,11 @@ fn bringup_matches_the_documented_sequence() {
         assert_eq!(rec.name, parts.next().unwrap(), "step {i}: {line}");
         for kv in parts {
             let (k, v) = kv.split_once('=').unwrap();
-            assert_eq!(rec.field(k), Some(parse_num(v)), "step {i} field {k}: {line}");
+            assert_eq!(
+                rec.field(k),
+                Some(parse_num(v)),
+                "step {i} field {k}: {line}"
+            );
         }
     }
     // Every channel joins the subcontext the TSG created.
@@ -61,7 +65,10 @@ fn bringup_matches_the_documented_sequence() {
         .find(|r| r.name == "NVGPU_TSG_IOCTL_CREATE_SUBCONTEXT")
         .and_then(|r| r.field("veid"))
         .unwrap();
-    for r in recs.iter().filter(|r| r.name == "NVGPU_TSG_IOCTL_BIND_CHANNEL_EX") {
+    for r in recs
+        .iter()
+        .filter(|r| r.name == "NVGPU_TSG_IOCTL_BIND_CHANNEL_EX")
+    {
         assert_eq!(r.field("subcontext_id"), Some(veid));
     }
     assert_eq!((compute.class, copy.class), (0xC7C0, 0xC7B5));
@@ -83,7 +90,11 @@ fn characteristics_become_gpu_info() {
         (0xC7C0, 0xC7B5, 0xC76F)
     );
     assert!(info.unified_memory);
-    assert!(info.name.starts_with("ga10b (nvgpu arch 0x170 impl 0xb"), "{}", info.name);
+    assert!(
+        info.name.starts_with("ga10b (nvgpu arch 0x170 impl 0xb"),
+        "{}",
+        info.name
+    );
     assert!(info.all_classes.contains(&0xA140));
     assert!(iface.io_coherent());
 }
@@ -108,7 +119,10 @@ fn shader_windows_are_reserved_before_any_map_and_never_mapped_into() {
     for m in &mems {
         assert!(!overlaps_window(m.gpu_va, m.size_b), "0x{:x}", m.gpu_va);
     }
-    assert!(mems.iter().any(|m| m.gpu_va < SHARED_WINDOW_VA), "the test must cross the window");
+    assert!(
+        mems.iter().any(|m| m.gpu_va < SHARED_WINDOW_VA),
+        "the test must cross the window"
+    );
     for (va, size) in fake.mappings() {
         assert!(!overlaps_window(va, size));
         assert!(va >= VA_RANGE_START && va + size <= VA_RANGE_END);
@@ -133,17 +147,36 @@ fn without_the_reservation_a_buffer_lands_in_the_shared_window() {
         va_range_end: VA_RANGE_END,
         ..Default::default()
     };
-    k.ioctl(ctrl, "ALLOC_AS", NVGPU_GPU_IOCTL_ALLOC_AS, &mut a).unwrap();
+    k.ioctl(ctrl, "ALLOC_AS", NVGPU_GPU_IOCTL_ALLOC_AS, &mut a)
+        .unwrap();
     let mut hit = false;
     for _ in 0..4 {
-        let mut c = NvmapCreateHandle { size: 2 << 30, handle: 0 };
+        let mut c = NvmapCreateHandle {
+            size: 2 << 30,
+            handle: 0,
+        };
         k.ioctl(nvmap, "CREATE", NVMAP_IOC_CREATE, &mut c).unwrap();
-        let mut al = NvmapAllocHandle { handle: c.handle, heap_mask: NVMAP_HEAP_IOVMM, flags: 2, align: 4096, numa_nid: 0 };
+        let mut al = NvmapAllocHandle {
+            handle: c.handle,
+            heap_mask: NVMAP_HEAP_IOVMM,
+            flags: 2,
+            align: 4096,
+            numa_nid: 0,
+        };
         k.ioctl(nvmap, "ALLOC", NVMAP_IOC_ALLOC, &mut al).unwrap();
-        let mut g = NvmapCreateHandleFd { fd: 0, handle: c.handle };
+        let mut g = NvmapCreateHandleFd {
+            fd: 0,
+            handle: c.handle,
+        };
         k.ioctl(nvmap, "GET_FD", NVMAP_IOC_GET_FD, &mut g).unwrap();
-        let mut m = NvgpuAsMapBufferExArgs { dmabuf_fd: g.fd as u32, compr_kind: -1, page_size: 4096, ..Default::default() };
-        k.ioctl(a.as_fd, "MAP", NVGPU_AS_IOCTL_MAP_BUFFER_EX, &mut m).unwrap();
+        let mut m = NvgpuAsMapBufferExArgs {
+            dmabuf_fd: g.fd as u32,
+            compr_kind: -1,
+            page_size: 4096,
+            ..Default::default()
+        };
+        k.ioctl(a.as_fd, "MAP", NVGPU_AS_IOCTL_MAP_BUFFER_EX, &mut m)
+            .unwrap();
         hit |= overlaps_window(m.offset, 2 << 30);
     }
     assert!(hit);
@@ -157,17 +190,30 @@ fn alloc_and_free_follow_the_port_and_free_passes_the_handle_by_value() {
     assert_eq!(m.size_b, 12288, "rounded up to 4 KiB pages");
     m.cpu_slice().unwrap()[..4].copy_from_slice(&[1, 2, 3, 4]);
     let d = iface.alloc(4096, MemPlace::Device).unwrap();
-    assert!(!d.cpu.is_null(), "unified memory: Device buffers are CPU-mapped too");
+    assert!(
+        !d.cpu.is_null(),
+        "unified memory: Device buffers are CPU-mapped too"
+    );
     let recs = fake.records();
     let names: Vec<&str> = recs[n0..n0 + 5].iter().map(|r| r.name.as_str()).collect();
     assert_eq!(
         names,
-        ["NVMAP_IOC_CREATE", "NVMAP_IOC_ALLOC", "NVMAP_IOC_GET_FD", "NVGPU_AS_IOCTL_MAP_BUFFER_EX", "mmap"]
+        [
+            "NVMAP_IOC_CREATE",
+            "NVMAP_IOC_ALLOC",
+            "NVMAP_IOC_GET_FD",
+            "NVGPU_AS_IOCTL_MAP_BUFFER_EX",
+            "mmap"
+        ]
     );
     let handle = recs[n0].field("handle").unwrap();
     assert!(handle & 0x8000_0000 != 0, "r36 handle ids have bit 31 set");
     assert_eq!(recs[n0 + 1].field("heap_mask"), Some(0x4000_0000));
-    assert_eq!(recs[n0 + 1].field("flags"), Some(1), "DeviceMapped: write-combined");
+    assert_eq!(
+        recs[n0 + 1].field("flags"),
+        Some(1),
+        "DeviceMapped: write-combined"
+    );
     assert_eq!(recs[n0 + 1].field("align"), Some(4096));
     let map = &recs[n0 + 3];
     assert_eq!(map.field("flags"), Some(0));
@@ -175,13 +221,25 @@ fn alloc_and_free_follow_the_port_and_free_passes_the_handle_by_value() {
     assert_eq!(map.field("incompr_kind"), Some(0));
     assert_eq!(map.field("page_size"), Some(4096));
     assert_eq!(map.field("offset"), Some(m.gpu_va));
-    assert_eq!(recs[n0 + 6].field("flags"), Some(2), "Device: inner-cacheable");
+    assert_eq!(
+        recs[n0 + 6].field("flags"),
+        Some(2),
+        "Device: inner-cacheable"
+    );
     let n1 = recs.len();
     let va = m.gpu_va;
     iface.free(m).unwrap();
     let recs = fake.records();
     let names: Vec<&str> = recs[n1..].iter().map(|r| r.name.as_str()).collect();
-    assert_eq!(names, ["NVGPU_AS_IOCTL_UNMAP_BUFFER", "munmap", "close", "NVMAP_IOC_FREE"]);
+    assert_eq!(
+        names,
+        [
+            "NVGPU_AS_IOCTL_UNMAP_BUFFER",
+            "munmap",
+            "close",
+            "NVMAP_IOC_FREE"
+        ]
+    );
     assert_eq!(recs[n1].field("offset"), Some(va));
     assert_eq!(recs[n1 + 3].field("handle"), Some(handle));
     iface.free(d).unwrap();
@@ -195,21 +253,36 @@ fn gpfifo_buffers_are_small_dedicated_and_entries_a_power_of_two() {
     for bad in [0, 1, 3, 1000, 16384, 1 << 19] {
         assert!(gpfifo_buffer_size(bad, 0).is_err(), "{bad}");
     }
-    assert!(gpfifo_buffer_size(1024, 512).is_err(), "kernel max_gpfifo_entries");
+    assert!(
+        gpfifo_buffer_size(1024, 512).is_err(),
+        "kernel max_gpfifo_entries"
+    );
     let (fake, mut iface) = open(true);
     let n0 = fake.records().len();
     let e = iface.create_channel(Engine::Compute, 3).unwrap_err();
     assert!(e.to_string().contains("power of two"), "{e}");
     assert_eq!(fake.records().len(), n0, "refused before any syscall");
     let mut chans = Vec::new();
-    for (engine, entries) in [(Engine::Compute, 2), (Engine::Copy, 8192), (Engine::Compute, 1024)] {
+    for (engine, entries) in [
+        (Engine::Compute, 2),
+        (Engine::Copy, 8192),
+        (Engine::Compute, 1024),
+    ] {
         chans.push(iface.create_channel(engine, entries).unwrap());
     }
-    for r in fake.records().iter().filter(|r| r.name == "NVGPU_IOCTL_CHANNEL_SETUP_BIND") {
+    for r in fake
+        .records()
+        .iter()
+        .filter(|r| r.name == "NVGPU_IOCTL_CHANNEL_SETUP_BIND")
+    {
         let entries = r.field("num_gpfifo_entries").unwrap();
         assert!(entries.is_power_of_two() && entries >= 2);
         let size = r.field("gpfifo_size").unwrap();
-        assert_eq!(size, (entries * 8).max(4096), "dedicated ring buffer of entries x 8 B");
+        assert_eq!(
+            size,
+            (entries * 8).max(4096),
+            "dedicated ring buffer of entries x 8 B"
+        );
         assert!(size <= MAX_GPFIFO_BUF_B, "never MBs");
         assert_eq!(r.field("userd_size"), Some(4096));
         assert_eq!(r.field("gpfifo_dmabuf_offset"), Some(0));
@@ -231,10 +304,14 @@ fn a_submission_writes_gp_put_and_rings_the_doorbell_with_the_token() {
     mem.cpu_slice().unwrap()[..pb.len() * 4].copy_from_slice(bytemuck::cast_slice(pb.words()));
     iface.sync_for_device(&mem).unwrap();
     let mut ring = Ring::new(ch).unwrap();
-    ring.submit(&mut iface, mem.gpu_va, pb.len() as u64).unwrap();
+    ring.submit(&mut iface, mem.gpu_va, pb.len() as u64)
+        .unwrap();
     assert_eq!(ring.gp_put(), 1);
     let (rung, fetched) = fake.process_doorbell().unwrap();
-    assert_eq!(rung, token, "doorbell page +0x90 holds the work submit token");
+    assert_eq!(
+        rung, token,
+        "doorbell page +0x90 holds the work submit token"
+    );
     assert_eq!(fetched, vec![pb.words().to_vec()]);
     assert_eq!(ring.gp_get(), 1, "the fake host advanced GP_GET in USERD");
     // A second submission fetches only the new entry.
@@ -291,9 +368,16 @@ fn a_failed_channel_step_is_named_and_leaks_nothing() {
     let e = iface.create_channel(Engine::Compute, 1024).unwrap_err();
     assert_eq!(
         e,
-        HcqError::Ioctl { name: "NVGPU_IOCTL_CHANNEL_ALLOC_OBJ_CTX", errno: libc::EINVAL }
+        HcqError::Ioctl {
+            name: "NVGPU_IOCTL_CHANNEL_ALLOC_OBJ_CTX",
+            errno: libc::EINVAL
+        }
     );
-    assert_eq!(fake.live(), before, "channel fd and its three buffers released");
+    assert_eq!(
+        fake.live(),
+        before,
+        "channel fd and its three buffers released"
+    );
 }
 
 #[test]
@@ -309,8 +393,17 @@ fn teardown_releases_every_handle_and_fd() {
         let n0 = fake.records().len();
         iface.destroy_channel(ch).unwrap();
         let recs = fake.records();
-        assert_eq!(recs[n0].name, "close", "the channel fd closes before its buffers go");
-        assert_eq!(recs[n0..].iter().filter(|r| r.name == "NVMAP_IOC_FREE").count(), 3);
+        assert_eq!(
+            recs[n0].name, "close",
+            "the channel fd closes before its buffers go"
+        );
+        assert_eq!(
+            recs[n0..]
+                .iter()
+                .filter(|r| r.name == "NVMAP_IOC_FREE")
+                .count(),
+            3
+        );
         // `_kept`, `_b`, the doorbell page and every fd go with the interface.
     }
     assert_eq!(fake.live(), (0, 0));
@@ -319,12 +412,20 @@ fn teardown_releases_every_handle_and_fd() {
 
 #[test]
 fn open_fails_cleanly_when_a_node_is_missing() {
-    assert!(matches!(TegraPaths::find(&|_| false), Err(HcqError::NoDevice(m)) if m.contains("/dev/nvhost-ctrl-gpu") && m.contains("/dev/nvgpu/igpu0/ctrl")));
+    assert!(
+        matches!(TegraPaths::find(&|_| false), Err(HcqError::NoDevice(m)) if m.contains("/dev/nvhost-ctrl-gpu") && m.contains("/dev/nvgpu/igpu0/ctrl"))
+    );
     let v2 = TegraPaths::find(&|p| p == "/dev/nvmap" || p == "/dev/nvgpu/igpu0/ctrl").unwrap();
     assert_eq!(v2.ctrl, "/dev/nvgpu/igpu0/ctrl");
     let fake = FakeKernel::new(true);
     fake.fail_next("NVGPU_GPU_IOCTL_ALLOC_AS", libc::ENOMEM);
     let e = TegraIface::open_with(fake.clone(), &paths()).err().unwrap();
-    assert_eq!(e, HcqError::Ioctl { name: "NVGPU_GPU_IOCTL_ALLOC_AS", errno: libc::ENOMEM });
+    assert_eq!(
+        e,
+        HcqError::Ioctl {
+            name: "NVGPU_GPU_IOCTL_ALLOC_AS",
+            errno: libc::ENOMEM
+        }
+    );
     assert_eq!(fake.live(), (0, 0), "nvmap and ctrl fds closed");
 }

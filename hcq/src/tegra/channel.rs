@@ -115,8 +115,12 @@ impl<S: TegraSys> TegraIface<S> {
             wdt_status: NVGPU_IOCTL_CHANNEL_DISABLE_WDT,
             timeout_ms: 0,
         };
-        self.sys
-            .ioctl(ch_fd, "NVGPU_IOCTL_CHANNEL_WDT", NVGPU_IOCTL_CHANNEL_WDT, &mut wdt)?;
+        self.sys.ioctl(
+            ch_fd,
+            "NVGPU_IOCTL_CHANNEL_WDT",
+            NVGPU_IOCTL_CHANNEL_WDT,
+            &mut wdt,
+        )?;
         let mut setup = NvgpuChannelSetupBindArgs {
             num_gpfifo_entries: entries,
             num_inflight_jobs: 0,

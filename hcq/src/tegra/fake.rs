@@ -195,7 +195,11 @@ impl FakeKernel {
 
     /// GPU VA ranges mapped now (va, size).
     pub fn mappings(&self) -> Vec<(u64, u64)> {
-        self.lock().maps.iter().map(|(&va, &(s, _))| (va, s)).collect()
+        self.lock()
+            .maps
+            .iter()
+            .map(|(&va, &(s, _))| (va, s))
+            .collect()
     }
 
     /// Handles not yet freed, and fds still open (leak checks).
@@ -213,7 +217,9 @@ impl FakeKernel {
             .channels
             .get(&(ch_fd as i32))
             .and_then(|c| c.notifier)
-            .ok_or_else(|| HcqError::Unsupported(format!("fake: channel {ch_fd} has no notifier")))?;
+            .ok_or_else(|| {
+                HcqError::Unsupported(format!("fake: channel {ch_fd} has no notifier"))
+            })?;
         let p = st.backing_of_fd(fd)?;
         let n = NvgpuNotification {
             info32: code,
@@ -265,7 +271,9 @@ impl State {
     fn backing_of_fd(&self, fd: i32) -> Result<*mut u8> {
         match self.fds.get(&fd) {
             Some(Node::DmaBuf(h)) => Ok(self.handles[h].backing),
-            _ => Err(HcqError::Unsupported(format!("fake: fd {fd} is no dma-buf"))),
+            _ => Err(HcqError::Unsupported(format!(
+                "fake: fd {fd} is no dma-buf"
+            ))),
         }
     }
 
@@ -468,7 +476,8 @@ impl State {
             NVGPU_GPU_IOCTL_ALLOC_AS => {
                 self.node(fd, Node::Ctrl, name)?;
                 let a = *args!(NvgpuAllocAsArgs);
-                let pde_ok = a.va_range_start % PDE_ALIGN_B == 0 && a.va_range_end % PDE_ALIGN_B == 0;
+                let pde_ok = a.va_range_start.is_multiple_of(PDE_ALIGN_B)
+                    && a.va_range_end.is_multiple_of(PDE_ALIGN_B);
                 let unified = a.flags & NVGPU_GPU_IOCTL_ALLOC_AS_FLAGS_UNIFIED_VA != 0;
                 if !pde_ok || (unified && a.va_range_split != 0) || a.reserved != 0 {
                     return Err(err(name, libc::EINVAL));
@@ -511,7 +520,11 @@ impl State {
                     return Err(err(name, libc::EINVAL)); // only what the port uses
                 }
                 let size = a.pages * a.page_size as u64;
-                if self.maps.iter().any(|(&v, &(s, _))| v < a.o_a + size && a.o_a < v + s) {
+                if self
+                    .maps
+                    .iter()
+                    .any(|(&v, &(s, _))| v < a.o_a + size && a.o_a < v + s)
+                {
                     return Err(err(name, libc::EBUSY));
                 }
                 self.reserved.push((a.o_a, size));
@@ -594,7 +607,10 @@ impl State {
             NVGPU_TSG_IOCTL_BIND_CHANNEL_EX => {
                 self.node(fd, Node::Tsg, name)?;
                 let a = *args!(NvgpuTsgBindChannelExArgs);
-                let c = self.channels.get_mut(&a.channel_fd).ok_or(err(name, libc::EINVAL))?;
+                let c = self
+                    .channels
+                    .get_mut(&a.channel_fd)
+                    .ok_or(err(name, libc::EINVAL))?;
                 c.tsg_bound = true;
                 self.record(name, vec![("subcontext_id", a.subcontext_id as u64)]);
             }
@@ -616,7 +632,10 @@ impl State {
                     Some(Node::DmaBuf(h)) => Some(st.handles[h].size_b),
                     _ => None,
                 };
-                let (gp_b, ud_b) = (size_of(self, a.gpfifo_dmabuf_fd), size_of(self, a.userd_dmabuf_fd));
+                let (gp_b, ud_b) = (
+                    size_of(self, a.gpfifo_dmabuf_fd),
+                    size_of(self, a.userd_dmabuf_fd),
+                );
                 let usermode = a.flags & NVGPU_CHANNEL_SETUP_BIND_FLAGS_USERMODE_SUPPORT != 0;
                 let min_entries = if usermode { 2 } else { 4 };
                 let c = self.channels.get(&fd).cloned().unwrap_or_default();

@@ -14,7 +14,8 @@ pub const VA_RANGE_START: u64 = 0x20_0000;
 pub const VA_RANGE_END: u64 = (1 << 40) - 0x20_0000;
 pub const PDE_ALIGN_B: u64 = 0x20_0000;
 const _: () = assert!(VA_RANGE_END == 0xFF_FFE0_0000);
-const _: () = assert!(VA_RANGE_START % PDE_ALIGN_B == 0 && VA_RANGE_END % PDE_ALIGN_B == 0);
+const _: () =
+    assert!(VA_RANGE_START.is_multiple_of(PDE_ALIGN_B) && VA_RANGE_END.is_multiple_of(PDE_ALIGN_B));
 
 /// Shader local-memory window (generic addresses here reach per-thread local memory).
 pub const LOCAL_WINDOW_VA: u64 = 0xFD_0000_0000;

@@ -73,7 +73,12 @@ impl<S: TegraSys> TegraIface<S> {
             numa_nid: 0,
         };
         self.sys
-            .ioctl(self.nvmap_fd, "NVMAP_IOC_ALLOC", NVMAP_IOC_ALLOC, &mut alloc)
+            .ioctl(
+                self.nvmap_fd,
+                "NVMAP_IOC_ALLOC",
+                NVMAP_IOC_ALLOC,
+                &mut alloc,
+            )
             .map_err(|e| match e {
                 HcqError::Ioctl { errno, .. } if errno == libc::ENOMEM => HcqError::OutOfMemory {
                     want_b: buf.size_b,

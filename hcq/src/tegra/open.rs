@@ -1,9 +1,9 @@
 //! Bring-up: open nvmap and ctrl, read the characteristics, create the address space with the
 //! shader windows reserved, the TSG and its subcontext, and map the doorbell page.
 
+use super::channel::ChanState;
 use super::layout::*;
 use super::memory::Buf;
-use super::channel::ChanState;
 use super::sys::{RealSys, TegraSys};
 use super::uapi::*;
 use crate::error::{HcqError, Result};
@@ -121,9 +121,11 @@ impl<S: TegraSys> TegraIface<S> {
         iface.read_characteristics()?;
         iface.create_address_space()?;
         iface.create_tsg()?;
-        iface.doorbell = iface
-            .sys
-            .mmap(iface.ctrl_fd, DOORBELL_MAP_B, "usermode doorbell page (ctrl fd)")?;
+        iface.doorbell = iface.sys.mmap(
+            iface.ctrl_fd,
+            DOORBELL_MAP_B,
+            "usermode doorbell page (ctrl fd)",
+        )?;
         Ok(iface)
     }
 

@@ -74,8 +74,16 @@ pub fn probe_report_at(root: &Path) -> Vec<String> {
                     "tegra: {node}: present, mode {:o}, gid {}{}, {}",
                     m.permissions().mode() & 0o7777,
                     m.gid(),
-                    if Some(m.gid()) == video_gid { " (video)" } else { "" },
-                    if can { "opens read-write" } else { "cannot open read-write" }
+                    if Some(m.gid()) == video_gid {
+                        " (video)"
+                    } else {
+                        ""
+                    },
+                    if can {
+                        "opens read-write"
+                    } else {
+                        "cannot open read-write"
+                    }
                 ));
             }
         }
@@ -90,7 +98,8 @@ pub fn probe_report_at(root: &Path) -> Vec<String> {
     let l4t = l4t_release(at("/etc/nv_tegra_release").to_str().unwrap_or(""));
     lines.push(format!(
         "tegra: L4T release: {}",
-        l4t.as_deref().unwrap_or("unknown (/etc/nv_tegra_release absent)")
+        l4t.as_deref()
+            .unwrap_or("unknown (/etc/nv_tegra_release absent)")
     ));
     let ctrl = CTRL_NODES.iter().find(|n| openable.contains(n));
     let mut chars_ok = false;

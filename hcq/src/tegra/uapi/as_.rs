@@ -87,8 +87,11 @@ pub const NVGPU_AS_IOCTL_ALLOC_SPACE: u64 =
     iowr(NVGPU_AS_IOCTL_MAGIC, 6, size_of::<NvgpuAsAllocSpaceArgs>());
 pub const NVGPU_AS_IOCTL_MAP_BUFFER_EX: u64 =
     iowr(NVGPU_AS_IOCTL_MAGIC, 7, size_of::<NvgpuAsMapBufferExArgs>());
-pub const NVGPU_AS_IOCTL_GET_VA_REGIONS: u64 =
-    iowr(NVGPU_AS_IOCTL_MAGIC, 8, size_of::<NvgpuAsGetVaRegionsArgs>());
+pub const NVGPU_AS_IOCTL_GET_VA_REGIONS: u64 = iowr(
+    NVGPU_AS_IOCTL_MAGIC,
+    8,
+    size_of::<NvgpuAsGetVaRegionsArgs>(),
+);
 
 /// nvgpu-as.h:50.
 pub const NVGPU_AS_ALLOC_SPACE_FLAGS_FIXED_OFFSET: u32 = 0x1;

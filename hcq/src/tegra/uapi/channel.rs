@@ -100,8 +100,11 @@ pub const NVGPU_IOCTL_CHANNEL_SET_ERROR_NOTIFIER: u64 =
     iowr(NVGPU_IOCTL_MAGIC, 111, size_of::<NvgpuSetErrorNotifier>());
 pub const NVGPU_IOCTL_CHANNEL_WDT: u64 =
     iow(NVGPU_IOCTL_MAGIC, 119, size_of::<NvgpuChannelWdtArgs>());
-pub const NVGPU_IOCTL_CHANNEL_SETUP_BIND: u64 =
-    iowr(NVGPU_IOCTL_MAGIC, 128, size_of::<NvgpuChannelSetupBindArgs>());
+pub const NVGPU_IOCTL_CHANNEL_SETUP_BIND: u64 = iowr(
+    NVGPU_IOCTL_MAGIC,
+    128,
+    size_of::<NvgpuChannelSetupBindArgs>(),
+);
 
 /// nvgpu.h:1085.
 pub const NVGPU_CHANNEL_SETUP_BIND_FLAGS_DETERMINISTIC: u32 = 1 << 1;

@@ -185,10 +185,16 @@ pub const NVGPU_GPU_IOCTL_ALLOC_AS: u64 =
     iowr(NVGPU_GPU_IOCTL_MAGIC, 8, size_of::<NvgpuAllocAsArgs>());
 pub const NVGPU_GPU_IOCTL_OPEN_TSG: u64 =
     iowr(NVGPU_GPU_IOCTL_MAGIC, 9, size_of::<NvgpuGpuOpenTsgArgs>());
-pub const NVGPU_GPU_IOCTL_GET_TPC_MASKS: u64 =
-    iowr(NVGPU_GPU_IOCTL_MAGIC, 10, size_of::<NvgpuGpuGetTpcMasksArgs>());
-pub const NVGPU_GPU_IOCTL_OPEN_CHANNEL: u64 =
-    iowr(NVGPU_GPU_IOCTL_MAGIC, 11, size_of::<NvgpuGpuOpenChannelArgs>());
+pub const NVGPU_GPU_IOCTL_GET_TPC_MASKS: u64 = iowr(
+    NVGPU_GPU_IOCTL_MAGIC,
+    10,
+    size_of::<NvgpuGpuGetTpcMasksArgs>(),
+);
+pub const NVGPU_GPU_IOCTL_OPEN_CHANNEL: u64 = iowr(
+    NVGPU_GPU_IOCTL_MAGIC,
+    11,
+    size_of::<NvgpuGpuOpenChannelArgs>(),
+);
 
 /// nvgpu-ctrl.h:430 (NVGPU_GPU_IOCTL_ALLOC_AS_FLAGS_UNIFIED_VA).
 pub const NVGPU_GPU_IOCTL_ALLOC_AS_FLAGS_UNIFIED_VA: u32 = 1 << 1;
