@@ -14,6 +14,8 @@ use crate::qmd::QmdVersion;
 
 // ---- class ids (cl*.h) ----
 pub const AMPERE_CHANNEL_GPFIFO_A: u32 = 0xC56F;
+/// What Orin's ga10b reports (clc76f.h; host methods and GP entries as C56F).
+pub const AMPERE_CHANNEL_GPFIFO_B: u32 = 0xC76F;
 pub const HOPPER_CHANNEL_GPFIFO_A: u32 = 0xC86F;
 pub const AMPERE_COMPUTE_A: u32 = 0xC6C0;
 pub const AMPERE_COMPUTE_B: u32 = 0xC7C0;
@@ -167,7 +169,11 @@ pub fn pick_classes(reported: &[u32]) -> Result<Classes> {
     };
     Ok(Classes {
         gpfifo: first(
-            &[HOPPER_CHANNEL_GPFIFO_A, AMPERE_CHANNEL_GPFIFO_A],
+            &[
+                HOPPER_CHANNEL_GPFIFO_A,
+                AMPERE_CHANNEL_GPFIFO_B,
+                AMPERE_CHANNEL_GPFIFO_A,
+            ],
             "GPFIFO channel",
         )?,
         compute: first(
@@ -219,6 +225,9 @@ mod tests {
                 copy: 0xC7B5
             }
         );
+        // Orin's ga10b reports AMPERE_CHANNEL_GPFIFO_B.
+        let ga10b = pick_classes(&[0xC76F, 0xC7C0, 0xC7B5]).unwrap();
+        assert_eq!(ga10b.gpfifo, AMPERE_CHANNEL_GPFIFO_B);
         let ada = pick_classes(&[0xC56F, 0xC9C0, 0xC7C0, 0xC7B5]).unwrap();
         assert_eq!(ada.compute, ADA_COMPUTE_A);
     }

@@ -9,11 +9,6 @@ use crate::pushbuf::PushBuf;
 use crate::qmd::QmdVersion;
 use crate::signal::{emit_acquire, emit_release, wait, Signal, SignalPool, WaitCtx};
 
-/// Generic-address windows for shared and local memory (tinygrad's values; the kernels see them
-/// through cbuf0 0x18 / 0x20, see program.rs).
-pub const SHARED_WINDOW_VA: u64 = 0x7294_0000_0000;
-pub const LOCAL_WINDOW_VA: u64 = 0x7293_0000_0000;
-
 pub const GPFIFO_ENTRIES: u32 = 1024;
 pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
 
@@ -57,17 +52,18 @@ impl Device {
             owned: Vec::new(),
             slm_per_thread_b: 0,
         };
+        let windows = dev.info.shader_windows;
         let mut pb = PushBuf::new();
         pb.set_object(SUBC_COMPUTE, dev.info.classes.compute);
         pb.method(
             SUBC_COMPUTE,
             NVCBC0_SET_SHADER_LOCAL_MEMORY_WINDOW_A,
-            &hi_lo(LOCAL_WINDOW_VA),
+            &hi_lo(windows.local_va),
         );
         pb.method(
             SUBC_COMPUTE,
             NVCBC0_SET_SHADER_SHARED_MEMORY_WINDOW_A,
-            &hi_lo(SHARED_WINDOW_VA),
+            &hi_lo(windows.shared_va),
         );
         dev.submit_once(Engine::Compute, pb, "compute setup")?;
         let mut pb = PushBuf::new();

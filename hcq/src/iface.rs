@@ -13,6 +13,23 @@ pub struct Classes {
     pub copy: u32,
 }
 
+/// Generic-address windows through which kernels reach shared and local memory. They must lie
+/// outside every buffer's GPU VA: the desktop driver's 49-bit space puts them high (tinygrad's
+/// values); Orin's 40-bit space cannot, so the Tegra interface reserves its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShaderWindows {
+    pub local_va: u64,
+    pub shared_va: u64,
+}
+
+impl ShaderWindows {
+    /// The desktop (RM/UVM) placement, as tinygrad programs it.
+    pub const DESKTOP: ShaderWindows = ShaderWindows {
+        local_va: 0x7293_0000_0000,
+        shared_va: 0x7294_0000_0000,
+    };
+}
+
 /// What the interface learnt about the GPU at open.
 #[derive(Debug, Clone)]
 pub struct GpuInfo {
@@ -29,6 +46,8 @@ pub struct GpuInfo {
     pub all_classes: Vec<u32>,
     /// CPU-mapped memory is the GPU's own memory, coherent (Tegra iGPU): uploads need no copy.
     pub unified_memory: bool,
+    /// Where the queues put the shared and local memory windows.
+    pub shader_windows: ShaderWindows,
 }
 
 impl GpuInfo {

@@ -17,14 +17,18 @@ pub mod pushbuf;
 pub mod qmd;
 pub mod queue;
 pub mod rm;
+pub mod select;
 pub mod signal;
+pub mod tegra;
 
 pub use classes::{pick_classes, qmd_version_for};
 pub use cubin::{Cubin, KernelInfo};
 pub use device::Device;
 pub use error::{HcqError, Result};
 pub use gpfifo::Ring;
-pub use iface::{Channel, ChannelFault, Classes, Engine, GpuInfo, Iface, Mem, MemPlace};
+pub use iface::{
+    Channel, ChannelFault, Classes, Engine, GpuInfo, Iface, Mem, MemPlace, ShaderWindows,
+};
 pub use mock::{MockGpu, MockHandle};
 pub use program::{Kernel, Module};
 pub use pushbuf::PushBuf;

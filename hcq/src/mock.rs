@@ -145,6 +145,7 @@ impl MockGpu {
             classes,
             all_classes: vec![classes.gpfifo, classes.compute, classes.copy],
             unified_memory: false,
+            shader_windows: crate::iface::ShaderWindows::DESKTOP,
         };
         let st = State {
             mems: Vec::new(),

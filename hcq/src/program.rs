@@ -2,7 +2,7 @@
 //! kernel a QMD template and a constant-bank-0 template, ready for `ComputeQueue::launch`.
 
 use crate::cubin::{Cubin, KernelInfo};
-use crate::device::{Device, LOCAL_WINDOW_VA, SHARED_WINDOW_VA};
+use crate::device::Device;
 use crate::error::{HcqError, Result};
 use crate::iface::{Mem, MemPlace};
 use crate::qmd::{Field, Qmd};
@@ -135,8 +135,9 @@ fn prepare(dev: &mut Device, c: &Cubin, ki: &KernelInfo, image_va: u64) -> Resul
     let mut cbuf0 = ki.cbuf0.clone();
     let end = (ki.param_base + ki.param_size_b) as usize;
     cbuf0.resize(cbuf0.len().max(end).next_multiple_of(16), 0);
-    put_u64(&mut cbuf0, CBUF0_SHARED_WINDOW_B, SHARED_WINDOW_VA);
-    put_u64(&mut cbuf0, CBUF0_LOCAL_WINDOW_B, LOCAL_WINDOW_VA);
+    let windows = dev.info.shader_windows;
+    put_u64(&mut cbuf0, CBUF0_SHARED_WINDOW_B, windows.shared_va);
+    put_u64(&mut cbuf0, CBUF0_LOCAL_WINDOW_B, windows.local_va);
     put_u64(&mut cbuf0, CBUF0_STACK_TOP_B, STACK_TOP);
     Ok(Kernel {
         name: ki.name.clone(),

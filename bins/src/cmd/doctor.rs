@@ -159,7 +159,7 @@ pub fn run(args: Args) -> Result<(), Error> {
                     .set("error", e.as_str()),
             },
         );
-        j.insert("tegra", "tegra interface: see its own check");
+        j.insert("tegra", hcq::tegra::probe_report());
         println!("{}", j.to_string_pretty());
         return Ok(());
     }
@@ -208,7 +208,9 @@ pub fn run(args: Args) -> Result<(), Error> {
         Ok(()) => println!("backend cuda: libcuda.so.1 found"),
         Err(e) => println!("backend cuda: libcuda.so.1 not found ({e})"),
     }
-    println!("backend tegra: tegra interface: see its own check");
+    for line in hcq::tegra::probe_report() {
+        println!("{line}");
+    }
     println!("backend cpu: always available");
     Ok(())
 }

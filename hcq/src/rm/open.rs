@@ -6,7 +6,7 @@ use super::rmcall::{alloc_raw, c_str, uvm_call, Rm};
 use super::uapi::*;
 use super::{GrInfo, RmIface, RmOptions, VaAllocator, HIGH_VA_BASE, LOW_VA_BASE};
 use crate::error::{HcqError, Result};
-use crate::iface::{Classes, GpuInfo};
+use crate::iface::{Classes, GpuInfo, ShaderWindows};
 use crate::ioctl;
 use std::collections::HashMap;
 use std::os::fd::AsRawFd;
@@ -105,6 +105,7 @@ impl RmIface {
                 },
                 all_classes: Vec::new(),
                 unified_memory: false,
+                shader_windows: ShaderWindows::DESKTOP,
             },
             gr: GrInfo::default(),
             va: VaAllocator {
