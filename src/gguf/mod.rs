@@ -16,3 +16,4 @@ pub use parse::{DEFAULT_ALIGNMENT, GGUF_MAGIC, KEY_ALIGNMENT, MAX_ARRAY_DEPTH};
 pub use tensor::{align_up, TensorInfo, MAX_DIMS};
 pub use value::{tag, Value};
 pub use writer::{GgufWriter, GGUF_VERSION};
+pub mod summary;
