@@ -120,6 +120,12 @@ fn writer_rejects_bad_input() {
         .add_tensor_info("x", &[u64::MAX, 2], GgmlType::F32)
         .is_err());
     assert!(w.add_tensor("x", &[4], GgmlType::F32, vec![0; 15]).is_err());
+    assert!(
+        w.add_tensor_info(&"n".repeat(64), &[4], GgmlType::F32)
+            .is_err(),
+        "GGML_MAX_NAME"
+    );
+    assert!(w.add_tensor_info("", &[4], GgmlType::F32).is_err());
     w.add_tensor_info("x", &[4], GgmlType::F32).unwrap();
     assert!(
         w.add_tensor_info("x", &[4], GgmlType::F32).is_err(),

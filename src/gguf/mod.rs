@@ -15,4 +15,5 @@ pub use file::GgufFile;
 pub use parse::{DEFAULT_ALIGNMENT, GGUF_MAGIC, KEY_ALIGNMENT, MAX_ARRAY_DEPTH};
 pub use tensor::{align_up, TensorInfo, MAX_DIMS};
 pub use value::{tag, Value};
-pub use writer::{GgufWriter, GGUF_VERSION};
+pub use writer::{GgufWriter, GGUF_VERSION, MAX_TENSOR_NAME_B};
+pub mod summary;

@@ -9,6 +9,9 @@ use crate::{Error, GgmlType, Result};
 use std::io::Write;
 use std::path::Path;
 
+/// Longest tensor name llama.cpp accepts: GGML_MAX_NAME (64, ggml.h) includes the NUL.
+pub const MAX_TENSOR_NAME_B: usize = 63;
+
 /// The version this writer produces.
 pub const GGUF_VERSION: u32 = 3;
 
@@ -58,6 +61,12 @@ impl GgufWriter {
     /// A tensor whose bytes `write_with`'s fill provides.
     pub fn add_tensor_info(&mut self, name: &str, dims: &[u64], ty: GgmlType) -> Result<()> {
         let field = format!("tensor {name}");
+        if name.is_empty() || name.len() > MAX_TENSOR_NAME_B {
+            return Err(writer_err(
+                &field,
+                format!("name must be 1..={MAX_TENSOR_NAME_B} bytes (llama.cpp GGML_MAX_NAME)"),
+            ));
+        }
         if self.tensors.iter().any(|t| t.name == name) {
             return Err(writer_err(&field, "duplicate tensor name"));
         }

@@ -213,7 +213,12 @@ pub fn tmp_path(name: &str) -> std::path::PathBuf {
 
 pub mod py;
 
-/// The repo root (this crate's manifest dir).
+/// The repo root: this crate's manifest dir, or its parent for the bins crate.
 pub fn repo_root() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if dir.join("scripts/gguf_dump.py").exists() {
+        dir
+    } else {
+        dir.parent().map(|p| p.to_path_buf()).unwrap_or(dir)
+    }
 }
