@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod cpu;
+pub mod engine;
 pub mod error;
 pub mod ggml_type;
 pub mod gguf;

@@ -1,0 +1,533 @@
+//! The launch plan of one decode step, built once from the model's shape and weights layout and
+//! replayed for every token: which kernel, grid, block and arguments, and the bytes each launch
+//! reads. Device independent (arguments name buffers by role), so it is tested without a GPU;
+//! [`crate::engine::decode`] binds the roles to device buffers.
+//!
+//! One step at position p (pos_buf[0] = p, token_buf[0] = the token at p):
+//! embed → per layer [rmsnorm, q, k, v, (q/k norm +) rope, kv_append, attention, o-proj (+= x),
+//! rmsnorm, gate, up, swiglu, down (+= x)] → output norm → LM head → argmax (token_buf) →
+//! advance (history[p+1] = token, pos_buf = p+1). Nothing is patched between tokens.
+
+use super::weights::{TensorSlot, WeightsLayout};
+use crate::models::{ModelConfig, RopeStyle};
+use crate::{Error, GgmlType, Result};
+
+/// Threads per block of every matvec: rows per block = MATVEC_THREADS / threads-per-row.
+pub const MATVEC_THREADS: u32 = 128;
+/// Threads per block of the one-thread-per-element kernels.
+pub const ELEMWISE_THREADS: u32 = 256;
+/// Threads per block of the one-block reductions (rmsnorm of the residual stream, argmax).
+pub const REDUCE_THREADS: u32 = 1024;
+/// Threads per block of attention (one block per query head).
+pub const ATTN_THREADS: u32 = 128;
+/// Context positions the KV cache holds by default.
+pub const DEFAULT_MAX_CTX: usize = 2048;
+
+/// The device buffers of a decode step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BufRole {
+    /// Every weight tensor (WeightsLayout offsets).
+    Weights,
+    /// The residual stream, f32 n_embd.
+    X,
+    /// The normalized stream, f32 n_embd.
+    Xn,
+    Q,
+    K,
+    V,
+    /// Attention output, f32 q_dim.
+    Att,
+    Gate,
+    Up,
+    /// f32 n_vocab.
+    Logits,
+    /// u32 position of the step being run.
+    Pos,
+    /// u32 token of the step being run; argmax overwrites it with the next one.
+    Token,
+    /// u32 per position: history[p + 1] = the argmax of position p.
+    History,
+    /// f16, n_layer x max_ctx x kv_dim.
+    KCache,
+    VCache,
+}
+
+/// One kernel argument, by buffer role.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PArg {
+    /// Address of `role`'s buffer plus `offset_b`.
+    Buf(BufRole, u64),
+    U32(u32),
+    F32(f32),
+    /// A null pointer (an absent optional tensor).
+    Null,
+}
+
+/// The kernel of a launch: an entry point of the decode PTX and its threads-per-row variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KernelRef {
+    pub entry: &'static str,
+    /// `{{TPR}}` of a matvec.
+    pub tpr: Option<u32>,
+}
+
+/// One launch of the plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedLaunch {
+    /// "blk.3.attn_q" or "embed": what it computes.
+    pub label: String,
+    pub kernel: KernelRef,
+    pub grid: [u32; 3],
+    pub block: [u32; 3],
+    pub args: Vec<PArg>,
+    /// Weight bytes read from DRAM per step.
+    pub weight_b: u64,
+    /// Activation bytes read and written (f32 vectors, small; L2-resident in practice).
+    pub act_b: u64,
+    /// KV-cache bytes read per position of context (attention).
+    pub kv_b_per_pos: u64,
+}
+
+impl PlannedLaunch {
+    /// Bytes this launch moves at a context of `n_ctx` positions.
+    pub fn bytes_at(&self, n_ctx: u64) -> u64 {
+        self.weight_b + self.act_b + self.kv_b_per_pos * n_ctx
+    }
+}
+
+/// Knobs of the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Threads sharing one matvec row: 1, 2, 4, 8, 16 or 32.
+    pub threads_per_row: u32,
+    /// Positions the KV cache holds.
+    pub max_ctx: usize,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            threads_per_row: 32,
+            max_ctx: DEFAULT_MAX_CTX,
+        }
+    }
+}
+
+/// The plan: buffers with their sizes and the launches of one step, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodePlan {
+    pub config: ModelConfig,
+    pub options: PlanOptions,
+    pub weights: WeightsLayout,
+    pub buffers: Vec<(BufRole, u64)>,
+    pub launches: Vec<PlannedLaunch>,
+}
+
+/// Kernel entry points of the decode PTX (ptx/decode/, branch dkern), in one place.
+pub mod entry {
+    pub const RMSNORM: &str = "rmsnorm";
+    pub const ROPE_LLAMA: &str = "rope_llama";
+    pub const ROPE_NEOX: &str = "rope_neox";
+    pub const QK_NORM_ROPE_NEOX: &str = "qk_norm_rope_neox";
+    pub const KV_APPEND: &str = "kv_append";
+    pub const ATTENTION: &str = "attention";
+    pub const SWIGLU: &str = "swiglu";
+    pub const ARGMAX: &str = "argmax";
+    /// ptx/engine/advance.ptx (this module's own kernel).
+    pub const ADVANCE: &str = "decode_advance";
+}
+
+/// The matvec entry for weights of type `ty`.
+pub fn matvec_entry(ty: GgmlType) -> Result<&'static str> {
+    Ok(match ty {
+        GgmlType::F16 => "matvec_f16",
+        GgmlType::Q4_0 => "matvec_q4_0",
+        GgmlType::Q8_0 => "matvec_q8_0",
+        GgmlType::Q4_K => "matvec_q4_k",
+        GgmlType::Q5_K => "matvec_q5_k",
+        GgmlType::Q6_K => "matvec_q6_k",
+        other => {
+            return Err(Error::Unsupported(format!(
+                "GPU decode has no matvec for {other:?} weights (F16, Q4_0, Q8_0, Q4_K, Q5_K, Q6_K)"
+            )))
+        }
+    })
+}
+
+/// The embedding-row entry for a table of type `ty`.
+pub fn embed_entry(ty: GgmlType) -> Result<&'static str> {
+    Ok(match ty {
+        GgmlType::F16 => "embed_f16",
+        GgmlType::Q4_0 => "embed_q4_0",
+        GgmlType::Q8_0 => "embed_q8_0",
+        GgmlType::Q4_K => "embed_q4_k",
+        GgmlType::Q5_K => "embed_q5_k",
+        GgmlType::Q6_K => "embed_q6_k",
+        other => {
+            return Err(Error::Unsupported(format!(
+                "GPU decode has no embedding lookup for {other:?} tables"
+            )))
+        }
+    })
+}
+
+fn blocks(n: u64, per_block: u64) -> u32 {
+    n.div_ceil(per_block).max(1) as u32
+}
+
+fn f32_b(n: usize) -> u64 {
+    4 * n as u64
+}
+
+struct Builder<'a> {
+    c: &'a ModelConfig,
+    w: &'a WeightsLayout,
+    tpr: u32,
+    out: Vec<PlannedLaunch>,
+}
+
+impl Builder<'_> {
+    fn push(&mut self, label: String, entry: &'static str, grid: u32, block: u32, args: Vec<PArg>) {
+        self.out.push(PlannedLaunch {
+            label,
+            kernel: KernelRef { entry, tpr: None },
+            grid: [grid, 1, 1],
+            block: [block, 1, 1],
+            args,
+            weight_b: 0,
+            act_b: 0,
+            kv_b_per_pos: 0,
+        });
+    }
+
+    fn last(&mut self) -> &mut PlannedLaunch {
+        self.out.last_mut().expect("pushed just before")
+    }
+
+    fn weight(t: &TensorSlot) -> PArg {
+        PArg::Buf(BufRole::Weights, t.offset_b)
+    }
+
+    /// y (+)= W x with W = tensor `name` (cols = dims[0], rows = dims[1]).
+    fn matvec(&mut self, name: &str, y: BufRole, x: BufRole, accumulate: bool) -> Result<()> {
+        let t = self.w.get(name)?.clone();
+        let (cols, rows) = (t.dims[0], t.n_rows());
+        let rows_per_block = (MATVEC_THREADS / self.tpr) as u64;
+        let label = name.trim_end_matches(".weight").to_string();
+        self.push(
+            label,
+            matvec_entry(t.ty)?,
+            blocks(rows, rows_per_block),
+            MATVEC_THREADS,
+            vec![
+                PArg::Buf(y, 0),
+                Self::weight(&t),
+                PArg::Buf(x, 0),
+                PArg::U32(rows as u32),
+                PArg::U32(cols as u32),
+                PArg::U32(accumulate as u32),
+            ],
+        );
+        let tpr = self.tpr;
+        let l = self.last();
+        l.kernel.tpr = Some(tpr);
+        l.weight_b = t.size_b;
+        l.act_b = 4 * cols + 4 * rows * (1 + accumulate as u64);
+        Ok(())
+    }
+
+    fn rmsnorm(&mut self, name: &str, out: BufRole, x: BufRole) -> Result<()> {
+        let t = self.w.get(name)?.clone();
+        let n = self.c.n_embd;
+        self.push(
+            name.trim_end_matches(".weight").to_string(),
+            entry::RMSNORM,
+            1,
+            REDUCE_THREADS.min(ELEMWISE_THREADS),
+            vec![
+                PArg::Buf(out, 0),
+                PArg::Buf(x, 0),
+                Self::weight(&t),
+                PArg::U32(n as u32),
+                PArg::F32(self.c.rms_eps),
+            ],
+        );
+        let l = self.last();
+        l.weight_b = t.size_b;
+        l.act_b = 2 * f32_b(n);
+        Ok(())
+    }
+}
+
+impl DecodePlan {
+    /// The plan for `c` with weights at `w`. Errors name what the GPU path cannot run.
+    pub fn build(c: &ModelConfig, w: &WeightsLayout, options: PlanOptions) -> Result<DecodePlan> {
+        let tpr = options.threads_per_row;
+        if !matches!(tpr, 1 | 2 | 4 | 8 | 16 | 32) {
+            return Err(Error::Usage(format!(
+                "--threads-per-row {tpr}: expected 1, 2, 4, 8, 16 or 32 (a divisor of the warp)"
+            )));
+        }
+        if options.max_ctx == 0 || options.max_ctx > c.n_ctx_train.max(1) {
+            return Err(Error::Usage(format!(
+                "KV cache of {} positions: expected 1..={} (the model's context)",
+                options.max_ctx, c.n_ctx_train
+            )));
+        }
+        if c.rope_dim != c.head_dim {
+            return Err(Error::Unsupported(format!(
+                "GPU decode rotates whole heads; this model rotates {} of {} values",
+                c.rope_dim, c.head_dim
+            )));
+        }
+        let (e, q, kv, ff, v, hd) = (
+            c.n_embd,
+            c.q_dim(),
+            c.kv_dim(),
+            c.n_ff,
+            c.n_vocab,
+            c.head_dim,
+        );
+        let max_ctx = options.max_ctx as u64;
+        let cache_layer_b = max_ctx * kv as u64 * 2;
+        let buffers = vec![
+            (BufRole::Weights, w.total_b),
+            (BufRole::X, f32_b(e)),
+            (BufRole::Xn, f32_b(e)),
+            (BufRole::Q, f32_b(q)),
+            (BufRole::K, f32_b(kv)),
+            (BufRole::V, f32_b(kv)),
+            (BufRole::Att, f32_b(q)),
+            (BufRole::Gate, f32_b(ff)),
+            (BufRole::Up, f32_b(ff)),
+            (BufRole::Logits, f32_b(v)),
+            (BufRole::Pos, 16),
+            (BufRole::Token, 16),
+            (BufRole::History, 4 * (max_ctx + 1)),
+            (BufRole::KCache, c.n_layer as u64 * cache_layer_b),
+            (BufRole::VCache, c.n_layer as u64 * cache_layer_b),
+        ];
+        let mut b = Builder {
+            c,
+            w,
+            tpr,
+            out: Vec::new(),
+        };
+
+        let embd = w.get("token_embd.weight")?.clone();
+        b.push(
+            "token_embd (row)".into(),
+            embed_entry(embd.ty)?,
+            blocks(e as u64, ELEMWISE_THREADS as u64),
+            ELEMWISE_THREADS,
+            vec![
+                PArg::Buf(BufRole::X, 0),
+                Builder::weight(&embd),
+                PArg::Buf(BufRole::Token, 0),
+                PArg::U32(e as u32),
+            ],
+        );
+        b.last().weight_b = embd.row_b();
+        b.last().act_b = f32_b(e) + 4;
+
+        let freqs = w.find("rope_freqs.weight").cloned();
+        let scale = 1.0 / (hd as f32).sqrt();
+        for il in 0..c.n_layer {
+            let n = |s: &str| format!("blk.{il}.{s}.weight");
+            b.rmsnorm(&n("attn_norm"), BufRole::Xn, BufRole::X)?;
+            b.matvec(&n("attn_q"), BufRole::Q, BufRole::Xn, false)?;
+            b.matvec(&n("attn_k"), BufRole::K, BufRole::Xn, false)?;
+            b.matvec(&n("attn_v"), BufRole::V, BufRole::Xn, false)?;
+
+            let freq_arg = freqs.as_ref().map_or(PArg::Null, Builder::weight);
+            // The frequency table is read from DRAM once per step (then it sits in L2): counted
+            // in layer 0 only, as the model's planned bytes count it.
+            let freq_b = if il == 0 {
+                freqs.as_ref().map_or(0, |t| t.size_b)
+            } else {
+                0
+            };
+            let qk_b = 2 * f32_b(q + kv);
+            if c.qk_norm {
+                let qn = w.get(&n("attn_q_norm"))?.clone();
+                let kn = w.get(&n("attn_k_norm"))?.clone();
+                if c.rope_style != RopeStyle::Neox {
+                    return Err(Error::Unsupported(
+                        "GPU decode fuses q/k norm with neox rope only (Qwen3)".into(),
+                    ));
+                }
+                b.push(
+                    format!("blk.{il}.qk_norm_rope"),
+                    entry::QK_NORM_ROPE_NEOX,
+                    (c.n_head + c.n_head_kv) as u32,
+                    (hd / 2) as u32,
+                    vec![
+                        PArg::Buf(BufRole::Q, 0),
+                        PArg::Buf(BufRole::K, 0),
+                        Builder::weight(&qn),
+                        Builder::weight(&kn),
+                        PArg::U32(c.n_head as u32),
+                        PArg::U32(c.n_head_kv as u32),
+                        PArg::U32(hd as u32),
+                        PArg::F32(c.rms_eps),
+                        PArg::Buf(BufRole::Pos, 0),
+                        PArg::F32(c.rope_theta),
+                        freq_arg,
+                    ],
+                );
+                b.last().weight_b = qn.size_b + kn.size_b + freq_b;
+            } else {
+                let ent = match c.rope_style {
+                    RopeStyle::Norm => entry::ROPE_LLAMA,
+                    RopeStyle::Neox => entry::ROPE_NEOX,
+                };
+                let pairs = ((c.n_head + c.n_head_kv) * hd / 2) as u64;
+                b.push(
+                    format!("blk.{il}.rope"),
+                    ent,
+                    blocks(pairs, ELEMWISE_THREADS as u64),
+                    ELEMWISE_THREADS,
+                    vec![
+                        PArg::Buf(BufRole::Q, 0),
+                        PArg::Buf(BufRole::K, 0),
+                        PArg::U32(c.n_head as u32),
+                        PArg::U32(c.n_head_kv as u32),
+                        PArg::U32(hd as u32),
+                        PArg::Buf(BufRole::Pos, 0),
+                        PArg::F32(c.rope_theta),
+                        freq_arg,
+                    ],
+                );
+                b.last().weight_b = freq_b;
+            }
+            b.last().act_b = qk_b;
+
+            let layer_off = il as u64 * cache_layer_b;
+            b.push(
+                format!("blk.{il}.kv_append"),
+                entry::KV_APPEND,
+                blocks(kv as u64, ELEMWISE_THREADS as u64),
+                ELEMWISE_THREADS,
+                vec![
+                    PArg::Buf(BufRole::KCache, layer_off),
+                    PArg::Buf(BufRole::VCache, layer_off),
+                    PArg::Buf(BufRole::K, 0),
+                    PArg::Buf(BufRole::V, 0),
+                    PArg::Buf(BufRole::Pos, 0),
+                    PArg::U32(kv as u32),
+                    PArg::U32(options.max_ctx as u32),
+                ],
+            );
+            b.last().act_b = 2 * f32_b(kv) + 2 * 2 * kv as u64;
+
+            b.push(
+                format!("blk.{il}.attention"),
+                entry::ATTENTION,
+                c.n_head as u32,
+                ATTN_THREADS,
+                vec![
+                    PArg::Buf(BufRole::Att, 0),
+                    PArg::Buf(BufRole::Q, 0),
+                    PArg::Buf(BufRole::KCache, layer_off),
+                    PArg::Buf(BufRole::VCache, layer_off),
+                    PArg::Buf(BufRole::Pos, 0),
+                    PArg::U32(c.n_head as u32),
+                    PArg::U32(c.n_head_kv as u32),
+                    PArg::U32(hd as u32),
+                    PArg::F32(scale),
+                ],
+            );
+            b.last().act_b = 2 * f32_b(q);
+            // K and V rows of one position, f16 (each KV head read once; GQA shares it via L1/L2).
+            b.last().kv_b_per_pos = 2 * 2 * kv as u64;
+
+            b.matvec(&n("attn_output"), BufRole::X, BufRole::Att, true)?;
+            b.rmsnorm(&n("ffn_norm"), BufRole::Xn, BufRole::X)?;
+            b.matvec(&n("ffn_gate"), BufRole::Gate, BufRole::Xn, false)?;
+            b.matvec(&n("ffn_up"), BufRole::Up, BufRole::Xn, false)?;
+            b.push(
+                format!("blk.{il}.swiglu"),
+                entry::SWIGLU,
+                blocks(ff as u64, ELEMWISE_THREADS as u64),
+                ELEMWISE_THREADS,
+                vec![
+                    PArg::Buf(BufRole::Gate, 0),
+                    PArg::Buf(BufRole::Gate, 0),
+                    PArg::Buf(BufRole::Up, 0),
+                    PArg::U32(ff as u32),
+                ],
+            );
+            b.last().act_b = 3 * f32_b(ff);
+            b.matvec(&n("ffn_down"), BufRole::X, BufRole::Gate, true)?;
+        }
+
+        b.rmsnorm("output_norm.weight", BufRole::Xn, BufRole::X)?;
+        let head = if c.tied_embeddings || w.find("output.weight").is_none() {
+            "token_embd.weight"
+        } else {
+            "output.weight"
+        };
+        b.matvec(head, BufRole::Logits, BufRole::Xn, false)?;
+        b.last().label = "lm_head".into();
+        b.push(
+            "argmax".into(),
+            entry::ARGMAX,
+            1,
+            REDUCE_THREADS,
+            vec![
+                PArg::Buf(BufRole::Token, 0),
+                PArg::Buf(BufRole::Logits, 0),
+                PArg::U32(v as u32),
+            ],
+        );
+        b.last().act_b = f32_b(v) + 4;
+        b.push(
+            "advance".into(),
+            entry::ADVANCE,
+            1,
+            1,
+            vec![
+                PArg::Buf(BufRole::Pos, 0),
+                PArg::Buf(BufRole::Token, 0),
+                PArg::Buf(BufRole::History, 0),
+                PArg::U32(options.max_ctx as u32 + 1),
+            ],
+        );
+        b.last().act_b = 16;
+
+        Ok(DecodePlan {
+            config: c.clone(),
+            options,
+            weights: w.clone(),
+            buffers,
+            launches: b.out,
+        })
+    }
+
+    /// Weight bytes one step reads (every tensor once; one embedding row).
+    pub fn weight_bytes(&self) -> u64 {
+        self.launches.iter().map(|l| l.weight_b).sum()
+    }
+
+    /// Bytes one step reads from DRAM at a context of `n_ctx` positions: weights + K/V.
+    pub fn dram_bytes_at(&self, n_ctx: u64) -> u64 {
+        self.weight_bytes() + self.launches.iter().map(|l| l.kv_b_per_pos).sum::<u64>() * n_ctx
+    }
+
+    /// Size of `role`'s buffer.
+    pub fn buffer_b(&self, role: BufRole) -> u64 {
+        self.buffers
+            .iter()
+            .find(|(r, _)| *r == role)
+            .map_or(0, |(_, s)| *s)
+    }
+
+    /// Launches per step.
+    pub fn n_launches(&self) -> usize {
+        self.launches.len()
+    }
+
+    /// Launches per step as a formula: 1 + 13 per layer + 4.
+    pub const LAUNCHES_PER_LAYER: usize = 13;
+    pub const LAUNCHES_OUTSIDE_LAYERS: usize = 5;
+}
