@@ -6,7 +6,7 @@
 use super::decode_kernels::kernel_spec;
 use super::plan::{BufRole, DecodePlan, PArg, PlanOptions};
 use super::weights::{decoder_tensor_names, WeightsLayout};
-use crate::gpu::{Arg, Backend, Buf, KernelId, Launch, ReplayId};
+use crate::gpu::{Arg, Backend, BackendKind, Buf, KernelId, Launch, ReplayId};
 use crate::models::synth::HeaderSource;
 use crate::models::MetaSource;
 use crate::{Error, Result};
@@ -127,6 +127,13 @@ impl GpuDecoder {
             launches,
             replay,
         })
+    }
+
+    /// Open backend `kind` and load the model at `path` on it.
+    pub fn open(kind: BackendKind, path: &Path, options: PlanOptions) -> Result<(Self, String)> {
+        let opened = crate::gpu::open(kind)?;
+        let d = GpuDecoder::load(opened.backend, path, options)?;
+        Ok((d, opened.note))
     }
 
     fn buf(&self, role: BufRole) -> Buf {

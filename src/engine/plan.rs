@@ -4,8 +4,9 @@
 //! [`crate::engine::decode`] binds the roles to device buffers.
 //!
 //! One step at position p (pos_buf[0] = p, token_buf[0] = the token at p):
-//! embed → per layer [rmsnorm, q, k, v, (q/k norm +) rope, kv_append, attention, o-proj (+= x),
-//! rmsnorm, gate, up, swiglu, down (+= x)] → output norm → LM head → argmax (token_buf) →
+//! embed → per layer [rmsnorm, q, k, v, (q/k norm +) rope, kv_append, attention (partial +
+//! combine), o-proj (+= x), rmsnorm, gate, up, swiglu, down (+= x)] → output norm → LM head →
+//! argmax (partial + final, into token_buf) →
 //! advance (history[p+1] = token, pos_buf = p+1). Nothing is patched between tokens.
 
 use super::weights::{TensorSlot, WeightsLayout};
@@ -22,6 +23,12 @@ pub const REDUCE_THREADS: u32 = 1024;
 pub const ATTN_THREADS: u32 = 128;
 /// Context positions the KV cache holds by default.
 pub const DEFAULT_MAX_CTX: usize = 2048;
+/// Positions one attention block takes (attn_partial's split_len; at most 1024). The grid has
+/// max_ctx / ATTN_SPLIT_LEN splits per head, fixed at plan time; splits past the position
+/// write an empty partial and return.
+pub const ATTN_SPLIT_LEN: u32 = 256;
+/// Blocks of argmax_partial (argmax_final reduces their pairs in one block).
+pub const ARGMAX_BLOCKS: u32 = 128;
 
 /// The device buffers of a decode step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -50,6 +57,14 @@ pub enum BufRole {
     /// f16, n_layer x max_ctx x kv_dim.
     KCache,
     VCache,
+    /// attn_partial's unnormalised outputs, f32 n_head x n_split x head_dim.
+    AttnPartO,
+    /// attn_partial's (max, sum) pairs, f32 n_head x n_split x 2.
+    AttnPartMl,
+    /// argmax_partial's best value per block, f32 ARGMAX_BLOCKS.
+    ArgPartVal,
+    /// argmax_partial's best index per block, u32 ARGMAX_BLOCKS.
+    ArgPartIdx,
 }
 
 /// One kernel argument, by buffer role.
@@ -130,9 +145,11 @@ pub mod entry {
     pub const ROPE_NEOX: &str = "rope_neox";
     pub const QK_NORM_ROPE_NEOX: &str = "qk_norm_rope_neox";
     pub const KV_APPEND: &str = "kv_append";
-    pub const ATTENTION: &str = "attention";
+    pub const ATTN_PARTIAL: &str = "attn_partial";
+    pub const ATTN_COMBINE: &str = "attn_combine";
     pub const SWIGLU: &str = "swiglu";
-    pub const ARGMAX: &str = "argmax";
+    pub const ARGMAX_PARTIAL: &str = "argmax_partial";
+    pub const ARGMAX_FINAL: &str = "argmax_final";
     /// ptx/engine/advance.ptx (this module's own kernel).
     pub const ADVANCE: &str = "decode_advance";
 }
@@ -290,6 +307,12 @@ impl DecodePlan {
         );
         let max_ctx = options.max_ctx as u64;
         let cache_layer_b = max_ctx * kv as u64 * 2;
+        let n_split = (options.max_ctx as u32).div_ceil(ATTN_SPLIT_LEN);
+        if hd % 64 != 0 || hd > 256 {
+            return Err(Error::Unsupported(format!(
+                "GPU attention takes head_dim a multiple of 64 up to 256; this model has {hd}"
+            )));
+        }
         let buffers = vec![
             (BufRole::Weights, w.total_b),
             (BufRole::X, f32_b(e)),
@@ -306,6 +329,10 @@ impl DecodePlan {
             (BufRole::History, 4 * (max_ctx + 1)),
             (BufRole::KCache, c.n_layer as u64 * cache_layer_b),
             (BufRole::VCache, c.n_layer as u64 * cache_layer_b),
+            (BufRole::AttnPartO, f32_b(c.n_head * n_split as usize * hd)),
+            (BufRole::AttnPartMl, f32_b(c.n_head * n_split as usize * 2)),
+            (BufRole::ArgPartVal, f32_b(ARGMAX_BLOCKS as usize)),
+            (BufRole::ArgPartIdx, f32_b(ARGMAX_BLOCKS as usize)),
         ];
         let mut b = Builder {
             c,
@@ -325,6 +352,7 @@ impl DecodePlan {
                 Builder::weight(&embd),
                 PArg::Buf(BufRole::Token, 0),
                 PArg::U32(e as u32),
+                PArg::U32(v as u32),
             ],
         );
         b.last().weight_b = embd.row_b();
@@ -421,12 +449,13 @@ impl DecodePlan {
             b.last().act_b = 2 * f32_b(kv) + 2 * 2 * kv as u64;
 
             b.push(
-                format!("blk.{il}.attention"),
-                entry::ATTENTION,
+                format!("blk.{il}.attn_partial"),
+                entry::ATTN_PARTIAL,
                 c.n_head as u32,
                 ATTN_THREADS,
                 vec![
-                    PArg::Buf(BufRole::Att, 0),
+                    PArg::Buf(BufRole::AttnPartO, 0),
+                    PArg::Buf(BufRole::AttnPartMl, 0),
                     PArg::Buf(BufRole::Q, 0),
                     PArg::Buf(BufRole::KCache, layer_off),
                     PArg::Buf(BufRole::VCache, layer_off),
@@ -434,12 +463,29 @@ impl DecodePlan {
                     PArg::U32(c.n_head as u32),
                     PArg::U32(c.n_head_kv as u32),
                     PArg::U32(hd as u32),
+                    PArg::U32(ATTN_SPLIT_LEN),
                     PArg::F32(scale),
                 ],
             );
-            b.last().act_b = 2 * f32_b(q);
+            b.last().grid = [c.n_head as u32, n_split, 1];
+            let part_b = f32_b(c.n_head * n_split as usize * (hd + 2));
+            b.last().act_b = f32_b(q) + part_b;
             // K and V rows of one position, f16 (each KV head read once; GQA shares it via L1/L2).
             b.last().kv_b_per_pos = 2 * 2 * kv as u64;
+            b.push(
+                format!("blk.{il}.attn_combine"),
+                entry::ATTN_COMBINE,
+                c.n_head as u32,
+                hd as u32,
+                vec![
+                    PArg::Buf(BufRole::Att, 0),
+                    PArg::Buf(BufRole::AttnPartO, 0),
+                    PArg::Buf(BufRole::AttnPartMl, 0),
+                    PArg::U32(hd as u32),
+                    PArg::U32(n_split),
+                ],
+            );
+            b.last().act_b = part_b + f32_b(q);
 
             b.matvec(&n("attn_output"), BufRole::X, BufRole::Att, true)?;
             b.rmsnorm(&n("ffn_norm"), BufRole::Xn, BufRole::X)?;
@@ -470,17 +516,31 @@ impl DecodePlan {
         b.matvec(head, BufRole::Logits, BufRole::Xn, false)?;
         b.last().label = "lm_head".into();
         b.push(
-            "argmax".into(),
-            entry::ARGMAX,
-            1,
-            REDUCE_THREADS,
+            "argmax_partial".into(),
+            entry::ARGMAX_PARTIAL,
+            ARGMAX_BLOCKS,
+            ELEMWISE_THREADS,
             vec![
-                PArg::Buf(BufRole::Token, 0),
+                PArg::Buf(BufRole::ArgPartVal, 0),
+                PArg::Buf(BufRole::ArgPartIdx, 0),
                 PArg::Buf(BufRole::Logits, 0),
                 PArg::U32(v as u32),
             ],
         );
-        b.last().act_b = f32_b(v) + 4;
+        b.last().act_b = f32_b(v) + 8 * ARGMAX_BLOCKS as u64;
+        b.push(
+            "argmax_final".into(),
+            entry::ARGMAX_FINAL,
+            1,
+            ARGMAX_BLOCKS,
+            vec![
+                PArg::Buf(BufRole::Token, 0),
+                PArg::Buf(BufRole::ArgPartVal, 0),
+                PArg::Buf(BufRole::ArgPartIdx, 0),
+                PArg::U32(ARGMAX_BLOCKS),
+            ],
+        );
+        b.last().act_b = 8 * ARGMAX_BLOCKS as u64 + 4;
         b.push(
             "advance".into(),
             entry::ADVANCE,
@@ -527,7 +587,9 @@ impl DecodePlan {
         self.launches.len()
     }
 
-    /// Launches per step as a formula: 1 + 13 per layer + 4.
-    pub const LAUNCHES_PER_LAYER: usize = 13;
-    pub const LAUNCHES_OUTSIDE_LAYERS: usize = 5;
+    /// Launches per layer: rmsnorm, q, k, v, rope, kv_append, attn_partial, attn_combine, o-proj,
+    /// rmsnorm, gate, up, swiglu, down.
+    pub const LAUNCHES_PER_LAYER: usize = 14;
+    /// embed, output norm, LM head, argmax_partial, argmax_final, advance.
+    pub const LAUNCHES_OUTSIDE_LAYERS: usize = 6;
 }
