@@ -39,7 +39,12 @@ fn gpu_logits_match_the_cpu_reference() {
         return;
     }
     for arch in [Arch::Llama, Arch::Qwen3] {
-        for ft in [FileType::Q8_0, FileType::Q6_K, FileType::Q4_K_M, FileType::F16] {
+        for ft in [
+            FileType::Q8_0,
+            FileType::Q6_K,
+            FileType::Q4_K_M,
+            FileType::F16,
+        ] {
             check(arch, ft, BackendKind::Cuda);
         }
     }

@@ -9,8 +9,7 @@ use kernlab::models::{self, Arch, ModelSpec};
 
 fn plan_of(spec: &ModelSpec, opt: PlanOptions) -> DecodePlan {
     let layout = WeightsLayout::from_spec(spec).unwrap();
-    DecodePlan::build(&spec.config(), &layout, opt)
-        .unwrap_or_else(|e| panic!("{}: {e}", spec.name))
+    DecodePlan::build(&spec.config(), &layout, opt).unwrap_or_else(|e| panic!("{}: {e}", spec.name))
 }
 
 fn all_specs() -> Vec<&'static ModelSpec> {
@@ -32,7 +31,11 @@ fn weights_layout_offsets_are_aligned_ordered_and_disjoint() {
             assert_eq!(slot.size_b, t.size_b(), "{} {}", spec.name, t.name);
             assert_eq!(slot.offset_b % WEIGHT_ALIGN_B, 0);
             assert!(slot.offset_b >= end, "{} overlaps", slot.name);
-            assert!(slot.offset_b - end < WEIGHT_ALIGN_B, "{} leaves a gap", slot.name);
+            assert!(
+                slot.offset_b - end < WEIGHT_ALIGN_B,
+                "{} leaves a gap",
+                slot.name
+            );
             end = slot.offset_b + slot.size_b;
         }
         assert_eq!(w.total_b, end.next_multiple_of(WEIGHT_ALIGN_B));
@@ -63,14 +66,18 @@ fn weights_layout_by_hand() {
 fn every_registry_model_plans_with_its_planned_bytes() {
     let mut planned = 0;
     for spec in all_specs() {
-        let unsupported = spec.tensor_plan().into_iter().find(|t| {
-            plan::matvec_entry(t.ty).is_err() && t.ty != kernlab::GgmlType::F32
-        });
+        let unsupported = spec
+            .tensor_plan()
+            .into_iter()
+            .find(|t| plan::matvec_entry(t.ty).is_err() && t.ty != kernlab::GgmlType::F32);
         if let Some(t) = unsupported {
             let layout = WeightsLayout::from_spec(spec).unwrap();
-            let e = DecodePlan::build(&spec.config(), &layout, PlanOptions::default())
-                .unwrap_err();
-            assert!(e.to_string().contains(&format!("{:?}", t.ty)), "{}: {e}", spec.name);
+            let e = DecodePlan::build(&spec.config(), &layout, PlanOptions::default()).unwrap_err();
+            assert!(
+                e.to_string().contains(&format!("{:?}", t.ty)),
+                "{}: {e}",
+                spec.name
+            );
             continue;
         }
         planned += 1;
@@ -144,7 +151,13 @@ fn kernel_sequence_of_one_layer() {
     // Tied: the LM head is token_embd, Q6_K rows of 2048.
     let head = &p.launches[n - 4];
     assert_eq!(head.label, "lm_head");
-    assert_eq!(head.args[1], PArg::Buf(BufRole::Weights, p.weights.get("token_embd.weight").unwrap().offset_b));
+    assert_eq!(
+        head.args[1],
+        PArg::Buf(
+            BufRole::Weights,
+            p.weights.get("token_embd.weight").unwrap().offset_b
+        )
+    );
 
     let qwen = models::find("qwen3-1.7b-q4km").unwrap();
     let p = plan_of(qwen, PlanOptions::default());
@@ -169,7 +182,11 @@ fn matvec_grids_cover_every_row_once_for_each_threads_per_row() {
             },
         );
         let rows_per_block = (MATVEC_THREADS / tpr) as u64;
-        for l in p.launches.iter().filter(|l| l.kernel.entry.starts_with("matvec_")) {
+        for l in p
+            .launches
+            .iter()
+            .filter(|l| l.kernel.entry.starts_with("matvec_"))
+        {
             assert_eq!(l.kernel.tpr, Some(tpr));
             assert_eq!(l.block, [MATVEC_THREADS, 1, 1]);
             let PArg::U32(rows) = l.args[3] else {
@@ -199,7 +216,11 @@ fn attention_grid_spans_the_cache() {
             ..PlanOptions::default()
         },
     );
-    let a = p.launches.iter().find(|l| l.kernel.entry == "attn_partial").unwrap();
+    let a = p
+        .launches
+        .iter()
+        .find(|l| l.kernel.entry == "attn_partial")
+        .unwrap();
     let splits = 1000u32.div_ceil(plan::ATTN_SPLIT_LEN);
     assert_eq!(a.grid, [32, splits, 1]);
     assert_eq!(p.buffer_b(BufRole::AttnPartO), 4 * 32 * splits as u64 * 64);

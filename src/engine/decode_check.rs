@@ -59,7 +59,9 @@ pub fn check_against_cpu(
 ) -> Result<CheckReport> {
     gpu.check_run(prompt, n_gen)?;
     if cpu.config.n_vocab != gpu.plan.config.n_vocab {
-        return Err(Error::Usage("the CPU and GPU models differ in vocabulary".into()));
+        return Err(Error::Usage(
+            "the CPU and GPU models differ in vocabulary".into(),
+        ));
     }
     let total = prompt.len() + n_gen;
     let mut cache = cpu.new_cache(total);
@@ -101,7 +103,11 @@ pub fn check_against_cpu(
         for (a, b) in g.iter().zip(&cpu_logits) {
             let d = (a - b).abs();
             // NaN on the GPU must fail the check, not vanish in a max.
-            abs = if d.is_nan() { f32::INFINITY } else { abs.max(d) };
+            abs = if d.is_nan() {
+                f32::INFINITY
+            } else {
+                abs.max(d)
+            };
             scale = scale.max(b.abs());
         }
         if abs > r.max_abs_err {

@@ -33,7 +33,14 @@ pub static DECODE_FILES: &[KernelFile] = &[
     KernelFile {
         file: "decode/embed.ptx",
         text: include_str!("../../ptx/decode/embed.ptx"),
-        entries: &["embed_q8_0", "embed_q4_0", "embed_q6_k", "embed_q4_k", "embed_q5_k", "embed_f16"],
+        entries: &[
+            "embed_q8_0",
+            "embed_q4_0",
+            "embed_q6_k",
+            "embed_q4_k",
+            "embed_q5_k",
+            "embed_f16",
+        ],
     },
     KernelFile {
         file: "decode/kv_append.ptx",
@@ -97,7 +104,12 @@ pub fn kernel_spec(k: &KernelRef) -> Result<KernelSpec> {
         });
     }
     if let Some(file) = DECODE_FILES.iter().find(|f| f.entries.contains(&k.entry)) {
-        let entry = file.entries.iter().find(|e| **e == k.entry).copied().unwrap_or("");
+        let entry = file
+            .entries
+            .iter()
+            .find(|e| **e == k.entry)
+            .copied()
+            .unwrap_or("");
         let vars = match k.tpr {
             Some(tpr) => vec![("TPR", tpr.to_string())],
             None => Vec::new(),

@@ -99,10 +99,7 @@ impl WeightsLayout {
 /// The names of the tensors the GPU decoder reads for `c` (absent optional ones are skipped by
 /// the caller): the same set as the CPU decoder.
 pub fn decoder_tensor_names(c: &ModelConfig) -> Vec<String> {
-    let mut names: Vec<String> = vec![
-        "rope_freqs.weight".into(),
-        "token_embd.weight".into(),
-    ];
+    let mut names: Vec<String> = vec!["rope_freqs.weight".into(), "token_embd.weight".into()];
     for i in 0..c.n_layer {
         for t in [
             "attn_norm",
