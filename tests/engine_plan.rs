@@ -261,3 +261,34 @@ fn every_launch_matches_its_ptx_parameter_list() {
         }
     }
 }
+
+#[test]
+fn every_planned_kernel_assembles_for_the_h100_and_orin() {
+    use kernlab::ptx::toolchain;
+    let Some(ptxas) = toolchain::find_ptxas() else {
+        eprintln!("note: ptxas not found (python3 -m pip install nvidia-cuda-nvcc); skipping");
+        return;
+    };
+    let mut seen = std::collections::HashSet::new();
+    for name in ["llama1b-q6k", "qwen3-0.6b-q8", "qwen3-1.7b-q4km"] {
+        for tpr in [4, 32] {
+            let opt = PlanOptions {
+                threads_per_row: tpr,
+                ..PlanOptions::default()
+            };
+            for l in plan_of(models::find(name).unwrap(), opt).launches {
+                if !seen.insert(l.kernel) {
+                    continue;
+                }
+                let spec = kernel_spec(&l.kernel).unwrap();
+                let text = spec.ptx().unwrap();
+                for arch in ["sm_87", "sm_90"] {
+                    let (cubin, _) = toolchain::ptxas(&ptxas, &text, arch, spec.entry)
+                        .unwrap_or_else(|e| panic!("{} for {arch}: {e}", spec.label()));
+                    assert!(cubin.starts_with(b"\x7fELF"), "{}", spec.label());
+                }
+            }
+        }
+    }
+    assert!(seen.len() >= 15, "{} kernels", seen.len());
+}
