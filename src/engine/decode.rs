@@ -8,7 +8,7 @@ use super::plan::{BufRole, DecodePlan, PArg, PlanOptions};
 use super::weights::{decoder_tensor_names, WeightsLayout};
 use crate::gpu::{Arg, Backend, BackendKind, Buf, KernelId, Launch, ReplayId};
 use crate::models::synth::HeaderSource;
-use crate::models::MetaSource;
+use crate::models::{MetaSource, ModelConfig};
 use crate::{Error, Result};
 use std::collections::HashMap;
 use std::path::Path;
@@ -42,6 +42,29 @@ pub struct KernelTime {
     pub bytes: u64,
 }
 
+/// The config of a GGUF and the layout of the tensors the decoder reads from it.
+pub fn layout_of(src: &HeaderSource) -> Result<(ModelConfig, WeightsLayout)> {
+    let config = src.config()?;
+    let mut present = Vec::new();
+    for name in decoder_tensor_names(&config) {
+        if let Some(dims) = src.tensor_dims(&name) {
+            let (ty, _, _) = src.tensor_data(&name)?;
+            present.push((name, ty, dims));
+        }
+    }
+    Ok((config, WeightsLayout::new(present)?))
+}
+
+/// The bytes of the device weights buffer: each tensor's file bytes at its layout offset.
+pub fn weights_image(src: &HeaderSource, layout: &WeightsLayout) -> Result<Vec<u8>> {
+    let mut image = vec![0u8; layout.total_b as usize];
+    for t in &layout.tensors {
+        let (_, _, data) = src.tensor_data(&t.name)?;
+        image[t.offset_b as usize..(t.offset_b + t.size_b) as usize].copy_from_slice(data);
+    }
+    Ok(image)
+}
+
 fn u32s(b: &[u8]) -> Vec<u32> {
     b.chunks_exact(4)
         .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
@@ -53,15 +76,7 @@ impl GpuDecoder {
     /// kernels and build the step's replay.
     pub fn load(mut backend: Box<dyn Backend>, path: &Path, options: PlanOptions) -> Result<Self> {
         let src = HeaderSource::open(path)?;
-        let config = src.config()?;
-        let mut present = Vec::new();
-        for name in decoder_tensor_names(&config) {
-            if let Some(dims) = src.tensor_dims(&name) {
-                let (ty, _, _) = src.tensor_data(&name)?;
-                present.push((name, ty, dims));
-            }
-        }
-        let layout = WeightsLayout::new(present)?;
+        let (config, layout) = layout_of(&src)?;
         let plan = DecodePlan::build(&config, &layout, options)?;
 
         let mut bufs = HashMap::new();
@@ -71,11 +86,7 @@ impl GpuDecoder {
         }
         // One host image of the weights buffer, uploaded in one copy (the backend's upload writes
         // whole buffers from their start).
-        let mut image = vec![0u8; layout.total_b as usize];
-        for t in &layout.tensors {
-            let (_, _, data) = src.tensor_data(&t.name)?;
-            image[t.offset_b as usize..(t.offset_b + t.size_b) as usize].copy_from_slice(data);
-        }
+        let image = weights_image(&src, &layout)?;
         backend.upload(bufs[&BufRole::Weights], &image)?;
         drop(image);
         for role in [BufRole::KCache, BufRole::VCache, BufRole::History] {
