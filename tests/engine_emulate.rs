@@ -84,7 +84,7 @@ fn ty_of(entry: &str) -> GgmlType {
     let suffix = entry
         .strip_prefix("matvec_")
         .or_else(|| entry.strip_prefix("embed_"));
-    match suffix.as_deref() {
+    match suffix {
         Some("f16") => GgmlType::F16,
         Some("q4_0") => GgmlType::Q4_0,
         Some("q8_0") => GgmlType::Q8_0,
