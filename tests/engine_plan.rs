@@ -74,7 +74,7 @@ fn every_registry_model_plans_with_its_planned_bytes() {
             let layout = WeightsLayout::from_spec(spec).unwrap();
             let e = DecodePlan::build(&spec.config(), &layout, PlanOptions::default()).unwrap_err();
             assert!(
-                e.to_string().contains(&format!("{:?}", t.ty)),
+                e.to_string().contains(&format!("{}", t.ty)),
                 "{}: {e}",
                 spec.name
             );
@@ -258,6 +258,13 @@ fn every_launch_matches_its_ptx_parameter_list() {
                 })
                 .collect();
             assert_eq!(got, want, "{name}: {} ({})", l.label, l.kernel.entry);
+            // The kernel table (src/engine/kernels.rs) agrees with the PTX text.
+            let table: Vec<String> = kernlab::engine::decode_kernels::param_types(&l.kernel)
+                .unwrap()
+                .iter()
+                .map(|t| t.trim_start_matches('.').to_string())
+                .collect();
+            assert_eq!(table, want, "{name}: {} table", l.kernel.entry);
         }
     }
 }

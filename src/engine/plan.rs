@@ -11,7 +11,7 @@
 
 use super::weights::{TensorSlot, WeightsLayout};
 use crate::models::{ModelConfig, RopeStyle};
-use crate::{Error, GgmlType, Result};
+use crate::{Error, Result};
 
 /// Threads per block of every matvec: rows per block = MATVEC_THREADS / threads-per-row.
 pub const MATVEC_THREADS: u32 = 128;
@@ -154,39 +154,7 @@ pub mod entry {
     pub const ADVANCE: &str = "decode_advance";
 }
 
-/// The matvec entry for weights of type `ty`.
-pub fn matvec_entry(ty: GgmlType) -> Result<&'static str> {
-    Ok(match ty {
-        GgmlType::F16 => "matvec_f16",
-        GgmlType::Q4_0 => "matvec_q4_0",
-        GgmlType::Q8_0 => "matvec_q8_0",
-        GgmlType::Q4_K => "matvec_q4_k",
-        GgmlType::Q5_K => "matvec_q5_k",
-        GgmlType::Q6_K => "matvec_q6_k",
-        other => {
-            return Err(Error::Unsupported(format!(
-                "GPU decode has no matvec for {other:?} weights (F16, Q4_0, Q8_0, Q4_K, Q5_K, Q6_K)"
-            )))
-        }
-    })
-}
-
-/// The embedding-row entry for a table of type `ty`.
-pub fn embed_entry(ty: GgmlType) -> Result<&'static str> {
-    Ok(match ty {
-        GgmlType::F16 => "embed_f16",
-        GgmlType::Q4_0 => "embed_q4_0",
-        GgmlType::Q8_0 => "embed_q8_0",
-        GgmlType::Q4_K => "embed_q4_k",
-        GgmlType::Q5_K => "embed_q5_k",
-        GgmlType::Q6_K => "embed_q6_k",
-        other => {
-            return Err(Error::Unsupported(format!(
-                "GPU decode has no embedding lookup for {other:?} tables"
-            )))
-        }
-    })
-}
+pub use super::kernels::{embed_entry, matvec_entry};
 
 fn blocks(n: u64, per_block: u64) -> u32 {
     n.div_ceil(per_block).max(1) as u32

@@ -24,7 +24,8 @@ pub struct Args {
 pub fn run(args: Args) -> Result<(), Error> {
     let mut opened = open_backend(args.backend)?;
     let b = opened.backend.as_mut();
-    let rows = kernlab::bench::selftest::run(b, args.filter.as_deref())?;
+    let mut rows = kernlab::bench::selftest::run(b, args.filter.as_deref())?;
+    rows.extend(kernlab::engine::selftest(b, args.filter.as_deref())?);
     if rows.is_empty() {
         return Err(Error::Usage("--filter matched no kernel".into()));
     }

@@ -1,0 +1,334 @@
+//! The decode kernels: files (embedded), entry points, parameter lists in `.param` order, and the
+//! variants. `tests/dkern_table.rs` checks every parameter list against the PTX text.
+
+use crate::ptx::{KernelFile, KernelSpec};
+use crate::{Error, GgmlType, Result};
+
+/// A kernel parameter's type as the PTX declares it (`.u64` pointer, `.u32`, `.f32`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamTy {
+    /// A device address (`.param .u64`).
+    Ptr,
+    U32,
+    F32,
+}
+
+impl ParamTy {
+    /// The PTX type word of the `.param` line.
+    pub fn ptx(self) -> &'static str {
+        match self {
+            ParamTy::Ptr => ".u64",
+            ParamTy::U32 => ".u32",
+            ParamTy::F32 => ".f32",
+        }
+    }
+}
+
+use ParamTy::{Ptr, U32};
+const F32: ParamTy = ParamTy::F32;
+
+/// One decode kernel entry.
+#[derive(Debug)]
+pub struct DecodeKernel {
+    pub entry: &'static str,
+    pub file: &'static KernelFile,
+    pub params: &'static [(&'static str, ParamTy)],
+    /// Whether the file has a `{{TPR}}` placeholder (threads per row of the matvecs).
+    pub has_tpr: bool,
+}
+
+macro_rules! file {
+    ($name:literal, [$($e:literal),*]) => {
+        KernelFile {
+            file: concat!("decode/", $name),
+            text: include_str!(concat!("../../ptx/decode/", $name)),
+            entries: &[$($e),*],
+        }
+    };
+}
+
+pub static MATVEC_Q6_K: KernelFile = file!("matvec_q6_k.ptx", ["matvec_q6_k"]);
+pub static MATVEC_Q8_0: KernelFile = file!("matvec_q8_0.ptx", ["matvec_q8_0"]);
+pub static MATVEC_Q4_K: KernelFile = file!("matvec_q4_k.ptx", ["matvec_q4_k"]);
+pub static MATVEC_Q5_K: KernelFile = file!("matvec_q5_k.ptx", ["matvec_q5_k"]);
+pub static MATVEC_Q4_0: KernelFile = file!("matvec_q4_0.ptx", ["matvec_q4_0"]);
+pub static MATVEC_F16: KernelFile = file!("matvec_f16.ptx", ["matvec_f16"]);
+pub static RMSNORM: KernelFile = file!("rmsnorm.ptx", ["rmsnorm"]);
+pub static ROPE: KernelFile = file!("rope.ptx", ["rope_llama", "rope_neox"]);
+pub static QK_NORM_ROPE: KernelFile = file!("qk_norm_rope.ptx", ["qk_norm_rope_neox"]);
+pub static KV_APPEND: KernelFile = file!("kv_append.ptx", ["kv_append"]);
+pub static ATTENTION: KernelFile = file!("attention.ptx", ["attn_partial", "attn_combine"]);
+pub static ELEMENTWISE: KernelFile = file!("elementwise.ptx", ["swiglu", "add_f32"]);
+pub static EMBED: KernelFile = file!(
+    "embed.ptx",
+    [
+        "embed_q8_0",
+        "embed_q4_0",
+        "embed_q6_k",
+        "embed_q4_k",
+        "embed_q5_k",
+        "embed_f16"
+    ]
+);
+pub static ARGMAX: KernelFile = file!("argmax.ptx", ["argmax_partial", "argmax_final"]);
+
+/// Every decode PTX file.
+pub static DECODE_FILES: [&KernelFile; 14] = [
+    &MATVEC_Q6_K,
+    &MATVEC_Q8_0,
+    &MATVEC_Q4_K,
+    &MATVEC_Q5_K,
+    &MATVEC_Q4_0,
+    &MATVEC_F16,
+    &RMSNORM,
+    &ROPE,
+    &QK_NORM_ROPE,
+    &KV_APPEND,
+    &ATTENTION,
+    &ELEMENTWISE,
+    &EMBED,
+    &ARGMAX,
+];
+
+const MATVEC_PARAMS: &[(&str, ParamTy)] = &[
+    ("y", Ptr),
+    ("w", Ptr),
+    ("x", Ptr),
+    ("rows", U32),
+    ("cols", U32),
+    ("accumulate", U32),
+];
+const EMBED_PARAMS: &[(&str, ParamTy)] = &[
+    ("out", Ptr),
+    ("w", Ptr),
+    ("token_buf", Ptr),
+    ("cols", U32),
+    ("rows", U32),
+];
+const ROPE_PARAMS: &[(&str, ParamTy)] = &[
+    ("q", Ptr),
+    ("k", Ptr),
+    ("n_q_heads", U32),
+    ("n_k_heads", U32),
+    ("head_dim", U32),
+    ("pos_buf", Ptr),
+    ("base", F32),
+    ("freq_factors", Ptr),
+];
+const BINARY_PARAMS_SWIGLU: &[(&str, ParamTy)] =
+    &[("out", Ptr), ("gate", Ptr), ("up", Ptr), ("n", U32)];
+const BINARY_PARAMS_ADD: &[(&str, ParamTy)] = &[("out", Ptr), ("a", Ptr), ("b", Ptr), ("n", U32)];
+
+macro_rules! k {
+    ($entry:literal, $file:ident, $params:expr, $tpr:expr) => {
+        DecodeKernel {
+            entry: $entry,
+            file: &$file,
+            params: $params,
+            has_tpr: $tpr,
+        }
+    };
+}
+
+static TABLE: [DecodeKernel; 23] = [
+    k!("matvec_q6_k", MATVEC_Q6_K, MATVEC_PARAMS, true),
+    k!("matvec_q8_0", MATVEC_Q8_0, MATVEC_PARAMS, true),
+    k!("matvec_q4_k", MATVEC_Q4_K, MATVEC_PARAMS, true),
+    k!("matvec_q5_k", MATVEC_Q5_K, MATVEC_PARAMS, true),
+    k!("matvec_q4_0", MATVEC_Q4_0, MATVEC_PARAMS, true),
+    k!("matvec_f16", MATVEC_F16, MATVEC_PARAMS, true),
+    k!(
+        "rmsnorm",
+        RMSNORM,
+        &[
+            ("out", Ptr),
+            ("x", Ptr),
+            ("w", Ptr),
+            ("n", U32),
+            ("eps", F32)
+        ],
+        false
+    ),
+    k!("rope_llama", ROPE, ROPE_PARAMS, false),
+    k!("rope_neox", ROPE, ROPE_PARAMS, false),
+    k!(
+        "qk_norm_rope_neox",
+        QK_NORM_ROPE,
+        &[
+            ("q", Ptr),
+            ("k", Ptr),
+            ("q_norm", Ptr),
+            ("k_norm", Ptr),
+            ("n_q_heads", U32),
+            ("n_k_heads", U32),
+            ("head_dim", U32),
+            ("eps", F32),
+            ("pos_buf", Ptr),
+            ("base", F32),
+            ("freq_factors", Ptr)
+        ],
+        false
+    ),
+    k!(
+        "kv_append",
+        KV_APPEND,
+        &[
+            ("k_cache", Ptr),
+            ("v_cache", Ptr),
+            ("k", Ptr),
+            ("v", Ptr),
+            ("pos_buf", Ptr),
+            ("width", U32),
+            ("max_ctx", U32)
+        ],
+        false
+    ),
+    k!(
+        "attn_partial",
+        ATTENTION,
+        &[
+            ("part_o", Ptr),
+            ("part_ml", Ptr),
+            ("q", Ptr),
+            ("k_cache", Ptr),
+            ("v_cache", Ptr),
+            ("pos_buf", Ptr),
+            ("n_head", U32),
+            ("n_kv_head", U32),
+            ("head_dim", U32),
+            ("split_len", U32),
+            ("scale", F32)
+        ],
+        false
+    ),
+    k!(
+        "attn_combine",
+        ATTENTION,
+        &[
+            ("out", Ptr),
+            ("part_o", Ptr),
+            ("part_ml", Ptr),
+            ("head_dim", U32),
+            ("n_split", U32)
+        ],
+        false
+    ),
+    k!("swiglu", ELEMENTWISE, BINARY_PARAMS_SWIGLU, false),
+    k!("add_f32", ELEMENTWISE, BINARY_PARAMS_ADD, false),
+    k!("embed_q8_0", EMBED, EMBED_PARAMS, false),
+    k!("embed_q4_0", EMBED, EMBED_PARAMS, false),
+    k!("embed_q6_k", EMBED, EMBED_PARAMS, false),
+    k!("embed_q4_k", EMBED, EMBED_PARAMS, false),
+    k!("embed_q5_k", EMBED, EMBED_PARAMS, false),
+    k!("embed_f16", EMBED, EMBED_PARAMS, false),
+    k!(
+        "argmax_partial",
+        ARGMAX,
+        &[("part_val", Ptr), ("part_idx", Ptr), ("x", Ptr), ("n", U32)],
+        false
+    ),
+    k!(
+        "argmax_final",
+        ARGMAX,
+        &[
+            ("token", Ptr),
+            ("part_val", Ptr),
+            ("part_idx", Ptr),
+            ("n_parts", U32)
+        ],
+        false
+    ),
+];
+
+/// Threads-per-row values the matvec files are built and tested with (32 was best on Orin in
+/// the tinygrad seed, MV_THREADS_PER_ROW=32).
+pub const TPR_VARIANTS: [u32; 3] = [8, 16, 32];
+pub const DEFAULT_TPR: u32 = 32;
+
+/// Every decode kernel entry, once each.
+pub fn decode_kernels() -> &'static [DecodeKernel] {
+    &TABLE
+}
+
+/// The table row of `entry`.
+pub fn decode_kernel(entry: &str) -> Result<&'static DecodeKernel> {
+    decode_kernels()
+        .iter()
+        .find(|k| k.entry == entry)
+        .ok_or_else(|| Error::Ptx(format!("no decode kernel named '{entry}'")))
+}
+
+/// The matvec entry for weights of type `ty`.
+pub fn matvec_entry(ty: GgmlType) -> Result<&'static str> {
+    Ok(match ty {
+        GgmlType::Q6_K => "matvec_q6_k",
+        GgmlType::Q8_0 => "matvec_q8_0",
+        GgmlType::Q4_K => "matvec_q4_k",
+        GgmlType::Q5_K => "matvec_q5_k",
+        GgmlType::Q4_0 => "matvec_q4_0",
+        GgmlType::F16 => "matvec_f16",
+        _ => {
+            return Err(Error::Unsupported(format!(
+                "no GPU matvec for {ty} weights (have Q6_K, Q8_0, Q4_K, Q5_K, Q4_0, F16)"
+            )))
+        }
+    })
+}
+
+/// The embedding-lookup entry for a token table of type `ty`.
+pub fn embed_entry(ty: GgmlType) -> Result<&'static str> {
+    Ok(match ty {
+        GgmlType::Q6_K => "embed_q6_k",
+        GgmlType::Q8_0 => "embed_q8_0",
+        GgmlType::Q4_K => "embed_q4_k",
+        GgmlType::Q5_K => "embed_q5_k",
+        GgmlType::Q4_0 => "embed_q4_0",
+        GgmlType::F16 => "embed_f16",
+        _ => {
+            return Err(Error::Unsupported(format!(
+                "no GPU embedding lookup for {ty} (have Q6_K, Q8_0, Q4_K, Q5_K, Q4_0, F16)"
+            )))
+        }
+    })
+}
+
+/// The loadable spec of `entry`; `tpr` is required for the matvecs (one of [`TPR_VARIANTS`]
+/// or any divisor of 32) and refused for the others.
+pub fn spec(entry: &str, tpr: Option<u32>) -> Result<KernelSpec> {
+    let k = decode_kernel(entry)?;
+    let vars = match (k.has_tpr, tpr) {
+        (true, Some(t)) if t > 0 && 32 % t == 0 => vec![("TPR", t.to_string())],
+        (true, Some(t)) => {
+            return Err(Error::Usage(format!(
+                "{entry}: threads per row {t} (expected a divisor of 32: 1, 2, 4, 8, 16, 32)"
+            )))
+        }
+        (true, None) => vec![("TPR", DEFAULT_TPR.to_string())],
+        (false, None) => Vec::new(),
+        (false, Some(_)) => {
+            return Err(Error::Usage(format!(
+                "{entry} has no threads-per-row variant"
+            )))
+        }
+    };
+    Ok(KernelSpec {
+        file: k.file,
+        entry: k.entry,
+        vars,
+    })
+}
+
+/// Every spec to assemble: each kernel once, the matvecs once per [`TPR_VARIANTS`] value.
+pub fn all_specs() -> Vec<KernelSpec> {
+    let mut out = Vec::new();
+    for k in decode_kernels() {
+        if k.has_tpr {
+            for t in TPR_VARIANTS {
+                out.extend(spec(k.entry, Some(t)));
+            }
+        } else {
+            out.extend(spec(k.entry, None));
+        }
+    }
+    out
+}

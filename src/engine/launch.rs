@@ -1,0 +1,384 @@
+//! Launch geometry and bytes moved (for the profile) of each decode kernel, as functions of the
+//! shapes. The host-side limits the PTX assumes are checked here, so a bad shape is an error
+//! line, never a wrong kernel result.
+
+use super::reference::row_bytes;
+use crate::gpu::{Arg, Buf, KernelId, Launch};
+use crate::{Error, GgmlType, Result};
+
+/// Threads per block of the matvecs (rows per block = this / TPR).
+pub const MATVEC_THREADS: u32 = 128;
+/// Threads per block of the element-wise kernels, rmsnorm, attention and argmax.
+pub const THREADS: u32 = 256;
+pub const ATTN_THREADS: u32 = 128;
+/// attn_partial keeps one split's scores in 4 KiB of shared memory.
+pub const ATTN_MAX_SPLIT: u32 = 1024;
+/// argmax_partial blocks (the final pass reduces this many pairs).
+pub const ARGMAX_BLOCKS: u32 = 256;
+
+/// A launch and the bytes it reads plus writes in device memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    pub launch: Launch,
+    pub bytes: u64,
+}
+
+fn grid(kernel: KernelId, grid: [u32; 3], block: u32, args: Vec<Arg>, bytes: u64) -> Planned {
+    Planned {
+        launch: Launch {
+            kernel,
+            grid,
+            block: [block, 1, 1],
+            shared_b: 0,
+            args,
+        },
+        bytes,
+    }
+}
+
+fn blocks(n: u64, per: u32) -> Result<u32> {
+    u32::try_from(n.div_ceil(per as u64).max(1))
+        .map_err(|_| Error::Usage(format!("{n} elements need more than 2^32 blocks")))
+}
+
+/// matvec_<ty> with `tpr` threads per row: y (+)= W x, W rows x cols in GGUF layout at `w`.
+#[allow(clippy::too_many_arguments)]
+pub fn matvec(
+    kernel: KernelId,
+    ty: GgmlType,
+    tpr: u32,
+    y: Buf,
+    w: Buf,
+    x: Buf,
+    rows: u32,
+    cols: u32,
+    accumulate: bool,
+) -> Result<Planned> {
+    let rb = row_bytes(ty, cols as usize)? as u64;
+    let align = match ty {
+        GgmlType::Q4_K | GgmlType::Q5_K | GgmlType::F16 => 16,
+        _ => 2,
+    };
+    if !w.gpu_va.is_multiple_of(align) || !x.gpu_va.is_multiple_of(16) {
+        return Err(Error::Usage(format!(
+            "matvec {ty}: weights at {:#x} need {align}-byte alignment, x at {:#x} 16",
+            w.gpu_va, x.gpu_va
+        )));
+    }
+    if ty == GgmlType::F16 && !cols.is_multiple_of(8) {
+        return Err(Error::Usage(format!(
+            "matvec F16: cols {cols} not a multiple of 8"
+        )));
+    }
+    if !cols.is_multiple_of(32) || tpr == 0 || 32 % tpr != 0 {
+        return Err(Error::Usage(format!("matvec {ty}: cols {cols}, tpr {tpr}")));
+    }
+    let rows_per_block = MATVEC_THREADS / tpr;
+    let bytes = rows as u64 * rb + cols as u64 * 4 + rows as u64 * 4 * (1 + accumulate as u64);
+    Ok(grid(
+        kernel,
+        [blocks(rows as u64, rows_per_block)?, 1, 1],
+        MATVEC_THREADS,
+        vec![
+            Arg::Buf(y),
+            Arg::Buf(w),
+            Arg::Buf(x),
+            Arg::U32(rows),
+            Arg::U32(cols),
+            Arg::U32(accumulate as u32),
+        ],
+        bytes,
+    ))
+}
+
+/// rmsnorm of `n_vec` vectors of n (one block each).
+pub fn rmsnorm(k: KernelId, out: Buf, x: Buf, w: Buf, n: u32, n_vec: u32, eps: f32) -> Planned {
+    let bytes = n as u64 * 4 * (2 * n_vec as u64 + 1);
+    grid(
+        k,
+        [n_vec, 1, 1],
+        THREADS,
+        vec![
+            Arg::Buf(out),
+            Arg::Buf(x),
+            Arg::Buf(w),
+            Arg::U32(n),
+            Arg::F32(eps),
+        ],
+        bytes,
+    )
+}
+
+/// rope_llama / rope_neox over n_q + n_k heads of d; `ff` None = no frequency factors.
+#[allow(clippy::too_many_arguments)]
+pub fn rope(
+    k: KernelId,
+    q: Buf,
+    kk: Buf,
+    n_q: u32,
+    n_k: u32,
+    d: u32,
+    pos_buf: Buf,
+    base: f32,
+    ff: Option<Buf>,
+) -> Result<Planned> {
+    if !d.is_multiple_of(2) {
+        return Err(Error::Usage(format!("rope: head_dim {d} is odd")));
+    }
+    let pairs = (n_q + n_k) as u64 * d as u64 / 2;
+    Ok(grid(
+        k,
+        [blocks(pairs, THREADS)?, 1, 1],
+        THREADS,
+        vec![
+            Arg::Buf(q),
+            Arg::Buf(kk),
+            Arg::U32(n_q),
+            Arg::U32(n_k),
+            Arg::U32(d),
+            Arg::Buf(pos_buf),
+            Arg::F32(base),
+            Arg::U64(ff.map_or(0, |b| b.gpu_va)),
+        ],
+        pairs * 16 + 4,
+    ))
+}
+
+/// qk_norm_rope_neox: one block of d/2 threads (rounded up to a warp) per head.
+#[allow(clippy::too_many_arguments)]
+pub fn qk_norm_rope(
+    k: KernelId,
+    q: Buf,
+    kk: Buf,
+    q_norm: Buf,
+    k_norm: Buf,
+    n_q: u32,
+    n_k: u32,
+    d: u32,
+    eps: f32,
+    pos_buf: Buf,
+    base: f32,
+    ff: Option<Buf>,
+) -> Result<Planned> {
+    if !d.is_multiple_of(2) || d > 2048 {
+        return Err(Error::Usage(format!(
+            "qk_norm_rope: head_dim {d} (even, <= 2048)"
+        )));
+    }
+    let threads = (d / 2).div_ceil(32) * 32;
+    Ok(grid(
+        k,
+        [n_q + n_k, 1, 1],
+        threads,
+        vec![
+            Arg::Buf(q),
+            Arg::Buf(kk),
+            Arg::Buf(q_norm),
+            Arg::Buf(k_norm),
+            Arg::U32(n_q),
+            Arg::U32(n_k),
+            Arg::U32(d),
+            Arg::F32(eps),
+            Arg::Buf(pos_buf),
+            Arg::F32(base),
+            Arg::U64(ff.map_or(0, |b| b.gpu_va)),
+        ],
+        (n_q + n_k) as u64 * d as u64 * 8 + 2 * d as u64 * 4,
+    ))
+}
+
+/// kv_append of one position: width = n_kv * head_dim values each of k and v.
+#[allow(clippy::too_many_arguments)]
+pub fn kv_append(
+    k: KernelId,
+    k_cache: Buf,
+    v_cache: Buf,
+    kk: Buf,
+    v: Buf,
+    pos_buf: Buf,
+    width: u32,
+    max_ctx: u32,
+) -> Result<Planned> {
+    let need = width as u64 * max_ctx as u64 * 2;
+    if k_cache.size_b < need || v_cache.size_b < need {
+        return Err(Error::Usage(format!(
+            "kv_append: caches of {} / {} bytes, {need} needed for {max_ctx} positions",
+            k_cache.size_b, v_cache.size_b
+        )));
+    }
+    Ok(grid(
+        k,
+        [blocks(width as u64, THREADS)?, 1, 1],
+        THREADS,
+        vec![
+            Arg::Buf(k_cache),
+            Arg::Buf(v_cache),
+            Arg::Buf(kk),
+            Arg::Buf(v),
+            Arg::Buf(pos_buf),
+            Arg::U32(width),
+            Arg::U32(max_ctx),
+        ],
+        width as u64 * 12 + 4,
+    ))
+}
+
+/// Splits for a cache of max_ctx positions at split_len each.
+pub fn attn_splits(max_ctx: u32, split_len: u32) -> u32 {
+    max_ctx.div_ceil(split_len.max(1)).max(1)
+}
+
+/// The two attention launches (partial over `n_split` splits, then combine). `ctx_hint` is the
+/// context the byte count assumes (the kernels read pos from pos_buf).
+#[allow(clippy::too_many_arguments)]
+pub fn attention(
+    partial: KernelId,
+    combine: KernelId,
+    out: Buf,
+    part_o: Buf,
+    part_ml: Buf,
+    q: Buf,
+    k_cache: Buf,
+    v_cache: Buf,
+    pos_buf: Buf,
+    n_head: u32,
+    n_kv: u32,
+    d: u32,
+    split_len: u32,
+    n_split: u32,
+    ctx_hint: u32,
+) -> Result<[Planned; 2]> {
+    if !d.is_multiple_of(64) || d > 256 || split_len == 0 || split_len > ATTN_MAX_SPLIT {
+        return Err(Error::Usage(format!(
+            "attention: head_dim {d} (a multiple of 64, <= 256), split {split_len} (1..={ATTN_MAX_SPLIT})"
+        )));
+    }
+    if n_kv == 0 || !n_head.is_multiple_of(n_kv) {
+        return Err(Error::Usage(format!(
+            "attention: {n_head} heads, {n_kv} kv heads"
+        )));
+    }
+    let slots = n_head as u64 * n_split as u64;
+    if part_o.size_b < slots * d as u64 * 4 || part_ml.size_b < slots * 8 {
+        return Err(Error::Usage(format!(
+            "attention: partial buffers too small for {slots} slots"
+        )));
+    }
+    let scale = 1.0 / (d as f32).sqrt();
+    let kv_bytes = ctx_hint as u64 * n_kv as u64 * d as u64 * 2 * 2;
+    let p = grid(
+        partial,
+        [n_head, n_split, 1],
+        ATTN_THREADS,
+        vec![
+            Arg::Buf(part_o),
+            Arg::Buf(part_ml),
+            Arg::Buf(q),
+            Arg::Buf(k_cache),
+            Arg::Buf(v_cache),
+            Arg::Buf(pos_buf),
+            Arg::U32(n_head),
+            Arg::U32(n_kv),
+            Arg::U32(d),
+            Arg::U32(split_len),
+            Arg::F32(scale),
+        ],
+        kv_bytes + n_head as u64 * d as u64 * 4 + slots * (d as u64 * 4 + 8),
+    );
+    let c = grid(
+        combine,
+        [n_head, 1, 1],
+        ATTN_THREADS,
+        vec![
+            Arg::Buf(out),
+            Arg::Buf(part_o),
+            Arg::Buf(part_ml),
+            Arg::U32(d),
+            Arg::U32(n_split),
+        ],
+        slots * (d as u64 * 4 + 8) + n_head as u64 * d as u64 * 4,
+    );
+    Ok([p, c])
+}
+
+/// swiglu or add_f32 over n values (three f32 streams).
+pub fn binary(k: KernelId, out: Buf, a: Buf, b: Buf, n: u32) -> Result<Planned> {
+    Ok(grid(
+        k,
+        [blocks(n as u64, THREADS)?, 1, 1],
+        THREADS,
+        vec![Arg::Buf(out), Arg::Buf(a), Arg::Buf(b), Arg::U32(n)],
+        n as u64 * 12,
+    ))
+}
+
+/// embed_<ty>: one row of the token table (rows x cols) into out.
+#[allow(clippy::too_many_arguments)]
+pub fn embed(
+    k: KernelId,
+    ty: GgmlType,
+    out: Buf,
+    w: Buf,
+    token_buf: Buf,
+    cols: u32,
+    rows: u32,
+) -> Result<Planned> {
+    let rb = row_bytes(ty, cols as usize)? as u64;
+    Ok(grid(
+        k,
+        [blocks(cols as u64, THREADS)?, 1, 1],
+        THREADS,
+        vec![
+            Arg::Buf(out),
+            Arg::Buf(w),
+            Arg::Buf(token_buf),
+            Arg::U32(cols),
+            Arg::U32(rows),
+        ],
+        rb + cols as u64 * 4 + 4,
+    ))
+}
+
+/// argmax_partial (ARGMAX_BLOCKS blocks, fewer for short inputs) then argmax_final.
+#[allow(clippy::too_many_arguments)]
+pub fn argmax(
+    partial: KernelId,
+    fin: KernelId,
+    token: Buf,
+    part_val: Buf,
+    part_idx: Buf,
+    x: Buf,
+    n: u32,
+) -> Result<[Planned; 2]> {
+    let g = blocks(n as u64, THREADS)?.min(ARGMAX_BLOCKS);
+    if part_val.size_b < g as u64 * 4 || part_idx.size_b < g as u64 * 4 {
+        return Err(Error::Usage(format!(
+            "argmax: partial buffers too small for {g} blocks"
+        )));
+    }
+    let p = grid(
+        partial,
+        [g, 1, 1],
+        THREADS,
+        vec![
+            Arg::Buf(part_val),
+            Arg::Buf(part_idx),
+            Arg::Buf(x),
+            Arg::U32(n),
+        ],
+        n as u64 * 4 + g as u64 * 8,
+    );
+    let f = grid(
+        fin,
+        [1, 1, 1],
+        THREADS,
+        vec![
+            Arg::Buf(token),
+            Arg::Buf(part_val),
+            Arg::Buf(part_idx),
+            Arg::U32(g),
+        ],
+        g as u64 * 8 + 4,
+    );
+    Ok([p, f])
+}

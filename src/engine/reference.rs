@@ -1,0 +1,223 @@
+//! The CPU math of every decode kernel, on the same inputs, in f64 (weights dequantized with
+//! `crate::quant`), and the error measure the GPU checks use.
+
+use crate::quant;
+use crate::{Error, GgmlType, Result};
+use half::f16;
+
+/// Bytes of one row of `cols` values of `ty`; an error when cols is not whole blocks.
+pub fn row_bytes(ty: GgmlType, cols: usize) -> Result<usize> {
+    ty.bytes_for(cols as u64)
+        .map(|b| b as usize)
+        .ok_or_else(|| {
+            Error::Quant(format!(
+                "{ty}: a row of {cols} values is not whole {}-value blocks",
+                ty.block_elems()
+            ))
+        })
+}
+
+/// The rows of `w` dequantized (rows x cols, row-major), checking the byte length.
+pub fn dequant_rows(ty: GgmlType, w: &[u8], rows: usize, cols: usize) -> Result<Vec<f32>> {
+    let rb = row_bytes(ty, cols)?;
+    if w.len() != rb * rows {
+        return Err(Error::Quant(format!(
+            "{ty}: {rows} rows of {cols} need {} bytes, got {}",
+            rb * rows,
+            w.len()
+        )));
+    }
+    quant::dequantize_to_vec(ty, w, rows * cols)
+}
+
+/// matvec_<ty>: y[r] = y_in[r] (when accumulating) + sum_k W[r,k] x[k].
+pub fn matvec(
+    ty: GgmlType,
+    w: &[u8],
+    rows: usize,
+    cols: usize,
+    x: &[f32],
+    y_in: Option<&[f32]>,
+) -> Result<Vec<f64>> {
+    let wf = dequant_rows(ty, w, rows, cols)?;
+    if x.len() != cols {
+        return Err(Error::Check(format!(
+            "matvec: x has {} values, cols {cols}",
+            x.len()
+        )));
+    }
+    Ok((0..rows)
+        .map(|r| {
+            let dot: f64 = wf[r * cols..(r + 1) * cols]
+                .iter()
+                .zip(x)
+                .map(|(&a, &b)| a as f64 * b as f64)
+                .sum();
+            dot + y_in.map_or(0.0, |y| y[r] as f64)
+        })
+        .collect())
+}
+
+/// rmsnorm over consecutive vectors of n: x * w / sqrt(mean(x^2) + eps).
+pub fn rmsnorm(x: &[f32], w: &[f32], n: usize, eps: f32) -> Vec<f64> {
+    let mut out = Vec::with_capacity(x.len());
+    for v in x.chunks(n) {
+        let ms: f64 = v.iter().map(|&a| a as f64 * a as f64).sum::<f64>() / n as f64;
+        let inv = 1.0 / (ms + eps as f64).sqrt();
+        out.extend(v.iter().zip(w).map(|(&a, &g)| a as f64 * inv * g as f64));
+    }
+    out
+}
+
+/// The rope angle theta_j = pos * base^(-2j/d) / ff[j].
+pub fn rope_theta(j: usize, d: usize, pos: u32, base: f32, ff: Option<&[f32]>) -> f64 {
+    let freq = (base as f64).powf(-2.0 * j as f64 / d as f64);
+    pos as f64 * freq / ff.map_or(1.0, |f| f[j] as f64)
+}
+
+/// rope_llama (neox = false: pairs (2j, 2j+1)) / rope_neox (pairs (j, j+d/2)) on heads of d.
+pub fn rope(x: &[f32], d: usize, pos: u32, base: f32, ff: Option<&[f32]>, neox: bool) -> Vec<f64> {
+    let mut out: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+    for head in out.chunks_mut(d) {
+        for j in 0..d / 2 {
+            let (i0, i1) = if neox {
+                (j, j + d / 2)
+            } else {
+                (2 * j, 2 * j + 1)
+            };
+            let t = rope_theta(j, d, pos, base, ff);
+            let (a, b) = (head[i0], head[i1]);
+            head[i0] = a * t.cos() - b * t.sin();
+            head[i1] = a * t.sin() + b * t.cos();
+        }
+    }
+    out
+}
+
+/// qk_norm_rope_neox on one kind of heads (q or k): per-head rmsnorm with `w`, then neox rope.
+pub fn qk_norm_rope(
+    x: &[f32],
+    w: &[f32],
+    d: usize,
+    eps: f32,
+    pos: u32,
+    base: f32,
+    ff: Option<&[f32]>,
+) -> Vec<f64> {
+    let normed: Vec<f32> = rmsnorm(x, w, d, eps).iter().map(|&v| v as f32).collect();
+    // The rounding to f32 between the two steps matches what the kernel holds in registers.
+    rope(&normed, d, pos, base, ff, true)
+}
+
+/// kv_append: the f16 bits of each value (round to nearest even).
+pub fn to_f16_bits(x: &[f32]) -> Vec<u16> {
+    x.iter().map(|&v| f16::from_f32(v).to_bits()).collect()
+}
+
+/// Decode attention for one token over positions 0..n_ctx of an f16 cache laid out
+/// [position][kv head][d]: out[h*d + i] = sum_t softmax_t(scale q_h.k_t) v_t[i], kv head
+/// h / (n_head / n_kv).
+#[allow(clippy::too_many_arguments)]
+pub fn attention(
+    q: &[f32],
+    k_cache: &[u16],
+    v_cache: &[u16],
+    n_head: usize,
+    n_kv: usize,
+    d: usize,
+    n_ctx: usize,
+    scale: f32,
+) -> Vec<f64> {
+    let width = n_kv * d;
+    let h2f = |b: u16| f16::from_bits(b).to_f32() as f64;
+    let mut out = vec![0f64; n_head * d];
+    for h in 0..n_head {
+        let kvh = h / (n_head / n_kv);
+        let qh = &q[h * d..(h + 1) * d];
+        let scores: Vec<f64> = (0..n_ctx)
+            .map(|t| {
+                let k = &k_cache[t * width + kvh * d..t * width + kvh * d + d];
+                scale as f64
+                    * qh.iter()
+                        .zip(k)
+                        .map(|(&a, &b)| a as f64 * h2f(b))
+                        .sum::<f64>()
+            })
+            .collect();
+        let m = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let p: Vec<f64> = scores.iter().map(|s| (s - m).exp()).collect();
+        let l: f64 = p.iter().sum();
+        for i in 0..d {
+            let acc: f64 = (0..n_ctx)
+                .map(|t| p[t] * h2f(v_cache[t * width + kvh * d + i]))
+                .sum();
+            out[h * d + i] = acc / l;
+        }
+    }
+    out
+}
+
+/// swiglu: silu(g) * u.
+pub fn swiglu(gate: &[f32], up: &[f32]) -> Vec<f64> {
+    gate.iter()
+        .zip(up)
+        .map(|(&g, &u)| {
+            let g = g as f64;
+            g / (1.0 + (-g).exp()) * u as f64
+        })
+        .collect()
+}
+
+/// add_f32: a + b.
+pub fn add(a: &[f32], b: &[f32]) -> Vec<f64> {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| x as f64 + y as f64)
+        .collect()
+}
+
+/// embed_<ty>: row `token` of the table, dequantized.
+pub fn embed(ty: GgmlType, w: &[u8], rows: usize, cols: usize, token: usize) -> Result<Vec<f32>> {
+    if token >= rows {
+        return Err(Error::Check(format!("embed: token {token} >= rows {rows}")));
+    }
+    let rb = row_bytes(ty, cols)?;
+    let row = w
+        .get(token * rb..(token + 1) * rb)
+        .ok_or_else(|| Error::Check(format!("embed: table of {} bytes too short", w.len())))?;
+    quant::dequantize_to_vec(ty, row, cols)
+}
+
+/// argmax: the index of the largest value, the lowest on ties, NaN never chosen; None when
+/// every value is NaN.
+pub fn argmax(x: &[f32]) -> Option<u32> {
+    let mut best: Option<(f32, usize)> = None;
+    for (i, &v) in x.iter().enumerate() {
+        if v.is_nan() {
+            continue;
+        }
+        if best.is_none_or(|(b, _)| v > b) {
+            best = Some((v, i));
+        }
+    }
+    best.map(|(_, i)| i as u32)
+}
+
+/// Largest |out - ref| and the largest |out - ref| / max(|ref|, floor); NaN counts as infinite.
+pub fn max_errors(out: &[f32], reference: &[f64], floor: f64) -> (f64, f64) {
+    let mut abs = 0f64;
+    let mut rel = 0f64;
+    for (&o, &r) in out.iter().zip(reference) {
+        let e = if o.is_finite() {
+            (o as f64 - r).abs()
+        } else {
+            f64::INFINITY
+        };
+        abs = abs.max(e);
+        rel = rel.max(e / r.abs().max(floor));
+    }
+    if out.len() != reference.len() {
+        return (f64::INFINITY, f64::INFINITY);
+    }
+    (abs, rel)
+}

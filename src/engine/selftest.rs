@@ -1,0 +1,387 @@
+//! Each decode kernel on a GPU backend against [`super::reference`]: fresh random inputs,
+//! outputs poisoned (NaN) first, max abs / rel error reported against a stated tolerance.
+
+use super::kernels::{embed_entry, matvec_entry, spec, TPR_VARIANTS};
+use super::launch::{self, Planned};
+use super::reference as cpu;
+use crate::bench::reference::POISON_U32;
+use crate::bench::rng::Rng;
+use crate::bench::selftest::TestRow;
+use crate::gpu::{Backend, Buf};
+use crate::{quant, GgmlType, Result};
+
+const MATVEC_TYPES: [GgmlType; 6] = [
+    GgmlType::Q6_K,
+    GgmlType::Q8_0,
+    GgmlType::Q4_K,
+    GgmlType::Q5_K,
+    GgmlType::Q4_0,
+    GgmlType::F16,
+];
+
+fn up_f32(b: &mut dyn Backend, x: &[f32]) -> Result<Buf> {
+    let buf = b.alloc((x.len() as u64 * 4).max(16))?;
+    b.upload(buf, bytemuck::cast_slice(x))?;
+    Ok(buf)
+}
+
+fn up_bytes(b: &mut dyn Backend, x: &[u8]) -> Result<Buf> {
+    let buf = b.alloc((x.len() as u64).max(16))?;
+    b.upload(buf, x)?;
+    Ok(buf)
+}
+
+fn poisoned(b: &mut dyn Backend, n: usize) -> Result<Buf> {
+    let buf = b.alloc((n as u64 * 4).max(16))?;
+    b.memset_u32(buf, POISON_U32)?;
+    Ok(buf)
+}
+
+fn down_f32(b: &mut dyn Backend, buf: Buf, n: usize) -> Result<Vec<f32>> {
+    let mut out = vec![0f32; n];
+    b.download(buf, bytemuck::cast_slice_mut(&mut out))?;
+    Ok(out)
+}
+
+fn run(b: &mut dyn Backend, p: &[Planned]) -> Result<()> {
+    for l in p {
+        b.launch(&l.launch)?;
+    }
+    b.sync()
+}
+
+fn row(kernel: &str, case: String, out: &[f32], reference: &[f64], tol: f64) -> TestRow {
+    let (abs, rel) = cpu::max_errors(out, reference, 1e-3);
+    TestRow {
+        kernel: kernel.to_string(),
+        case,
+        ok: rel <= tol,
+        detail: format!("max abs err {abs:.3e}, max rel err {rel:.3e} (tol {tol:.1e})"),
+    }
+}
+
+/// Random weights of `ty` as valid GGUF rows (quantized from uniform [-1, 1) values).
+fn random_weights(rng: &mut Rng, ty: GgmlType, rows: usize, cols: usize) -> Result<Vec<u8>> {
+    let src = rng.vec_f32_signed(rows * cols);
+    if ty == GgmlType::F16 {
+        return Ok(src
+            .iter()
+            .flat_map(|&v| half::f16::from_f32(v).to_le_bytes())
+            .collect());
+    }
+    quant::quantize_fast(ty, &src)
+}
+
+/// Run every decode kernel whose name contains `filter` once on `b`.
+pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow>> {
+    let want = |name: &str| filter.is_none_or(|f| name.contains(f));
+    let mut rng = Rng::fresh();
+    let mut rows = Vec::new();
+
+    for ty in MATVEC_TYPES {
+        let entry = matvec_entry(ty)?;
+        if !want(entry) {
+            continue;
+        }
+        for tpr in TPR_VARIANTS {
+            let k = b.load(&spec(entry, Some(tpr))?)?;
+            // Odd row counts (a partly filled last block), several blocks per row.
+            let (m, kd) = (37 + rng.below(60), 256 * (2 + rng.below(4)));
+            let w = random_weights(&mut rng, ty, m, kd)?;
+            let x = rng.vec_f32_signed(kd);
+            let y0 = rng.vec_f32_signed(m);
+            let (wb, xb) = (up_bytes(b, &w)?, up_f32(b, &x)?);
+            for acc in [false, true] {
+                let yb = if acc {
+                    up_f32(b, &y0)?
+                } else {
+                    poisoned(b, m)?
+                };
+                let p = launch::matvec(k, ty, tpr, yb, wb, xb, m as u32, kd as u32, acc)?;
+                run(b, &[p])?;
+                let out = down_f32(b, yb, m)?;
+                let r = cpu::matvec(ty, &w, m, kd, &x, acc.then_some(&y0[..]))?;
+                let tol = 1e-5 * (kd as f64).sqrt() * 10.0;
+                let case = format!("TPR={tpr} {m}x{kd}{}", if acc { " y+=" } else { "" });
+                rows.push(row(entry, case, &out, &r, tol));
+                b.free(yb)?;
+            }
+            b.free(wb)?;
+            b.free(xb)?;
+        }
+    }
+
+    if want("rmsnorm") {
+        let k = b.load(&spec("rmsnorm", None)?)?;
+        let (n, nv) = (1000 + rng.below(3000), 3);
+        let x = rng.vec_f32_signed(n * nv);
+        let w = rng.vec_f32_signed(n);
+        let (xb, wb, ob) = (up_f32(b, &x)?, up_f32(b, &w)?, poisoned(b, n * nv)?);
+        run(
+            b,
+            &[launch::rmsnorm(k, ob, xb, wb, n as u32, nv as u32, 1e-5)],
+        )?;
+        let out = down_f32(b, ob, n * nv)?;
+        rows.push(row(
+            "rmsnorm",
+            format!("{nv}x{n}"),
+            &out,
+            &cpu::rmsnorm(&x, &w, n, 1e-5),
+            1e-5,
+        ));
+        for buf in [xb, wb, ob] {
+            b.free(buf)?;
+        }
+    }
+
+    let pos: u32 = 1 + rng.below(3000) as u32;
+    let pos_buf = up_bytes(b, &pos.to_le_bytes())?;
+    // Rope: |theta| error grows with pos (f32 theta, ex2.approx): tolerance 2e-5 + 3e-7 pos.
+    let rope_tol = 2e-5 + 3e-7 * pos as f64;
+    for (entry, neox) in [("rope_llama", false), ("rope_neox", true)] {
+        if !want(entry) {
+            continue;
+        }
+        let k = b.load(&spec(entry, None)?)?;
+        let (nq, nk, d) = (8, 2, 64);
+        let q = rng.vec_f32_signed(nq * d);
+        let kk = rng.vec_f32_signed(nk * d);
+        let ff: Vec<f32> = (0..d / 2).map(|_| 1.0 + 8.0 * rng.f32_unit()).collect();
+        let (qb, kb, fb) = (up_f32(b, &q)?, up_f32(b, &kk)?, up_f32(b, &ff)?);
+        let p = launch::rope(
+            k,
+            qb,
+            kb,
+            nq as u32,
+            nk as u32,
+            d as u32,
+            pos_buf,
+            5e5,
+            Some(fb),
+        )?;
+        run(b, &[p])?;
+        let mut out = down_f32(b, qb, nq * d)?;
+        out.extend(down_f32(b, kb, nk * d)?);
+        let mut r = cpu::rope(&q, d, pos, 5e5, Some(&ff), neox);
+        r.extend(cpu::rope(&kk, d, pos, 5e5, Some(&ff), neox));
+        rows.push(row(entry, format!("pos {pos}, ff"), &out, &r, rope_tol));
+        for buf in [qb, kb, fb] {
+            b.free(buf)?;
+        }
+    }
+
+    if want("qk_norm_rope_neox") {
+        let k = b.load(&spec("qk_norm_rope_neox", None)?)?;
+        let (nq, nk, d) = (16, 8, 128);
+        let q = rng.vec_f32_signed(nq * d);
+        let kk = rng.vec_f32_signed(nk * d);
+        let qw = rng.vec_f32_signed(d);
+        let kw = rng.vec_f32_signed(d);
+        let (qb, kb) = (up_f32(b, &q)?, up_f32(b, &kk)?);
+        let (qwb, kwb) = (up_f32(b, &qw)?, up_f32(b, &kw)?);
+        let p = launch::qk_norm_rope(
+            k, qb, kb, qwb, kwb, nq as u32, nk as u32, d as u32, 1e-6, pos_buf, 1e6, None,
+        )?;
+        run(b, &[p])?;
+        let mut out = down_f32(b, qb, nq * d)?;
+        out.extend(down_f32(b, kb, nk * d)?);
+        let mut r = cpu::qk_norm_rope(&q, &qw, d, 1e-6, pos, 1e6, None);
+        r.extend(cpu::qk_norm_rope(&kk, &kw, d, 1e-6, pos, 1e6, None));
+        rows.push(row(
+            "qk_norm_rope_neox",
+            format!("pos {pos}"),
+            &out,
+            &r,
+            rope_tol * 4.0,
+        ));
+        for buf in [qb, kb, qwb, kwb] {
+            b.free(buf)?;
+        }
+    }
+
+    if want("kv_append") || want("attn") {
+        let kva = b.load(&spec("kv_append", None)?)?;
+        let (n_head, n_kv, d) = (8u32, 2u32, 128u32);
+        let width = (n_kv * d) as usize;
+        let max_ctx = 700u32;
+        let n_ctx = 1 + rng.below(max_ctx as usize - 1);
+        // Fill the cache host-side for positions < n_ctx-1, then append the last one on the GPU.
+        let kc: Vec<f32> = rng.vec_f32_signed(width * max_ctx as usize);
+        let vc: Vec<f32> = rng.vec_f32_signed(width * max_ctx as usize);
+        let mut kh = cpu::to_f16_bits(&kc);
+        let mut vh = cpu::to_f16_bits(&vc);
+        let last = n_ctx - 1;
+        let knew = rng.vec_f32_signed(width);
+        let vnew = rng.vec_f32_signed(width);
+        for i in 0..width {
+            kh[last * width + i] = 0x7e00; // f16 NaN: must be overwritten
+            vh[last * width + i] = 0x7e00;
+        }
+        let kcb = up_bytes(b, bytemuck::cast_slice(&kh))?;
+        let vcb = up_bytes(b, bytemuck::cast_slice(&vh))?;
+        let (knb, vnb) = (up_f32(b, &knew)?, up_f32(b, &vnew)?);
+        let pb = up_bytes(b, &(last as u32).to_le_bytes())?;
+        run(
+            b,
+            &[launch::kv_append(
+                kva,
+                kcb,
+                vcb,
+                knb,
+                vnb,
+                pb,
+                width as u32,
+                max_ctx,
+            )?],
+        )?;
+        let wantk = cpu::to_f16_bits(&knew);
+        let wantv = cpu::to_f16_bits(&vnew);
+        kh[last * width..(last + 1) * width].copy_from_slice(&wantk);
+        vh[last * width..(last + 1) * width].copy_from_slice(&wantv);
+        let mut gotk = vec![0u16; kh.len()];
+        b.download(kcb, bytemuck::cast_slice_mut(&mut gotk))?;
+        let mut gotv = vec![0u16; vh.len()];
+        b.download(vcb, bytemuck::cast_slice_mut(&mut gotv))?;
+        let same = gotk == kh && gotv == vh;
+        rows.push(TestRow {
+            kernel: "kv_append".into(),
+            case: format!("pos {last}, width {width}"),
+            ok: same,
+            detail: format!("caches equal bit for bit (row written, others untouched): {same}"),
+        });
+        if want("attn") {
+            let pk = b.load(&spec("attn_partial", None)?)?;
+            let ck = b.load(&spec("attn_combine", None)?)?;
+            let q = rng.vec_f32_signed((n_head * d) as usize);
+            let qb = up_f32(b, &q)?;
+            let r = cpu::attention(
+                &q,
+                &kh,
+                &vh,
+                n_head as usize,
+                n_kv as usize,
+                d as usize,
+                n_ctx,
+                1.0 / (d as f32).sqrt(),
+            );
+            for split in [64u32, 256] {
+                let ns = launch::attn_splits(max_ctx, split);
+                let po = b.alloc(n_head as u64 * ns as u64 * d as u64 * 4)?;
+                let pm = b.alloc(n_head as u64 * ns as u64 * 8)?;
+                let ob = poisoned(b, (n_head * d) as usize)?;
+                let p = launch::attention(
+                    pk,
+                    ck,
+                    ob,
+                    po,
+                    pm,
+                    qb,
+                    kcb,
+                    vcb,
+                    pb,
+                    n_head,
+                    n_kv,
+                    d,
+                    split,
+                    ns,
+                    n_ctx as u32,
+                )?;
+                run(b, &p)?;
+                let out = down_f32(b, ob, (n_head * d) as usize)?;
+                let case = format!("ctx {n_ctx}, split {split} x{ns}, gqa {}", n_head / n_kv);
+                rows.push(row("attn_partial+combine", case, &out, &r, 2e-3));
+                for buf in [po, pm, ob] {
+                    b.free(buf)?;
+                }
+            }
+            b.free(qb)?;
+        }
+        for buf in [kcb, vcb, knb, vnb, pb] {
+            b.free(buf)?;
+        }
+    }
+
+    for entry in ["swiglu", "add_f32"] {
+        if !want(entry) {
+            continue;
+        }
+        let k = b.load(&spec(entry, None)?)?;
+        let n = 5000 + rng.below(5000);
+        let g: Vec<f32> = rng.vec_f32_signed(n).iter().map(|v| v * 12.0).collect();
+        let u = rng.vec_f32_signed(n);
+        let (gb, ub, ob) = (up_f32(b, &g)?, up_f32(b, &u)?, poisoned(b, n)?);
+        run(b, &[launch::binary(k, ob, gb, ub, n as u32)?])?;
+        let out = down_f32(b, ob, n)?;
+        let r = if entry == "swiglu" {
+            cpu::swiglu(&g, &u)
+        } else {
+            cpu::add(&g, &u)
+        };
+        rows.push(row(entry, format!("n={n}"), &out, &r, 1e-5));
+        for buf in [gb, ub, ob] {
+            b.free(buf)?;
+        }
+    }
+
+    for ty in MATVEC_TYPES {
+        let entry = embed_entry(ty)?;
+        if !want(entry) {
+            continue;
+        }
+        let k = b.load(&spec(entry, None)?)?;
+        let (nr, nc) = (50 + rng.below(50), 512);
+        let w = random_weights(&mut rng, ty, nr, nc)?;
+        let tok = rng.below(nr);
+        let (wb, tb, ob) = (
+            up_bytes(b, &w)?,
+            up_bytes(b, &(tok as u32).to_le_bytes())?,
+            poisoned(b, nc)?,
+        );
+        run(
+            b,
+            &[launch::embed(k, ty, ob, wb, tb, nc as u32, nr as u32)?],
+        )?;
+        let out = down_f32(b, ob, nc)?;
+        let r: Vec<f64> = cpu::embed(ty, &w, nr, nc, tok)?
+            .iter()
+            .map(|&v| v as f64)
+            .collect();
+        rows.push(row(entry, format!("token {tok} of {nr}"), &out, &r, 1e-6));
+        for buf in [wb, tb, ob] {
+            b.free(buf)?;
+        }
+    }
+
+    if want("argmax") {
+        let pk = b.load(&spec("argmax_partial", None)?)?;
+        let fk = b.load(&spec("argmax_final", None)?)?;
+        let n = 100_000 + rng.below(60_000);
+        let mut x = rng.vec_f32_signed(n);
+        // A tie at the maximum: the lower index must win.
+        let (i1, i2) = (rng.below(n / 2), n / 2 + rng.below(n / 2));
+        x[i1] = 2.0;
+        x[i2] = 2.0;
+        x[rng.below(n)] = f32::NAN;
+        let xb = up_f32(b, &x)?;
+        let (pv, pi) = (
+            b.alloc(launch::ARGMAX_BLOCKS as u64 * 4)?,
+            b.alloc(launch::ARGMAX_BLOCKS as u64 * 4)?,
+        );
+        let tb = poisoned(b, 1)?;
+        run(b, &launch::argmax(pk, fk, tb, pv, pi, xb, n as u32)?)?;
+        let mut got = [0u32; 1];
+        b.download(tb, bytemuck::cast_slice_mut(&mut got))?;
+        let want_tok = cpu::argmax(&x);
+        rows.push(TestRow {
+            kernel: "argmax_partial+final".into(),
+            case: format!("n={n}, tie at {i1} and {i2}, one NaN"),
+            ok: Some(got[0]) == want_tok,
+            detail: format!("token {} (want {want_tok:?})", got[0]),
+        });
+        for buf in [xb, pv, pi, tb] {
+            b.free(buf)?;
+        }
+    }
+    b.free(pos_buf)?;
+    Ok(rows)
+}
