@@ -51,19 +51,28 @@ pub fn open_with(
         BackendKind::Auto => match nv() {
             Ok(b) => opened(b, " (auto: nv is preferred and it opened)".into()),
             Err(nv_err) => match cuda() {
-                Ok(b) => opened(b, format!(" (auto: nv unavailable: {})", one_line(&nv_err))),
+                Ok(b) => opened(
+                    b,
+                    format!(" (auto: nv unavailable: {})", labeled("nv", &nv_err)),
+                ),
                 Err(cuda_err) => Err(Error::Unsupported(format!(
-                    "backend auto found no GPU backend: nv: {}; cuda: {}; cpu: {CPU_NOT_A_BACKEND}",
-                    one_line(&nv_err),
-                    one_line(&cuda_err)
+                    "backend auto found no GPU backend: {}; {}; cpu: {CPU_NOT_A_BACKEND}",
+                    labeled("nv", &nv_err),
+                    labeled("cuda", &cuda_err)
                 ))),
             },
         },
     }
 }
 
-fn one_line(e: &Error) -> String {
-    e.to_string().replace('\n', " ")
+/// The error on one line, starting with the backend's name once.
+fn labeled(name: &str, e: &Error) -> String {
+    let text = e.to_string().replace('\n', " ");
+    if text.starts_with(&format!("{name}:")) {
+        text
+    } else {
+        format!("{name}: {text}")
+    }
 }
 
 fn describe(i: &super::GpuInfo) -> String {

@@ -26,7 +26,14 @@ pub struct Arena {
     next: usize,
     /// Timeline value whose completion frees each slot (0: never used).
     busy_until: Vec<u64>,
+    /// What the CPU last wrote to the arena: `write` stores only the 64-byte lines that differ,
+    /// so a repeated launch of one kernel writes its changed parameters and grid, not 1 KiB of
+    /// bank 0 and QMD, through the (write-combined, uncached-read) BAR1 mapping.
+    shadow: Vec<u8>,
 }
+
+/// Granule of `Arena::write`'s comparison (a write-combining buffer line).
+const LINE_B: usize = 64;
 
 impl Arena {
     pub fn new(dev: &mut Device, slots: usize, place: MemPlace) -> Result<Arena> {
@@ -36,6 +43,7 @@ impl Arena {
             slots,
             next: 0,
             busy_until: vec![0; slots],
+            shadow: Vec::new(),
         })
     }
 
@@ -58,6 +66,45 @@ impl Arena {
 
     pub fn gpu_va(&self, i: usize) -> u64 {
         self.mem.gpu_va + i as u64 * SLOT_B
+    }
+
+    /// Store `bytes` at `off` of slot `i`, skipping 64-byte lines that already hold them.
+    pub fn write(&mut self, i: usize, off: usize, bytes: &[u8]) -> Result<()> {
+        if off + bytes.len() > SLOT_B as usize {
+            return Err(Error::Unsupported(format!(
+                "nv arena: {} B at +0x{off:x} overflow a {SLOT_B} B slot",
+                bytes.len()
+            )));
+        }
+        if self.shadow.is_empty() {
+            // First use: the GPU memory holds unknown bytes; the shadow starts out all unknown
+            // by writing every line once (filled with the first contents below).
+            self.shadow = vec![0; self.mem.size_b as usize];
+            self.mem.cpu_slice()?.fill(0);
+        }
+        let base = i * SLOT_B as usize + off;
+        let all = self.mem.cpu_slice()?;
+        let mut at = 0;
+        while at < bytes.len() {
+            let end = ((base + at) / LINE_B + 1) * LINE_B - base;
+            let end = end.min(bytes.len());
+            let (s, d) = (base + at, base + end);
+            if self.shadow[s..d] != bytes[at..end] {
+                all[s..d].copy_from_slice(&bytes[at..end]);
+                self.shadow[s..d].copy_from_slice(&bytes[at..end]);
+            }
+            at = end;
+        }
+        Ok(())
+    }
+
+    /// Store `bytes` at `off` of slot `i` unconditionally (the QMD: the hardware may use its
+    /// memory while the grid runs, so the shadow cannot vouch for it).
+    pub fn write_all(&mut self, i: usize, off: usize, bytes: &[u8]) -> Result<()> {
+        let base = i * SLOT_B as usize + off;
+        self.write(i, off, bytes)?;
+        self.mem.cpu_slice()?[base..base + bytes.len()].copy_from_slice(bytes);
+        Ok(())
     }
 
     /// The CPU view of slot `i`.

@@ -157,8 +157,7 @@ impl NvBackend {
         }
         let a = self.arena.as_mut().ok_or_else(|| Error::Unsupported("nv arena".into()))?;
         let va = a.gpu_va(slot) + PB_OFF as u64;
-        a.slot(slot)?[PB_OFF..PB_OFF + pb.len() * 4]
-            .copy_from_slice(bytemuck::cast_slice(pb.words()));
+        a.write(slot, PB_OFF, bytemuck::cast_slice(pb.words()))?;
         self.dev.iface.sync_for_device(&a.mem)?;
         let v = self.dev.ring_submit(engine, va, pb.len() as u64, v, what)?;
         a.used_until(slot, v);
@@ -346,9 +345,9 @@ impl Backend for NvBackend {
         let name = self.kernel(l.kernel)?.name.clone();
         let qmd_va = va + QMD_OFF as u64;
         {
-            let s = self.arena()?.slot(slot)?;
-            s[..cbuf0.len()].copy_from_slice(&cbuf0);
-            s[QMD_OFF..QMD_OFF + qmd.as_bytes().len()].copy_from_slice(qmd.as_bytes());
+            let a = self.arena()?;
+            a.write(slot, 0, &cbuf0)?;
+            a.write_all(slot, QMD_OFF, qmd.as_bytes())?;
         }
         let mut pb = PushBuf::new();
         pcas_launch(&mut pb, qmd_va)?;
@@ -424,8 +423,7 @@ impl Backend for NvBackend {
             emit_acquire(&mut pb, self.dev.timeline.gpu_va, self.dev.timeline_value);
             let a = self.arena.as_mut().ok_or_else(|| Error::Unsupported("nv arena".into()))?;
             let pva = a.gpu_va(slot) + PB_OFF as u64;
-            a.slot(slot)?[PB_OFF..PB_OFF + pb.len() * 4]
-                .copy_from_slice(bytemuck::cast_slice(pb.words()));
+            a.write(slot, PB_OFF, bytemuck::cast_slice(pb.words()))?;
             self.dev.iface.sync_for_device(&a.mem)?;
             self.dev
                 .compute
