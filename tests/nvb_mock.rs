@@ -184,3 +184,36 @@ fn fault_ends_the_wait_at_once() {
     let e = b.sync().unwrap_err().to_string();
     assert!(e.contains("31") && e.contains("store3"), "{e}");
 }
+
+/// Every kernel of the PTX registry, assembled for sm_90 and sm_87 (ptxas needed; skipped with
+/// a note without it), loads into the nv backend and launches on the mock with its parameters
+/// where the cubin says they are.
+#[test]
+fn every_registry_kernel_loads_and_launches() {
+    if kernlab::ptx::toolchain::find_ptxas().is_none() {
+        eprintln!("SKIP every_registry_kernel_loads_and_launches: no ptxas");
+        return;
+    }
+    for sm in [0x900u32, 0x807] {
+        let (mut b, h) = backend(sm);
+        let out = b.alloc(1 << 16).unwrap();
+        for spec in kernlab::ptx::kernels() {
+            b.load(&spec)
+                .unwrap_or_else(|e| panic!("sm 0x{sm:x} {}: {e}", spec.entry));
+        }
+        let empty = b.load(&kernlab::ptx::kernel("empty").unwrap()).unwrap();
+        b.launch(&Launch::linear(empty, 3, 64, vec![])).unwrap();
+        let fill = b.load(&kernlab::ptx::kernel("fill_u32").unwrap()).unwrap();
+        b.launch(&Launch::linear(fill, 2, 256, vec![Arg::Buf(out), Arg::U64(300), Arg::U32(9)]))
+            .unwrap();
+        b.sync().unwrap();
+        let seen = h.log(|l| l.launches.clone());
+        let last = seen.last().unwrap();
+        let base = if sm == 0x900 { 0x210 } else { 0x160 };
+        let c = &last.cbuf0;
+        assert_eq!(u64::from_le_bytes(c[base..base + 8].try_into().unwrap()), out.gpu_va);
+        assert_eq!(u64::from_le_bytes(c[base + 8..base + 16].try_into().unwrap()), 300);
+        assert_eq!(u32::from_le_bytes(c[base + 16..base + 20].try_into().unwrap()), 9);
+        assert_eq!(seen[seen.len() - 2].qmd.grid().unwrap(), [3, 1, 1]);
+    }
+}
