@@ -1,0 +1,78 @@
+//! The choices the device measurements settle, read once from the environment so one device
+//! call can compare them without rebuilding. Defaults are what is documented in docs/nvb.md.
+
+use crate::{Error, Result};
+use hcq::MemPlace;
+
+/// How the kernels of a prebuilt replay are kept in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayOrder {
+    /// NVCBC0_WAIT_FOR_IDLE between launches: each kernel starts after the previous one ends
+    /// (the order a CUDA graph built by stream capture has).
+    ComputeWfi,
+    /// No wait between launches: the kernels may overlap. Only for measuring the launch rate
+    /// of independent kernels; not the default.
+    Overlap,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NvOptions {
+    /// Where the launch arena (bank 0, pushbuffers, QMDs) lives: `DeviceMapped` (VRAM through
+    /// BAR1; the GPU reads it locally) or `Host` (system memory; the GPU reads it over PCIe).
+    pub arena_place: MemPlace,
+    pub replay_order: ReplayOrder,
+    /// Slots of the launch arena (submissions in flight at most).
+    pub arena_slots: usize,
+    /// Bytes of the Host staging buffer for uploads/downloads.
+    pub staging_b: u64,
+    /// Give up waiting on the GPU after this long without progress.
+    pub timeout_ms: u64,
+}
+
+impl Default for NvOptions {
+    fn default() -> Self {
+        NvOptions {
+            arena_place: MemPlace::DeviceMapped,
+            replay_order: ReplayOrder::ComputeWfi,
+            arena_slots: 1024,
+            staging_b: 64 << 20,
+            timeout_ms: 20_000,
+        }
+    }
+}
+
+impl NvOptions {
+    /// Defaults overridden by KERNLAB_NV_ARENA (vram|host), KERNLAB_NV_REPLAY (wfi|overlap),
+    /// KERNLAB_NV_TIMEOUT_MS.
+    pub fn from_env() -> Result<NvOptions> {
+        let mut o = NvOptions::default();
+        if let Ok(v) = std::env::var("KERNLAB_NV_ARENA") {
+            o.arena_place = match v.as_str() {
+                "vram" => MemPlace::DeviceMapped,
+                "host" => MemPlace::Host,
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "KERNLAB_NV_ARENA={v}: expected vram or host"
+                    )))
+                }
+            };
+        }
+        if let Ok(v) = std::env::var("KERNLAB_NV_REPLAY") {
+            o.replay_order = match v.as_str() {
+                "wfi" => ReplayOrder::ComputeWfi,
+                "overlap" => ReplayOrder::Overlap,
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "KERNLAB_NV_REPLAY={v}: expected wfi or overlap"
+                    )))
+                }
+            };
+        }
+        if let Ok(v) = std::env::var("KERNLAB_NV_TIMEOUT_MS") {
+            o.timeout_ms = v.parse().ok().filter(|&t| t > 0).ok_or_else(|| {
+                Error::Usage(format!("KERNLAB_NV_TIMEOUT_MS={v}: expected milliseconds > 0"))
+            })?;
+        }
+        Ok(o)
+    }
+}
