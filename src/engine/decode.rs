@@ -151,6 +151,16 @@ impl GpuDecoder {
         self.bufs[&role]
     }
 
+    /// The device buffer bound to `role`.
+    pub fn buffer(&self, role: BufRole) -> Buf {
+        self.buf(role)
+    }
+
+    /// The step's launches as bound (the list the replay was built from).
+    pub fn launches(&self) -> &[Launch] {
+        &self.launches
+    }
+
     /// Set the position and the token of the next step (host upload; waits for queued work).
     pub fn set_input(&mut self, pos: usize, token: u32) -> Result<()> {
         let c = &self.plan.config;
