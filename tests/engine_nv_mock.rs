@@ -97,6 +97,25 @@ fn each_replay_queues_the_plan_with_its_parameters() {
         }
         // The step reads the position and token from device buffers: the host wrote them once.
         assert_eq!(d.buffer(BufRole::Pos).size_b, 16);
+
+        // The timed run, the profile and the check go through on a GPU that computes nothing;
+        // the check must then fail (its logits stay zero).
+        let run = d.run_timed(&[1, 2], 5).unwrap();
+        assert_eq!((run.generated.len(), run.gen_ns.len()), (5, 5));
+        assert!(run.gen_ns.iter().all(|ns| ns.is_finite() && *ns >= 0.0));
+        let prof = d.profile(7, 3).unwrap();
+        assert_eq!(prof.len(), n);
+        assert!(prof.windows(2).all(|w| w[0].elapsed_ns >= w[1].elapsed_ns));
+        let mut cpu = kernlab::cpu::CpuModel::load(&path, 1).unwrap();
+        let r = kernlab::engine::check_against_cpu(&mut d, &mut cpu, &[1, 2], 3, |_, _| Ok(()))
+            .unwrap();
+        assert_eq!(r.positions, 5);
+        assert!(
+            !r.passed(2e-2),
+            "a GPU that computes nothing passed: {}",
+            r.summary()
+        );
+        assert!(d.run_timed(&[1], 600).is_err(), "past the KV cache");
         let _ = std::fs::remove_file(&path);
     }
 }

@@ -156,6 +156,7 @@ pub fn run_gpu(args: &Args, kind: BackendKind) -> Result<(), Error> {
         launches: dec.plan.n_launches(),
         info: dec.backend.info().name.clone(),
         driver: dec.backend.info().driver.clone(),
+        backend_name: dec.backend.info().backend,
     };
     if args.json {
         let mut j = report_json(&run, &ctx);
@@ -192,6 +193,8 @@ struct Ctx<'a> {
     launches: usize,
     info: String,
     driver: String,
+    /// The backend that ran ("cuda" or "nv", also under --backend auto).
+    backend_name: &'static str,
 }
 
 /// GB/s of the best of 5 timed 1 GB copies with copy_v4 (read + write counted).
@@ -304,7 +307,7 @@ fn report_json(run: &TimedRun, c: &Ctx) -> Json {
         .set("stddev_ts", num(t.stddev))
         .set("samples_ns", samples.clone())
         .set("samples_ts", ts)
-        .set("backend", c.args.backend.name())
+        .set("backend", c.backend_name)
         .set("gpu_info", c.info.clone())
         .set("driver", c.driver.clone())
         .set("threads_per_row", c.args.threads_per_row)
@@ -339,6 +342,35 @@ fn print_profile(p: &[KernelTime]) {
         total / 1e6,
         p.len()
     );
+    // Per kernel entry first (where the time goes), then every launch.
+    let mut by_entry: Vec<(&str, usize, f64, u64)> = Vec::new();
+    for k in p {
+        match by_entry.iter_mut().find(|e| e.0 == k.entry) {
+            Some(e) => {
+                e.1 += 1;
+                e.2 += k.elapsed_ns;
+                e.3 += k.bytes;
+            }
+            None => by_entry.push((k.entry, 1, k.elapsed_ns, k.bytes)),
+        }
+    }
+    by_entry.sort_by(|a, b| b.2.total_cmp(&a.2));
+    println!(
+        "{:<20} {:>6} {:>10} {:>6} {:>13} {:>8}",
+        "kernel", "calls", "us", "%", "bytes", "GB/s"
+    );
+    for (entry, calls, ns, bytes) in &by_entry {
+        println!(
+            "{:<20} {:>6} {:>10.2} {:>6.2} {:>13} {:>8.1}",
+            entry,
+            calls,
+            ns / 1e3,
+            100.0 * ns / total,
+            bytes,
+            *bytes as f64 / ns
+        );
+    }
+    println!();
     println!(
         "{:<28} {:<20} {:>9} {:>6} {:>11} {:>8}",
         "launch", "kernel", "us", "%", "bytes", "GB/s"
