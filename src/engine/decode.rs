@@ -4,7 +4,7 @@
 //! the position and token live in device buffers that the step itself advances.
 
 use super::decode_kernels::kernel_spec;
-use super::plan::{BufRole, DecodePlan, PArg, PlanOptions};
+use super::plan::{BufRole, DecodePlan, KernelRef, PArg, PlanOptions};
 use super::weights::{decoder_tensor_names, WeightsLayout};
 use crate::gpu::{Arg, Backend, BackendKind, Buf, KernelId, Launch, ReplayId};
 use crate::models::synth::HeaderSource;
@@ -40,6 +40,43 @@ pub struct KernelTime {
     pub entry: &'static str,
     pub elapsed_ns: f64,
     pub bytes: u64,
+}
+
+/// The plan's launches with buffer roles replaced by `bufs` (address + offset) and kernels by
+/// `kernel_of`. A role without a buffer is an error.
+pub fn bind(
+    plan: &DecodePlan,
+    bufs: &HashMap<BufRole, Buf>,
+    kernel_of: impl Fn(&KernelRef) -> KernelId,
+) -> Result<Vec<Launch>> {
+    let mut launches = Vec::with_capacity(plan.launches.len());
+    for pl in &plan.launches {
+        let mut args = Vec::with_capacity(pl.args.len());
+        for a in &pl.args {
+            args.push(match *a {
+                PArg::Buf(role, off) => {
+                    let b = bufs.get(&role).ok_or_else(|| {
+                        Error::Usage(format!("{}: no buffer bound for {role:?}", pl.label))
+                    })?;
+                    Arg::Buf(Buf {
+                        gpu_va: b.gpu_va + off,
+                        size_b: b.size_b.saturating_sub(off),
+                    })
+                }
+                PArg::U32(v) => Arg::U32(v),
+                PArg::F32(v) => Arg::F32(v),
+                PArg::Null => Arg::U64(0),
+            });
+        }
+        launches.push(Launch {
+            kernel: kernel_of(&pl.kernel),
+            grid: pl.grid,
+            block: pl.block,
+            shared_b: 0,
+            args,
+        });
+    }
+    Ok(launches)
 }
 
 /// The config of a GGUF and the layout of the tensors the decoder reads from it.
@@ -94,42 +131,14 @@ impl GpuDecoder {
         }
 
         let mut kernels: HashMap<(&'static str, Option<u32>), KernelId> = HashMap::new();
-        let mut launches = Vec::with_capacity(plan.launches.len());
         for pl in &plan.launches {
             let key = (pl.kernel.entry, pl.kernel.tpr);
-            let id = match kernels.get(&key) {
-                Some(id) => *id,
-                None => {
-                    let spec = kernel_spec(&pl.kernel)?;
-                    let id = backend.load(&spec)?;
-                    kernels.insert(key, id);
-                    id
-                }
-            };
-            let args = pl
-                .args
-                .iter()
-                .map(|a| match *a {
-                    PArg::Buf(role, off) => {
-                        let b = bufs[&role];
-                        Arg::Buf(Buf {
-                            gpu_va: b.gpu_va + off,
-                            size_b: b.size_b.saturating_sub(off),
-                        })
-                    }
-                    PArg::U32(v) => Arg::U32(v),
-                    PArg::F32(v) => Arg::F32(v),
-                    PArg::Null => Arg::U64(0),
-                })
-                .collect();
-            launches.push(Launch {
-                kernel: id,
-                grid: pl.grid,
-                block: pl.block,
-                shared_b: 0,
-                args,
-            });
+            if !kernels.contains_key(&key) {
+                let id = backend.load(&kernel_spec(&pl.kernel)?)?;
+                kernels.insert(key, id);
+            }
         }
+        let launches = bind(&plan, &bufs, |k| kernels[&(k.entry, k.tpr)])?;
         let replay = backend.build_replay(&launches)?;
         Ok(GpuDecoder {
             backend,

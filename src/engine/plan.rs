@@ -14,21 +14,20 @@ use crate::models::{ModelConfig, RopeStyle};
 use crate::{Error, Result};
 
 /// Threads per block of every matvec: rows per block = MATVEC_THREADS / threads-per-row.
-pub const MATVEC_THREADS: u32 = 128;
-/// Threads per block of the one-thread-per-element kernels.
-pub const ELEMWISE_THREADS: u32 = 256;
-/// Threads per block of the one-block reductions (rmsnorm of the residual stream, argmax).
-pub const REDUCE_THREADS: u32 = 1024;
-/// Threads per block of attention (one block per query head).
-pub const ATTN_THREADS: u32 = 128;
+pub const MATVEC_THREADS: u32 = super::launch::MATVEC_THREADS;
+/// Threads per block of the element-wise kernels, rmsnorm and argmax (engine::launch).
+pub const ELEMWISE_THREADS: u32 = super::launch::THREADS;
+/// Threads per block of attn_partial and attn_combine (engine::launch).
+pub const ATTN_THREADS: u32 = super::launch::ATTN_THREADS;
 /// Context positions the KV cache holds by default.
 pub const DEFAULT_MAX_CTX: usize = 2048;
 /// Positions one attention block takes (attn_partial's split_len; at most 1024). The grid has
 /// max_ctx / ATTN_SPLIT_LEN splits per head, fixed at plan time; splits past the position
 /// write an empty partial and return.
 pub const ATTN_SPLIT_LEN: u32 = 256;
-/// Blocks of argmax_partial (argmax_final reduces their pairs in one block).
-pub const ARGMAX_BLOCKS: u32 = 128;
+/// Blocks of argmax_partial (argmax_final reduces their pairs in one block): the kernel
+/// table's geometry (engine::launch), which dkern's selftest runs on the GPU.
+pub const ARGMAX_BLOCKS: u32 = super::launch::ARGMAX_BLOCKS;
 
 /// The device buffers of a decode step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -228,7 +227,7 @@ impl Builder<'_> {
             name.trim_end_matches(".weight").to_string(),
             entry::RMSNORM,
             1,
-            REDUCE_THREADS.min(ELEMWISE_THREADS),
+            ELEMWISE_THREADS,
             vec![
                 PArg::Buf(out, 0),
                 PArg::Buf(x, 0),
@@ -444,7 +443,7 @@ impl DecodePlan {
                 format!("blk.{il}.attn_combine"),
                 entry::ATTN_COMBINE,
                 c.n_head as u32,
-                hd as u32,
+                ATTN_THREADS,
                 vec![
                     PArg::Buf(BufRole::Att, 0),
                     PArg::Buf(BufRole::AttnPartO, 0),
@@ -486,7 +485,7 @@ impl DecodePlan {
         b.push(
             "argmax_partial".into(),
             entry::ARGMAX_PARTIAL,
-            ARGMAX_BLOCKS,
+            blocks(v as u64, ELEMWISE_THREADS as u64).min(ARGMAX_BLOCKS),
             ELEMWISE_THREADS,
             vec![
                 PArg::Buf(BufRole::ArgPartVal, 0),
@@ -496,16 +495,17 @@ impl DecodePlan {
             ],
         );
         b.last().act_b = f32_b(v) + 8 * ARGMAX_BLOCKS as u64;
+        let n_parts = blocks(v as u64, ELEMWISE_THREADS as u64).min(ARGMAX_BLOCKS);
         b.push(
             "argmax_final".into(),
             entry::ARGMAX_FINAL,
             1,
-            ARGMAX_BLOCKS,
+            ELEMWISE_THREADS,
             vec![
                 PArg::Buf(BufRole::Token, 0),
                 PArg::Buf(BufRole::ArgPartVal, 0),
                 PArg::Buf(BufRole::ArgPartIdx, 0),
-                PArg::U32(ARGMAX_BLOCKS),
+                PArg::U32(n_parts),
             ],
         );
         b.last().act_b = 8 * ARGMAX_BLOCKS as u64 + 4;
