@@ -148,7 +148,7 @@ impl NvBackend {
             emit_acquire(&mut pb, self.dev.timeline.gpu_va, v - 1);
         }
         pb.extend_raw(body);
-        emit_release(&mut pb, self.dev.timeline.gpu_va, v);
+        release(&mut pb, self.dev.timeline.gpu_va, v, self.opts.release_irq);
         if pb.len() > PB_MAX_WORDS {
             return Err(Error::Unsupported(format!(
                 "nv submission '{what}' is {} words, a launch slot holds {PB_MAX_WORDS}",
@@ -230,7 +230,7 @@ impl NvBackend {
 
     /// The QMD and bank 0 that `l` gives (what a launch writes), bank 0 placed at `cbuf0_va`.
     pub fn prepared(&self, l: &Launch, cbuf0_va: u64) -> Result<(hcq::Qmd, Vec<u8>)> {
-        prepare::prepare(self.kernel(l.kernel)?, l, cbuf0_va)
+        prepare::prepare(self.kernel(l.kernel)?, l, cbuf0_va, self.opts.carveout_max)
     }
 }
 
@@ -372,7 +372,7 @@ impl Backend for NvBackend {
         let sig = self.marks[i].0;
         let v = self.dev.timeline_value + 1;
         let mut pb = PushBuf::new();
-        emit_release(&mut pb, sig.gpu_va, v);
+        release(&mut pb, sig.gpu_va, v, self.opts.release_irq);
         // On the channel of the last submission: the mark lands when that work is done.
         let engine = self.last_engine.unwrap_or(Engine::Compute);
         self.submit(engine, pb.words(), "timing mark")?;
@@ -405,13 +405,29 @@ impl Backend for NvBackend {
     }
 
     fn replay(&mut self, id: ReplayId) -> Result<()> {
-        let (va, len, what) = {
-            let r = self
-                .replays
-                .get(id.0)
-                .ok_or_else(|| Error::Usage(format!("nv replay id {} not built", id.0)))?;
-            (r.body_gpu_va, r.body_words, r.what.clone())
-        };
+        let n = self.replays.len();
+        let r = self
+            .replays
+            .get_mut(id.0)
+            .ok_or_else(|| Error::Usage(format!("nv replay id {} of {n} not built", id.0)))?;
+        let (va, len, what, last) = (r.body_gpu_va, r.body_words, r.what.clone(), r.last_value);
+        // A chain's last QMD is rewritten with the next run number: its previous run must be
+        // over (it normally is: a replay is waited for before it is replayed again).
+        let mut tail = PushBuf::new();
+        if r.chain.is_some() && last > 0 {
+            let t = self.dev.timeline;
+            self.dev.wait_signal(&t, last, &what)?;
+        }
+        let r = &mut self.replays[id.0];
+        if let Some(c) = r.chain.as_mut() {
+            c.runs += 1;
+            c.qmd.set_release(0, c.sig.gpu_va, c.runs)?;
+            let mem = &mut r.mem;
+            mem.cpu_slice()?[c.qmd_off..c.qmd_off + c.qmd.as_bytes().len()]
+                .copy_from_slice(c.qmd.as_bytes());
+            self.dev.iface.sync_for_device(mem)?;
+            emit_acquire(&mut tail, c.sig.gpu_va, c.runs);
+        }
         if self.last_engine == Some(Engine::Copy) {
             // Order after the copy channel before the body runs: an acquire-only entry.
             let slot = {
@@ -432,8 +448,30 @@ impl Backend for NvBackend {
         }
         self.dev.compute.submit(&mut *self.dev.iface, va, len)?;
         self.last_engine = Some(Engine::Compute);
-        self.submit(Engine::Compute, &[], &what).map(|_| ())
+        let v = self.submit(Engine::Compute, tail.words(), &what)?;
+        self.replays[id.0].last_value = v;
+        Ok(())
     }
+}
+
+/// Host semaphore release of `value` (64-bit, WFI, ptimer timestamp) into the 16-byte signal at
+/// `signal_gpu_va`; with `irq`, NON_STALL_INTERRUPT after it (hcq's `emit_release`).
+pub fn release(pb: &mut PushBuf, signal_gpu_va: u64, value: u64, irq: bool) {
+    if irq {
+        emit_release(pb, signal_gpu_va, value);
+        return;
+    }
+    pb.method(
+        SUBC_HOST,
+        NVC86F_SEM_ADDR_LO,
+        &[
+            signal_gpu_va as u32,
+            (signal_gpu_va >> 32) as u32,
+            value as u32,
+            (value >> 32) as u32,
+            SEM_EXECUTE_SIGNAL,
+        ],
+    );
 }
 
 /// SEND_PCAS_A (QMD address >> 8) + SEND_SIGNALING_PCAS2_B PREFETCH_SCHEDULE: launch the QMD.
