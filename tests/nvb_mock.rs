@@ -240,3 +240,25 @@ fn every_registry_kernel_loads_and_launches() {
         assert_eq!(seen[seen.len() - 2].qmd.grid().unwrap(), [3, 1, 1]);
     }
 }
+
+#[test]
+fn qmd_signal_releases_the_timeline_from_the_qmd_and_orders_the_next_launch() {
+    let gpu = MockGpu::new(0x900);
+    let h = gpu.handle();
+    let opts = NvOptions { arena_slots: 4, qmd_signal: true, timeout_ms: 300, ..NvOptions::default() };
+    let mut b = NvBackend::with_iface(Box::new(gpu), opts).unwrap();
+    let out = b.alloc(64).unwrap();
+    let l = store3(&mut b, out, 4, 1.0);
+    for _ in 0..10 {
+        b.launch(&l).unwrap();
+    }
+    b.sync().unwrap();
+    let (qmd_rel, acquires) = h.log(|log| {
+        (
+            log.releases.iter().filter(|r| r.source == hcq::mock::ReleaseSource::Qmd).count(),
+            log.acquires.len(),
+        )
+    });
+    assert_eq!(qmd_rel, 10, "each launch signals from its QMD");
+    assert!(acquires >= 9, "each launch after the first waits for the one before ({acquires})");
+}

@@ -38,6 +38,9 @@ pub struct NvOptions {
     /// Follow each semaphore release with NON_STALL_INTERRUPT (only needed by a sleeping
     /// waiter; the backend polls).
     pub release_irq: bool,
+    /// A lone launch signals the timeline from its QMD's release semaphore (on grid completion,
+    /// no host WFI) instead of a host semaphore release; the next submission then acquires it.
+    pub qmd_signal: bool,
 }
 
 impl Default for NvOptions {
@@ -50,6 +53,7 @@ impl Default for NvOptions {
             timeout_ms: 20_000,
             carveout_max: true,
             release_irq: false,
+            qmd_signal: false,
         }
     }
 }
@@ -57,7 +61,7 @@ impl Default for NvOptions {
 impl NvOptions {
     /// Defaults overridden by KERNLAB_NV_ARENA (vram|host), KERNLAB_NV_REPLAY
     /// (wfi|chain|overlap), KERNLAB_NV_TIMEOUT_MS, KERNLAB_NV_CARVEOUT (max|min),
-    /// KERNLAB_NV_IRQ (0|1).
+    /// KERNLAB_NV_IRQ (0|1), KERNLAB_NV_SIGNAL (host|qmd).
     pub fn from_env() -> Result<NvOptions> {
         let mut o = NvOptions::default();
         if let Ok(v) = std::env::var("KERNLAB_NV_ARENA") {
@@ -90,6 +94,17 @@ impl NvOptions {
                 _ => {
                     return Err(Error::Usage(format!(
                         "KERNLAB_NV_CARVEOUT={v}: expected max or min"
+                    )))
+                }
+            };
+        }
+        if let Ok(v) = std::env::var("KERNLAB_NV_SIGNAL") {
+            o.qmd_signal = match v.as_str() {
+                "qmd" => true,
+                "host" => false,
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "KERNLAB_NV_SIGNAL={v}: expected host or qmd"
                     )))
                 }
             };
