@@ -5,7 +5,7 @@
 use hcq::classes::NVCBC0_WAIT_FOR_IDLE;
 use hcq::qmd::Field;
 use hcq::{MockGpu, MockHandle, QmdVersion};
-use kernlab::gpu::nv::{NvBackend, NvOptions};
+use kernlab::gpu::nv::{NvBackend, NvOptions, ReplayOrder};
 use kernlab::gpu::{Arg, Backend, Launch};
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -14,12 +14,17 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 fn backend(sm_version: u32) -> (NvBackend, MockHandle) {
+    backend_with(sm_version, ReplayOrder::ComputeWfi)
+}
+
+fn backend_with(sm_version: u32, replay_order: ReplayOrder) -> (NvBackend, MockHandle) {
     let gpu = MockGpu::new(sm_version);
     let h = gpu.handle();
     let opts = NvOptions {
         arena_slots: 8,
         staging_b: 1 << 16,
         timeout_ms: 300,
+        replay_order,
         ..NvOptions::default()
     };
     (NvBackend::with_iface(Box::new(gpu), opts).unwrap(), h)
@@ -125,38 +130,56 @@ fn marks_give_gpu_time_and_order_after_the_copy_channel() {
 
 #[test]
 fn replay_of_100_launches_is_built_once_and_runs_in_order() {
-    let (mut b, h) = backend(0x900);
-    let out = b.alloc(4096).unwrap();
-    let l = store3(&mut b, out, 16, 1.0);
-    let list: Vec<Launch> = (0..100)
-        .map(|i| {
-            let mut x = l.clone();
-            x.args[1] = Arg::U32(i + 1);
-            x
-        })
-        .collect();
-    let id = b.build_replay(&list).unwrap();
-    let before = h.log(|l| l.launches.len());
-    for _ in 0..3 {
-        b.replay(id).unwrap();
+    // wfi: WAIT_FOR_IDLE between launches; chain: dependent QMDs, the last one releasing the
+    // run number the channel acquires before the timeline release.
+    for order in [ReplayOrder::ComputeWfi, ReplayOrder::Chain] {
+        let (mut b, h) = backend_with(0x900, order);
+        let out = b.alloc(4096).unwrap();
+        let l = store3(&mut b, out, 16, 1.0);
+        let list: Vec<Launch> = (0..100)
+            .map(|i| {
+                let mut x = l.clone();
+                x.args[1] = Arg::U32(i + 1);
+                x
+            })
+            .collect();
+        let id = b.build_replay(&list).unwrap();
+        let before = h.log(|l| l.launches.len());
+        for _ in 0..3 {
+            b.replay(id).unwrap();
+            b.sync().unwrap();
+        }
+        let (launches, wfis, qmd_releases) = h.log(|log| {
+            (
+                log.launches[before..].to_vec(),
+                log.methods
+                    .iter()
+                    .filter(|(_, m)| m.subc == 1 && m.mthd == NVCBC0_WAIT_FOR_IDLE)
+                    .count(),
+                log.releases
+                    .iter()
+                    .filter(|r| r.source == hcq::mock::ReleaseSource::Qmd)
+                    .map(|r| r.value)
+                    .collect::<Vec<_>>(),
+            )
+        });
+        assert_eq!(launches.len(), 300, "{order:?}");
+        let pb = 0x210;
+        for (i, x) in launches.iter().enumerate() {
+            let n = u32::from_le_bytes(x.cbuf0[pb + 8..pb + 12].try_into().unwrap());
+            assert_eq!(n, (i % 100) as u32 + 1, "{order:?}: launch {i} out of order");
+        }
+        match order {
+            ReplayOrder::ComputeWfi => {
+                assert_eq!(wfis, 3 * 99, "a wait for idle between consecutive kernels");
+                assert!(qmd_releases.is_empty());
+            }
+            _ => {
+                assert_eq!(wfis, 0);
+                assert_eq!(qmd_releases, vec![1, 2, 3], "the chain end releases the run number");
+            }
+        }
     }
-    b.sync().unwrap();
-    let (launches, wfis) = h.log(|log| {
-        (
-            log.launches[before..].to_vec(),
-            log.methods
-                .iter()
-                .filter(|(_, m)| m.subc == 1 && m.mthd == NVCBC0_WAIT_FOR_IDLE)
-                .count(),
-        )
-    });
-    assert_eq!(launches.len(), 300);
-    let pb = 0x210;
-    for (i, x) in launches.iter().enumerate() {
-        let n = u32::from_le_bytes(x.cbuf0[pb + 8..pb + 12].try_into().unwrap());
-        assert_eq!(n, (i % 100) as u32 + 1, "launch {i} out of order");
-    }
-    assert_eq!(wfis, 3 * 99, "a wait for idle between consecutive kernels");
 }
 
 #[test]
@@ -216,4 +239,26 @@ fn every_registry_kernel_loads_and_launches() {
         assert_eq!(u32::from_le_bytes(c[base + 16..base + 20].try_into().unwrap()), 9);
         assert_eq!(seen[seen.len() - 2].qmd.grid().unwrap(), [3, 1, 1]);
     }
+}
+
+#[test]
+fn qmd_signal_releases_the_timeline_from_the_qmd_and_orders_the_next_launch() {
+    let gpu = MockGpu::new(0x900);
+    let h = gpu.handle();
+    let opts = NvOptions { arena_slots: 4, qmd_signal: true, timeout_ms: 300, ..NvOptions::default() };
+    let mut b = NvBackend::with_iface(Box::new(gpu), opts).unwrap();
+    let out = b.alloc(64).unwrap();
+    let l = store3(&mut b, out, 4, 1.0);
+    for _ in 0..10 {
+        b.launch(&l).unwrap();
+    }
+    b.sync().unwrap();
+    let (qmd_rel, acquires) = h.log(|log| {
+        (
+            log.releases.iter().filter(|r| r.source == hcq::mock::ReleaseSource::Qmd).count(),
+            log.acquires.len(),
+        )
+    });
+    assert_eq!(qmd_rel, 10, "each launch signals from its QMD");
+    assert!(acquires >= 9, "each launch after the first waits for the one before ({acquires})");
 }

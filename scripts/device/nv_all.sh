@@ -39,14 +39,25 @@ for b in nv cuda; do
   step "kernlab latency --backend $b"
   run 120 "$K" latency --backend $b --json-out "$J/latency_$b.json"
 done
-step "KERNLAB_NV_REPLAY=overlap kernlab latency --backend nv (no wait between replayed kernels)"
-KERNLAB_NV_REPLAY=overlap run 120 "$K" latency --backend nv --json-out "$J/latency_nv_overlap.json"
+# Variants of the open choices (docs/nvb.md), each its own process, alternating with cuda so
+# drift shows: replay order, QMD-release signalling, and both.
+for rep in 1 2; do
+  for v in "KERNLAB_NV_REPLAY=chain" "KERNLAB_NV_SIGNAL=qmd" "KERNLAB_NV_SIGNAL=qmd KERNLAB_NV_REPLAY=chain" "KERNLAB_NV_REPLAY=overlap"; do
+    tag=$(echo "$v" | tr -c 'a-zA-Z0-9\n' '_')
+    step "$v kernlab latency --backend nv (rep $rep)"
+    run 120 env $v "$K" latency --backend nv --json-out "$J/latency_nv_${tag}_$rep.json"
+  done
+  step "kernlab latency --backend cuda (rep $rep)"
+  run 120 "$K" latency --backend cuda --json-out "$J/latency_cuda_$rep.json"
+done
 for b in nv cuda; do
   step "kernlab matmul --backend $b"
   run 240 "$K" matmul --backend $b --json-out "$J/matmul_$b.json"
 done
 step "kernlab compare latency"
 run 300 "$K" compare --timeout-s 120 latency
+step "kernlab compare bw -- --sizes 1024"
+run 200 "$K" compare --timeout-s 90 bw -- --sizes 1024
 step "kernel log (Xid)"
 (dmesg 2>/dev/null | grep -i xid | tail -20) 2>&1 | tee -a "$LOG"
 step "targets (same call)"
@@ -61,12 +72,14 @@ for t in ("copy 1 GB", "dtod 1 GB", "read 1 GB", "write 1 GB"):
     if t in bn and t in bc:
         a, b = bn[t]["gbps"], bc[t]["gbps"]
         print(f"bw {t}: nv {a:.1f} GB/s vs cuda {b:.1f} GB/s: {100*(a-b)/b:+.2f} %" + ("  (target: within 3 %)" if t.startswith("copy") else ""))
-for n in ("latency_nv.json", "latency_nv_overlap.json"):
-    ln, lc = load(n), load("latency_cuda.json")
-    for t in ("empty", "replay100", "fill1", "launch_only"):
+names = sorted(f for f in os.listdir(d) if f.startswith("latency_"))
+lc = load("latency_cuda.json")
+for n in names:
+    ln = load(n)
+    for t in ("empty", "replay100"):
         if t in ln and t in lc:
             a, b = ln[t], lc[t]
-            print(f"{n} {t}: nv median {a['median_ns']/1e3:.2f} us p99 {a['p99_ns']/1e3:.2f} us | cuda median {b['median_ns']/1e3:.2f} us p99 {b['p99_ns']/1e3:.2f} us | ratio median {a['median_ns']/b['median_ns']:.3f} p99 {a['p99_ns']/b['p99_ns']:.3f}")
+            print(f"{n:55s} {t:9s}: median {a['median_ns']/1e3:6.2f} us p99 {a['p99_ns']/1e3:6.2f} us | vs latency_cuda.json median {a['median_ns']/b['median_ns']:.3f}x p99 {a['p99_ns']/b['p99_ns']:.3f}x")
 mn, mc = load("matmul_nv.json"), load("matmul_cuda.json")
 for t in mn:
     if t in mc and "gflops" in mn[t]:

@@ -51,6 +51,8 @@ pub struct NvBackend {
     replays: Vec<Replay>,
     /// Channel of the last submission (None: nothing in flight that needs ordering).
     last_engine: Option<Engine>,
+    /// The last submission signalled from a QMD (no WFI behind it): the next one acquires.
+    after_qmd_signal: bool,
     fill_u32: Option<KernelId>,
     dev: Device,
 }
@@ -109,6 +111,7 @@ impl NvBackend {
             marks_used: 0,
             replays: Vec::new(),
             last_engine: None,
+            after_qmd_signal: false,
             fill_u32: None,
             dev,
         })
@@ -142,13 +145,28 @@ impl NvBackend {
     }
 
     fn submit_in_slot(&mut self, engine: Engine, slot: usize, body: &[u32], what: &str) -> Result<u64> {
+        self.submit_in_slot_as(engine, slot, body, what, true)
+    }
+
+    /// `host_release`: end with the host semaphore release of the timeline (false: the body's
+    /// QMD releases it).
+    fn submit_in_slot_as(
+        &mut self,
+        engine: Engine,
+        slot: usize,
+        body: &[u32],
+        what: &str,
+        host_release: bool,
+    ) -> Result<u64> {
         let v = self.dev.timeline_value + 1;
         let mut pb = PushBuf::new();
-        if self.last_engine.is_some_and(|e| e != engine) {
+        if self.after_qmd_signal || self.last_engine.is_some_and(|e| e != engine) {
             emit_acquire(&mut pb, self.dev.timeline.gpu_va, v - 1);
         }
         pb.extend_raw(body);
-        emit_release(&mut pb, self.dev.timeline.gpu_va, v);
+        if host_release {
+            release(&mut pb, self.dev.timeline.gpu_va, v, self.opts.release_irq);
+        }
         if pb.len() > PB_MAX_WORDS {
             return Err(Error::Unsupported(format!(
                 "nv submission '{what}' is {} words, a launch slot holds {PB_MAX_WORDS}",
@@ -162,6 +180,7 @@ impl NvBackend {
         let v = self.dev.ring_submit(engine, va, pb.len() as u64, v, what)?;
         a.used_until(slot, v);
         self.last_engine = Some(engine);
+        self.after_qmd_signal = !host_release;
         Ok(v)
     }
 
@@ -216,8 +235,7 @@ impl NvBackend {
         let k = module.kernel(entry)?.clone();
         self.modules.push(module);
         // Module loading may have submitted (local memory setup) and waited: nothing in flight.
-        self.dev.synchronize()?;
-        self.last_engine = None;
+        self.sync()?;
         self.kernels.push(k);
         Ok(KernelId(self.kernels.len() - 1))
     }
@@ -230,7 +248,7 @@ impl NvBackend {
 
     /// The QMD and bank 0 that `l` gives (what a launch writes), bank 0 placed at `cbuf0_va`.
     pub fn prepared(&self, l: &Launch, cbuf0_va: u64) -> Result<(hcq::Qmd, Vec<u8>)> {
-        prepare::prepare(self.kernel(l.kernel)?, l, cbuf0_va)
+        prepare::prepare(self.kernel(l.kernel)?, l, cbuf0_va, self.opts.carveout_max)
     }
 }
 
@@ -341,7 +359,12 @@ impl Backend for NvBackend {
             a.take(dev)?
         };
         let va = self.arena()?.gpu_va(slot);
-        let (qmd, cbuf0) = self.prepared(l, va)?;
+        let (mut qmd, cbuf0) = self.prepared(l, va)?;
+        let qmd_signal = self.opts.qmd_signal;
+        if qmd_signal {
+            let next = self.dev.timeline_value + 1;
+            qmd.set_release(0, self.dev.timeline.gpu_va, next)?;
+        }
         let name = self.kernel(l.kernel)?.name.clone();
         let qmd_va = va + QMD_OFF as u64;
         {
@@ -351,12 +374,15 @@ impl Backend for NvBackend {
         }
         let mut pb = PushBuf::new();
         pcas_launch(&mut pb, qmd_va)?;
-        self.submit_in_slot(Engine::Compute, slot, pb.words(), &name)
+        self.submit_in_slot_as(Engine::Compute, slot, pb.words(), &name, !qmd_signal)
             .map(|_| ())
     }
 
     fn sync(&mut self) -> Result<()> {
         self.dev.synchronize()?;
+        // Everything is done: the next submission needs no acquire.
+        self.last_engine = None;
+        self.after_qmd_signal = false;
         Ok(())
     }
 
@@ -372,7 +398,7 @@ impl Backend for NvBackend {
         let sig = self.marks[i].0;
         let v = self.dev.timeline_value + 1;
         let mut pb = PushBuf::new();
-        emit_release(&mut pb, sig.gpu_va, v);
+        release(&mut pb, sig.gpu_va, v, self.opts.release_irq);
         // On the channel of the last submission: the mark lands when that work is done.
         let engine = self.last_engine.unwrap_or(Engine::Compute);
         self.submit(engine, pb.words(), "timing mark")?;
@@ -405,15 +431,32 @@ impl Backend for NvBackend {
     }
 
     fn replay(&mut self, id: ReplayId) -> Result<()> {
-        let (va, len, what) = {
-            let r = self
-                .replays
-                .get(id.0)
-                .ok_or_else(|| Error::Usage(format!("nv replay id {} not built", id.0)))?;
-            (r.body_gpu_va, r.body_words, r.what.clone())
-        };
-        if self.last_engine == Some(Engine::Copy) {
-            // Order after the copy channel before the body runs: an acquire-only entry.
+        let n = self.replays.len();
+        let r = self
+            .replays
+            .get_mut(id.0)
+            .ok_or_else(|| Error::Usage(format!("nv replay id {} of {n} not built", id.0)))?;
+        let (va, len, what, last) = (r.body_gpu_va, r.body_words, r.what.clone(), r.last_value);
+        // A chain's last QMD is rewritten with the next run number: its previous run must be
+        // over (it normally is: a replay is waited for before it is replayed again).
+        let mut tail = PushBuf::new();
+        if r.chain.is_some() && last > 0 {
+            let t = self.dev.timeline;
+            self.dev.wait_signal(&t, last, &what)?;
+        }
+        let r = &mut self.replays[id.0];
+        if let Some(c) = r.chain.as_mut() {
+            c.runs += 1;
+            c.qmd.set_release(0, c.sig.gpu_va, c.runs)?;
+            let mem = &mut r.mem;
+            mem.cpu_slice()?[c.qmd_off..c.qmd_off + c.qmd.as_bytes().len()]
+                .copy_from_slice(c.qmd.as_bytes());
+            self.dev.iface.sync_for_device(mem)?;
+            emit_acquire(&mut tail, c.sig.gpu_va, c.runs);
+        }
+        if self.last_engine == Some(Engine::Copy) || self.after_qmd_signal {
+            // Order after the copy channel (or a kernel with no WFI behind it) before the body
+            // runs: an acquire-only entry.
             let slot = {
                 let dev = &mut self.dev;
                 let a = self.arena.as_mut().ok_or_else(|| Error::Unsupported("nv arena".into()))?;
@@ -432,8 +475,31 @@ impl Backend for NvBackend {
         }
         self.dev.compute.submit(&mut *self.dev.iface, va, len)?;
         self.last_engine = Some(Engine::Compute);
-        self.submit(Engine::Compute, &[], &what).map(|_| ())
+        self.after_qmd_signal = false;
+        let v = self.submit(Engine::Compute, tail.words(), &what)?;
+        self.replays[id.0].last_value = v;
+        Ok(())
     }
+}
+
+/// Host semaphore release of `value` (64-bit, WFI, ptimer timestamp) into the 16-byte signal at
+/// `signal_gpu_va`; with `irq`, NON_STALL_INTERRUPT after it (hcq's `emit_release`).
+pub fn release(pb: &mut PushBuf, signal_gpu_va: u64, value: u64, irq: bool) {
+    if irq {
+        emit_release(pb, signal_gpu_va, value);
+        return;
+    }
+    pb.method(
+        SUBC_HOST,
+        NVC86F_SEM_ADDR_LO,
+        &[
+            signal_gpu_va as u32,
+            (signal_gpu_va >> 32) as u32,
+            value as u32,
+            (value >> 32) as u32,
+            SEM_EXECUTE_SIGNAL,
+        ],
+    );
 }
 
 /// SEND_PCAS_A (QMD address >> 8) + SEND_SIGNALING_PCAS2_B PREFETCH_SCHEDULE: launch the QMD.

@@ -5,7 +5,8 @@ use super::arena::CBUF0_MAX_B;
 use crate::gpu::{Arg, Launch};
 use crate::{Error, Result};
 use hcq::program::{CBUF0_NCTAID_B, CBUF0_NTID_B};
-use hcq::{Kernel, Qmd};
+use hcq::qmd::{sm_config_encoding, Field};
+use hcq::{Kernel, Qmd, QmdVersion};
 
 /// Parameter bytes of `args` in the order of the PTX `.param` list.
 fn arg_bytes(a: &Arg) -> Vec<u8> {
@@ -55,8 +56,14 @@ pub fn pack_params(k: &Kernel, args: &[Arg], cbuf0: &mut [u8]) -> Result<()> {
     Ok(())
 }
 
-/// The QMD and bank 0 of `l` for kernel `k`, bank 0 to be placed at `cbuf0_gpu_va`.
-pub fn prepare(k: &Kernel, l: &Launch, cbuf0_gpu_va: u64) -> Result<(Qmd, Vec<u8>)> {
+/// The QMD and bank 0 of `l` for kernel `k`, bank 0 to be placed at `cbuf0_gpu_va`;
+/// `carveout_max`: let the SM use its largest shared-memory carve-out (more CTAs per SM).
+pub fn prepare(
+    k: &Kernel,
+    l: &Launch,
+    cbuf0_gpu_va: u64,
+    carveout_max: bool,
+) -> Result<(Qmd, Vec<u8>)> {
     let threads: u64 = l.block.iter().map(|&d| d as u64).product();
     let limit = k
         .info
@@ -77,6 +84,15 @@ pub fn prepare(k: &Kernel, l: &Launch, cbuf0_gpu_va: u64) -> Result<(Qmd, Vec<u8
         // The template's size already holds the static shared memory and the 1 KiB reservation.
         let total = (k.shared_b + l.shared_b as u64).next_multiple_of(128);
         qmd.set_shared_memory(total as u32)?;
+    }
+    if carveout_max {
+        let kib = match qmd.version {
+            QmdVersion::V3 => 100,
+            QmdVersion::V4 => 228,
+        };
+        let enc = sm_config_encoding(kib) as u64;
+        qmd.set(Field::TargetSmConfigSharedMemSize, enc)?;
+        qmd.set(Field::MaxSmConfigSharedMemSize, enc)?;
     }
     let mut cbuf0 = k.cbuf0.clone();
     if cbuf0.len() > CBUF0_MAX_B {

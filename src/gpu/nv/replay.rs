@@ -9,12 +9,24 @@ use super::{pcas_launch, NvBackend};
 use crate::gpu::Launch;
 use crate::{Error, Result};
 use hcq::classes::*;
-use hcq::{Mem, PushBuf};
+use hcq::{Mem, PushBuf, Qmd, Signal};
 
 const _: () = assert!(CBUF0_MAX_B <= QMD_OFF);
 
+/// The end of a dependent-QMD chain: the last QMD releases `runs` into `sig` when the whole
+/// chain is done; each replay bumps `runs` (rewriting that QMD) and the channel acquires it.
+pub struct ChainEnd {
+    pub sig: Signal,
+    pub qmd: Qmd,
+    pub qmd_off: usize,
+    pub runs: u64,
+}
+
 pub struct Replay {
     pub mem: Mem,
+    pub chain: Option<ChainEnd>,
+    /// Timeline value of the last submission of this replay (its QMD may be rewritten after).
+    pub last_value: u64,
     pub body_gpu_va: u64,
     pub body_words: u64,
     /// "replay of N launches (kernels …)" for error messages.
@@ -36,13 +48,43 @@ impl Replay {
         let base = mem.gpu_va;
         let mut names: Vec<String> = Vec::new();
         let mut images = Vec::with_capacity(launches.len());
+        let chain_sig = match order {
+            ReplayOrder::Chain => Some(
+                b.mark_pool
+                    .as_mut()
+                    .ok_or_else(|| Error::Unsupported("nv signal pool".into()))?
+                    .take()?,
+            ),
+            _ => None,
+        };
+        let mut chain = None;
         for (i, l) in launches.iter().enumerate() {
             let at = base + i as u64 * SLOT_B;
-            let (qmd, cbuf0) = b.prepared(l, at)?;
-            if i > 0 && order == ReplayOrder::ComputeWfi {
-                pb.method(SUBC_COMPUTE, NVCBC0_WAIT_FOR_IDLE, &[0]);
+            let (mut qmd, cbuf0) = b.prepared(l, at)?;
+            match (order, chain_sig) {
+                (ReplayOrder::Chain, Some(sig)) => {
+                    if i == 0 {
+                        pcas_launch(&mut pb, at + QMD_OFF as u64)?;
+                    }
+                    if i + 1 < launches.len() {
+                        qmd.set_dependent(0, at + SLOT_B + QMD_OFF as u64)?;
+                    } else {
+                        qmd.set_release(0, sig.gpu_va, 0)?;
+                        chain = Some(ChainEnd {
+                            sig,
+                            qmd: qmd.clone(),
+                            qmd_off: i * SLOT_B as usize + QMD_OFF,
+                            runs: 0,
+                        });
+                    }
+                }
+                _ => {
+                    if i > 0 && order == ReplayOrder::ComputeWfi {
+                        pb.method(SUBC_COMPUTE, NVCBC0_WAIT_FOR_IDLE, &[0]);
+                    }
+                    pcas_launch(&mut pb, at + QMD_OFF as u64)?;
+                }
             }
-            pcas_launch(&mut pb, at + QMD_OFF as u64)?;
             let name = b.kernel(l.kernel)?.name.clone();
             if !names.contains(&name) {
                 names.push(name);
@@ -68,6 +110,8 @@ impl Replay {
         bytes[body_off..body_off + words.len() * 4].copy_from_slice(bytemuck::cast_slice(words));
         b.device().iface.sync_for_device(&mem)?;
         Ok(Replay {
+            chain,
+            last_value: 0,
             body_gpu_va: base + body_off as u64,
             body_words: words.len() as u64,
             what: format!(
