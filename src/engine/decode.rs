@@ -133,9 +133,8 @@ impl GpuDecoder {
         let mut kernels: HashMap<(&'static str, Option<u32>), KernelId> = HashMap::new();
         for pl in &plan.launches {
             let key = (pl.kernel.entry, pl.kernel.tpr);
-            if !kernels.contains_key(&key) {
-                let id = backend.load(&kernel_spec(&pl.kernel)?)?;
-                kernels.insert(key, id);
+            if let std::collections::hash_map::Entry::Vacant(slot) = kernels.entry(key) {
+                slot.insert(backend.load(&kernel_spec(&pl.kernel)?)?);
             }
         }
         let launches = bind(&plan, &bufs, |k| kernels[&(k.entry, k.tpr)])?;
