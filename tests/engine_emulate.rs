@@ -294,7 +294,7 @@ fn run(m: &mut Mem, l: &PlannedLaunch) {
     }
 }
 
-fn emulate_against_cpu(arch: Arch, ft: FileType) {
+fn emulate_against_cpu(arch: Arch, ft: FileType, fuse_matvecs: bool) {
     let spec = models::tiny_spec(arch, ft);
     let dir = std::env::temp_dir().join(format!("kernlab-emulate-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -305,6 +305,7 @@ fn emulate_against_cpu(arch: Arch, ft: FileType) {
     let opt = PlanOptions {
         threads_per_row: 8,
         max_ctx: 300, // two attention splits, the second partly past the context
+        fuse_matvecs,
     };
     let plan = DecodePlan::build(&config, &layout, opt).unwrap();
     let mut mem = Mem {
@@ -368,6 +369,7 @@ fn plan_emulated_on_the_host_matches_the_cpu_decoder() {
         (Arch::Qwen3, FileType::Q6_K),
         (Arch::Qwen3, FileType::Q5_K_M),
     ] {
-        emulate_against_cpu(arch, ft);
+        emulate_against_cpu(arch, ft, true);
+        emulate_against_cpu(arch, ft, false);
     }
 }

@@ -81,7 +81,16 @@ fn every_registry_model_plans_with_its_planned_bytes() {
             continue;
         }
         planned += 1;
-        let p = plan_of(spec, PlanOptions::default());
+        let p = plan_of(
+            spec,
+            PlanOptions {
+                fuse_matvecs: false,
+                ..PlanOptions::default()
+            },
+        );
+        let fused = plan_of(spec, PlanOptions::default());
+        assert!(fused.n_launches() <= p.n_launches());
+        assert_eq!(fused.weight_bytes(), p.weight_bytes(), "{}", spec.name);
         let c = spec.config();
         assert_eq!(
             p.n_launches(),
@@ -99,7 +108,11 @@ fn every_registry_model_plans_with_its_planned_bytes() {
         );
         let max_ctx = p.options.max_ctx as u64;
         assert_eq!(p.buffer_b(BufRole::X), 4 * c.n_embd as u64);
-        assert_eq!(p.buffer_b(BufRole::Q), 4 * c.q_dim() as u64);
+        assert_eq!(
+            p.buffer_b(BufRole::Qkv),
+            4 * (c.q_dim() + 2 * c.kv_dim()) as u64
+        );
+        assert_eq!(p.buffer_b(BufRole::GateUp), 8 * c.n_ff as u64);
         assert_eq!(p.buffer_b(BufRole::Logits), 4 * c.n_vocab as u64);
         assert_eq!(
             p.buffer_b(BufRole::KCache),
@@ -113,8 +126,12 @@ fn every_registry_model_plans_with_its_planned_bytes() {
 
 #[test]
 fn kernel_sequence_of_one_layer() {
+    let unfused = PlanOptions {
+        fuse_matvecs: false,
+        ..PlanOptions::default()
+    };
     let llama = models::find("llama1b-q6k").unwrap();
-    let p = plan_of(llama, PlanOptions::default());
+    let p = plan_of(llama, unfused);
     let entries: Vec<&str> = p.launches.iter().map(|l| l.kernel.entry).collect();
     assert_eq!(entries[0], "embed_q6_k");
     assert_eq!(
@@ -160,7 +177,7 @@ fn kernel_sequence_of_one_layer() {
     );
 
     let qwen = models::find("qwen3-1.7b-q4km").unwrap();
-    let p = plan_of(qwen, PlanOptions::default());
+    let p = plan_of(qwen, unfused);
     let entries: Vec<&str> = p.launches.iter().map(|l| l.kernel.entry).collect();
     assert_eq!(entries[5], "qk_norm_rope_neox");
     assert_eq!(p.launches[5].grid, [16 + 8, 1, 1]);
@@ -168,6 +185,69 @@ fn kernel_sequence_of_one_layer() {
     assert!(entries.contains(&"matvec_q4_k") && entries.contains(&"matvec_q6_k"));
     assert_eq!(entries.len(), 28 * 14 + 6);
     assert_eq!(qwen.config().arch, Arch::Qwen3);
+}
+
+#[test]
+fn fused_matvecs_join_qkv_and_gate_up_of_one_type() {
+    let llama = models::find("llama1b-q6k").unwrap();
+    let p = plan_of(llama, PlanOptions::default());
+    let entries: Vec<&str> = p.launches.iter().map(|l| l.kernel.entry).collect();
+    assert_eq!(
+        &entries[1..12],
+        &[
+            "rmsnorm",
+            "matvec_q6_k",
+            "rope_llama",
+            "kv_append",
+            "attn_partial",
+            "attn_combine",
+            "matvec_q6_k",
+            "rmsnorm",
+            "matvec_q6_k",
+            "swiglu",
+            "matvec_q6_k",
+        ]
+    );
+    assert_eq!(entries.len(), 16 * 11 + 6);
+    let qkv = &p.launches[2];
+    assert_eq!(qkv.label, "blk.0.attn_q+blk.0.attn_k+blk.0.attn_v");
+    assert_eq!(qkv.args[0], PArg::Buf(BufRole::Qkv, 0));
+    assert_eq!(qkv.args[3], PArg::U32(2048 + 512 + 512));
+    assert_eq!(qkv.args[4], PArg::U32(2048));
+    let w = &p.weights;
+    let q = w.get("blk.0.attn_q.weight").unwrap();
+    assert_eq!(qkv.args[1], PArg::Buf(BufRole::Weights, q.offset_b));
+    // rope reads k right after q's 2048 values; kv_append reads v after k.
+    assert_eq!(p.launches[3].args[1], PArg::Buf(BufRole::Qkv, 4 * 2048));
+    assert_eq!(
+        p.launches[4].args[3],
+        PArg::Buf(BufRole::Qkv, 4 * (2048 + 512))
+    );
+    let gu = &p.launches[9];
+    assert_eq!(gu.label, "blk.0.ffn_gate+blk.0.ffn_up");
+    assert_eq!(gu.args[3], PArg::U32(2 * 8192));
+    assert_eq!(p.launches[10].args[2], PArg::Buf(BufRole::GateUp, 4 * 8192));
+
+    // Q4_K_M: attn_v and ffn_down of some layers are Q6_K; a run stops at a type change.
+    let qwen = models::find("qwen3-1.7b-q4km").unwrap();
+    let p = plan_of(qwen, PlanOptions::default());
+    for l in p.launches.iter().filter(|l| l.label.contains('+')) {
+        let first = l.label.split('+').next().unwrap();
+        let ty = p.weights.get(&format!("{first}.weight")).unwrap().ty;
+        for part in l.label.split('+') {
+            assert_eq!(
+                p.weights.get(&format!("{part}.weight")).unwrap().ty,
+                ty,
+                "{}",
+                l.label
+            );
+        }
+    }
+    assert!(p
+        .launches
+        .iter()
+        .any(|l| l.label.ends_with("attn_q+blk.0.attn_k")
+            || l.label.ends_with("attn_q+blk.0.attn_k+blk.0.attn_v")));
 }
 
 #[test]

@@ -72,17 +72,21 @@ for be in $BACKENDS; do
   [ -f "$f" ] && step 300 "profile-$be-llama1b-q6k" "$K" decode --backend "$be" --model "$f" --tokens 32 --profile
 done
 
-# One threads-per-row sweep on cuda for the llama1b matvecs (tok/s line only).
+# On cuda for llama1b: a threads-per-row sweep and the unfused plan (one matvec per tensor).
 f=$MODELS_DIR/llama1b-q6k.gguf
 if [ -f "$f" ]; then
+  step 30 "plan-llama1b-q6k" "$K" decode --model "$f" --plan
   for tpr in 4 8 16; do
     step 240 "tpr$tpr-cuda-llama1b-q6k" "$K" decode --backend cuda --model "$f" --tokens 128 --threads-per-row "$tpr"
   done
+  step 240 "unfused-cuda-llama1b-q6k" "$K" decode --backend cuda --model "$f" --tokens 128 --unfused
 fi
 
 echo | tee -a "$LOG"
 echo "== summary (step rc)" | tee -a "$LOG"
 cat "$OUT/rcs.txt" | tee -a "$LOG"
-grep -h "check against cpu" "$OUT"/check-*.out 2>/dev/null | tee -a "$LOG"
-grep -h "^decode \|^bytes " "$OUT"/tpr*.out "$OUT"/profile-*.out 2>/dev/null | tee -a "$LOG"
+grep -H "check against cpu" "$OUT"/check-*.out 2>/dev/null | tee -a "$LOG"
+for f in "$OUT"/tpr*.out "$OUT"/unfused-*.out "$OUT"/profile-*.out; do
+  [ -f "$f" ] && grep -H "^decode \|^bytes " "$f" | tee -a "$LOG"
+done
 exit 0

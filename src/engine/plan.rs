@@ -38,13 +38,12 @@ pub enum BufRole {
     X,
     /// The normalized stream, f32 n_embd.
     Xn,
-    Q,
-    K,
-    V,
+    /// q | k | v, f32 q_dim + 2 kv_dim, back to back so one matvec can fill all three.
+    Qkv,
     /// Attention output, f32 q_dim.
     Att,
-    Gate,
-    Up,
+    /// gate | up, f32 2 n_ff, back to back for the same reason.
+    GateUp,
     /// f32 n_vocab.
     Logits,
     /// u32 position of the step being run.
@@ -116,6 +115,8 @@ pub struct PlanOptions {
     pub threads_per_row: u32,
     /// Positions the KV cache holds.
     pub max_ctx: usize,
+    /// One matvec for q|k|v and for gate|up where their types match (fewer, larger launches).
+    pub fuse_matvecs: bool,
 }
 
 impl Default for PlanOptions {
@@ -123,6 +124,7 @@ impl Default for PlanOptions {
         PlanOptions {
             threads_per_row: 32,
             max_ctx: DEFAULT_MAX_CTX,
+            fuse_matvecs: true,
         }
     }
 }
@@ -155,6 +157,16 @@ pub mod entry {
 
 pub use super::kernels::{embed_entry, matvec_entry};
 
+/// Whether output `next` starts where the outputs of `run` (starting at `start`) end.
+fn follows(start: PArg, run: &[TensorSlot], next: PArg) -> bool {
+    match (start, next) {
+        (PArg::Buf(r0, o0), PArg::Buf(r1, o1)) => {
+            r0 == r1 && o0 + 4 * run.iter().map(|t| t.n_rows()).sum::<u64>() == o1
+        }
+        _ => false,
+    }
+}
+
 fn blocks(n: u64, per_block: u64) -> u32 {
     n.div_ceil(per_block).max(1) as u32
 }
@@ -167,6 +179,7 @@ struct Builder<'a> {
     c: &'a ModelConfig,
     w: &'a WeightsLayout,
     tpr: u32,
+    fuse: bool,
     out: Vec<PlannedLaunch>,
 }
 
@@ -195,16 +208,63 @@ impl Builder<'_> {
     /// y (+)= W x with W = tensor `name` (cols = dims[0], rows = dims[1]).
     fn matvec(&mut self, name: &str, y: BufRole, x: BufRole, accumulate: bool) -> Result<()> {
         let t = self.w.get(name)?.clone();
-        let (cols, rows) = (t.dims[0], t.n_rows());
+        self.matvec_rows(&[t], PArg::Buf(y, 0), x, accumulate)
+    }
+
+    /// y_i = W_i x for each (tensor, output) pair, all reading x. With fusing on, a run of
+    /// tensors of one type and row length lying back to back in the weights buffer, whose outputs
+    /// are back to back too, is one matvec over their rows together (q|k|v, gate|up).
+    fn matvecs(&mut self, parts: &[(String, PArg)], x: BufRole) -> Result<()> {
+        let mut run: Vec<TensorSlot> = Vec::new();
+        let mut run_y = PArg::Null;
+        for (name, y) in parts {
+            let t = self.w.get(name)?.clone();
+            let joins = self.fuse
+                && run.last().is_some_and(|p| {
+                    p.ty == t.ty
+                        && p.dims[0] == t.dims[0]
+                        && p.offset_b + p.size_b == t.offset_b
+                        && follows(run_y, &run, *y)
+                });
+            if !joins && !run.is_empty() {
+                self.matvec_rows(&std::mem::take(&mut run), run_y, x, false)?;
+            }
+            if run.is_empty() {
+                run_y = *y;
+            }
+            run.push(t);
+        }
+        if !run.is_empty() {
+            self.matvec_rows(&run, run_y, x, false)?;
+        }
+        Ok(())
+    }
+
+    /// One matvec over the rows of `ts` (consecutive in memory, one type and row length).
+    fn matvec_rows(
+        &mut self,
+        ts: &[TensorSlot],
+        y: PArg,
+        x: BufRole,
+        accumulate: bool,
+    ) -> Result<()> {
+        let t = ts[0].clone();
+        let cols = t.dims[0];
+        let rows: u64 = ts.iter().map(|t| t.n_rows()).sum();
+        let size_b: u64 = ts.iter().map(|t| t.size_b).sum();
         let rows_per_block = (MATVEC_THREADS / self.tpr) as u64;
-        let label = name.trim_end_matches(".weight").to_string();
+        let names: Vec<&str> = ts
+            .iter()
+            .map(|t| t.name.trim_end_matches(".weight"))
+            .collect();
+        let label = names.join("+");
         self.push(
             label,
             matvec_entry(t.ty)?,
             blocks(rows, rows_per_block),
             MATVEC_THREADS,
             vec![
-                PArg::Buf(y, 0),
+                y,
                 Self::weight(&t),
                 PArg::Buf(x, 0),
                 PArg::U32(rows as u32),
@@ -215,7 +275,7 @@ impl Builder<'_> {
         let tpr = self.tpr;
         let l = self.last();
         l.kernel.tpr = Some(tpr);
-        l.weight_b = t.size_b;
+        l.weight_b = size_b;
         l.act_b = 4 * cols + 4 * rows * (1 + accumulate as u64);
         Ok(())
     }
@@ -284,12 +344,9 @@ impl DecodePlan {
             (BufRole::Weights, w.total_b),
             (BufRole::X, f32_b(e)),
             (BufRole::Xn, f32_b(e)),
-            (BufRole::Q, f32_b(q)),
-            (BufRole::K, f32_b(kv)),
-            (BufRole::V, f32_b(kv)),
+            (BufRole::Qkv, f32_b(q + 2 * kv)),
             (BufRole::Att, f32_b(q)),
-            (BufRole::Gate, f32_b(ff)),
-            (BufRole::Up, f32_b(ff)),
+            (BufRole::GateUp, f32_b(2 * ff)),
             (BufRole::Logits, f32_b(v)),
             (BufRole::Pos, 16),
             (BufRole::Token, 16),
@@ -305,6 +362,7 @@ impl DecodePlan {
             c,
             w,
             tpr,
+            fuse: options.fuse_matvecs,
             out: Vec::new(),
         };
 
@@ -325,14 +383,24 @@ impl DecodePlan {
         b.last().weight_b = embd.row_b();
         b.last().act_b = f32_b(e) + 4;
 
+        let q_arg = PArg::Buf(BufRole::Qkv, 0);
+        let k_arg = PArg::Buf(BufRole::Qkv, f32_b(q));
+        let v_arg = PArg::Buf(BufRole::Qkv, f32_b(q + kv));
+        let gate_arg = PArg::Buf(BufRole::GateUp, 0);
+        let up_arg = PArg::Buf(BufRole::GateUp, f32_b(ff));
         let freqs = w.find("rope_freqs.weight").cloned();
         let scale = 1.0 / (hd as f32).sqrt();
         for il in 0..c.n_layer {
             let n = |s: &str| format!("blk.{il}.{s}.weight");
             b.rmsnorm(&n("attn_norm"), BufRole::Xn, BufRole::X)?;
-            b.matvec(&n("attn_q"), BufRole::Q, BufRole::Xn, false)?;
-            b.matvec(&n("attn_k"), BufRole::K, BufRole::Xn, false)?;
-            b.matvec(&n("attn_v"), BufRole::V, BufRole::Xn, false)?;
+            b.matvecs(
+                &[
+                    (n("attn_q"), q_arg),
+                    (n("attn_k"), k_arg),
+                    (n("attn_v"), v_arg),
+                ],
+                BufRole::Xn,
+            )?;
 
             let freq_arg = freqs.as_ref().map_or(PArg::Null, Builder::weight);
             // The frequency table is read from DRAM once per step (then it sits in L2): counted
@@ -357,8 +425,8 @@ impl DecodePlan {
                     (c.n_head + c.n_head_kv) as u32,
                     (hd / 2) as u32,
                     vec![
-                        PArg::Buf(BufRole::Q, 0),
-                        PArg::Buf(BufRole::K, 0),
+                        q_arg,
+                        k_arg,
                         Builder::weight(&qn),
                         Builder::weight(&kn),
                         PArg::U32(c.n_head as u32),
@@ -383,8 +451,8 @@ impl DecodePlan {
                     blocks(pairs, ELEMWISE_THREADS as u64),
                     ELEMWISE_THREADS,
                     vec![
-                        PArg::Buf(BufRole::Q, 0),
-                        PArg::Buf(BufRole::K, 0),
+                        q_arg,
+                        k_arg,
                         PArg::U32(c.n_head as u32),
                         PArg::U32(c.n_head_kv as u32),
                         PArg::U32(hd as u32),
@@ -406,8 +474,8 @@ impl DecodePlan {
                 vec![
                     PArg::Buf(BufRole::KCache, layer_off),
                     PArg::Buf(BufRole::VCache, layer_off),
-                    PArg::Buf(BufRole::K, 0),
-                    PArg::Buf(BufRole::V, 0),
+                    k_arg,
+                    v_arg,
                     PArg::Buf(BufRole::Pos, 0),
                     PArg::U32(kv as u32),
                     PArg::U32(options.max_ctx as u32),
@@ -423,7 +491,7 @@ impl DecodePlan {
                 vec![
                     PArg::Buf(BufRole::AttnPartO, 0),
                     PArg::Buf(BufRole::AttnPartMl, 0),
-                    PArg::Buf(BufRole::Q, 0),
+                    q_arg,
                     PArg::Buf(BufRole::KCache, layer_off),
                     PArg::Buf(BufRole::VCache, layer_off),
                     PArg::Buf(BufRole::Pos, 0),
@@ -456,22 +524,19 @@ impl DecodePlan {
 
             b.matvec(&n("attn_output"), BufRole::X, BufRole::Att, true)?;
             b.rmsnorm(&n("ffn_norm"), BufRole::Xn, BufRole::X)?;
-            b.matvec(&n("ffn_gate"), BufRole::Gate, BufRole::Xn, false)?;
-            b.matvec(&n("ffn_up"), BufRole::Up, BufRole::Xn, false)?;
+            b.matvecs(
+                &[(n("ffn_gate"), gate_arg), (n("ffn_up"), up_arg)],
+                BufRole::Xn,
+            )?;
             b.push(
                 format!("blk.{il}.swiglu"),
                 entry::SWIGLU,
                 blocks(ff as u64, ELEMWISE_THREADS as u64),
                 ELEMWISE_THREADS,
-                vec![
-                    PArg::Buf(BufRole::Gate, 0),
-                    PArg::Buf(BufRole::Gate, 0),
-                    PArg::Buf(BufRole::Up, 0),
-                    PArg::U32(ff as u32),
-                ],
+                vec![gate_arg, gate_arg, up_arg, PArg::U32(ff as u32)],
             );
             b.last().act_b = 3 * f32_b(ff);
-            b.matvec(&n("ffn_down"), BufRole::X, BufRole::Gate, true)?;
+            b.matvec(&n("ffn_down"), BufRole::X, BufRole::GateUp, true)?;
         }
 
         b.rmsnorm("output_norm.weight", BufRole::Xn, BufRole::X)?;
@@ -555,8 +620,8 @@ impl DecodePlan {
         self.launches.len()
     }
 
-    /// Launches per layer: rmsnorm, q, k, v, rope, kv_append, attn_partial, attn_combine, o-proj,
-    /// rmsnorm, gate, up, swiglu, down.
+    /// Launches per layer without fusing: rmsnorm, q, k, v, rope, kv_append, attn_partial,
+    /// attn_combine, o-proj, rmsnorm, gate, up, swiglu, down (fused q|k|v and gate|up: 11).
     pub const LAUNCHES_PER_LAYER: usize = 14;
     /// embed, output norm, LM head, argmax_partial, argmax_final, advance.
     pub const LAUNCHES_OUTSIDE_LAYERS: usize = 6;

@@ -55,9 +55,20 @@ pub struct Args {
     /// bandwidth ceiling in GB/s for the % column (default: measure a 1 GB copy at start)
     #[argh(option)]
     pub ceiling_gbps: Option<f64>,
+    /// GPU backends: one matvec per tensor (by default q|k|v and gate|up of one type are one
+    /// matvec each)
+    #[argh(switch)]
+    pub unfused: bool,
+    /// print the GPU launch plan of one token (kernels, grids, bytes) and exit; needs no GPU
+    /// (a registry name needs no file either)
+    #[argh(switch)]
+    pub plan: bool,
 }
 
 pub fn run(args: Args) -> Result<(), Error> {
+    if args.plan {
+        return gpu::print_plan(&args);
+    }
     match args.backend {
         BackendFlag::Cpu => run_cpu(&args),
         BackendFlag::Nv | BackendFlag::Cuda => gpu::run_gpu(&args, args.backend.kind()),

@@ -47,6 +47,7 @@ pub fn run_gpu(args: &Args, kind: BackendKind) -> Result<(), Error> {
     let options = PlanOptions {
         threads_per_row: args.threads_per_row,
         max_ctx,
+        fuse_matvecs: !args.unfused,
     };
     let mut dec = GpuDecoder::load(opened.backend, &path, options)?;
     let c = dec.plan.config.clone();
@@ -403,4 +404,46 @@ fn profile_json(p: &[KernelTime]) -> Json {
         })
         .collect();
     Json::obj().set("total_ns", total).set("launches", rows)
+}
+
+/// `--plan`: the launch list of one step, from the registry spec (no file needed) or the file.
+pub fn print_plan(args: &Args) -> Result<(), Error> {
+    use kernlab::engine::{DecodePlan, WeightsLayout};
+    let (config, layout) = match kernlab::models::find(&args.model) {
+        Some(spec) => (spec.config(), WeightsLayout::from_spec(spec)?),
+        None => {
+            let path = model_path(&args.model, false)?;
+            let src = kernlab::models::synth::HeaderSource::open(&path)?;
+            kernlab::engine::decode::layout_of(&src)?
+        }
+    };
+    let options = PlanOptions {
+        threads_per_row: args.threads_per_row,
+        fuse_matvecs: !args.unfused,
+        ..PlanOptions::default()
+    };
+    let plan = DecodePlan::build(&config, &layout, options)?;
+    println!(
+        "{:>4} {:<44} {:<18} {:>16} {:>6} {:>12}",
+        "#", "launch", "kernel", "grid", "block", "weight B"
+    );
+    for (i, l) in plan.launches.iter().enumerate() {
+        let grid = format!("{}x{}x{}", l.grid[0], l.grid[1], l.grid[2]);
+        println!(
+            "{:>4} {:<44} {:<18} {:>16} {:>6} {:>12}",
+            i, l.label, l.kernel.entry, grid, l.block[0], l.weight_b
+        );
+    }
+    let kv_per_pos = plan.dram_bytes_at(1) - plan.dram_bytes_at(0);
+    println!(
+        "{} launches per token ({} layers); weights read per token {} B; + {} B of f16 K/V per position of context; KV cache {} positions; threads-per-row {}{}",
+        plan.n_launches(),
+        config.n_layer,
+        plan.weight_bytes(),
+        kv_per_pos,
+        plan.options.max_ctx,
+        plan.options.threads_per_row,
+        if plan.options.fuse_matvecs { "" } else { "; unfused" }
+    );
+    Ok(())
 }
