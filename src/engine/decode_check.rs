@@ -21,20 +21,24 @@ pub struct CheckReport {
     /// Generated positions whose CPU argmax equals the GPU's token.
     pub argmax_agree: usize,
     pub argmax_total: usize,
-    /// First generated position where they differ.
+    /// Disagreements that are near ties: the CPU's logit for the GPU's token is within the
+    /// previous position's max abs error of the CPU's best (rounding may pick either).
+    pub near_ties: usize,
+    /// First generated position where they differ (near ties included).
     pub first_disagree: Option<usize>,
     pub gpu_tokens: Vec<u32>,
 }
 
 impl CheckReport {
-    /// Passes when every argmax agrees and the relative error is under `rel_tol`.
+    /// Passes when every argmax agrees or is a near tie and the relative error is under
+    /// `rel_tol`.
     pub fn passed(&self, rel_tol: f32) -> bool {
-        self.argmax_agree == self.argmax_total && self.max_rel_err <= rel_tol
+        self.argmax_agree + self.near_ties == self.argmax_total && self.max_rel_err <= rel_tol
     }
 
     pub fn summary(&self) -> String {
         format!(
-            "{} positions ({} prompt): max abs err {:.3e} (position {}), max rel err {:.3e}, argmax agrees {}/{}{}",
+            "{} positions ({} prompt): max abs err {:.3e} (position {}), max rel err {:.3e}, argmax agrees {}/{} ({} near ties){}",
             self.positions,
             self.n_prompt,
             self.max_abs_err,
@@ -42,6 +46,7 @@ impl CheckReport {
             self.max_rel_err,
             self.argmax_agree,
             self.argmax_total,
+            self.near_ties,
             self.first_disagree
                 .map_or(String::new(), |p| format!(" (first difference at position {p})"))
         )
@@ -74,9 +79,11 @@ pub fn check_against_cpu(
         worst_pos: 0,
         argmax_agree: 0,
         argmax_total: 0,
+        near_ties: 0,
         first_disagree: None,
         gpu_tokens: Vec::new(),
     };
+    let mut prev_abs = 0.0f32;
     for pos in 0..total {
         let token;
         if pos < prompt.len() {
@@ -90,8 +97,13 @@ pub fn check_against_cpu(
             r.argmax_total += 1;
             if cpu_pick == Some(token) {
                 r.argmax_agree += 1;
-            } else if r.first_disagree.is_none() {
-                r.first_disagree = Some(pos);
+            } else {
+                let best = cpu_pick.map_or(f32::NAN, |i| cpu_logits[i as usize]);
+                let mine = cpu_logits.get(token as usize).copied().unwrap_or(f32::NAN);
+                if best - mine <= prev_abs {
+                    r.near_ties += 1;
+                }
+                r.first_disagree.get_or_insert(pos);
             }
         }
         gpu.step()?;
@@ -110,6 +122,7 @@ pub fn check_against_cpu(
             };
             scale = scale.max(b.abs());
         }
+        prev_abs = abs;
         if abs > r.max_abs_err {
             r.max_abs_err = abs;
             r.worst_pos = pos;
@@ -117,4 +130,37 @@ pub fn check_against_cpu(
         r.max_rel_err = r.max_rel_err.max(abs / scale.max(f32::MIN_POSITIVE));
     }
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CheckReport;
+
+    fn report(agree: usize, ties: usize, rel: f32) -> CheckReport {
+        CheckReport {
+            positions: 10,
+            n_prompt: 2,
+            max_abs_err: 0.01,
+            max_rel_err: rel,
+            worst_pos: 3,
+            argmax_agree: agree,
+            argmax_total: 8,
+            near_ties: ties,
+            first_disagree: (agree < 8).then_some(5),
+            gpu_tokens: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn passes_on_agreement_or_near_ties_under_the_tolerance() {
+        assert!(report(8, 0, 1e-3).passed(2e-2));
+        assert!(report(7, 1, 1e-3).passed(2e-2));
+        assert!(!report(7, 0, 1e-3).passed(2e-2), "a real disagreement");
+        assert!(!report(8, 0, 5e-2).passed(2e-2), "error over tolerance");
+        let s = report(7, 1, 1e-3).summary();
+        assert!(
+            s.contains("7/8") && s.contains("1 near ties") && s.contains("position 5"),
+            "{s}"
+        );
+    }
 }

@@ -94,6 +94,7 @@ pub fn run_gpu(args: &Args, kind: BackendKind) -> Result<(), Error> {
             .set("max_rel_err", r.max_rel_err as f64)
             .set("argmax_agree", r.argmax_agree)
             .set("argmax_total", r.argmax_total)
+            .set("near_ties", r.near_ties)
             .set("rel_tol", CHECK_REL_TOL as f64)
             .set("passed", ok);
         if !ok {
