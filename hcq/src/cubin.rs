@@ -349,9 +349,15 @@ impl Cubin {
             let (param_base, param_size) = match sval(EIATTR_PARAM_CBANK) {
                 // {u32 symbol of .nv.constant0.<k>, u16 offset, u16 size}
                 Some(r) => (u16_at(&r.data, 4, k)? as u32, u16_at(&r.data, 6, k)? as u32),
+                // ptxas omits the record for a kernel without parameters (seen on the H100 with
+                // ptxas 13.0 for `.entry empty()`): the bank then holds only driver words, and
+                // the parameter area starts where it would (0x210 on sm_90, 0x160 before).
+                None if !recs.iter().any(|r| r.attr == EIATTR_KPARAM_INFO) => {
+                    (if sm >= 90 { 0x210 } else { 0x160 }, 0)
+                }
                 None => {
                     return err(format!(
-                        "kernel {k}: .nv.info.{k} has no EIATTR_PARAM_CBANK"
+                        "kernel {k}: .nv.info.{k} has parameters but no EIATTR_PARAM_CBANK"
                     ))
                 }
             };

@@ -48,6 +48,10 @@ pub struct Ring {
     put: u64,
     /// How long a full ring may stay full before submit gives up.
     pub full_timeout_ms: u64,
+    /// GP_GET as last read. USERD may live behind BAR1 where a read is an uncached PCIe round
+    /// trip (about 1 µs); GP_GET only moves forward, so `submit` re-reads it only when this
+    /// stale value says the ring might be full.
+    known_get: u32,
 }
 
 impl Ring {
@@ -67,8 +71,10 @@ impl Ring {
             ch,
             put: 0,
             full_timeout_ms: 30_000,
+            known_get: 0,
         };
         r.put = r.gp_put() as u64;
+        r.known_get = r.gp_get();
         Ok(r)
     }
 
@@ -94,7 +100,8 @@ impl Ring {
         let n = self.ch.ring_entries;
         // One slot stays empty: GP_PUT == GP_GET means "empty", never "full".
         let start = Instant::now();
-        while self.pending() >= n - 1 {
+        let stale = ((self.put % n as u64) as u32 + n - self.known_get % n) % n;
+        while stale >= n - 1 && self.pending() >= n - 1 {
             if let Some(f) = iface.channel_fault(&self.ch) {
                 return Err(HcqError::ChannelError {
                     queue: format!("{:?}", self.ch.engine),
@@ -115,6 +122,9 @@ impl Ring {
                 });
             }
             std::hint::spin_loop();
+        }
+        if stale >= n - 1 {
+            self.known_get = self.gp_get();
         }
         let slot = (self.put % n as u64) as usize;
         // SAFETY: `ring` maps `ring_entries` u64 entries; slot < ring_entries.

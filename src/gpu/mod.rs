@@ -1,4 +1,4 @@
-//! The GPU backends behind one trait: cuda (driver API) and nv (hcq, not built yet).
+//! The GPU backends behind one trait: cuda (driver API) and nv (hand-built queues over hcq).
 //!
 //! [`Backend`] is what the benchmarks and the selftest need and no more: memory, copies, kernels
 //! from the PTX registry, launches, a wait with a deadline, timing marks, and prebuilt replay of
@@ -7,6 +7,7 @@
 
 pub mod backend;
 pub mod cuda;
+pub mod nv;
 pub mod select;
 
 pub use backend::{Arg, Backend, Buf, GpuInfo, KernelId, Launch, Mark, ReplayId};

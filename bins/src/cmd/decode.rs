@@ -9,6 +9,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
+mod gpu;
+
 /// token-by-token decode of a GGUF model: tok/s, ms/token, GB/s, % of the bandwidth roofline.
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "decode")]
@@ -43,24 +45,43 @@ pub struct Args {
     /// per-kernel time and bytes for one token
     #[argh(switch)]
     pub profile: bool,
-    /// CPU threads for the cpu backend (default: all cores)
+    /// CPU threads for the cpu backend and the CPU side of --check-against-cpu (default: all cores)
     #[argh(option)]
     pub threads: Option<usize>,
+    /// GPU backends: compare every position's logits and the greedy tokens with the CPU
+    /// reference (max abs / relative error, argmax agreement); fails when they differ
+    #[argh(switch)]
+    pub check_against_cpu: bool,
+    /// bandwidth ceiling in GB/s for the % column (default: measure a 1 GB copy at start)
+    #[argh(option)]
+    pub ceiling_gbps: Option<f64>,
+    /// GPU backends: one matvec per tensor (by default q|k|v and gate|up of one type are one
+    /// matvec each)
+    #[argh(switch)]
+    pub unfused: bool,
+    /// print the GPU launch plan of one token (kernels, grids, bytes) and exit; needs no GPU
+    /// (a registry name needs no file either)
+    #[argh(switch)]
+    pub plan: bool,
 }
 
 pub fn run(args: Args) -> Result<(), Error> {
+    if args.plan {
+        return gpu::print_plan(&args);
+    }
     match args.backend {
         BackendFlag::Cpu => run_cpu(&args),
-        BackendFlag::Nv | BackendFlag::Cuda => Err(Error::Unsupported(format!(
-            "decode --backend {}: the GPU decode path is not built yet; use --backend cpu",
-            args.backend.name()
-        ))),
-        BackendFlag::Auto => {
-            eprintln!(
-                "kernlab decode: backend auto -> cpu (the nv and cuda decode paths are not built yet)"
-            );
-            run_cpu(&args)
-        }
+        BackendFlag::Nv | BackendFlag::Cuda => gpu::run_gpu(&args, args.backend.kind()),
+        BackendFlag::Auto => match kernlab::gpu::open(kernlab::gpu::BackendKind::Auto) {
+            Ok(opened) => {
+                drop(opened);
+                gpu::run_gpu(&args, kernlab::gpu::BackendKind::Auto)
+            }
+            Err(e) => {
+                eprintln!("kernlab decode: backend auto -> cpu ({e})");
+                run_cpu(&args)
+            }
+        },
     }
 }
 
@@ -118,7 +139,13 @@ fn parse_prompt(s: &str) -> Result<Vec<u32>, Error> {
 fn run_cpu(args: &Args) -> Result<(), Error> {
     if args.profile {
         return Err(Error::Unsupported(
-            "decode --profile times GPU kernels; the GPU decode path is not built yet".into(),
+            "decode --profile times GPU kernels; use --backend cuda or nv".into(),
+        ));
+    }
+    if args.check_against_cpu {
+        return Err(Error::Usage(
+            "decode --check-against-cpu compares a GPU backend with the CPU; use --backend cuda or nv"
+                .into(),
         ));
     }
     // --threads-per-row shapes GPU kernels only; the cpu backend splits rows across --threads.

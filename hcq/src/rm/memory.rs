@@ -19,9 +19,16 @@ pub fn round_up(v: u64, align: u64) -> u64 {
     v.div_ceil(align) * align
 }
 
+/// Device-measurement switches for VRAM placement, from $KERNLAB_RM_VRAM (comma list):
+/// `2m` (2 MiB pages for every VRAM buffer), `bank` (let RM place banks: drop
+/// IGNORE_BANK_PLACEMENT), `contig` (physically contiguous VRAM). Unset: the defaults above.
+fn vram_switch(name: &str) -> bool {
+    std::env::var("KERNLAB_RM_VRAM").is_ok_and(|v| v.split(',').any(|s| s.trim() == name))
+}
+
 /// VRAM of 8 MiB and more uses 2 MiB pages (fewer TLB misses); smaller buffers 4 KiB.
 pub fn vram_page_size(size_b: u64) -> u64 {
-    if size_b >= 8 << 20 {
+    if size_b >= 8 << 20 || vram_switch("2m") {
         PAGE_2M
     } else {
         PAGE_4K
@@ -57,6 +64,8 @@ impl RmIface {
         sysmem: bool,
     ) -> Result<NvHandle> {
         let huge = page_b == PAGE_2M;
+        let contiguous = contiguous || (!sysmem && vram_switch("contig"));
+        let bank = !sysmem && vram_switch("bank");
         let mut p = NvMemoryAllocationParams {
             owner: self.rm.client,
             type_: if sysmem {
@@ -64,8 +73,11 @@ impl RmIface {
             } else {
                 NVOS32_TYPE_IMAGE
             },
-            flags: NVOS32_ALLOC_FLAGS_IGNORE_BANK_PLACEMENT
-                | NVOS32_ALLOC_FLAGS_ALIGNMENT_FORCE
+            flags: if bank {
+                0
+            } else {
+                NVOS32_ALLOC_FLAGS_IGNORE_BANK_PLACEMENT
+            } | NVOS32_ALLOC_FLAGS_ALIGNMENT_FORCE
                 | NVOS32_ALLOC_FLAGS_MAP_NOT_REQUIRED
                 | if sysmem {
                     0

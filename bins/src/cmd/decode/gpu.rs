@@ -1,0 +1,450 @@
+//! `kernlab decode --backend cuda|nv`: the model on the GPU through `engine::GpuDecoder`, one
+//! replayed step per token; timing from GPU marks between replays; optional per-kernel profile,
+//! logits dump and check against the CPU reference.
+
+use super::{model_path, parse_prompt, Args};
+use kernlab::cpu::CpuModel;
+use kernlab::engine::{check_against_cpu, GpuDecoder, KernelTime, PlanOptions, TimedRun};
+use kernlab::gpu::{Arg, Backend, BackendKind, Launch};
+use kernlab::json::Json;
+use kernlab::stats::summarize;
+use kernlab::Error;
+use std::io::Write;
+use std::time::Instant;
+
+/// Bytes of each buffer of the bandwidth-ceiling copy.
+const CEILING_COPY_B: u64 = 1 << 30;
+/// Generated tokens left out of the statistics (clocks and caches settle).
+const WARMUP_TOKENS: usize = 2;
+
+pub fn run_gpu(args: &Args, kind: BackendKind) -> Result<(), Error> {
+    let path = model_path(&args.model, args.synthetic)?;
+    let t0 = Instant::now();
+    let opened = kernlab::gpu::open(kind)?;
+    let note = opened.note.clone();
+    let src_cfg = kernlab::models::synth::HeaderSource::open(&path)?.config()?;
+    let prompt = match &args.prompt_tokens {
+        Some(s) => parse_prompt(s)?,
+        None => vec![src_cfg.bos_token.unwrap_or(0)],
+    };
+    if let Some(&bad) = prompt.iter().find(|&&t| t as usize >= src_cfg.n_vocab) {
+        return Err(Error::Usage(format!(
+            "--prompt-tokens: token id {bad} is outside the vocabulary (n_vocab {})",
+            src_cfg.n_vocab
+        )));
+    }
+    let total = prompt.len() + args.tokens;
+    // One more position than the run for the profile step; whole attention splits.
+    let max_ctx = (total + 1).next_multiple_of(256).min(src_cfg.n_ctx_train);
+    if total + 1 > max_ctx {
+        return Err(Error::Usage(format!(
+            "{} prompt + {} generated positions exceed the model's context of {}",
+            prompt.len(),
+            args.tokens,
+            src_cfg.n_ctx_train
+        )));
+    }
+    let options = PlanOptions {
+        threads_per_row: args.threads_per_row,
+        max_ctx,
+        fuse_matvecs: !args.unfused,
+    };
+    let mut dec = GpuDecoder::load(opened.backend, &path, options)?;
+    let c = dec.plan.config.clone();
+    eprintln!(
+        "kernlab decode: {note}; {} loaded in {:.2} s ({} layers, {} launches per token, {:.1} MB weights, KV cache {} positions)",
+        path.display(),
+        t0.elapsed().as_secs_f64(),
+        c.n_layer,
+        dec.plan.n_launches(),
+        dec.plan.weights.total_b as f64 / 1e6,
+        max_ctx
+    );
+
+    let mut dump = match &args.dump_logits {
+        Some(p) => Some(std::io::BufWriter::new(
+            std::fs::File::create(p).map_err(|e| Error::io(p, e))?,
+        )),
+        None => None,
+    };
+    let dump_name = args.dump_logits.clone().unwrap_or_default();
+    let mut write_row = |_: usize, row: &[f32]| -> Result<(), Error> {
+        if let Some(w) = dump.as_mut() {
+            let bytes: Vec<u8> = row.iter().flat_map(|v| v.to_le_bytes()).collect();
+            w.write_all(&bytes).map_err(|e| Error::io(&dump_name, e))?;
+        }
+        Ok(())
+    };
+
+    let mut check_json = Json::Null;
+    let mut check_failed = None;
+    if args.check_against_cpu {
+        let threads = args
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1);
+        let mut cpu = CpuModel::load(&path, threads)?;
+        let r = check_against_cpu(&mut dec, &mut cpu, &prompt, args.tokens, &mut write_row)?;
+        let line = r.summary();
+        println!("check against cpu: {line}");
+        let ok = r.passed(CHECK_REL_TOL);
+        check_json = Json::obj()
+            .set("positions", r.positions)
+            .set("max_abs_err", r.max_abs_err as f64)
+            .set("max_rel_err", r.max_rel_err as f64)
+            .set("argmax_agree", r.argmax_agree)
+            .set("argmax_total", r.argmax_total)
+            .set("near_ties", r.near_ties)
+            .set("rel_tol", CHECK_REL_TOL as f64)
+            .set("passed", ok);
+        if !ok {
+            check_failed = Some(line);
+        }
+    } else if args.dump_logits.is_some() {
+        // A separate untimed pass: one download per position.
+        for pos in 0..total {
+            if pos < prompt.len() {
+                dec.set_input(pos, prompt[pos])?;
+            }
+            dec.step()?;
+            let row = dec.logits()?;
+            write_row(pos, &row)?;
+        }
+    }
+    if let Some(w) = dump.as_mut() {
+        w.flush().map_err(|e| Error::io(&dump_name, e))?;
+        eprintln!(
+            "logits: {dump_name} ({total} positions x {} vocab, f32 LE)",
+            c.n_vocab
+        );
+    }
+
+    let (ceiling_gbps, ceiling_src) = match args.ceiling_gbps {
+        Some(g) if g > 0.0 && g.is_finite() => (g, "--ceiling-gbps".to_string()),
+        Some(g) => {
+            return Err(Error::Usage(format!(
+                "--ceiling-gbps {g}: expected a positive number of GB/s"
+            )))
+        }
+        None => {
+            let g = measure_copy_gbps(dec.backend.as_mut())?;
+            eprintln!("bandwidth ceiling: measured {g:.1} GB/s (1 GB copy_v4 on this backend, read + write, best of 5); --ceiling-gbps X to give it");
+            (g, "measured: 1 GB copy_v4, best of 5".to_string())
+        }
+    };
+
+    let run = dec.run_timed(&prompt, args.tokens)?;
+    let profile = if args.profile {
+        let last = run
+            .generated
+            .last()
+            .copied()
+            .unwrap_or(prompt[prompt.len() - 1]);
+        Some(dec.profile(total, last)?)
+    } else {
+        None
+    };
+    // The timed tokens see contexts P+1 .. P+N: bytes at the middle one.
+    let mid_ctx = (prompt.len() + args.tokens / 2 + 1) as u64;
+    let bytes = dec.plan.dram_bytes_at(mid_ctx);
+    let ctx = Ctx {
+        args,
+        note: &note,
+        model: &path,
+        bytes,
+        mid_ctx,
+        ceiling_gbps,
+        ceiling_src: &ceiling_src,
+        launches: dec.plan.n_launches(),
+        info: dec.backend.info().name.clone(),
+        driver: dec.backend.info().driver.clone(),
+        backend_name: dec.backend.info().backend,
+    };
+    if args.json {
+        let mut j = report_json(&run, &ctx);
+        j = j.set("check_against_cpu", check_json);
+        if let Some(p) = &profile {
+            j = j.set("profile", profile_json(p));
+        }
+        println!("{}", j.to_string_pretty());
+    } else {
+        print_table(&run, &ctx);
+        if let Some(p) = &profile {
+            print_profile(p);
+        }
+    }
+    match check_failed {
+        Some(line) => Err(Error::Check(format!(
+            "GPU logits differ from the CPU reference: {line}"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Relative logit error the check accepts (f16 KV cache and f32 accumulation order).
+const CHECK_REL_TOL: f32 = 2e-2;
+
+struct Ctx<'a> {
+    args: &'a Args,
+    note: &'a str,
+    model: &'a std::path::Path,
+    bytes: u64,
+    mid_ctx: u64,
+    ceiling_gbps: f64,
+    ceiling_src: &'a str,
+    launches: usize,
+    info: String,
+    driver: String,
+    /// The backend that ran ("cuda" or "nv", also under --backend auto).
+    backend_name: &'static str,
+}
+
+/// GB/s of the best of 5 timed 1 GB copies with copy_v4 (read + write counted).
+fn measure_copy_gbps(b: &mut dyn Backend) -> Result<f64, Error> {
+    use kernlab::bench::kernels::{stream_blocks, STREAM_THREADS};
+    let k = b.load(&kernlab::ptx::registry::copy_variant("plain")?)?;
+    let src = b.alloc(CEILING_COPY_B)?;
+    let dst = b.alloc(CEILING_COPY_B)?;
+    let n16 = CEILING_COPY_B / 16;
+    let blocks = stream_blocks(n16, b.info().sm_count, None);
+    let l = Launch::linear(
+        k,
+        blocks,
+        STREAM_THREADS,
+        vec![Arg::Buf(dst), Arg::Buf(src), Arg::U64(n16)],
+    );
+    b.memset_u32(src, 1)?;
+    b.launch(&l)?;
+    b.clear_marks();
+    let mut best = f64::INFINITY;
+    for _ in 0..5 {
+        let m0 = b.mark()?;
+        b.launch(&l)?;
+        let m1 = b.mark()?;
+        best = best.min(b.elapsed_ns(m0, m1)?);
+    }
+    b.clear_marks();
+    b.free(dst)?;
+    b.free(src)?;
+    Ok(2.0 * CEILING_COPY_B as f64 / best)
+}
+
+fn timed(run: &TimedRun) -> &[f64] {
+    if run.gen_ns.len() > WARMUP_TOKENS {
+        &run.gen_ns[WARMUP_TOKENS..]
+    } else {
+        &run.gen_ns
+    }
+}
+
+fn print_table(run: &TimedRun, c: &Ctx) {
+    println!("model    {}", c.model.display());
+    println!(
+        "backend  {}; {} launches per token (one replay), threads-per-row {}",
+        c.note, c.launches, c.args.threads_per_row
+    );
+    println!(
+        "prefill  {} tokens: {:.2} tok/s (one step per position, host-fed)",
+        run.prompt.len(),
+        run.prompt.len() as f64 / (run.prompt_ns * 1e-9)
+    );
+    let t = timed(run);
+    if t.is_empty() {
+        println!("decode   0 tokens");
+    } else {
+        let s = summarize(t);
+        let gbps = c.bytes as f64 / s.median;
+        println!(
+            "decode   {} tokens: {:.2} tok/s (median {:.3} ms/token, p10 {:.3}, p90 {:.3}; {} timed after {} warm-up)",
+            run.generated.len(),
+            1e9 / s.median,
+            s.median / 1e6,
+            s.p10 / 1e6,
+            s.p90 / 1e6,
+            s.n,
+            run.gen_ns.len() - s.n
+        );
+        println!(
+            "bytes    {:.1} MB per token (weights + f16 KV at context {}): {:.1} GB/s = {:.1} % of {:.1} GB/s ({})",
+            c.bytes as f64 / 1e6,
+            c.mid_ctx,
+            gbps,
+            100.0 * gbps / c.ceiling_gbps,
+            c.ceiling_gbps,
+            c.ceiling_src
+        );
+    }
+    let ids: Vec<String> = run.generated.iter().map(|t| t.to_string()).collect();
+    println!("generated {}", ids.join(","));
+}
+
+fn report_json(run: &TimedRun, c: &Ctx) -> Json {
+    let samples = timed(run).to_vec();
+    let ts: Vec<f64> = samples.iter().map(|ns| 1e9 / ns).collect();
+    let s = summarize(&samples);
+    let t = summarize(&ts);
+    let num = |x: f64| {
+        if x.is_finite() {
+            Json::Num(x)
+        } else {
+            Json::Null
+        }
+    };
+    let gbps = c.bytes as f64 / s.median;
+    let name = c
+        .model
+        .file_name()
+        .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+    Json::obj()
+        .set("model_type", name)
+        .set(
+            "model_size",
+            std::fs::metadata(c.model).map_or(0, |m| m.len()),
+        )
+        .set("n_prompt", run.prompt.len())
+        .set("n_gen", run.generated.len())
+        .set("avg_ns", num(s.mean))
+        .set("stddev_ns", num(s.stddev))
+        .set("avg_ts", num(t.mean))
+        .set("stddev_ts", num(t.stddev))
+        .set("samples_ns", samples.clone())
+        .set("samples_ts", ts)
+        .set("backend", c.backend_name)
+        .set("gpu_info", c.info.clone())
+        .set("driver", c.driver.clone())
+        .set("threads_per_row", c.args.threads_per_row)
+        .set("launches_per_token", c.launches)
+        .set("bytes_per_token", c.bytes)
+        .set("bytes_context", c.mid_ctx)
+        .set("median_ms", num(s.median / 1e6))
+        .set("p10_ms", num(s.p10 / 1e6))
+        .set("p90_ms", num(s.p90 / 1e6))
+        .set("tok_s", num(1e9 / s.median))
+        .set("gbps", num(gbps))
+        .set("ceiling_gbps", c.ceiling_gbps)
+        .set("ceiling_source", c.ceiling_src.to_string())
+        .set("pct_of_peak", num(100.0 * gbps / c.ceiling_gbps))
+        .set(
+            "prompt_tokens",
+            run.prompt.iter().map(|&t| t as u64).collect::<Vec<u64>>(),
+        )
+        .set(
+            "generated_tokens",
+            run.generated
+                .iter()
+                .map(|&t| t as u64)
+                .collect::<Vec<u64>>(),
+        )
+}
+
+fn print_profile(p: &[KernelTime]) {
+    let total: f64 = p.iter().map(|k| k.elapsed_ns).sum();
+    println!(
+        "profile  one token, each launch timed alone: {:.3} ms in {} launches",
+        total / 1e6,
+        p.len()
+    );
+    // Per kernel entry first (where the time goes), then every launch.
+    let mut by_entry: Vec<(&str, usize, f64, u64)> = Vec::new();
+    for k in p {
+        match by_entry.iter_mut().find(|e| e.0 == k.entry) {
+            Some(e) => {
+                e.1 += 1;
+                e.2 += k.elapsed_ns;
+                e.3 += k.bytes;
+            }
+            None => by_entry.push((k.entry, 1, k.elapsed_ns, k.bytes)),
+        }
+    }
+    by_entry.sort_by(|a, b| b.2.total_cmp(&a.2));
+    println!(
+        "{:<20} {:>6} {:>10} {:>6} {:>13} {:>8}",
+        "kernel", "calls", "us", "%", "bytes", "GB/s"
+    );
+    for (entry, calls, ns, bytes) in &by_entry {
+        println!(
+            "{:<20} {:>6} {:>10.2} {:>6.2} {:>13} {:>8.1}",
+            entry,
+            calls,
+            ns / 1e3,
+            100.0 * ns / total,
+            bytes,
+            *bytes as f64 / ns
+        );
+    }
+    println!();
+    println!(
+        "{:<28} {:<20} {:>9} {:>6} {:>11} {:>8}",
+        "launch", "kernel", "us", "%", "bytes", "GB/s"
+    );
+    for k in p {
+        println!(
+            "{:<28} {:<20} {:>9.2} {:>6.2} {:>11} {:>8.1}",
+            k.label,
+            k.entry,
+            k.elapsed_ns / 1e3,
+            100.0 * k.elapsed_ns / total,
+            k.bytes,
+            k.bytes as f64 / k.elapsed_ns
+        );
+    }
+}
+
+fn profile_json(p: &[KernelTime]) -> Json {
+    let total: f64 = p.iter().map(|k| k.elapsed_ns).sum();
+    let rows: Vec<Json> = p
+        .iter()
+        .map(|k| {
+            Json::obj()
+                .set("launch", k.label.clone())
+                .set("kernel", k.entry.to_string())
+                .set("ns", k.elapsed_ns)
+                .set("pct", 100.0 * k.elapsed_ns / total)
+                .set("bytes", k.bytes)
+                .set("gbps", k.bytes as f64 / k.elapsed_ns)
+        })
+        .collect();
+    Json::obj().set("total_ns", total).set("launches", rows)
+}
+
+/// `--plan`: the launch list of one step, from the registry spec (no file needed) or the file.
+pub fn print_plan(args: &Args) -> Result<(), Error> {
+    use kernlab::engine::{DecodePlan, WeightsLayout};
+    let (config, layout) = match kernlab::models::find(&args.model) {
+        Some(spec) => (spec.config(), WeightsLayout::from_spec(spec)?),
+        None => {
+            let path = model_path(&args.model, false)?;
+            let src = kernlab::models::synth::HeaderSource::open(&path)?;
+            kernlab::engine::decode::layout_of(&src)?
+        }
+    };
+    let options = PlanOptions {
+        threads_per_row: args.threads_per_row,
+        fuse_matvecs: !args.unfused,
+        ..PlanOptions::default()
+    };
+    let plan = DecodePlan::build(&config, &layout, options)?;
+    println!(
+        "{:>4} {:<44} {:<18} {:>16} {:>6} {:>12}",
+        "#", "launch", "kernel", "grid", "block", "weight B"
+    );
+    for (i, l) in plan.launches.iter().enumerate() {
+        let grid = format!("{}x{}x{}", l.grid[0], l.grid[1], l.grid[2]);
+        println!(
+            "{:>4} {:<44} {:<18} {:>16} {:>6} {:>12}",
+            i, l.label, l.kernel.entry, grid, l.block[0], l.weight_b
+        );
+    }
+    let kv_per_pos = plan.dram_bytes_at(1) - plan.dram_bytes_at(0);
+    println!(
+        "{} launches per token ({} layers); weights read per token {} B; + {} B of f16 K/V per position of context; KV cache {} positions; threads-per-row {}{}",
+        plan.n_launches(),
+        config.n_layer,
+        plan.weight_bytes(),
+        kv_per_pos,
+        plan.options.max_ctx,
+        plan.options.threads_per_row,
+        if plan.options.fuse_matvecs { "" } else { "; unfused" }
+    );
+    Ok(())
+}

@@ -1,0 +1,307 @@
+//! [`GpuDecoder`]: a [`DecodePlan`] bound to a backend. Weights are uploaded once into one
+//! buffer, activations and the f16 KV cache allocated once, the step's launches built into one
+//! replay (a CUDA graph on cuda, a prebuilt queue on nv). Per token the host queues one replay:
+//! the position and token live in device buffers that the step itself advances.
+
+use super::decode_kernels::kernel_spec;
+use super::plan::{BufRole, DecodePlan, KernelRef, PArg, PlanOptions};
+use super::weights::{decoder_tensor_names, WeightsLayout};
+use crate::gpu::{Arg, Backend, BackendKind, Buf, KernelId, Launch, ReplayId};
+use crate::models::synth::HeaderSource;
+use crate::models::{MetaSource, ModelConfig};
+use crate::{Error, Result};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// A model on the GPU, ready to decode.
+pub struct GpuDecoder {
+    pub backend: Box<dyn Backend>,
+    pub plan: DecodePlan,
+    bufs: HashMap<BufRole, Buf>,
+    launches: Vec<Launch>,
+    replay: ReplayId,
+}
+
+/// Per-token times of a timed greedy run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimedRun {
+    pub prompt: Vec<u32>,
+    pub generated: Vec<u32>,
+    /// GPU time of each generated position's step (marks around each replay).
+    pub gen_ns: Vec<f64>,
+    /// Wall time of the prompt positions (one replay each, token uploaded by the host).
+    pub prompt_ns: f64,
+}
+
+/// One kernel of a profiled step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KernelTime {
+    pub label: String,
+    pub entry: &'static str,
+    pub elapsed_ns: f64,
+    pub bytes: u64,
+}
+
+/// The plan's launches with buffer roles replaced by `bufs` (address + offset) and kernels by
+/// `kernel_of`. A role without a buffer is an error.
+pub fn bind(
+    plan: &DecodePlan,
+    bufs: &HashMap<BufRole, Buf>,
+    kernel_of: impl Fn(&KernelRef) -> KernelId,
+) -> Result<Vec<Launch>> {
+    let mut launches = Vec::with_capacity(plan.launches.len());
+    for pl in &plan.launches {
+        let mut args = Vec::with_capacity(pl.args.len());
+        for a in &pl.args {
+            args.push(match *a {
+                PArg::Buf(role, off) => {
+                    let b = bufs.get(&role).ok_or_else(|| {
+                        Error::Usage(format!("{}: no buffer bound for {role:?}", pl.label))
+                    })?;
+                    Arg::Buf(Buf {
+                        gpu_va: b.gpu_va + off,
+                        size_b: b.size_b.saturating_sub(off),
+                    })
+                }
+                PArg::U32(v) => Arg::U32(v),
+                PArg::F32(v) => Arg::F32(v),
+                PArg::Null => Arg::U64(0),
+            });
+        }
+        launches.push(Launch {
+            kernel: kernel_of(&pl.kernel),
+            grid: pl.grid,
+            block: pl.block,
+            shared_b: 0,
+            args,
+        });
+    }
+    Ok(launches)
+}
+
+/// The config of a GGUF and the layout of the tensors the decoder reads from it.
+pub fn layout_of(src: &HeaderSource) -> Result<(ModelConfig, WeightsLayout)> {
+    let config = src.config()?;
+    let mut present = Vec::new();
+    for name in decoder_tensor_names(&config) {
+        if let Some(dims) = src.tensor_dims(&name) {
+            let (ty, _, _) = src.tensor_data(&name)?;
+            present.push((name, ty, dims));
+        }
+    }
+    Ok((config, WeightsLayout::new(present)?))
+}
+
+/// The bytes of the device weights buffer: each tensor's file bytes at its layout offset.
+pub fn weights_image(src: &HeaderSource, layout: &WeightsLayout) -> Result<Vec<u8>> {
+    let mut image = vec![0u8; layout.total_b as usize];
+    for t in &layout.tensors {
+        let (_, _, data) = src.tensor_data(&t.name)?;
+        image[t.offset_b as usize..(t.offset_b + t.size_b) as usize].copy_from_slice(data);
+    }
+    Ok(image)
+}
+
+fn u32s(b: &[u8]) -> Vec<u32> {
+    b.chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
+impl GpuDecoder {
+    /// Open the GGUF at `path`, lay out and upload its weights, allocate every buffer, load the
+    /// kernels and build the step's replay.
+    pub fn load(mut backend: Box<dyn Backend>, path: &Path, options: PlanOptions) -> Result<Self> {
+        let src = HeaderSource::open(path)?;
+        let (config, layout) = layout_of(&src)?;
+        let plan = DecodePlan::build(&config, &layout, options)?;
+
+        let mut bufs = HashMap::new();
+        for &(role, size_b) in &plan.buffers {
+            let buf = backend.alloc(size_b.max(16))?;
+            bufs.insert(role, buf);
+        }
+        // One host image of the weights buffer, uploaded in one copy (the backend's upload writes
+        // whole buffers from their start).
+        let image = weights_image(&src, &layout)?;
+        backend.upload(bufs[&BufRole::Weights], &image)?;
+        drop(image);
+        for role in [BufRole::KCache, BufRole::VCache, BufRole::History] {
+            backend.memset_u32(bufs[&role], 0)?;
+        }
+
+        let mut kernels: HashMap<(&'static str, Option<u32>), KernelId> = HashMap::new();
+        for pl in &plan.launches {
+            let key = (pl.kernel.entry, pl.kernel.tpr);
+            if let std::collections::hash_map::Entry::Vacant(slot) = kernels.entry(key) {
+                slot.insert(backend.load(&kernel_spec(&pl.kernel)?)?);
+            }
+        }
+        let launches = bind(&plan, &bufs, |k| kernels[&(k.entry, k.tpr)])?;
+        let replay = backend.build_replay(&launches)?;
+        Ok(GpuDecoder {
+            backend,
+            plan,
+            bufs,
+            launches,
+            replay,
+        })
+    }
+
+    /// Open backend `kind` and load the model at `path` on it.
+    pub fn open(kind: BackendKind, path: &Path, options: PlanOptions) -> Result<(Self, String)> {
+        let opened = crate::gpu::open(kind)?;
+        let d = GpuDecoder::load(opened.backend, path, options)?;
+        Ok((d, opened.note))
+    }
+
+    fn buf(&self, role: BufRole) -> Buf {
+        self.bufs[&role]
+    }
+
+    /// The device buffer bound to `role`.
+    pub fn buffer(&self, role: BufRole) -> Buf {
+        self.buf(role)
+    }
+
+    /// The step's launches as bound (the list the replay was built from).
+    pub fn launches(&self) -> &[Launch] {
+        &self.launches
+    }
+
+    /// Set the position and the token of the next step (host upload; waits for queued work).
+    pub fn set_input(&mut self, pos: usize, token: u32) -> Result<()> {
+        let c = &self.plan.config;
+        if token as usize >= c.n_vocab {
+            return Err(Error::Usage(format!(
+                "token id {token} is outside the vocabulary (n_vocab {})",
+                c.n_vocab
+            )));
+        }
+        if pos >= self.plan.options.max_ctx {
+            return Err(Error::Usage(format!(
+                "position {pos} is past the KV cache ({} positions)",
+                self.plan.options.max_ctx
+            )));
+        }
+        let mut p = [0u8; 16];
+        p[..4].copy_from_slice(&(pos as u32).to_le_bytes());
+        self.backend.upload(self.buf(BufRole::Pos), &p)?;
+        let mut t = [0u8; 16];
+        t[..4].copy_from_slice(&token.to_le_bytes());
+        self.backend.upload(self.buf(BufRole::Token), &t)
+    }
+
+    /// Queue one step (no wait).
+    pub fn step(&mut self) -> Result<()> {
+        self.backend.replay(self.replay)
+    }
+
+    /// The logits of the last step (waits for it).
+    pub fn logits(&mut self) -> Result<Vec<f32>> {
+        let n = self.plan.config.n_vocab;
+        let mut b = vec![0u8; 4 * n];
+        self.backend.download(self.buf(BufRole::Logits), &mut b)?;
+        Ok(b.chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
+    }
+
+    /// The token the last step's argmax chose (waits for it).
+    pub fn next_token(&mut self) -> Result<u32> {
+        let mut b = [0u8; 16];
+        self.backend.download(self.buf(BufRole::Token), &mut b)?;
+        Ok(u32s(&b)[0])
+    }
+
+    /// history[from..from + n]: the tokens the chained steps chose (waits).
+    pub fn history(&mut self, from: usize, n: usize) -> Result<Vec<u32>> {
+        let buf = self.buf(BufRole::History);
+        let mut b = vec![0u8; buf.size_b as usize];
+        self.backend.download(buf, &mut b)?;
+        let all = u32s(&b);
+        all.get(from..from + n).map(|s| s.to_vec()).ok_or_else(|| {
+            Error::Usage(format!(
+                "history {from}..{} is past the {} recorded positions",
+                from + n,
+                all.len()
+            ))
+        })
+    }
+
+    /// Checks that `prompt.len() + n_gen` positions fit the cache and every prompt id the vocab.
+    pub fn check_run(&self, prompt: &[u32], n_gen: usize) -> Result<()> {
+        if prompt.is_empty() {
+            return Err(Error::Usage("the prompt needs at least one token".into()));
+        }
+        let total = prompt.len() + n_gen;
+        if total > self.plan.options.max_ctx {
+            return Err(Error::Usage(format!(
+                "{} prompt + {n_gen} generated positions do not fit the KV cache of {}",
+                prompt.len(),
+                self.plan.options.max_ctx
+            )));
+        }
+        Ok(())
+    }
+
+    /// Greedy decode: the prompt one step per position (token uploaded each time), then `n_gen`
+    /// chained replays with a timing mark between each and no host wait until the end.
+    pub fn run_timed(&mut self, prompt: &[u32], n_gen: usize) -> Result<TimedRun> {
+        self.check_run(prompt, n_gen)?;
+        let t0 = std::time::Instant::now();
+        for (pos, &tok) in prompt.iter().enumerate() {
+            self.set_input(pos, tok)?;
+            self.step()?;
+        }
+        self.backend.sync()?;
+        let prompt_ns = t0.elapsed().as_nanos() as f64;
+        self.backend.clear_marks();
+        let mut marks = Vec::with_capacity(n_gen + 1);
+        marks.push(self.backend.mark()?);
+        for _ in 0..n_gen {
+            self.step()?;
+            marks.push(self.backend.mark()?);
+        }
+        self.backend.sync()?;
+        let mut gen_ns = Vec::with_capacity(n_gen);
+        for w in marks.windows(2) {
+            gen_ns.push(self.backend.elapsed_ns(w[0], w[1])?);
+        }
+        self.backend.clear_marks();
+        let generated = self.history(prompt.len(), n_gen)?;
+        Ok(TimedRun {
+            prompt: prompt.to_vec(),
+            generated,
+            gen_ns,
+            prompt_ns,
+        })
+    }
+
+    /// Time each launch of one step on its own (mark, launch, mark) at position `pos` with
+    /// `token`; sorted slowest first. The step's state is what the launches leave.
+    pub fn profile(&mut self, pos: usize, token: u32) -> Result<Vec<KernelTime>> {
+        self.set_input(pos, token)?;
+        self.backend.clear_marks();
+        let mut marks = Vec::with_capacity(self.launches.len() + 1);
+        marks.push(self.backend.mark()?);
+        for l in &self.launches {
+            self.backend.launch(l)?;
+            marks.push(self.backend.mark()?);
+        }
+        self.backend.sync()?;
+        let n_ctx = pos as u64 + 1;
+        let mut out = Vec::with_capacity(self.launches.len());
+        for (i, pl) in self.plan.launches.iter().enumerate() {
+            out.push(KernelTime {
+                label: pl.label.clone(),
+                entry: pl.kernel.entry,
+                elapsed_ns: self.backend.elapsed_ns(marks[i], marks[i + 1])?,
+                bytes: pl.bytes_at(n_ctx),
+            });
+        }
+        self.backend.clear_marks();
+        out.sort_by(|a, b| b.elapsed_ns.total_cmp(&a.elapsed_ns));
+        Ok(out)
+    }
+}

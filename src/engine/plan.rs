@@ -1,0 +1,628 @@
+//! The launch plan of one decode step, built once from the model's shape and weights layout and
+//! replayed for every token: which kernel, grid, block and arguments, and the bytes each launch
+//! reads. Device independent (arguments name buffers by role), so it is tested without a GPU;
+//! [`crate::engine::decode`] binds the roles to device buffers.
+//!
+//! One step at position p (pos_buf[0] = p, token_buf[0] = the token at p):
+//! embed → per layer [rmsnorm, q, k, v, (q/k norm +) rope, kv_append, attention (partial +
+//! combine), o-proj (+= x), rmsnorm, gate, up, swiglu, down (+= x)] → output norm → LM head →
+//! argmax (partial + final, into token_buf) →
+//! advance (history[p+1] = token, pos_buf = p+1). Nothing is patched between tokens.
+
+use super::weights::{TensorSlot, WeightsLayout};
+use crate::models::{ModelConfig, RopeStyle};
+use crate::{Error, Result};
+
+/// Threads per block of every matvec: rows per block = MATVEC_THREADS / threads-per-row.
+pub const MATVEC_THREADS: u32 = super::launch::MATVEC_THREADS;
+/// Threads per block of the element-wise kernels, rmsnorm and argmax (engine::launch).
+pub const ELEMWISE_THREADS: u32 = super::launch::THREADS;
+/// Threads per block of attn_partial and attn_combine (engine::launch).
+pub const ATTN_THREADS: u32 = super::launch::ATTN_THREADS;
+/// Context positions the KV cache holds by default.
+pub const DEFAULT_MAX_CTX: usize = 2048;
+/// Positions one attention block takes (attn_partial's split_len; at most 1024). The grid has
+/// max_ctx / ATTN_SPLIT_LEN splits per head, fixed at plan time; splits past the position
+/// write an empty partial and return.
+pub const ATTN_SPLIT_LEN: u32 = 256;
+/// Blocks of argmax_partial (argmax_final reduces their pairs in one block): the kernel
+/// table's geometry (engine::launch), which dkern's selftest runs on the GPU.
+pub const ARGMAX_BLOCKS: u32 = super::launch::ARGMAX_BLOCKS;
+
+/// The device buffers of a decode step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BufRole {
+    /// Every weight tensor (WeightsLayout offsets).
+    Weights,
+    /// The residual stream, f32 n_embd.
+    X,
+    /// The normalized stream, f32 n_embd.
+    Xn,
+    /// q | k | v, f32 q_dim + 2 kv_dim, back to back so one matvec can fill all three.
+    Qkv,
+    /// Attention output, f32 q_dim.
+    Att,
+    /// gate | up, f32 2 n_ff, back to back for the same reason.
+    GateUp,
+    /// f32 n_vocab.
+    Logits,
+    /// u32 position of the step being run.
+    Pos,
+    /// u32 token of the step being run; argmax overwrites it with the next one.
+    Token,
+    /// u32 per position: history[p + 1] = the argmax of position p.
+    History,
+    /// f16, n_layer x max_ctx x kv_dim.
+    KCache,
+    VCache,
+    /// attn_partial's unnormalised outputs, f32 n_head x n_split x head_dim.
+    AttnPartO,
+    /// attn_partial's (max, sum) pairs, f32 n_head x n_split x 2.
+    AttnPartMl,
+    /// argmax_partial's best value per block, f32 ARGMAX_BLOCKS.
+    ArgPartVal,
+    /// argmax_partial's best index per block, u32 ARGMAX_BLOCKS.
+    ArgPartIdx,
+}
+
+/// One kernel argument, by buffer role.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PArg {
+    /// Address of `role`'s buffer plus `offset_b`.
+    Buf(BufRole, u64),
+    U32(u32),
+    F32(f32),
+    /// A null pointer (an absent optional tensor).
+    Null,
+}
+
+/// The kernel of a launch: an entry point of the decode PTX and its threads-per-row variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KernelRef {
+    pub entry: &'static str,
+    /// `{{TPR}}` of a matvec.
+    pub tpr: Option<u32>,
+}
+
+/// One launch of the plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedLaunch {
+    /// "blk.3.attn_q" or "embed": what it computes.
+    pub label: String,
+    pub kernel: KernelRef,
+    pub grid: [u32; 3],
+    pub block: [u32; 3],
+    pub args: Vec<PArg>,
+    /// Weight bytes read from DRAM per step.
+    pub weight_b: u64,
+    /// Activation bytes read and written (f32 vectors, small; L2-resident in practice).
+    pub act_b: u64,
+    /// KV-cache bytes read per position of context (attention).
+    pub kv_b_per_pos: u64,
+}
+
+impl PlannedLaunch {
+    /// Bytes this launch moves at a context of `n_ctx` positions.
+    pub fn bytes_at(&self, n_ctx: u64) -> u64 {
+        self.weight_b + self.act_b + self.kv_b_per_pos * n_ctx
+    }
+}
+
+/// Knobs of the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Threads sharing one matvec row: 1, 2, 4, 8, 16 or 32.
+    pub threads_per_row: u32,
+    /// Positions the KV cache holds.
+    pub max_ctx: usize,
+    /// One matvec for q|k|v and for gate|up where their types match (fewer, larger launches).
+    pub fuse_matvecs: bool,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            threads_per_row: 32,
+            max_ctx: DEFAULT_MAX_CTX,
+            fuse_matvecs: true,
+        }
+    }
+}
+
+/// The plan: buffers with their sizes and the launches of one step, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodePlan {
+    pub config: ModelConfig,
+    pub options: PlanOptions,
+    pub weights: WeightsLayout,
+    pub buffers: Vec<(BufRole, u64)>,
+    pub launches: Vec<PlannedLaunch>,
+}
+
+/// Kernel entry points of the decode PTX (ptx/decode/, branch dkern), in one place.
+pub mod entry {
+    pub const RMSNORM: &str = "rmsnorm";
+    pub const ROPE_LLAMA: &str = "rope_llama";
+    pub const ROPE_NEOX: &str = "rope_neox";
+    pub const QK_NORM_ROPE_NEOX: &str = "qk_norm_rope_neox";
+    pub const KV_APPEND: &str = "kv_append";
+    pub const ATTN_PARTIAL: &str = "attn_partial";
+    pub const ATTN_COMBINE: &str = "attn_combine";
+    pub const SWIGLU: &str = "swiglu";
+    pub const ARGMAX_PARTIAL: &str = "argmax_partial";
+    pub const ARGMAX_FINAL: &str = "argmax_final";
+    /// ptx/engine/advance.ptx (this module's own kernel).
+    pub const ADVANCE: &str = "decode_advance";
+}
+
+pub use super::kernels::{embed_entry, matvec_entry};
+
+/// Whether output `next` starts where the outputs of `run` (starting at `start`) end.
+fn follows(start: PArg, run: &[TensorSlot], next: PArg) -> bool {
+    match (start, next) {
+        (PArg::Buf(r0, o0), PArg::Buf(r1, o1)) => {
+            r0 == r1 && o0 + 4 * run.iter().map(|t| t.n_rows()).sum::<u64>() == o1
+        }
+        _ => false,
+    }
+}
+
+fn blocks(n: u64, per_block: u64) -> u32 {
+    n.div_ceil(per_block).max(1) as u32
+}
+
+fn f32_b(n: usize) -> u64 {
+    4 * n as u64
+}
+
+struct Builder<'a> {
+    c: &'a ModelConfig,
+    w: &'a WeightsLayout,
+    tpr: u32,
+    fuse: bool,
+    out: Vec<PlannedLaunch>,
+}
+
+impl Builder<'_> {
+    fn push(&mut self, label: String, entry: &'static str, grid: u32, block: u32, args: Vec<PArg>) {
+        self.out.push(PlannedLaunch {
+            label,
+            kernel: KernelRef { entry, tpr: None },
+            grid: [grid, 1, 1],
+            block: [block, 1, 1],
+            args,
+            weight_b: 0,
+            act_b: 0,
+            kv_b_per_pos: 0,
+        });
+    }
+
+    fn last(&mut self) -> &mut PlannedLaunch {
+        self.out.last_mut().expect("pushed just before")
+    }
+
+    fn weight(t: &TensorSlot) -> PArg {
+        PArg::Buf(BufRole::Weights, t.offset_b)
+    }
+
+    /// y (+)= W x with W = tensor `name` (cols = dims[0], rows = dims[1]).
+    fn matvec(&mut self, name: &str, y: BufRole, x: BufRole, accumulate: bool) -> Result<()> {
+        let t = self.w.get(name)?.clone();
+        self.matvec_rows(&[t], PArg::Buf(y, 0), x, accumulate)
+    }
+
+    /// y_i = W_i x for each (tensor, output) pair, all reading x. With fusing on, a run of
+    /// tensors of one type and row length lying back to back in the weights buffer, whose outputs
+    /// are back to back too, is one matvec over their rows together (q|k|v, gate|up).
+    fn matvecs(&mut self, parts: &[(String, PArg)], x: BufRole) -> Result<()> {
+        let mut run: Vec<TensorSlot> = Vec::new();
+        let mut run_y = PArg::Null;
+        for (name, y) in parts {
+            let t = self.w.get(name)?.clone();
+            let joins = self.fuse
+                && run.last().is_some_and(|p| {
+                    p.ty == t.ty
+                        && p.dims[0] == t.dims[0]
+                        && p.offset_b + p.size_b == t.offset_b
+                        && follows(run_y, &run, *y)
+                });
+            if !joins && !run.is_empty() {
+                self.matvec_rows(&std::mem::take(&mut run), run_y, x, false)?;
+            }
+            if run.is_empty() {
+                run_y = *y;
+            }
+            run.push(t);
+        }
+        if !run.is_empty() {
+            self.matvec_rows(&run, run_y, x, false)?;
+        }
+        Ok(())
+    }
+
+    /// One matvec over the rows of `ts` (consecutive in memory, one type and row length).
+    fn matvec_rows(
+        &mut self,
+        ts: &[TensorSlot],
+        y: PArg,
+        x: BufRole,
+        accumulate: bool,
+    ) -> Result<()> {
+        let t = ts[0].clone();
+        let cols = t.dims[0];
+        let rows: u64 = ts.iter().map(|t| t.n_rows()).sum();
+        let size_b: u64 = ts.iter().map(|t| t.size_b).sum();
+        let rows_per_block = (MATVEC_THREADS / self.tpr) as u64;
+        let names: Vec<&str> = ts
+            .iter()
+            .map(|t| t.name.trim_end_matches(".weight"))
+            .collect();
+        let label = names.join("+");
+        self.push(
+            label,
+            matvec_entry(t.ty)?,
+            blocks(rows, rows_per_block),
+            MATVEC_THREADS,
+            vec![
+                y,
+                Self::weight(&t),
+                PArg::Buf(x, 0),
+                PArg::U32(rows as u32),
+                PArg::U32(cols as u32),
+                PArg::U32(accumulate as u32),
+            ],
+        );
+        let tpr = self.tpr;
+        let l = self.last();
+        l.kernel.tpr = Some(tpr);
+        l.weight_b = size_b;
+        l.act_b = 4 * cols + 4 * rows * (1 + accumulate as u64);
+        Ok(())
+    }
+
+    fn rmsnorm(&mut self, name: &str, out: BufRole, x: BufRole) -> Result<()> {
+        let t = self.w.get(name)?.clone();
+        let n = self.c.n_embd;
+        self.push(
+            name.trim_end_matches(".weight").to_string(),
+            entry::RMSNORM,
+            1,
+            ELEMWISE_THREADS,
+            vec![
+                PArg::Buf(out, 0),
+                PArg::Buf(x, 0),
+                Self::weight(&t),
+                PArg::U32(n as u32),
+                PArg::F32(self.c.rms_eps),
+            ],
+        );
+        let l = self.last();
+        l.weight_b = t.size_b;
+        l.act_b = 2 * f32_b(n);
+        Ok(())
+    }
+}
+
+impl DecodePlan {
+    /// The plan for `c` with weights at `w`. Errors name what the GPU path cannot run.
+    pub fn build(c: &ModelConfig, w: &WeightsLayout, options: PlanOptions) -> Result<DecodePlan> {
+        let tpr = options.threads_per_row;
+        if !matches!(tpr, 1 | 2 | 4 | 8 | 16 | 32) {
+            return Err(Error::Usage(format!(
+                "--threads-per-row {tpr}: expected 1, 2, 4, 8, 16 or 32 (a divisor of the warp)"
+            )));
+        }
+        if options.max_ctx == 0 || options.max_ctx > c.n_ctx_train.max(1) {
+            return Err(Error::Usage(format!(
+                "KV cache of {} positions: expected 1..={} (the model's context)",
+                options.max_ctx, c.n_ctx_train
+            )));
+        }
+        if c.rope_dim != c.head_dim {
+            return Err(Error::Unsupported(format!(
+                "GPU decode rotates whole heads; this model rotates {} of {} values",
+                c.rope_dim, c.head_dim
+            )));
+        }
+        let (e, q, kv, ff, v, hd) = (
+            c.n_embd,
+            c.q_dim(),
+            c.kv_dim(),
+            c.n_ff,
+            c.n_vocab,
+            c.head_dim,
+        );
+        let max_ctx = options.max_ctx as u64;
+        let cache_layer_b = max_ctx * kv as u64 * 2;
+        let n_split = (options.max_ctx as u32).div_ceil(ATTN_SPLIT_LEN);
+        if hd % 64 != 0 || hd > 256 {
+            return Err(Error::Unsupported(format!(
+                "GPU attention takes head_dim a multiple of 64 up to 256; this model has {hd}"
+            )));
+        }
+        let buffers = vec![
+            (BufRole::Weights, w.total_b),
+            (BufRole::X, f32_b(e)),
+            (BufRole::Xn, f32_b(e)),
+            (BufRole::Qkv, f32_b(q + 2 * kv)),
+            (BufRole::Att, f32_b(q)),
+            (BufRole::GateUp, f32_b(2 * ff)),
+            (BufRole::Logits, f32_b(v)),
+            (BufRole::Pos, 16),
+            (BufRole::Token, 16),
+            (BufRole::History, 4 * (max_ctx + 1)),
+            (BufRole::KCache, c.n_layer as u64 * cache_layer_b),
+            (BufRole::VCache, c.n_layer as u64 * cache_layer_b),
+            (BufRole::AttnPartO, f32_b(c.n_head * n_split as usize * hd)),
+            (BufRole::AttnPartMl, f32_b(c.n_head * n_split as usize * 2)),
+            (BufRole::ArgPartVal, f32_b(ARGMAX_BLOCKS as usize)),
+            (BufRole::ArgPartIdx, f32_b(ARGMAX_BLOCKS as usize)),
+        ];
+        let mut b = Builder {
+            c,
+            w,
+            tpr,
+            fuse: options.fuse_matvecs,
+            out: Vec::new(),
+        };
+
+        let embd = w.get("token_embd.weight")?.clone();
+        b.push(
+            "token_embd (row)".into(),
+            embed_entry(embd.ty)?,
+            blocks(e as u64, ELEMWISE_THREADS as u64),
+            ELEMWISE_THREADS,
+            vec![
+                PArg::Buf(BufRole::X, 0),
+                Builder::weight(&embd),
+                PArg::Buf(BufRole::Token, 0),
+                PArg::U32(e as u32),
+                PArg::U32(v as u32),
+            ],
+        );
+        b.last().weight_b = embd.row_b();
+        b.last().act_b = f32_b(e) + 4;
+
+        let q_arg = PArg::Buf(BufRole::Qkv, 0);
+        let k_arg = PArg::Buf(BufRole::Qkv, f32_b(q));
+        let v_arg = PArg::Buf(BufRole::Qkv, f32_b(q + kv));
+        let gate_arg = PArg::Buf(BufRole::GateUp, 0);
+        let up_arg = PArg::Buf(BufRole::GateUp, f32_b(ff));
+        let freqs = w.find("rope_freqs.weight").cloned();
+        let scale = 1.0 / (hd as f32).sqrt();
+        for il in 0..c.n_layer {
+            let n = |s: &str| format!("blk.{il}.{s}.weight");
+            b.rmsnorm(&n("attn_norm"), BufRole::Xn, BufRole::X)?;
+            b.matvecs(
+                &[
+                    (n("attn_q"), q_arg),
+                    (n("attn_k"), k_arg),
+                    (n("attn_v"), v_arg),
+                ],
+                BufRole::Xn,
+            )?;
+
+            let freq_arg = freqs.as_ref().map_or(PArg::Null, Builder::weight);
+            // The frequency table is read from DRAM once per step (then it sits in L2): counted
+            // in layer 0 only, as the model's planned bytes count it.
+            let freq_b = if il == 0 {
+                freqs.as_ref().map_or(0, |t| t.size_b)
+            } else {
+                0
+            };
+            let qk_b = 2 * f32_b(q + kv);
+            if c.qk_norm {
+                let qn = w.get(&n("attn_q_norm"))?.clone();
+                let kn = w.get(&n("attn_k_norm"))?.clone();
+                if c.rope_style != RopeStyle::Neox {
+                    return Err(Error::Unsupported(
+                        "GPU decode fuses q/k norm with neox rope only (Qwen3)".into(),
+                    ));
+                }
+                b.push(
+                    format!("blk.{il}.qk_norm_rope"),
+                    entry::QK_NORM_ROPE_NEOX,
+                    (c.n_head + c.n_head_kv) as u32,
+                    (hd / 2) as u32,
+                    vec![
+                        q_arg,
+                        k_arg,
+                        Builder::weight(&qn),
+                        Builder::weight(&kn),
+                        PArg::U32(c.n_head as u32),
+                        PArg::U32(c.n_head_kv as u32),
+                        PArg::U32(hd as u32),
+                        PArg::F32(c.rms_eps),
+                        PArg::Buf(BufRole::Pos, 0),
+                        PArg::F32(c.rope_theta),
+                        freq_arg,
+                    ],
+                );
+                b.last().weight_b = qn.size_b + kn.size_b + freq_b;
+            } else {
+                let ent = match c.rope_style {
+                    RopeStyle::Norm => entry::ROPE_LLAMA,
+                    RopeStyle::Neox => entry::ROPE_NEOX,
+                };
+                let pairs = ((c.n_head + c.n_head_kv) * hd / 2) as u64;
+                b.push(
+                    format!("blk.{il}.rope"),
+                    ent,
+                    blocks(pairs, ELEMWISE_THREADS as u64),
+                    ELEMWISE_THREADS,
+                    vec![
+                        q_arg,
+                        k_arg,
+                        PArg::U32(c.n_head as u32),
+                        PArg::U32(c.n_head_kv as u32),
+                        PArg::U32(hd as u32),
+                        PArg::Buf(BufRole::Pos, 0),
+                        PArg::F32(c.rope_theta),
+                        freq_arg,
+                    ],
+                );
+                b.last().weight_b = freq_b;
+            }
+            b.last().act_b = qk_b;
+
+            let layer_off = il as u64 * cache_layer_b;
+            b.push(
+                format!("blk.{il}.kv_append"),
+                entry::KV_APPEND,
+                blocks(kv as u64, ELEMWISE_THREADS as u64),
+                ELEMWISE_THREADS,
+                vec![
+                    PArg::Buf(BufRole::KCache, layer_off),
+                    PArg::Buf(BufRole::VCache, layer_off),
+                    k_arg,
+                    v_arg,
+                    PArg::Buf(BufRole::Pos, 0),
+                    PArg::U32(kv as u32),
+                    PArg::U32(options.max_ctx as u32),
+                ],
+            );
+            b.last().act_b = 2 * f32_b(kv) + 2 * 2 * kv as u64;
+
+            b.push(
+                format!("blk.{il}.attn_partial"),
+                entry::ATTN_PARTIAL,
+                c.n_head as u32,
+                ATTN_THREADS,
+                vec![
+                    PArg::Buf(BufRole::AttnPartO, 0),
+                    PArg::Buf(BufRole::AttnPartMl, 0),
+                    q_arg,
+                    PArg::Buf(BufRole::KCache, layer_off),
+                    PArg::Buf(BufRole::VCache, layer_off),
+                    PArg::Buf(BufRole::Pos, 0),
+                    PArg::U32(c.n_head as u32),
+                    PArg::U32(c.n_head_kv as u32),
+                    PArg::U32(hd as u32),
+                    PArg::U32(ATTN_SPLIT_LEN),
+                    PArg::F32(scale),
+                ],
+            );
+            b.last().grid = [c.n_head as u32, n_split, 1];
+            let part_b = f32_b(c.n_head * n_split as usize * (hd + 2));
+            b.last().act_b = f32_b(q) + part_b;
+            // K and V rows of one position, f16 (each KV head read once; GQA shares it via L1/L2).
+            b.last().kv_b_per_pos = 2 * 2 * kv as u64;
+            b.push(
+                format!("blk.{il}.attn_combine"),
+                entry::ATTN_COMBINE,
+                c.n_head as u32,
+                ATTN_THREADS,
+                vec![
+                    PArg::Buf(BufRole::Att, 0),
+                    PArg::Buf(BufRole::AttnPartO, 0),
+                    PArg::Buf(BufRole::AttnPartMl, 0),
+                    PArg::U32(hd as u32),
+                    PArg::U32(n_split),
+                ],
+            );
+            b.last().act_b = part_b + f32_b(q);
+
+            b.matvec(&n("attn_output"), BufRole::X, BufRole::Att, true)?;
+            b.rmsnorm(&n("ffn_norm"), BufRole::Xn, BufRole::X)?;
+            b.matvecs(
+                &[(n("ffn_gate"), gate_arg), (n("ffn_up"), up_arg)],
+                BufRole::Xn,
+            )?;
+            b.push(
+                format!("blk.{il}.swiglu"),
+                entry::SWIGLU,
+                blocks(ff as u64, ELEMWISE_THREADS as u64),
+                ELEMWISE_THREADS,
+                vec![gate_arg, gate_arg, up_arg, PArg::U32(ff as u32)],
+            );
+            b.last().act_b = 3 * f32_b(ff);
+            b.matvec(&n("ffn_down"), BufRole::X, BufRole::GateUp, true)?;
+        }
+
+        b.rmsnorm("output_norm.weight", BufRole::Xn, BufRole::X)?;
+        let head = if c.tied_embeddings || w.find("output.weight").is_none() {
+            "token_embd.weight"
+        } else {
+            "output.weight"
+        };
+        b.matvec(head, BufRole::Logits, BufRole::Xn, false)?;
+        b.last().label = "lm_head".into();
+        b.push(
+            "argmax_partial".into(),
+            entry::ARGMAX_PARTIAL,
+            blocks(v as u64, ELEMWISE_THREADS as u64).min(ARGMAX_BLOCKS),
+            ELEMWISE_THREADS,
+            vec![
+                PArg::Buf(BufRole::ArgPartVal, 0),
+                PArg::Buf(BufRole::ArgPartIdx, 0),
+                PArg::Buf(BufRole::Logits, 0),
+                PArg::U32(v as u32),
+            ],
+        );
+        b.last().act_b = f32_b(v) + 8 * ARGMAX_BLOCKS as u64;
+        let n_parts = blocks(v as u64, ELEMWISE_THREADS as u64).min(ARGMAX_BLOCKS);
+        b.push(
+            "argmax_final".into(),
+            entry::ARGMAX_FINAL,
+            1,
+            ELEMWISE_THREADS,
+            vec![
+                PArg::Buf(BufRole::Token, 0),
+                PArg::Buf(BufRole::ArgPartVal, 0),
+                PArg::Buf(BufRole::ArgPartIdx, 0),
+                PArg::U32(n_parts),
+            ],
+        );
+        b.last().act_b = 8 * ARGMAX_BLOCKS as u64 + 4;
+        b.push(
+            "advance".into(),
+            entry::ADVANCE,
+            1,
+            1,
+            vec![
+                PArg::Buf(BufRole::Pos, 0),
+                PArg::Buf(BufRole::Token, 0),
+                PArg::Buf(BufRole::History, 0),
+                PArg::U32(options.max_ctx as u32 + 1),
+            ],
+        );
+        b.last().act_b = 16;
+
+        Ok(DecodePlan {
+            config: c.clone(),
+            options,
+            weights: w.clone(),
+            buffers,
+            launches: b.out,
+        })
+    }
+
+    /// Weight bytes one step reads (every tensor once; one embedding row).
+    pub fn weight_bytes(&self) -> u64 {
+        self.launches.iter().map(|l| l.weight_b).sum()
+    }
+
+    /// Bytes one step reads from DRAM at a context of `n_ctx` positions: weights + K/V.
+    pub fn dram_bytes_at(&self, n_ctx: u64) -> u64 {
+        self.weight_bytes() + self.launches.iter().map(|l| l.kv_b_per_pos).sum::<u64>() * n_ctx
+    }
+
+    /// Size of `role`'s buffer.
+    pub fn buffer_b(&self, role: BufRole) -> u64 {
+        self.buffers
+            .iter()
+            .find(|(r, _)| *r == role)
+            .map_or(0, |(_, s)| *s)
+    }
+
+    /// Launches per step.
+    pub fn n_launches(&self) -> usize {
+        self.launches.len()
+    }
+
+    /// Launches per layer without fusing: rmsnorm, q, k, v, rope, kv_append, attn_partial,
+    /// attn_combine, o-proj, rmsnorm, gate, up, swiglu, down (fused q|k|v and gate|up: 11).
+    pub const LAUNCHES_PER_LAYER: usize = 14;
+    /// embed, output norm, LM head, argmax_partial, argmax_final, advance.
+    pub const LAUNCHES_OUTSIDE_LAYERS: usize = 6;
+}

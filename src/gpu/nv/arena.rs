@@ -1,0 +1,117 @@
+//! The launch arena: one GPU buffer cut into 4 KiB slots, each holding everything a single
+//! submission needs (constant bank 0, its pushbuffer, its QMD). Slots are used round-robin;
+//! a slot is reused only once the timeline shows the GPU is done with its last use, so the
+//! hot path allocates nothing and makes no ioctl.
+
+use hcq::{Device, Mem, MemPlace};
+
+use crate::{Error, Result};
+
+/// Bytes per slot: bank 0 at 0, pushbuffer at [`PB_OFF`], QMD at [`QMD_OFF`] (256-B aligned, as
+/// SEND_PCAS_A takes the address >> 8; V4 QMDs are 384 B and end at 0xF80).
+pub const SLOT_B: u64 = 4096;
+/// Largest constant bank 0 a slot holds (driver words up to 0x210 on sm_90 plus parameters).
+pub const CBUF0_MAX_B: usize = 0xC00;
+pub const PB_OFF: usize = 0xC00;
+pub const PB_MAX_WORDS: usize = 128;
+pub const QMD_OFF: usize = 0xE00;
+
+const _: () = assert!(PB_OFF + PB_MAX_WORDS * 4 <= QMD_OFF);
+const _: () = assert!(QMD_OFF + 384 <= SLOT_B as usize);
+const _: () = assert!(QMD_OFF % 256 == 0);
+
+pub struct Arena {
+    pub mem: Mem,
+    slots: usize,
+    next: usize,
+    /// Timeline value whose completion frees each slot (0: never used).
+    busy_until: Vec<u64>,
+    /// What the CPU last wrote to the arena: `write` stores only the 64-byte lines that differ,
+    /// so a repeated launch of one kernel writes its changed parameters and grid, not 1 KiB of
+    /// bank 0 and QMD, through the (write-combined, uncached-read) BAR1 mapping.
+    shadow: Vec<u8>,
+}
+
+/// Granule of `Arena::write`'s comparison (a write-combining buffer line).
+const LINE_B: usize = 64;
+
+impl Arena {
+    pub fn new(dev: &mut Device, slots: usize, place: MemPlace) -> Result<Arena> {
+        let mem = dev.alloc(slots as u64 * SLOT_B, place)?;
+        Ok(Arena {
+            mem,
+            slots,
+            next: 0,
+            busy_until: vec![0; slots],
+            shadow: Vec::new(),
+        })
+    }
+
+    /// The next slot, after waiting (bounded) for the GPU to finish its previous use.
+    pub fn take(&mut self, dev: &mut Device) -> Result<usize> {
+        let i = self.next;
+        self.next = (self.next + 1) % self.slots;
+        let until = self.busy_until[i];
+        if until > dev.timeline.value() {
+            let t = dev.timeline;
+            dev.wait_signal(&t, until, "nv launch arena")?;
+        }
+        Ok(i)
+    }
+
+    /// Slot `i` is in use until the timeline reaches `value`.
+    pub fn used_until(&mut self, i: usize, value: u64) {
+        self.busy_until[i] = value;
+    }
+
+    pub fn gpu_va(&self, i: usize) -> u64 {
+        self.mem.gpu_va + i as u64 * SLOT_B
+    }
+
+    /// Store `bytes` at `off` of slot `i`, skipping 64-byte lines that already hold them.
+    pub fn write(&mut self, i: usize, off: usize, bytes: &[u8]) -> Result<()> {
+        if off + bytes.len() > SLOT_B as usize {
+            return Err(Error::Unsupported(format!(
+                "nv arena: {} B at +0x{off:x} overflow a {SLOT_B} B slot",
+                bytes.len()
+            )));
+        }
+        if self.shadow.is_empty() {
+            // First use: the GPU memory holds unknown bytes; the shadow starts out all unknown
+            // by writing every line once (filled with the first contents below).
+            self.shadow = vec![0; self.mem.size_b as usize];
+            self.mem.cpu_slice()?.fill(0);
+        }
+        let base = i * SLOT_B as usize + off;
+        let all = self.mem.cpu_slice()?;
+        let mut at = 0;
+        while at < bytes.len() {
+            let end = ((base + at) / LINE_B + 1) * LINE_B - base;
+            let end = end.min(bytes.len());
+            let (s, d) = (base + at, base + end);
+            if self.shadow[s..d] != bytes[at..end] {
+                all[s..d].copy_from_slice(&bytes[at..end]);
+                self.shadow[s..d].copy_from_slice(&bytes[at..end]);
+            }
+            at = end;
+        }
+        Ok(())
+    }
+
+    /// Store `bytes` at `off` of slot `i` unconditionally (the QMD: the hardware may use its
+    /// memory while the grid runs, so the shadow cannot vouch for it).
+    pub fn write_all(&mut self, i: usize, off: usize, bytes: &[u8]) -> Result<()> {
+        let base = i * SLOT_B as usize + off;
+        self.write(i, off, bytes)?;
+        self.mem.cpu_slice()?[base..base + bytes.len()].copy_from_slice(bytes);
+        Ok(())
+    }
+
+    /// The CPU view of slot `i`.
+    pub fn slot(&mut self, i: usize) -> Result<&mut [u8]> {
+        let all = self.mem.cpu_slice()?;
+        let off = i * SLOT_B as usize;
+        all.get_mut(off..off + SLOT_B as usize)
+            .ok_or_else(|| Error::Unsupported(format!("nv arena has no slot {i}")))
+    }
+}

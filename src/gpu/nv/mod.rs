@@ -1,0 +1,540 @@
+//! The nv backend: the PTX registry's kernels on hand-built command queues over `hcq`, through
+//! the `hcq::Iface` trait only (desktop RM/UVM today; Tegra plugs in as another `Iface`).
+//!
+//! - One compute and one copy channel (`hcq::Device`), totally ordered by the device timeline:
+//!   every submission releases the next timeline value; a submission on the other channel than
+//!   the previous one first acquires the previous value.
+//! - Launches: each `launch` takes a 4 KiB slot of the launch arena ([`arena`]), writes bank 0
+//!   and the QMD there (V4 on Hopper, V3 on Ampere/Ada: from the compute class), and submits a
+//!   pushbuffer of SEND_PCAS_A + SEND_SIGNALING_PCAS2_B + the timeline release: no allocation and
+//!   no ioctl on the hot path (the doorbell is a store to the usermode page).
+//! - Memory: `alloc` gives `MemPlace::Device` (VRAM, not CPU-mapped); uploads and downloads go
+//!   through one Host staging buffer and the copy engine, in chunks of the staging size.
+//! - Timing: a mark is a host semaphore release (with the GPU's ptimer ns) into a signal of its
+//!   own; `elapsed_ns` subtracts the two timestamps.
+//! - Replay: `build_replay` writes every QMD and bank 0 once and one pushbuffer of launches;
+//!   `replay` puts that pushbuffer on the ring as it is, then a slot with the timeline release.
+
+pub mod arena;
+pub mod options;
+pub mod prepare;
+pub mod replay;
+
+use super::backend::{Arg, Backend, Buf, GpuInfo, KernelId, Launch, Mark, ReplayId};
+use crate::ptx::{self, KernelSpec};
+use crate::{Error, Result};
+use arena::{Arena, PB_MAX_WORDS, PB_OFF, QMD_OFF};
+use hcq::classes::*;
+use hcq::queue::COPY_CHUNK_B;
+use hcq::signal::{emit_acquire, emit_release};
+use hcq::{Device, Engine, Iface, Mem, MemPlace, PushBuf, Signal, SignalPool};
+pub use options::{NvOptions, ReplayOrder};
+use replay::Replay;
+use std::collections::HashMap;
+
+/// Timing marks a backend can hold at once (16 B of Host memory each).
+pub const MARK_SLOTS: u64 = 4096;
+
+pub struct NvBackend {
+    info: GpuInfo,
+    opts: NvOptions,
+    kernels: Vec<hcq::Kernel>,
+    kernel_ids: HashMap<String, KernelId>,
+    modules: Vec<hcq::Module>,
+    bufs: HashMap<u64, Mem>,
+    arena: Option<Arena>,
+    staging: Option<Mem>,
+    mark_pool: Option<SignalPool>,
+    /// Each mark's signal and the value its release writes.
+    marks: Vec<(Signal, u64)>,
+    marks_used: usize,
+    replays: Vec<Replay>,
+    /// Channel of the last submission (None: nothing in flight that needs ordering).
+    last_engine: Option<Engine>,
+    /// The last submission signalled from a QMD (no WFI behind it): the next one acquires.
+    after_qmd_signal: bool,
+    fill_u32: Option<KernelId>,
+    dev: Device,
+}
+
+/// Open the first kernel interface that works on this machine (desktop RM/UVM).
+pub fn open_iface() -> Result<Box<dyn Iface>> {
+    let rm = hcq::rm::RmIface::open()?;
+    Ok(Box::new(rm))
+}
+
+/// L2 size by architecture (hcq does not query it): used only to label cache-resident sizes.
+fn l2_bytes(sm_version: u32) -> u64 {
+    match sm_version {
+        0x900 => 50 << 20,
+        0x800 => 40 << 20,
+        0x806 => 6 << 20,
+        0x807 => 4 << 20,
+        _ => 0,
+    }
+}
+
+impl NvBackend {
+    /// Open device 0 through the first working interface, options from the environment.
+    pub fn open() -> Result<NvBackend> {
+        let opts = NvOptions::from_env()?;
+        NvBackend::with_iface(open_iface()?, opts)
+    }
+
+    /// Build the backend on any interface (the mock in tests).
+    pub fn with_iface(iface: Box<dyn Iface>, opts: NvOptions) -> Result<NvBackend> {
+        let mut dev = Device::new(iface)?;
+        dev.timeout_ms = opts.timeout_ms;
+        let hi = dev.info.clone();
+        let info = GpuInfo {
+            backend: "nv",
+            name: hi.name.clone(),
+            arch: hi.arch(),
+            sm_count: hi.num_sms,
+            l2_b: l2_bytes(hi.sm_version),
+            mem_b: hi.vram_b,
+            driver: format!("{} ({}, QMD {:?})", hi.driver_version, hi.iface, dev.qmd_version),
+        };
+        let arena = Arena::new(&mut dev, opts.arena_slots, opts.arena_place)?;
+        let pool = SignalPool::new(&mut *dev.iface, MARK_SLOTS)?;
+        Ok(NvBackend {
+            info,
+            opts,
+            kernels: Vec::new(),
+            kernel_ids: HashMap::new(),
+            modules: Vec::new(),
+            bufs: HashMap::new(),
+            arena: Some(arena),
+            staging: None,
+            mark_pool: Some(pool),
+            marks: Vec::new(),
+            marks_used: 0,
+            replays: Vec::new(),
+            last_engine: None,
+            after_qmd_signal: false,
+            fill_u32: None,
+            dev,
+        })
+    }
+
+    pub fn options(&self) -> &NvOptions {
+        &self.opts
+    }
+
+    /// The hcq device (for callers that need the interface or the timeline).
+    pub fn device(&mut self) -> &mut Device {
+        &mut self.dev
+    }
+
+    fn arena(&mut self) -> Result<&mut Arena> {
+        self.arena
+            .as_mut()
+            .ok_or_else(|| Error::Unsupported("nv launch arena is gone".into()))
+    }
+
+    /// Submit `body` on `engine` in an arena slot, ordered on the timeline (acquire the previous
+    /// value when the previous submission went to the other channel), ending with the release
+    /// of the next value. `what` names the submission in errors.
+    fn submit(&mut self, engine: Engine, body: &[u32], what: &str) -> Result<u64> {
+        let slot = {
+            let dev = &mut self.dev;
+            let a = self.arena.as_mut().ok_or_else(|| Error::Unsupported("nv arena".into()))?;
+            a.take(dev)?
+        };
+        self.submit_in_slot(engine, slot, body, what)
+    }
+
+    fn submit_in_slot(&mut self, engine: Engine, slot: usize, body: &[u32], what: &str) -> Result<u64> {
+        self.submit_in_slot_as(engine, slot, body, what, true)
+    }
+
+    /// `host_release`: end with the host semaphore release of the timeline (false: the body's
+    /// QMD releases it).
+    fn submit_in_slot_as(
+        &mut self,
+        engine: Engine,
+        slot: usize,
+        body: &[u32],
+        what: &str,
+        host_release: bool,
+    ) -> Result<u64> {
+        let v = self.dev.timeline_value + 1;
+        let mut pb = PushBuf::new();
+        if self.after_qmd_signal || self.last_engine.is_some_and(|e| e != engine) {
+            emit_acquire(&mut pb, self.dev.timeline.gpu_va, v - 1);
+        }
+        pb.extend_raw(body);
+        if host_release {
+            release(&mut pb, self.dev.timeline.gpu_va, v, self.opts.release_irq);
+        }
+        if pb.len() > PB_MAX_WORDS {
+            return Err(Error::Unsupported(format!(
+                "nv submission '{what}' is {} words, a launch slot holds {PB_MAX_WORDS}",
+                pb.len()
+            )));
+        }
+        let a = self.arena.as_mut().ok_or_else(|| Error::Unsupported("nv arena".into()))?;
+        let va = a.gpu_va(slot) + PB_OFF as u64;
+        a.write(slot, PB_OFF, bytemuck::cast_slice(pb.words()))?;
+        self.dev.iface.sync_for_device(&a.mem)?;
+        let v = self.dev.ring_submit(engine, va, pb.len() as u64, v, what)?;
+        a.used_until(slot, v);
+        self.last_engine = Some(engine);
+        self.after_qmd_signal = !host_release;
+        Ok(v)
+    }
+
+    /// Linear copy on the copy engine (≤ 2 GiB per LAUNCH_DMA).
+    fn copy_va(&mut self, dst_va: u64, src_va: u64, size_b: u64, what: &str) -> Result<()> {
+        if size_b == 0 {
+            return Ok(());
+        }
+        let mut pb = PushBuf::new();
+        let mut done = 0;
+        while done < size_b {
+            let n = (size_b - done).min(COPY_CHUNK_B);
+            let (s, d) = (src_va + done, dst_va + done);
+            pb.method(
+                SUBC_COPY,
+                NVC8B5_OFFSET_IN_UPPER,
+                &[(s >> 32) as u32, s as u32, (d >> 32) as u32, d as u32],
+            );
+            pb.method(SUBC_COPY, NVC8B5_LINE_LENGTH_IN, &[n as u32]);
+            pb.method(SUBC_COPY, NVC8B5_LAUNCH_DMA, &[launch_dma::LINEAR_COPY]);
+            done += n;
+        }
+        self.submit(Engine::Copy, pb.words(), what).map(|_| ())
+    }
+
+    fn staging(&mut self) -> Result<(u64, u64)> {
+        if self.staging.is_none() {
+            let m = self.dev.alloc(self.opts.staging_b, MemPlace::Host)?;
+            self.staging = Some(m);
+        }
+        let m = self.staging.as_ref().ok_or_else(|| Error::Unsupported("staging".into()))?;
+        Ok((m.gpu_va, self.opts.staging_b))
+    }
+
+    fn buf_check(&self, b: Buf, len: u64, call: &str) -> Result<()> {
+        let m = self.bufs.get(&b.gpu_va).ok_or_else(|| {
+            Error::Usage(format!("nv {call}: buffer at 0x{:x} is not allocated here", b.gpu_va))
+        })?;
+        if len > b.size_b || b.size_b > m.size_b {
+            return Err(Error::Usage(format!(
+                "nv {call}: {len} B into a buffer of {} B at 0x{:x}",
+                b.size_b, b.gpu_va
+            )));
+        }
+        Ok(())
+    }
+
+    /// Load kernel `entry` from a cubin (what `load` does after assembling).
+    pub fn load_cubin(&mut self, cubin: &[u8], entry: &str) -> Result<KernelId> {
+        self.sync()?;
+        let module = hcq::Module::load(&mut self.dev, cubin)?;
+        let k = module.kernel(entry)?.clone();
+        self.modules.push(module);
+        // Module loading may have submitted (local memory setup) and waited: nothing in flight.
+        self.sync()?;
+        self.kernels.push(k);
+        Ok(KernelId(self.kernels.len() - 1))
+    }
+
+    fn kernel(&self, id: KernelId) -> Result<&hcq::Kernel> {
+        self.kernels
+            .get(id.0)
+            .ok_or_else(|| Error::Usage(format!("nv: kernel id {} not loaded", id.0)))
+    }
+
+    /// The QMD and bank 0 that `l` gives (what a launch writes), bank 0 placed at `cbuf0_va`.
+    pub fn prepared(&self, l: &Launch, cbuf0_va: u64) -> Result<(hcq::Qmd, Vec<u8>)> {
+        prepare::prepare(self.kernel(l.kernel)?, l, cbuf0_va, self.opts.carveout_max)
+    }
+}
+
+impl Backend for NvBackend {
+    fn info(&self) -> &GpuInfo {
+        &self.info
+    }
+
+    fn alloc(&mut self, size_b: u64) -> Result<Buf> {
+        if size_b == 0 {
+            return Err(Error::Usage("nv alloc of 0 bytes".into()));
+        }
+        let m = self.dev.alloc(size_b, MemPlace::Device)?;
+        let buf = Buf {
+            gpu_va: m.gpu_va,
+            size_b,
+        };
+        self.bufs.insert(m.gpu_va, m);
+        Ok(buf)
+    }
+
+    fn free(&mut self, buf: Buf) -> Result<()> {
+        self.sync()?;
+        let m = self.bufs.remove(&buf.gpu_va).ok_or_else(|| {
+            Error::Usage(format!("nv free: buffer at 0x{:x} is not allocated here", buf.gpu_va))
+        })?;
+        self.dev.free(m)?;
+        Ok(())
+    }
+
+    fn upload(&mut self, dst: Buf, src: &[u8]) -> Result<()> {
+        self.buf_check(dst, src.len() as u64, "upload")?;
+        let (stage_va, stage_b) = self.staging()?;
+        for (i, chunk) in src.chunks(stage_b as usize).enumerate() {
+            // The staging buffer is free once everything queued (the previous chunk) is done.
+            self.sync()?;
+            let m = self.staging.as_mut().ok_or_else(|| Error::Unsupported("staging".into()))?;
+            m.cpu_slice()?[..chunk.len()].copy_from_slice(chunk);
+            self.dev.iface.sync_for_device(m)?;
+            let off = i as u64 * stage_b;
+            self.copy_va(dst.gpu_va + off, stage_va, chunk.len() as u64, "upload")?;
+        }
+        self.sync()
+    }
+
+    fn download(&mut self, src: Buf, dst: &mut [u8]) -> Result<()> {
+        self.buf_check(src, dst.len() as u64, "download")?;
+        let (stage_va, stage_b) = self.staging()?;
+        for (i, chunk) in dst.chunks_mut(stage_b as usize).enumerate() {
+            let off = i as u64 * stage_b;
+            self.copy_va(stage_va, src.gpu_va + off, chunk.len() as u64, "download")?;
+            self.sync()?;
+            let m = self.staging.as_mut().ok_or_else(|| Error::Unsupported("staging".into()))?;
+            self.dev.iface.sync_for_device(m)?;
+            chunk.copy_from_slice(&m.cpu_slice()?[..chunk.len()]);
+        }
+        Ok(())
+    }
+
+    fn memset_u32(&mut self, dst: Buf, value: u32) -> Result<()> {
+        self.buf_check(dst, dst.size_b, "memset_u32")?;
+        let id = match self.fill_u32 {
+            Some(id) => id,
+            None => {
+                let id = self.load(&ptx::kernel("fill_u32")?)?;
+                self.fill_u32 = Some(id);
+                id
+            }
+        };
+        let n = dst.size_b / 4;
+        if n == 0 {
+            return Ok(());
+        }
+        let blocks = n.div_ceil(256);
+        if blocks > i32::MAX as u64 {
+            return Err(Error::Usage(format!("nv memset_u32 of {n} words: grid too large")));
+        }
+        let l = Launch::linear(
+            id,
+            blocks as u32,
+            256,
+            vec![Arg::Buf(dst), Arg::U64(n), Arg::U32(value)],
+        );
+        self.launch(&l)
+    }
+
+    fn copy(&mut self, dst: Buf, src: Buf, size_b: u64) -> Result<()> {
+        self.buf_check(dst, size_b, "copy (dst)")?;
+        self.buf_check(src, size_b, "copy (src)")?;
+        self.copy_va(dst.gpu_va, src.gpu_va, size_b, "copy")
+    }
+
+    fn load(&mut self, spec: &KernelSpec) -> Result<KernelId> {
+        let label = spec.label();
+        if let Some(id) = self.kernel_ids.get(&label) {
+            return Ok(*id);
+        }
+        let asm = ptx::assemble(spec, &self.info.arch, None)?;
+        let id = self.load_cubin(&asm.cubin, spec.entry)?;
+        self.kernel_ids.insert(label, id);
+        Ok(id)
+    }
+
+    fn launch(&mut self, l: &Launch) -> Result<()> {
+        let slot = {
+            let dev = &mut self.dev;
+            let a = self.arena.as_mut().ok_or_else(|| Error::Unsupported("nv arena".into()))?;
+            a.take(dev)?
+        };
+        let va = self.arena()?.gpu_va(slot);
+        let (mut qmd, cbuf0) = self.prepared(l, va)?;
+        let qmd_signal = self.opts.qmd_signal;
+        if qmd_signal {
+            let next = self.dev.timeline_value + 1;
+            qmd.set_release(0, self.dev.timeline.gpu_va, next)?;
+        }
+        let name = self.kernel(l.kernel)?.name.clone();
+        let qmd_va = va + QMD_OFF as u64;
+        {
+            let a = self.arena()?;
+            a.write(slot, 0, &cbuf0)?;
+            a.write_all(slot, QMD_OFF, qmd.as_bytes())?;
+        }
+        let mut pb = PushBuf::new();
+        pcas_launch(&mut pb, qmd_va)?;
+        self.submit_in_slot_as(Engine::Compute, slot, pb.words(), &name, !qmd_signal)
+            .map(|_| ())
+    }
+
+    fn sync(&mut self) -> Result<()> {
+        self.dev.synchronize()?;
+        // Everything is done: the next submission needs no acquire.
+        self.last_engine = None;
+        self.after_qmd_signal = false;
+        Ok(())
+    }
+
+    fn mark(&mut self) -> Result<Mark> {
+        if self.marks_used == self.marks.len() {
+            let pool = self
+                .mark_pool
+                .as_mut()
+                .ok_or_else(|| Error::Unsupported("nv mark pool".into()))?;
+            self.marks.push((pool.take()?, 0));
+        }
+        let i = self.marks_used;
+        let sig = self.marks[i].0;
+        let v = self.dev.timeline_value + 1;
+        let mut pb = PushBuf::new();
+        release(&mut pb, sig.gpu_va, v, self.opts.release_irq);
+        // On the channel of the last submission: the mark lands when that work is done.
+        let engine = self.last_engine.unwrap_or(Engine::Compute);
+        self.submit(engine, pb.words(), "timing mark")?;
+        self.marks[i].1 = v;
+        self.marks_used += 1;
+        Ok(Mark(i))
+    }
+
+    fn elapsed_ns(&mut self, from: Mark, to: Mark) -> Result<f64> {
+        let mut ts = [0u64; 2];
+        for (k, m) in [from, to].into_iter().enumerate() {
+            if m.0 >= self.marks_used {
+                return Err(Error::Usage(format!("nv elapsed_ns: mark {} was never recorded", m.0)));
+            }
+            let (sig, v) = self.marks[m.0];
+            self.dev.wait_signal(&sig, v, "timing mark")?;
+            ts[k] = sig.timestamp_ns();
+        }
+        Ok(ts[1] as f64 - ts[0] as f64)
+    }
+
+    fn clear_marks(&mut self) {
+        self.marks_used = 0;
+    }
+
+    fn build_replay(&mut self, launches: &[Launch]) -> Result<ReplayId> {
+        let r = Replay::build(self, launches)?;
+        self.replays.push(r);
+        Ok(ReplayId(self.replays.len() - 1))
+    }
+
+    fn replay(&mut self, id: ReplayId) -> Result<()> {
+        let n = self.replays.len();
+        let r = self
+            .replays
+            .get_mut(id.0)
+            .ok_or_else(|| Error::Usage(format!("nv replay id {} of {n} not built", id.0)))?;
+        let (va, len, what, last) = (r.body_gpu_va, r.body_words, r.what.clone(), r.last_value);
+        // A chain's last QMD is rewritten with the next run number: its previous run must be
+        // over (it normally is: a replay is waited for before it is replayed again).
+        let mut tail = PushBuf::new();
+        if r.chain.is_some() && last > 0 {
+            let t = self.dev.timeline;
+            self.dev.wait_signal(&t, last, &what)?;
+        }
+        let r = &mut self.replays[id.0];
+        if let Some(c) = r.chain.as_mut() {
+            c.runs += 1;
+            c.qmd.set_release(0, c.sig.gpu_va, c.runs)?;
+            let mem = &mut r.mem;
+            mem.cpu_slice()?[c.qmd_off..c.qmd_off + c.qmd.as_bytes().len()]
+                .copy_from_slice(c.qmd.as_bytes());
+            self.dev.iface.sync_for_device(mem)?;
+            emit_acquire(&mut tail, c.sig.gpu_va, c.runs);
+        }
+        if self.last_engine == Some(Engine::Copy) || self.after_qmd_signal {
+            // Order after the copy channel (or a kernel with no WFI behind it) before the body
+            // runs: an acquire-only entry.
+            let slot = {
+                let dev = &mut self.dev;
+                let a = self.arena.as_mut().ok_or_else(|| Error::Unsupported("nv arena".into()))?;
+                a.take(dev)?
+            };
+            let mut pb = PushBuf::new();
+            emit_acquire(&mut pb, self.dev.timeline.gpu_va, self.dev.timeline_value);
+            let a = self.arena.as_mut().ok_or_else(|| Error::Unsupported("nv arena".into()))?;
+            let pva = a.gpu_va(slot) + PB_OFF as u64;
+            a.write(slot, PB_OFF, bytemuck::cast_slice(pb.words()))?;
+            self.dev.iface.sync_for_device(&a.mem)?;
+            self.dev
+                .compute
+                .submit(&mut *self.dev.iface, pva, pb.len() as u64)?;
+            a.used_until(slot, self.dev.timeline_value + 1);
+        }
+        self.dev.compute.submit(&mut *self.dev.iface, va, len)?;
+        self.last_engine = Some(Engine::Compute);
+        self.after_qmd_signal = false;
+        let v = self.submit(Engine::Compute, tail.words(), &what)?;
+        self.replays[id.0].last_value = v;
+        Ok(())
+    }
+}
+
+/// Host semaphore release of `value` (64-bit, WFI, ptimer timestamp) into the 16-byte signal at
+/// `signal_gpu_va`; with `irq`, NON_STALL_INTERRUPT after it (hcq's `emit_release`).
+pub fn release(pb: &mut PushBuf, signal_gpu_va: u64, value: u64, irq: bool) {
+    if irq {
+        emit_release(pb, signal_gpu_va, value);
+        return;
+    }
+    pb.method(
+        SUBC_HOST,
+        NVC86F_SEM_ADDR_LO,
+        &[
+            signal_gpu_va as u32,
+            (signal_gpu_va >> 32) as u32,
+            value as u32,
+            (value >> 32) as u32,
+            SEM_EXECUTE_SIGNAL,
+        ],
+    );
+}
+
+/// SEND_PCAS_A (QMD address >> 8) + SEND_SIGNALING_PCAS2_B PREFETCH_SCHEDULE: launch the QMD.
+pub fn pcas_launch(pb: &mut PushBuf, qmd_gpu_va: u64) -> Result<()> {
+    if qmd_gpu_va >> 40 != 0 || qmd_gpu_va % 256 != 0 {
+        return Err(Error::Unsupported(format!(
+            "QMD at 0x{qmd_gpu_va:x}: SEND_PCAS_A needs a 256-B aligned VA below 2^40"
+        )));
+    }
+    pb.method(SUBC_COMPUTE, NVCBC0_SEND_PCAS_A, &[(qmd_gpu_va >> 8) as u32]);
+    pb.method(
+        SUBC_COMPUTE,
+        NVCBC0_SEND_SIGNALING_PCAS2_B,
+        &[NVCBC0_SEND_SIGNALING_PCAS2_B_PCAS_ACTION_PREFETCH_SCHEDULE],
+    );
+    Ok(())
+}
+
+impl Drop for NvBackend {
+    fn drop(&mut self) {
+        // Everything must be idle before its memory goes back; after a fault, free nothing and
+        // let the interface's own teardown release the lot.
+        if self.dev.synchronize().is_err() {
+            return;
+        }
+        let mut mems: Vec<Mem> = self.bufs.drain().map(|(_, m)| m).collect();
+        mems.extend(self.staging.take());
+        mems.extend(self.arena.take().map(|a| a.mem));
+        mems.extend(self.mark_pool.take().map(|p| p.into_mem()));
+        mems.extend(self.replays.drain(..).map(|r| r.mem));
+        for m in mems {
+            let _ = self.dev.free(m);
+        }
+        for m in self.modules.drain(..) {
+            let _ = m.unload(&mut self.dev);
+        }
+    }
+}

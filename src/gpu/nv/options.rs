@@ -1,0 +1,126 @@
+//! The choices the device measurements settle, read once from the environment so one device
+//! call can compare them without rebuilding. Defaults are what is documented in docs/nvb.md.
+
+use crate::{Error, Result};
+use hcq::MemPlace;
+
+/// How the kernels of a prebuilt replay are kept in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayOrder {
+    /// NVCBC0_WAIT_FOR_IDLE between launches: each kernel starts after the previous one ends
+    /// (the order a CUDA graph built by stream capture has).
+    ComputeWfi,
+    /// Each QMD names the next as its dependent (DEPENDENT_QMD0, action QMD_SCHEDULE): the
+    /// hardware starts kernel i+1 when kernel i completes, with no pushbuffer method between
+    /// them; the last QMD's release semaphore tells the channel the chain is done.
+    Chain,
+    /// No wait between launches: the kernels may overlap. Only for measuring the launch rate
+    /// of independent kernels; not the default.
+    Overlap,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NvOptions {
+    /// Where the launch arena (bank 0, pushbuffers, QMDs) lives: `DeviceMapped` (VRAM through
+    /// BAR1; the GPU reads it locally) or `Host` (system memory; the GPU reads it over PCIe).
+    pub arena_place: MemPlace,
+    pub replay_order: ReplayOrder,
+    /// Slots of the launch arena (submissions in flight at most).
+    pub arena_slots: usize,
+    /// Bytes of the Host staging buffer for uploads/downloads.
+    pub staging_b: u64,
+    /// Give up waiting on the GPU after this long without progress.
+    pub timeout_ms: u64,
+    /// QMD target/max SM shared-memory carve-out: the largest (228 KiB on Hopper, 100 KiB on
+    /// Ampere) so as many CTAs fit per SM as registers and threads allow (true), or the
+    /// smallest that holds one CTA, as tinygrad (false).
+    pub carveout_max: bool,
+    /// Follow each semaphore release with NON_STALL_INTERRUPT (only needed by a sleeping
+    /// waiter; the backend polls).
+    pub release_irq: bool,
+    /// A lone launch signals the timeline from its QMD's release semaphore (on grid completion,
+    /// no host WFI) instead of a host semaphore release; the next submission then acquires it.
+    pub qmd_signal: bool,
+}
+
+impl Default for NvOptions {
+    fn default() -> Self {
+        NvOptions {
+            arena_place: MemPlace::DeviceMapped,
+            replay_order: ReplayOrder::ComputeWfi,
+            arena_slots: 1024,
+            staging_b: 64 << 20,
+            timeout_ms: 20_000,
+            carveout_max: true,
+            release_irq: false,
+            qmd_signal: false,
+        }
+    }
+}
+
+impl NvOptions {
+    /// Defaults overridden by KERNLAB_NV_ARENA (vram|host), KERNLAB_NV_REPLAY
+    /// (wfi|chain|overlap), KERNLAB_NV_TIMEOUT_MS, KERNLAB_NV_CARVEOUT (max|min),
+    /// KERNLAB_NV_IRQ (0|1), KERNLAB_NV_SIGNAL (host|qmd).
+    pub fn from_env() -> Result<NvOptions> {
+        let mut o = NvOptions::default();
+        if let Ok(v) = std::env::var("KERNLAB_NV_ARENA") {
+            o.arena_place = match v.as_str() {
+                "vram" => MemPlace::DeviceMapped,
+                "host" => MemPlace::Host,
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "KERNLAB_NV_ARENA={v}: expected vram or host"
+                    )))
+                }
+            };
+        }
+        if let Ok(v) = std::env::var("KERNLAB_NV_REPLAY") {
+            o.replay_order = match v.as_str() {
+                "wfi" => ReplayOrder::ComputeWfi,
+                "chain" => ReplayOrder::Chain,
+                "overlap" => ReplayOrder::Overlap,
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "KERNLAB_NV_REPLAY={v}: expected wfi, chain or overlap"
+                    )))
+                }
+            };
+        }
+        if let Ok(v) = std::env::var("KERNLAB_NV_CARVEOUT") {
+            o.carveout_max = match v.as_str() {
+                "max" => true,
+                "min" => false,
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "KERNLAB_NV_CARVEOUT={v}: expected max or min"
+                    )))
+                }
+            };
+        }
+        if let Ok(v) = std::env::var("KERNLAB_NV_SIGNAL") {
+            o.qmd_signal = match v.as_str() {
+                "qmd" => true,
+                "host" => false,
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "KERNLAB_NV_SIGNAL={v}: expected host or qmd"
+                    )))
+                }
+            };
+        }
+        if let Ok(v) = std::env::var("KERNLAB_NV_IRQ") {
+            o.release_irq = match v.as_str() {
+                "1" => true,
+                "0" => false,
+                _ => return Err(Error::Usage(format!("KERNLAB_NV_IRQ={v}: expected 0 or 1"))),
+            };
+        }
+        if let Ok(v) = std::env::var("KERNLAB_NV_TIMEOUT_MS") {
+            o.timeout_ms = v.parse().ok().filter(|&t| t > 0).ok_or_else(|| {
+                Error::Usage(format!("KERNLAB_NV_TIMEOUT_MS={v}: expected milliseconds > 0"))
+            })?;
+        }
+        Ok(o)
+    }
+}

@@ -1,0 +1,126 @@
+//! A prebuilt replay: the NV counterpart of a CUDA graph. Every launch's bank 0 and QMD are
+//! written once into a buffer of their own, followed by one pushbuffer that launches them in
+//! order. Replaying puts that pushbuffer on the compute ring unchanged (one GPFIFO entry) and
+//! then an arena slot with the timeline release: nothing is rewritten, nothing waited for.
+
+use super::arena::{CBUF0_MAX_B, QMD_OFF, SLOT_B};
+use super::options::ReplayOrder;
+use super::{pcas_launch, NvBackend};
+use crate::gpu::Launch;
+use crate::{Error, Result};
+use hcq::classes::*;
+use hcq::{Mem, PushBuf, Qmd, Signal};
+
+const _: () = assert!(CBUF0_MAX_B <= QMD_OFF);
+
+/// The end of a dependent-QMD chain: the last QMD releases `runs` into `sig` when the whole
+/// chain is done; each replay bumps `runs` (rewriting that QMD) and the channel acquires it.
+pub struct ChainEnd {
+    pub sig: Signal,
+    pub qmd: Qmd,
+    pub qmd_off: usize,
+    pub runs: u64,
+}
+
+pub struct Replay {
+    pub mem: Mem,
+    pub chain: Option<ChainEnd>,
+    /// Timeline value of the last submission of this replay (its QMD may be rewritten after).
+    pub last_value: u64,
+    pub body_gpu_va: u64,
+    pub body_words: u64,
+    /// "replay of N launches (kernels …)" for error messages.
+    pub what: String,
+}
+
+impl Replay {
+    pub fn build(b: &mut NvBackend, launches: &[Launch]) -> Result<Replay> {
+        if launches.is_empty() {
+            return Err(Error::Usage("nv build_replay: no launches".into()));
+        }
+        let n = launches.len() as u64;
+        // Launch i at i * SLOT_B: bank 0 at +0, QMD at +QMD_OFF; the pushbuffer after them.
+        let mut pb = PushBuf::new();
+        let order = b.options().replay_order;
+        let place = b.options().arena_place;
+        let body_cap_b = n * 16 * 4 + 64;
+        let mut mem = b.device().alloc(n * SLOT_B + body_cap_b, place)?;
+        let base = mem.gpu_va;
+        let mut names: Vec<String> = Vec::new();
+        let mut images = Vec::with_capacity(launches.len());
+        let chain_sig = match order {
+            ReplayOrder::Chain => Some(
+                b.mark_pool
+                    .as_mut()
+                    .ok_or_else(|| Error::Unsupported("nv signal pool".into()))?
+                    .take()?,
+            ),
+            _ => None,
+        };
+        let mut chain = None;
+        for (i, l) in launches.iter().enumerate() {
+            let at = base + i as u64 * SLOT_B;
+            let (mut qmd, cbuf0) = b.prepared(l, at)?;
+            match (order, chain_sig) {
+                (ReplayOrder::Chain, Some(sig)) => {
+                    if i == 0 {
+                        pcas_launch(&mut pb, at + QMD_OFF as u64)?;
+                    }
+                    if i + 1 < launches.len() {
+                        qmd.set_dependent(0, at + SLOT_B + QMD_OFF as u64)?;
+                    } else {
+                        qmd.set_release(0, sig.gpu_va, 0)?;
+                        chain = Some(ChainEnd {
+                            sig,
+                            qmd: qmd.clone(),
+                            qmd_off: i * SLOT_B as usize + QMD_OFF,
+                            runs: 0,
+                        });
+                    }
+                }
+                _ => {
+                    if i > 0 && order == ReplayOrder::ComputeWfi {
+                        pb.method(SUBC_COMPUTE, NVCBC0_WAIT_FOR_IDLE, &[0]);
+                    }
+                    pcas_launch(&mut pb, at + QMD_OFF as u64)?;
+                }
+            }
+            let name = b.kernel(l.kernel)?.name.clone();
+            if !names.contains(&name) {
+                names.push(name);
+            }
+            images.push((i, qmd, cbuf0));
+        }
+        let bytes = mem.cpu_slice()?;
+        for (i, qmd, cbuf0) in &images {
+            let off = i * SLOT_B as usize;
+            bytes[off..off + cbuf0.len()].copy_from_slice(cbuf0);
+            let q = qmd.as_bytes();
+            bytes[off + QMD_OFF..off + QMD_OFF + q.len()].copy_from_slice(q);
+        }
+        let body_off = (n * SLOT_B) as usize;
+        let words = pb.words();
+        if (words.len() * 4) as u64 > body_cap_b {
+            return Err(Error::Unsupported(format!(
+                "nv replay pushbuffer of {} words exceeds its {} B",
+                words.len(),
+                body_cap_b
+            )));
+        }
+        bytes[body_off..body_off + words.len() * 4].copy_from_slice(bytemuck::cast_slice(words));
+        b.device().iface.sync_for_device(&mem)?;
+        Ok(Replay {
+            chain,
+            last_value: 0,
+            body_gpu_va: base + body_off as u64,
+            body_words: words.len() as u64,
+            what: format!(
+                "replay of {} launches ({}; {:?})",
+                launches.len(),
+                names.join(", "),
+                order
+            ),
+            mem,
+        })
+    }
+}

@@ -1,0 +1,375 @@
+//! The launch plan run on the CPU: each planned launch is executed by a host model of its kernel
+//! (the semantics in the ptx/decode headers) over byte buffers standing for the device buffers,
+//! with the arguments exactly as the plan binds them. Its logits must match the CPU reference
+//! decoder at every position, and its chained argmax/advance must reproduce greedy decoding.
+//! This checks the plan's wiring (buffers, offsets, layer strides, accumulate flags, tied head,
+//! position/token chaining) without a GPU; the kernels themselves are checked by dkern's tests.
+
+use half::f16;
+use kernlab::cpu::ops::{argmax, rmsnorm, rope_head, silu, RopeAngles};
+use kernlab::cpu::CpuModel;
+use kernlab::engine::decode::{layout_of, weights_image};
+use kernlab::engine::plan::{BufRole, DecodePlan, PArg, PlanOptions, PlannedLaunch};
+use kernlab::models::synth::HeaderSource;
+use kernlab::models::{self, Arch, FileType, RopeStyle, SynthOptions};
+use kernlab::{quant, GgmlType};
+use std::collections::HashMap;
+
+struct Mem {
+    bufs: HashMap<BufRole, Vec<u8>>,
+}
+
+impl Mem {
+    fn at(a: &PArg) -> (BufRole, usize) {
+        match *a {
+            PArg::Buf(r, off) => (r, off as usize),
+            ref other => panic!("expected a buffer, got {other:?}"),
+        }
+    }
+    fn bytes(&self, a: &PArg, n: usize) -> &[u8] {
+        let (r, off) = Mem::at(a);
+        &self.bufs[&r][off..off + n]
+    }
+    fn f32s(&self, a: &PArg, n: usize) -> Vec<f32> {
+        self.bytes(a, 4 * n)
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect()
+    }
+    fn u32_at(&self, a: &PArg, i: usize) -> u32 {
+        let (r, off) = Mem::at(a);
+        let b = &self.bufs[&r][off + 4 * i..off + 4 * i + 4];
+        u32::from_le_bytes(b.try_into().unwrap())
+    }
+    fn put_u32(&mut self, a: &PArg, i: usize, v: u32) {
+        let (r, off) = Mem::at(a);
+        self.bufs.get_mut(&r).unwrap()[off + 4 * i..off + 4 * i + 4]
+            .copy_from_slice(&v.to_le_bytes());
+    }
+    fn put_f32s(&mut self, a: &PArg, from: usize, v: &[f32]) {
+        let (r, off) = Mem::at(a);
+        let buf = self.bufs.get_mut(&r).unwrap();
+        for (i, x) in v.iter().enumerate() {
+            let o = off + 4 * (from + i);
+            buf[o..o + 4].copy_from_slice(&x.to_le_bytes());
+        }
+    }
+    fn put_f16(&mut self, a: &PArg, i: usize, v: f32) {
+        let (r, off) = Mem::at(a);
+        let o = off + 2 * i;
+        self.bufs.get_mut(&r).unwrap()[o..o + 2].copy_from_slice(&f16::from_f32(v).to_le_bytes());
+    }
+    fn f16_at(&self, a: &PArg, i: usize) -> f32 {
+        let (r, off) = Mem::at(a);
+        let o = off + 2 * i;
+        f16::from_le_bytes(self.bufs[&r][o..o + 2].try_into().unwrap()).to_f32()
+    }
+}
+
+fn u(a: &PArg) -> usize {
+    match *a {
+        PArg::U32(v) => v as usize,
+        ref other => panic!("expected u32, got {other:?}"),
+    }
+}
+
+fn f(a: &PArg) -> f32 {
+    match *a {
+        PArg::F32(v) => v,
+        ref other => panic!("expected f32, got {other:?}"),
+    }
+}
+
+fn ty_of(entry: &str) -> GgmlType {
+    let suffix = entry
+        .strip_prefix("matvec_")
+        .or_else(|| entry.strip_prefix("embed_"));
+    match suffix {
+        Some("f16") => GgmlType::F16,
+        Some("q4_0") => GgmlType::Q4_0,
+        Some("q8_0") => GgmlType::Q8_0,
+        Some("q4_k") => GgmlType::Q4_K,
+        Some("q5_k") => GgmlType::Q5_K,
+        Some("q6_k") => GgmlType::Q6_K,
+        other => panic!("{entry}: type {other:?}"),
+    }
+}
+
+fn row(m: &Mem, w: &PArg, ty: GgmlType, r: usize, cols: usize) -> Vec<f32> {
+    let row_b = ty.bytes_for(cols as u64).unwrap() as usize;
+    let (role, off) = Mem::at(w);
+    let data = &m.bufs[&role][off + r * row_b..off + (r + 1) * row_b];
+    quant::dequantize_to_vec(ty, data, cols).unwrap()
+}
+
+/// The optional f32 table behind a pointer argument (rope freq factors).
+fn opt_f32s(m: &Mem, a: &PArg, n: usize) -> Option<Vec<f32>> {
+    match a {
+        PArg::Null => None,
+        a => Some(m.f32s(a, n)),
+    }
+}
+
+fn run(m: &mut Mem, l: &PlannedLaunch) {
+    let a = &l.args;
+    let e = l.kernel.entry;
+    match e {
+        _ if e.starts_with("embed_") => {
+            let tok = m.u32_at(&a[2], 0) as usize;
+            let v = row(m, &a[1], ty_of(e), tok, u(&a[3]));
+            m.put_f32s(&a[0], 0, &v);
+        }
+        _ if e.starts_with("matvec_") => {
+            let (rows, cols, acc) = (u(&a[3]), u(&a[4]), u(&a[5]) != 0);
+            let x = m.f32s(&a[2], cols);
+            let mut y = if acc {
+                m.f32s(&a[0], rows)
+            } else {
+                vec![0.0; rows]
+            };
+            for (r, yr) in y.iter_mut().enumerate() {
+                let w = row(m, &a[1], ty_of(e), r, cols);
+                *yr += w.iter().zip(&x).map(|(p, q)| p * q).sum::<f32>();
+            }
+            m.put_f32s(&a[0], 0, &y);
+        }
+        "rmsnorm" => {
+            let n = u(&a[3]);
+            let x = m.f32s(&a[1], n);
+            let w = m.f32s(&a[2], n);
+            let mut out = vec![0.0; n];
+            rmsnorm(&mut out, &x, &w, f(&a[4]));
+            m.put_f32s(&a[0], 0, &out);
+        }
+        "rope_llama" | "rope_neox" | "qk_norm_rope_neox" => {
+            let fused = e == "qk_norm_rope_neox";
+            let (nq, nk, hd) = if fused {
+                (u(&a[4]), u(&a[5]), u(&a[6]))
+            } else {
+                (u(&a[2]), u(&a[3]), u(&a[4]))
+            };
+            let (pos_a, base, ff_a) = if fused {
+                (&a[8], f(&a[9]), &a[10])
+            } else {
+                (&a[5], f(&a[6]), &a[7])
+            };
+            let pos = m.u32_at(pos_a, 0) as usize;
+            let ff = opt_f32s(m, ff_a, hd / 2);
+            let angles = RopeAngles::new(pos, hd, base, ff.as_deref());
+            let style = if e == "rope_llama" {
+                RopeStyle::Norm
+            } else {
+                RopeStyle::Neox
+            };
+            for (vec_arg, n_heads, norm_arg) in [(&a[0], nq, &a[2]), (&a[1], nk, &a[3])] {
+                let mut v = m.f32s(vec_arg, n_heads * hd);
+                let nw = if fused {
+                    Some(m.f32s(norm_arg, hd))
+                } else {
+                    None
+                };
+                for h in v.chunks_exact_mut(hd) {
+                    if let Some(w) = &nw {
+                        let x = h.to_vec();
+                        rmsnorm(h, &x, w, f(&a[7]));
+                    }
+                    rope_head(h, &angles, style);
+                }
+                m.put_f32s(vec_arg, 0, &v);
+            }
+        }
+        "kv_append" => {
+            let (width, max_ctx) = (u(&a[5]), u(&a[6]));
+            let pos = m.u32_at(&a[4], 0) as usize;
+            assert!(pos < max_ctx);
+            let k = m.f32s(&a[2], width);
+            let v = m.f32s(&a[3], width);
+            for i in 0..width {
+                m.put_f16(&a[0], pos * width + i, k[i]);
+                m.put_f16(&a[1], pos * width + i, v[i]);
+            }
+        }
+        "attn_partial" => {
+            let (nh, nkv, hd, split) = (u(&a[6]), u(&a[7]), u(&a[8]), u(&a[9]));
+            let scale = f(&a[10]);
+            let n_split = l.grid[1] as usize;
+            let pos = m.u32_at(&a[5], 0) as usize;
+            let q = m.f32s(&a[2], nh * hd);
+            let width = nkv * hd;
+            for h in 0..nh {
+                let kvh = h / (nh / nkv);
+                for s in 0..n_split {
+                    let (t0, t1) = (s * split, ((s + 1) * split).min(pos + 1));
+                    let slot = h * n_split + s;
+                    let mut o = vec![0.0f32; hd];
+                    let (mut mx, mut sum) = (f32::NEG_INFINITY, 0.0f32);
+                    if t0 < t1 {
+                        let scores: Vec<f32> = (t0..t1)
+                            .map(|t| {
+                                (0..hd)
+                                    .map(|i| {
+                                        q[h * hd + i] * m.f16_at(&a[3], t * width + kvh * hd + i)
+                                    })
+                                    .sum::<f32>()
+                                    * scale
+                            })
+                            .collect();
+                        mx = scores.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+                        for (t, sc) in (t0..t1).zip(&scores) {
+                            let p = (sc - mx).exp();
+                            sum += p;
+                            for (i, oi) in o.iter_mut().enumerate() {
+                                *oi += p * m.f16_at(&a[4], t * width + kvh * hd + i);
+                            }
+                        }
+                    }
+                    m.put_f32s(&a[0], slot * hd, &o);
+                    m.put_f32s(&a[1], slot * 2, &[mx, sum]);
+                }
+            }
+        }
+        "attn_combine" => {
+            let (hd, n_split) = (u(&a[3]), u(&a[4]));
+            let nh = l.grid[0] as usize;
+            for h in 0..nh {
+                let ml = m.f32s(&a[2], (h + 1) * n_split * 2)[h * n_split * 2..].to_vec();
+                let big_m = (0..n_split)
+                    .map(|s| ml[2 * s])
+                    .fold(f32::NEG_INFINITY, f32::max);
+                let mut out = vec![0.0f32; hd];
+                let mut denom = 0.0;
+                for s in 0..n_split {
+                    let w = (ml[2 * s] - big_m).exp();
+                    denom += w * ml[2 * s + 1];
+                    let o = m.f32s(&a[1], (h * n_split + s + 1) * hd)[(h * n_split + s) * hd..]
+                        .to_vec();
+                    for i in 0..hd {
+                        out[i] += w * o[i];
+                    }
+                }
+                let out: Vec<f32> = out.iter().map(|x| x / denom).collect();
+                m.put_f32s(&a[0], h * hd, &out);
+            }
+        }
+        "swiglu" => {
+            let n = u(&a[3]);
+            let g = m.f32s(&a[1], n);
+            let up = m.f32s(&a[2], n);
+            let out: Vec<f32> = g.iter().zip(&up).map(|(g, u)| silu(*g) * u).collect();
+            m.put_f32s(&a[0], 0, &out);
+        }
+        "argmax_partial" => {
+            let n = u(&a[3]);
+            let x = m.f32s(&a[2], n);
+            let g = l.grid[0] as usize;
+            for b in 0..g {
+                let (lo, hi) = (n * b / g, n * (b + 1) / g);
+                let best = argmax(&x[lo..hi]).map(|i| i + lo);
+                let (v, i) = best.map_or((f32::NEG_INFINITY, u32::MAX), |i| (x[i], i as u32));
+                m.put_f32s(&a[0], b, &[v]);
+                m.put_u32(&a[1], b, i);
+            }
+        }
+        "argmax_final" => {
+            let n = u(&a[3]);
+            let vals = m.f32s(&a[1], n);
+            let mut best = (f32::NEG_INFINITY, u32::MAX);
+            for (b, &v) in vals.iter().enumerate() {
+                let i = m.u32_at(&a[2], b);
+                if v > best.0 || (v == best.0 && i < best.1) {
+                    best = (v, i);
+                }
+            }
+            m.put_u32(&a[0], 0, best.1);
+        }
+        "decode_advance" => {
+            let p = m.u32_at(&a[0], 0);
+            let t = m.u32_at(&a[1], 0);
+            if ((p + 1) as usize) < u(&a[3]) {
+                m.put_u32(&a[2], p as usize + 1, t);
+            }
+            m.put_u32(&a[0], 0, p + 1);
+        }
+        other => panic!("no host model for {other}"),
+    }
+}
+
+fn emulate_against_cpu(arch: Arch, ft: FileType, fuse_matvecs: bool) {
+    let spec = models::tiny_spec(arch, ft);
+    let dir = std::env::temp_dir().join(format!("kernlab-emulate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{}.gguf", spec.name));
+    models::synth_spec(&spec, &path, &SynthOptions::default(), &mut |_| {}).unwrap();
+    let src = HeaderSource::open(&path).unwrap();
+    let (config, layout) = layout_of(&src).unwrap();
+    let opt = PlanOptions {
+        threads_per_row: 8,
+        max_ctx: 300, // two attention splits, the second partly past the context
+        fuse_matvecs,
+    };
+    let plan = DecodePlan::build(&config, &layout, opt).unwrap();
+    let mut mem = Mem {
+        bufs: plan
+            .buffers
+            .iter()
+            .map(|&(r, s)| (r, vec![0u8; s as usize]))
+            .collect(),
+    };
+    mem.bufs
+        .insert(BufRole::Weights, weights_image(&src, &layout).unwrap());
+    let mut cpu = CpuModel::load(&path, 1).unwrap();
+    let prompt = [3u32, 100, 7];
+    let n_gen = 6;
+    let mut cache = cpu.new_cache(prompt.len() + n_gen);
+    let mut want = vec![0.0f32; config.n_vocab];
+    let pos_a = PArg::Buf(BufRole::Pos, 0);
+    let tok_a = PArg::Buf(BufRole::Token, 0);
+    let mut chain = Vec::new();
+    for pos in 0..prompt.len() + n_gen {
+        let token = if pos < prompt.len() {
+            mem.put_u32(&pos_a, 0, pos as u32);
+            mem.put_u32(&tok_a, 0, prompt[pos]);
+            prompt[pos]
+        } else {
+            let t = mem.u32_at(&tok_a, 0);
+            assert_eq!(Some(t as usize), argmax(&want), "{} pos {pos}", spec.name);
+            chain.push(t);
+            t
+        };
+        assert_eq!(mem.u32_at(&pos_a, 0) as usize, pos);
+        for l in &plan.launches {
+            run(&mut mem, l);
+        }
+        cpu.forward(token, pos, &mut cache, &mut want).unwrap();
+        let got = mem.f32s(&PArg::Buf(BufRole::Logits, 0), config.n_vocab);
+        let scale = want.iter().fold(0.0f32, |s, x| s.max(x.abs()));
+        let err = got
+            .iter()
+            .zip(&want)
+            .fold(0.0f32, |s, (g, w)| s.max((g - w).abs()));
+        assert!(
+            err <= 5e-3 * scale,
+            "{} position {pos}: max abs err {err} vs max |logit| {scale}",
+            spec.name
+        );
+    }
+    // The generated ids the host reads back from history after a chained run.
+    let hist: Vec<u32> = (prompt.len()..prompt.len() + n_gen)
+        .map(|p| mem.u32_at(&PArg::Buf(BufRole::History, 0), p))
+        .collect();
+    assert_eq!(hist, chain, "{}", spec.name);
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn plan_emulated_on_the_host_matches_the_cpu_decoder() {
+    for (arch, ft) in [
+        (Arch::Llama, FileType::Q8_0),
+        (Arch::Llama, FileType::Q4_K_M),
+        (Arch::Qwen3, FileType::Q6_K),
+        (Arch::Qwen3, FileType::Q5_K_M),
+    ] {
+        emulate_against_cpu(arch, ft, true);
+        emulate_against_cpu(arch, ft, false);
+    }
+}

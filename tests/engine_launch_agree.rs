@@ -1,0 +1,237 @@
+//! The plan's launches, bound to buffers, against the kernel table's own launch builders
+//! (src/engine/launch.rs, whose geometry dkern's GPU selftest runs): same grid, block and
+//! arguments for every launch of every model, and the builders' checks (alignment of quantized
+//! rows, split limits, partial buffer sizes) pass on the plan's buffers.
+
+use kernlab::engine::decode::bind;
+use kernlab::engine::launch;
+use kernlab::engine::plan::{BufRole, DecodePlan, PlanOptions};
+use kernlab::engine::weights::WeightsLayout;
+use kernlab::gpu::{Arg, Buf, KernelId, Launch};
+use kernlab::models;
+use std::collections::HashMap;
+
+fn buf(a: &Arg) -> Buf {
+    match a {
+        Arg::Buf(b) => *b,
+        other => panic!("expected a buffer, got {other:?}"),
+    }
+}
+fn u(a: &Arg) -> u32 {
+    match a {
+        Arg::U32(v) => *v,
+        other => panic!("expected u32, got {other:?}"),
+    }
+}
+fn f(a: &Arg) -> f32 {
+    match a {
+        Arg::F32(v) => *v,
+        other => panic!("expected f32, got {other:?}"),
+    }
+}
+fn opt(a: &Arg) -> Option<Buf> {
+    match a {
+        Arg::U64(0) => None,
+        a => Some(buf(a)),
+    }
+}
+
+fn same(mine: &Launch, theirs: &Launch, what: &str) {
+    assert_eq!(mine.grid, theirs.grid, "{what}: grid");
+    assert_eq!(mine.block, theirs.block, "{what}: block");
+    assert_eq!(mine.shared_b, theirs.shared_b, "{what}: shared");
+    let va = |a: &Arg| match a {
+        Arg::Buf(b) => Arg::U64(b.gpu_va),
+        other => *other,
+    };
+    let m: Vec<Arg> = mine.args.iter().map(va).collect();
+    let t: Vec<Arg> = theirs.args.iter().map(va).collect();
+    assert_eq!(m, t, "{what}: args");
+}
+
+#[test]
+fn plan_launches_equal_the_kernel_tables_builders() {
+    let names = [
+        "llama1b-q6k",
+        "qwen3-0.6b-q8",
+        "qwen3-1.7b-q4km",
+        "llama1b-q4km",
+    ];
+    let specs = names.iter().map(|n| models::find(n).unwrap()).chain(
+        models::tiny_registry()
+            .iter()
+            .filter(|s| s.name.ends_with("q5km")),
+    );
+    for spec in specs {
+        let layout = WeightsLayout::from_spec(spec).unwrap();
+        let plan = DecodePlan::build(&spec.config(), &layout, PlanOptions::default()).unwrap();
+        let bufs: HashMap<BufRole, Buf> = plan
+            .buffers
+            .iter()
+            .enumerate()
+            .map(|(i, &(r, s))| {
+                let b = Buf {
+                    gpu_va: (i as u64 + 1) << 36,
+                    size_b: s,
+                };
+                (r, b)
+            })
+            .collect();
+        let k = KernelId(0);
+        let ls = bind(&plan, &bufs, |_| k).unwrap();
+        let ty_at = |w: &Buf| {
+            let off = w.gpu_va - bufs[&BufRole::Weights].gpu_va;
+            layout
+                .tensors
+                .iter()
+                .find(|t| t.offset_b == off)
+                .unwrap()
+                .ty
+        };
+        let mut i = 0;
+        while i < ls.len() {
+            let (l, pl) = (&ls[i], &plan.launches[i]);
+            let a = &l.args;
+            let what = format!("{} {}", spec.name, pl.label);
+            let e = pl.kernel.entry;
+            let theirs: Vec<Launch> = if e.starts_with("matvec_") {
+                let p = launch::matvec(
+                    k,
+                    ty_at(&buf(&a[1])),
+                    pl.kernel.tpr.unwrap(),
+                    buf(&a[0]),
+                    buf(&a[1]),
+                    buf(&a[2]),
+                    u(&a[3]),
+                    u(&a[4]),
+                    u(&a[5]) != 0,
+                );
+                vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
+            } else if e.starts_with("embed_") {
+                let p = launch::embed(
+                    k,
+                    ty_at(&buf(&a[1])),
+                    buf(&a[0]),
+                    buf(&a[1]),
+                    buf(&a[2]),
+                    u(&a[3]),
+                    u(&a[4]),
+                );
+                vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
+            } else {
+                match e {
+                    "rmsnorm" => vec![
+                        launch::rmsnorm(
+                            k,
+                            buf(&a[0]),
+                            buf(&a[1]),
+                            buf(&a[2]),
+                            u(&a[3]),
+                            1,
+                            f(&a[4]),
+                        )
+                        .launch,
+                    ],
+                    "rope_llama" | "rope_neox" => vec![
+                        launch::rope(
+                            k,
+                            buf(&a[0]),
+                            buf(&a[1]),
+                            u(&a[2]),
+                            u(&a[3]),
+                            u(&a[4]),
+                            buf(&a[5]),
+                            f(&a[6]),
+                            opt(&a[7]),
+                        )
+                        .unwrap()
+                        .launch,
+                    ],
+                    "qk_norm_rope_neox" => vec![
+                        launch::qk_norm_rope(
+                            k,
+                            buf(&a[0]),
+                            buf(&a[1]),
+                            buf(&a[2]),
+                            buf(&a[3]),
+                            u(&a[4]),
+                            u(&a[5]),
+                            u(&a[6]),
+                            f(&a[7]),
+                            buf(&a[8]),
+                            f(&a[9]),
+                            opt(&a[10]),
+                        )
+                        .unwrap()
+                        .launch,
+                    ],
+                    "kv_append" => vec![
+                        launch::kv_append(
+                            k,
+                            buf(&a[0]),
+                            buf(&a[1]),
+                            buf(&a[2]),
+                            buf(&a[3]),
+                            buf(&a[4]),
+                            u(&a[5]),
+                            u(&a[6]),
+                        )
+                        .unwrap()
+                        .launch,
+                    ],
+                    "attn_partial" => {
+                        let c = &ls[i + 1].args;
+                        let [p, q] = launch::attention(
+                            k,
+                            k,
+                            buf(&c[0]),
+                            buf(&a[0]),
+                            buf(&a[1]),
+                            buf(&a[2]),
+                            buf(&a[3]),
+                            buf(&a[4]),
+                            buf(&a[5]),
+                            u(&a[6]),
+                            u(&a[7]),
+                            u(&a[8]),
+                            u(&a[9]),
+                            u(&c[4]),
+                            plan.options.max_ctx as u32,
+                        )
+                        .unwrap_or_else(|e| panic!("{what}: {e}"));
+                        vec![p.launch, q.launch]
+                    }
+                    "swiglu" => vec![
+                        launch::binary(k, buf(&a[0]), buf(&a[1]), buf(&a[2]), u(&a[3]))
+                            .unwrap()
+                            .launch,
+                    ],
+                    "argmax_partial" => {
+                        let fin = &ls[i + 1].args;
+                        let [p, q] = launch::argmax(
+                            k,
+                            k,
+                            buf(&fin[0]),
+                            buf(&a[0]),
+                            buf(&a[1]),
+                            buf(&a[2]),
+                            u(&a[3]),
+                        )
+                        .unwrap_or_else(|e| panic!("{what}: {e}"));
+                        vec![p.launch, q.launch]
+                    }
+                    "decode_advance" => {
+                        assert_eq!(i, ls.len() - 1, "advance is last");
+                        assert_eq!((l.grid, l.block), ([1, 1, 1], [1, 1, 1]));
+                        vec![l.clone()]
+                    }
+                    other => panic!("{what}: no builder for {other}"),
+                }
+            };
+            for (j, t) in theirs.iter().enumerate() {
+                same(&ls[i + j], t, &format!("{what} (+{j})"));
+            }
+            i += theirs.len();
+        }
+    }
+}

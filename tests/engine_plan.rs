@@ -1,0 +1,381 @@
+//! The GPU decode plan without a GPU: for every registry model the launch sequence, grids,
+//! buffer sizes and bytes per token; the weights layout; every launch's arguments against the
+//! parameter list of its PTX entry.
+
+use kernlab::engine::decode_kernels::kernel_spec;
+use kernlab::engine::plan::{self, BufRole, DecodePlan, PArg, PlanOptions, MATVEC_THREADS};
+use kernlab::engine::weights::{WeightsLayout, WEIGHT_ALIGN_B};
+use kernlab::models::{self, Arch, ModelSpec};
+
+fn plan_of(spec: &ModelSpec, opt: PlanOptions) -> DecodePlan {
+    let layout = WeightsLayout::from_spec(spec).unwrap();
+    DecodePlan::build(&spec.config(), &layout, opt).unwrap_or_else(|e| panic!("{}: {e}", spec.name))
+}
+
+fn all_specs() -> Vec<&'static ModelSpec> {
+    models::registry()
+        .iter()
+        .chain(models::tiny_registry())
+        .collect()
+}
+
+#[test]
+fn weights_layout_offsets_are_aligned_ordered_and_disjoint() {
+    for spec in all_specs() {
+        let w = WeightsLayout::from_spec(spec).unwrap();
+        let planned = spec.tensor_plan();
+        assert_eq!(w.tensors.len(), planned.len(), "{}", spec.name);
+        let mut end = 0;
+        for (slot, t) in w.tensors.iter().zip(&planned) {
+            assert_eq!(slot.name, t.name);
+            assert_eq!(slot.size_b, t.size_b(), "{} {}", spec.name, t.name);
+            assert_eq!(slot.offset_b % WEIGHT_ALIGN_B, 0);
+            assert!(slot.offset_b >= end, "{} overlaps", slot.name);
+            assert!(
+                slot.offset_b - end < WEIGHT_ALIGN_B,
+                "{} leaves a gap",
+                slot.name
+            );
+            end = slot.offset_b + slot.size_b;
+        }
+        assert_eq!(w.total_b, end.next_multiple_of(WEIGHT_ALIGN_B));
+        assert_eq!(w.tensor_bytes(), spec.tensor_bytes());
+    }
+}
+
+#[test]
+fn weights_layout_by_hand() {
+    use kernlab::GgmlType;
+    let w = WeightsLayout::new([
+        ("a".to_string(), GgmlType::F32, vec![3]),
+        ("b".to_string(), GgmlType::Q8_0, vec![64, 2]),
+        ("c".to_string(), GgmlType::Q6_K, vec![256]),
+    ])
+    .unwrap();
+    let offs: Vec<(u64, u64)> = w.tensors.iter().map(|t| (t.offset_b, t.size_b)).collect();
+    // 12 bytes, then 2 rows of 2 Q8_0 blocks (34 B each) at 256, then one Q6_K block at 512.
+    assert_eq!(offs, vec![(0, 12), (256, 136), (512, 210)]);
+    assert_eq!(w.total_b, 768);
+    assert_eq!(w.tensors[1].row_b(), 68);
+    assert_eq!(w.tensors[1].n_rows(), 2);
+    let e = WeightsLayout::new([("bad".to_string(), GgmlType::Q8_0, vec![33])]).unwrap_err();
+    assert!(e.to_string().contains("bad"), "{e}");
+}
+
+#[test]
+fn every_registry_model_plans_with_its_planned_bytes() {
+    let mut planned = 0;
+    for spec in all_specs() {
+        let unsupported = spec
+            .tensor_plan()
+            .into_iter()
+            .find(|t| plan::matvec_entry(t.ty).is_err() && t.ty != kernlab::GgmlType::F32);
+        if let Some(t) = unsupported {
+            let layout = WeightsLayout::from_spec(spec).unwrap();
+            let e = DecodePlan::build(&spec.config(), &layout, PlanOptions::default()).unwrap_err();
+            assert!(
+                e.to_string().contains(&format!("{}", t.ty)),
+                "{}: {e}",
+                spec.name
+            );
+            continue;
+        }
+        planned += 1;
+        let p = plan_of(
+            spec,
+            PlanOptions {
+                fuse_matvecs: false,
+                ..PlanOptions::default()
+            },
+        );
+        let fused = plan_of(spec, PlanOptions::default());
+        assert!(fused.n_launches() <= p.n_launches());
+        assert_eq!(fused.weight_bytes(), p.weight_bytes(), "{}", spec.name);
+        let c = spec.config();
+        assert_eq!(
+            p.n_launches(),
+            DecodePlan::LAUNCHES_OUTSIDE_LAYERS + DecodePlan::LAUNCHES_PER_LAYER * c.n_layer,
+            "{}",
+            spec.name
+        );
+        assert_eq!(p.weight_bytes(), spec.bytes_per_token(), "{}", spec.name);
+        // K and V of every layer at f16 per position of context.
+        assert_eq!(
+            p.dram_bytes_at(100) - p.dram_bytes_at(0),
+            100 * c.kv_bytes_per_token_f16(),
+            "{}",
+            spec.name
+        );
+        let max_ctx = p.options.max_ctx as u64;
+        assert_eq!(p.buffer_b(BufRole::X), 4 * c.n_embd as u64);
+        assert_eq!(
+            p.buffer_b(BufRole::Qkv),
+            4 * (c.q_dim() + 2 * c.kv_dim()) as u64
+        );
+        assert_eq!(p.buffer_b(BufRole::GateUp), 8 * c.n_ff as u64);
+        assert_eq!(p.buffer_b(BufRole::Logits), 4 * c.n_vocab as u64);
+        assert_eq!(
+            p.buffer_b(BufRole::KCache),
+            c.n_layer as u64 * max_ctx * c.kv_dim() as u64 * 2
+        );
+        assert_eq!(p.buffer_b(BufRole::Weights), p.weights.total_b);
+        assert_eq!(p.buffer_b(BufRole::History), 4 * (max_ctx + 1));
+    }
+    assert!(planned >= 20, "only {planned} models planned");
+}
+
+#[test]
+fn kernel_sequence_of_one_layer() {
+    let unfused = PlanOptions {
+        fuse_matvecs: false,
+        ..PlanOptions::default()
+    };
+    let llama = models::find("llama1b-q6k").unwrap();
+    let p = plan_of(llama, unfused);
+    let entries: Vec<&str> = p.launches.iter().map(|l| l.kernel.entry).collect();
+    assert_eq!(entries[0], "embed_q6_k");
+    assert_eq!(
+        &entries[1..15],
+        &[
+            "rmsnorm",
+            "matvec_q6_k",
+            "matvec_q6_k",
+            "matvec_q6_k",
+            "rope_llama",
+            "kv_append",
+            "attn_partial",
+            "attn_combine",
+            "matvec_q6_k",
+            "rmsnorm",
+            "matvec_q6_k",
+            "matvec_q6_k",
+            "swiglu",
+            "matvec_q6_k",
+        ]
+    );
+    let n = entries.len();
+    assert_eq!(
+        &entries[n - 5..],
+        &[
+            "rmsnorm",
+            "matvec_q6_k",
+            "argmax_partial",
+            "argmax_final",
+            "decode_advance"
+        ]
+    );
+    assert_eq!(n, 16 * 14 + 6);
+    // Tied: the LM head is token_embd, Q6_K rows of 2048.
+    let head = &p.launches[n - 4];
+    assert_eq!(head.label, "lm_head");
+    assert_eq!(
+        head.args[1],
+        PArg::Buf(
+            BufRole::Weights,
+            p.weights.get("token_embd.weight").unwrap().offset_b
+        )
+    );
+
+    let qwen = models::find("qwen3-1.7b-q4km").unwrap();
+    let p = plan_of(qwen, unfused);
+    let entries: Vec<&str> = p.launches.iter().map(|l| l.kernel.entry).collect();
+    assert_eq!(entries[5], "qk_norm_rope_neox");
+    assert_eq!(p.launches[5].grid, [16 + 8, 1, 1]);
+    assert_eq!(p.launches[5].block, [64, 1, 1]);
+    assert!(entries.contains(&"matvec_q4_k") && entries.contains(&"matvec_q6_k"));
+    assert_eq!(entries.len(), 28 * 14 + 6);
+    assert_eq!(qwen.config().arch, Arch::Qwen3);
+}
+
+#[test]
+fn fused_matvecs_join_qkv_and_gate_up_of_one_type() {
+    let llama = models::find("llama1b-q6k").unwrap();
+    let p = plan_of(llama, PlanOptions::default());
+    let entries: Vec<&str> = p.launches.iter().map(|l| l.kernel.entry).collect();
+    assert_eq!(
+        &entries[1..12],
+        &[
+            "rmsnorm",
+            "matvec_q6_k",
+            "rope_llama",
+            "kv_append",
+            "attn_partial",
+            "attn_combine",
+            "matvec_q6_k",
+            "rmsnorm",
+            "matvec_q6_k",
+            "swiglu",
+            "matvec_q6_k",
+        ]
+    );
+    assert_eq!(entries.len(), 16 * 11 + 6);
+    let qkv = &p.launches[2];
+    assert_eq!(qkv.label, "blk.0.attn_q+blk.0.attn_k+blk.0.attn_v");
+    assert_eq!(qkv.args[0], PArg::Buf(BufRole::Qkv, 0));
+    assert_eq!(qkv.args[3], PArg::U32(2048 + 512 + 512));
+    assert_eq!(qkv.args[4], PArg::U32(2048));
+    let w = &p.weights;
+    let q = w.get("blk.0.attn_q.weight").unwrap();
+    assert_eq!(qkv.args[1], PArg::Buf(BufRole::Weights, q.offset_b));
+    // rope reads k right after q's 2048 values; kv_append reads v after k.
+    assert_eq!(p.launches[3].args[1], PArg::Buf(BufRole::Qkv, 4 * 2048));
+    assert_eq!(
+        p.launches[4].args[3],
+        PArg::Buf(BufRole::Qkv, 4 * (2048 + 512))
+    );
+    let gu = &p.launches[9];
+    assert_eq!(gu.label, "blk.0.ffn_gate+blk.0.ffn_up");
+    assert_eq!(gu.args[3], PArg::U32(2 * 8192));
+    assert_eq!(p.launches[10].args[2], PArg::Buf(BufRole::GateUp, 4 * 8192));
+
+    // Q4_K_M: attn_v and ffn_down of some layers are Q6_K; a run stops at a type change.
+    let qwen = models::find("qwen3-1.7b-q4km").unwrap();
+    let p = plan_of(qwen, PlanOptions::default());
+    for l in p.launches.iter().filter(|l| l.label.contains('+')) {
+        let first = l.label.split('+').next().unwrap();
+        let ty = p.weights.get(&format!("{first}.weight")).unwrap().ty;
+        for part in l.label.split('+') {
+            assert_eq!(
+                p.weights.get(&format!("{part}.weight")).unwrap().ty,
+                ty,
+                "{}",
+                l.label
+            );
+        }
+    }
+    assert!(p
+        .launches
+        .iter()
+        .any(|l| l.label.ends_with("attn_q+blk.0.attn_k")
+            || l.label.ends_with("attn_q+blk.0.attn_k+blk.0.attn_v")));
+}
+
+#[test]
+fn matvec_grids_cover_every_row_once_for_each_threads_per_row() {
+    let spec = models::find("qwen3-0.6b-q8").unwrap();
+    for tpr in [1, 2, 4, 8, 16, 32] {
+        let p = plan_of(
+            spec,
+            PlanOptions {
+                threads_per_row: tpr,
+                ..PlanOptions::default()
+            },
+        );
+        let rows_per_block = (MATVEC_THREADS / tpr) as u64;
+        for l in p
+            .launches
+            .iter()
+            .filter(|l| l.kernel.entry.starts_with("matvec_"))
+        {
+            assert_eq!(l.kernel.tpr, Some(tpr));
+            assert_eq!(l.block, [MATVEC_THREADS, 1, 1]);
+            let PArg::U32(rows) = l.args[3] else {
+                panic!("{}: rows arg", l.label)
+            };
+            let g = l.grid[0] as u64;
+            assert!(g * rows_per_block >= rows as u64, "{}", l.label);
+            assert!((g - 1) * rows_per_block < rows as u64, "{}", l.label);
+        }
+    }
+    let bad = PlanOptions {
+        threads_per_row: 3,
+        ..PlanOptions::default()
+    };
+    let layout = WeightsLayout::from_spec(spec).unwrap();
+    let e = DecodePlan::build(&spec.config(), &layout, bad).unwrap_err();
+    assert!(e.to_string().contains("threads-per-row 3"), "{e}");
+}
+
+#[test]
+fn attention_grid_spans_the_cache() {
+    let spec = models::find("llama1b-q6k").unwrap();
+    let p = plan_of(
+        spec,
+        PlanOptions {
+            max_ctx: 1000,
+            ..PlanOptions::default()
+        },
+    );
+    let a = p
+        .launches
+        .iter()
+        .find(|l| l.kernel.entry == "attn_partial")
+        .unwrap();
+    let splits = 1000u32.div_ceil(plan::ATTN_SPLIT_LEN);
+    assert_eq!(a.grid, [32, splits, 1]);
+    assert_eq!(p.buffer_b(BufRole::AttnPartO), 4 * 32 * splits as u64 * 64);
+}
+
+/// The `.param` types of `entry` in `ptx`: "u64", "u32" or "f32".
+fn param_types(ptx: &str, entry: &str) -> Vec<String> {
+    let start = ptx
+        .find(&format!(".entry {entry}("))
+        .unwrap_or_else(|| panic!("no entry {entry}"));
+    let body = &ptx[start..];
+    let end = body.find(')').unwrap();
+    body[..end]
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix(".param ."))
+        .map(|l| l.split_whitespace().next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn every_launch_matches_its_ptx_parameter_list() {
+    for name in ["llama1b-q6k", "qwen3-0.6b-q8", "qwen3-1.7b-q4km"] {
+        let p = plan_of(models::find(name).unwrap(), PlanOptions::default());
+        for l in &p.launches {
+            let spec = kernel_spec(&l.kernel).unwrap();
+            let ptx = spec.ptx().unwrap();
+            let want = param_types(&ptx, l.kernel.entry);
+            let got: Vec<&str> = l
+                .args
+                .iter()
+                .map(|a| match a {
+                    PArg::Buf(..) | PArg::Null => "u64",
+                    PArg::U32(_) => "u32",
+                    PArg::F32(_) => "f32",
+                })
+                .collect();
+            assert_eq!(got, want, "{name}: {} ({})", l.label, l.kernel.entry);
+            // The kernel table (src/engine/kernels.rs) agrees with the PTX text.
+            let table: Vec<String> = kernlab::engine::decode_kernels::param_types(&l.kernel)
+                .unwrap()
+                .iter()
+                .map(|t| t.trim_start_matches('.').to_string())
+                .collect();
+            assert_eq!(table, want, "{name}: {} table", l.kernel.entry);
+        }
+    }
+}
+
+#[test]
+fn every_planned_kernel_assembles_for_the_h100_and_orin() {
+    use kernlab::ptx::toolchain;
+    let Some(ptxas) = toolchain::find_ptxas() else {
+        eprintln!("note: ptxas not found (python3 -m pip install nvidia-cuda-nvcc); skipping");
+        return;
+    };
+    let mut seen = std::collections::HashSet::new();
+    for name in ["llama1b-q6k", "qwen3-0.6b-q8", "qwen3-1.7b-q4km"] {
+        for tpr in [4, 32] {
+            let opt = PlanOptions {
+                threads_per_row: tpr,
+                ..PlanOptions::default()
+            };
+            for l in plan_of(models::find(name).unwrap(), opt).launches {
+                if !seen.insert(l.kernel) {
+                    continue;
+                }
+                let spec = kernel_spec(&l.kernel).unwrap();
+                let text = spec.ptx().unwrap();
+                for arch in ["sm_87", "sm_90"] {
+                    let (cubin, _) = toolchain::ptxas(&ptxas, &text, arch, spec.entry)
+                        .unwrap_or_else(|e| panic!("{} for {arch}: {e}", spec.label()));
+                    assert!(cubin.starts_with(b"\x7fELF"), "{}", spec.label());
+                }
+            }
+        }
+    }
+    assert!(seen.len() >= 15, "{} kernels", seen.len());
+}
