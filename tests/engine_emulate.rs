@@ -10,7 +10,7 @@ use kernlab::cpu::ops::{argmax, rmsnorm, rope_head, silu, RopeAngles};
 use kernlab::cpu::CpuModel;
 use kernlab::engine::decode::{layout_of, weights_image};
 use kernlab::engine::plan::{BufRole, DecodePlan, PArg, PlanOptions, PlannedLaunch};
-use kernlab::models::synth::HeaderSource;
+use kernlab::gguf::GgufFile;
 use kernlab::models::{self, Arch, FileType, RopeStyle, SynthOptions};
 use kernlab::{quant, GgmlType};
 use std::collections::HashMap;
@@ -300,7 +300,7 @@ fn emulate_against_cpu(arch: Arch, ft: FileType, fuse_matvecs: bool) {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{}.gguf", spec.name));
     models::synth_spec(&spec, &path, &SynthOptions::default(), &mut |_| {}).unwrap();
-    let src = HeaderSource::open(&path).unwrap();
+    let src = GgufFile::open(&path).unwrap();
     let (config, layout) = layout_of(&src).unwrap();
     let opt = PlanOptions {
         threads_per_row: 8,

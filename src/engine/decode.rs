@@ -6,9 +6,9 @@
 use super::decode_kernels::kernel_spec;
 use super::plan::{BufRole, DecodePlan, KernelRef, PArg, PlanOptions};
 use super::weights::{decoder_tensor_names, WeightsLayout};
+use crate::gguf::GgufFile;
 use crate::gpu::{Arg, Backend, BackendKind, Buf, KernelId, Launch, ReplayId};
-use crate::models::synth::HeaderSource;
-use crate::models::{MetaSource, ModelConfig};
+use crate::models::ModelConfig;
 use crate::{Error, Result};
 use std::collections::HashMap;
 use std::path::Path;
@@ -80,23 +80,34 @@ pub fn bind(
 }
 
 /// The config of a GGUF and the layout of the tensors the decoder reads from it.
-pub fn layout_of(src: &HeaderSource) -> Result<(ModelConfig, WeightsLayout)> {
-    let config = src.config()?;
+pub fn layout_of(src: &GgufFile) -> Result<(ModelConfig, WeightsLayout)> {
+    let config = ModelConfig::from_gguf(src)?;
     let mut present = Vec::new();
     for name in decoder_tensor_names(&config) {
-        if let Some(dims) = src.tensor_dims(&name) {
-            let (ty, _, _) = src.tensor_data(&name)?;
-            present.push((name, ty, dims));
+        if let Some(t) = src.tensor(&name) {
+            present.push((name, t.ty, t.dims.clone()));
         }
     }
     Ok((config, WeightsLayout::new(present)?))
 }
 
 /// The bytes of the device weights buffer: each tensor's file bytes at its layout offset.
-pub fn weights_image(src: &HeaderSource, layout: &WeightsLayout) -> Result<Vec<u8>> {
+pub fn weights_image(src: &GgufFile, layout: &WeightsLayout) -> Result<Vec<u8>> {
     let mut image = vec![0u8; layout.total_b as usize];
     for t in &layout.tensors {
-        let (_, _, data) = src.tensor_data(&t.name)?;
+        let info = src
+            .tensor(&t.name)
+            .ok_or_else(|| Error::Model(format!("{}: no tensor {}", src.path.display(), t.name)))?;
+        let data = src.tensor_data(info);
+        if data.len() as u64 != t.size_b {
+            return Err(Error::Model(format!(
+                "{}: tensor {} has {} bytes, the layout expects {}",
+                src.path.display(),
+                t.name,
+                data.len(),
+                t.size_b
+            )));
+        }
         image[t.offset_b as usize..(t.offset_b + t.size_b) as usize].copy_from_slice(data);
     }
     Ok(image)
@@ -112,7 +123,7 @@ impl GpuDecoder {
     /// Open the GGUF at `path`, lay out and upload its weights, allocate every buffer, load the
     /// kernels and build the step's replay.
     pub fn load(mut backend: Box<dyn Backend>, path: &Path, options: PlanOptions) -> Result<Self> {
-        let src = HeaderSource::open(path)?;
+        let src = GgufFile::open(path)?;
         let (config, layout) = layout_of(&src)?;
         let plan = DecodePlan::build(&config, &layout, options)?;
 

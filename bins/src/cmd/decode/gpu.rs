@@ -22,7 +22,7 @@ pub fn run_gpu(args: &Args, kind: BackendKind) -> Result<(), Error> {
     let t0 = Instant::now();
     let opened = kernlab::gpu::open(kind)?;
     let note = opened.note.clone();
-    let src_cfg = kernlab::models::synth::HeaderSource::open(&path)?.config()?;
+    let src_cfg = kernlab::models::ModelConfig::from_gguf(&kernlab::gguf::GgufFile::open(&path)?)?;
     let prompt = match &args.prompt_tokens {
         Some(s) => parse_prompt(s)?,
         None => vec![src_cfg.bos_token.unwrap_or(0)],
@@ -414,7 +414,7 @@ pub fn print_plan(args: &Args) -> Result<(), Error> {
         Some(spec) => (spec.config(), WeightsLayout::from_spec(spec)?),
         None => {
             let path = model_path(&args.model, false)?;
-            let src = kernlab::models::synth::HeaderSource::open(&path)?;
+            let src = kernlab::gguf::GgufFile::open(&path)?;
             kernlab::engine::decode::layout_of(&src)?
         }
     };
