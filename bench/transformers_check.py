@@ -97,12 +97,9 @@ def main():
     import transformers
     from transformers import AutoModelForCausalLM
 
-    import gguf
+    from importlib.metadata import version
 
-    print(
-        f"versions: transformers {transformers.__version__}, torch {torch.__version__}, "
-        f"gguf {getattr(gguf, '__version__', '?')}"
-    )
+    print(f"versions: transformers {transformers.__version__}, torch {torch.__version__}, gguf {version('gguf')}")
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
 
     t0 = time.time()
