@@ -37,12 +37,20 @@ fn store3(b: &mut NvBackend, out: kernlab::gpu::Buf, n: u32, scale: f32) -> Laun
         fixture("store3.sm_87.cubin")
     };
     let k = b.load_cubin(&cubin, "store3").unwrap();
-    Launch::linear(k, n.div_ceil(64), 64, vec![Arg::Buf(out), Arg::U32(n), Arg::F32(scale)])
+    Launch::linear(
+        k,
+        n.div_ceil(64),
+        64,
+        vec![Arg::Buf(out), Arg::U32(n), Arg::F32(scale)],
+    )
 }
 
 #[test]
 fn launch_writes_qmd_and_bank0_v4_on_hopper_v3_on_ampere() {
-    for (sm, version, param_base) in [(0x900, QmdVersion::V4, 0x210), (0x807, QmdVersion::V3, 0x160)] {
+    for (sm, version, param_base) in [
+        (0x900, QmdVersion::V4, 0x210),
+        (0x807, QmdVersion::V3, 0x160),
+    ] {
         let (mut b, h) = backend(sm);
         assert_eq!(b.info().backend, "nv");
         let out = b.alloc(4096).unwrap();
@@ -62,7 +70,11 @@ fn launch_writes_qmd_and_bank0_v4_on_hopper_v3_on_ampere() {
         let u32_at = |o: usize| u32::from_le_bytes(c[o..o + 4].try_into().unwrap());
         let u64_at = |o: usize| u64::from_le_bytes(c[o..o + 8].try_into().unwrap());
         assert_eq!((u32_at(0), u32_at(4), u32_at(8)), (64, 1, 1), "ntid");
-        assert_eq!((u32_at(0xC), u32_at(0x10), u32_at(0x14)), (16, 1, 1), "nctaid");
+        assert_eq!(
+            (u32_at(0xC), u32_at(0x10), u32_at(0x14)),
+            (16, 1, 1),
+            "nctaid"
+        );
         assert_eq!(u64_at(param_base), out.gpu_va, "out");
         assert_eq!(u32_at(param_base + 8), 1000, "n");
         assert_eq!(f32::from_bits(u32_at(param_base + 12)), 2.5, "scale");
@@ -101,8 +113,9 @@ fn upload_download_round_trip_in_staging_chunks_and_dtod_copy() {
     assert!(back == data, "round trip differs");
     let copies = h.log(|l| l.copies.clone());
     assert_eq!(copies.len(), 4 + 1 + 4);
-    assert!(copies.iter().any(|cp| cp.src_gpu_va == a.gpu_va && cp.dst_gpu_va == c.gpu_va
-        && cp.size_b == n as u64));
+    assert!(copies
+        .iter()
+        .any(|cp| cp.src_gpu_va == a.gpu_va && cp.dst_gpu_va == c.gpu_va && cp.size_b == n as u64));
     // Too large for the buffer: refused before anything is queued.
     let e = b.upload(a, &vec![0u8; n + 1]).unwrap_err().to_string();
     assert!(e.contains("upload"), "{e}");
@@ -118,7 +131,10 @@ fn marks_give_gpu_time_and_order_after_the_copy_channel() {
     std::thread::sleep(std::time::Duration::from_millis(2));
     let m1 = b.mark().unwrap();
     let ns = b.elapsed_ns(m0, m1).unwrap();
-    assert!(ns >= 1e6, "elapsed {ns} ns, slept 2 ms between the releases");
+    assert!(
+        ns >= 1e6,
+        "elapsed {ns} ns, slept 2 ms between the releases"
+    );
     // The copy followed compute work and the mark followed the copy: each waited for the
     // timeline value before it (cross-channel acquires).
     let acquires = h.log(|l| l.acquires.len());
@@ -167,7 +183,11 @@ fn replay_of_100_launches_is_built_once_and_runs_in_order() {
         let pb = 0x210;
         for (i, x) in launches.iter().enumerate() {
             let n = u32::from_le_bytes(x.cbuf0[pb + 8..pb + 12].try_into().unwrap());
-            assert_eq!(n, (i % 100) as u32 + 1, "{order:?}: launch {i} out of order");
+            assert_eq!(
+                n,
+                (i % 100) as u32 + 1,
+                "{order:?}: launch {i} out of order"
+            );
         }
         match order {
             ReplayOrder::ComputeWfi => {
@@ -176,7 +196,11 @@ fn replay_of_100_launches_is_built_once_and_runs_in_order() {
             }
             _ => {
                 assert_eq!(wfis, 0);
-                assert_eq!(qmd_releases, vec![1, 2, 3], "the chain end releases the run number");
+                assert_eq!(
+                    qmd_releases,
+                    vec![1, 2, 3],
+                    "the chain end releases the run number"
+                );
             }
         }
     }
@@ -227,16 +251,30 @@ fn every_registry_kernel_loads_and_launches() {
         let empty = b.load(&kernlab::ptx::kernel("empty").unwrap()).unwrap();
         b.launch(&Launch::linear(empty, 3, 64, vec![])).unwrap();
         let fill = b.load(&kernlab::ptx::kernel("fill_u32").unwrap()).unwrap();
-        b.launch(&Launch::linear(fill, 2, 256, vec![Arg::Buf(out), Arg::U64(300), Arg::U32(9)]))
-            .unwrap();
+        b.launch(&Launch::linear(
+            fill,
+            2,
+            256,
+            vec![Arg::Buf(out), Arg::U64(300), Arg::U32(9)],
+        ))
+        .unwrap();
         b.sync().unwrap();
         let seen = h.log(|l| l.launches.clone());
         let last = seen.last().unwrap();
         let base = if sm == 0x900 { 0x210 } else { 0x160 };
         let c = &last.cbuf0;
-        assert_eq!(u64::from_le_bytes(c[base..base + 8].try_into().unwrap()), out.gpu_va);
-        assert_eq!(u64::from_le_bytes(c[base + 8..base + 16].try_into().unwrap()), 300);
-        assert_eq!(u32::from_le_bytes(c[base + 16..base + 20].try_into().unwrap()), 9);
+        assert_eq!(
+            u64::from_le_bytes(c[base..base + 8].try_into().unwrap()),
+            out.gpu_va
+        );
+        assert_eq!(
+            u64::from_le_bytes(c[base + 8..base + 16].try_into().unwrap()),
+            300
+        );
+        assert_eq!(
+            u32::from_le_bytes(c[base + 16..base + 20].try_into().unwrap()),
+            9
+        );
         assert_eq!(seen[seen.len() - 2].qmd.grid().unwrap(), [3, 1, 1]);
     }
 }
@@ -245,7 +283,12 @@ fn every_registry_kernel_loads_and_launches() {
 fn qmd_signal_releases_the_timeline_from_the_qmd_and_orders_the_next_launch() {
     let gpu = MockGpu::new(0x900);
     let h = gpu.handle();
-    let opts = NvOptions { arena_slots: 4, qmd_signal: true, timeout_ms: 300, ..NvOptions::default() };
+    let opts = NvOptions {
+        arena_slots: 4,
+        qmd_signal: true,
+        timeout_ms: 300,
+        ..NvOptions::default()
+    };
     let mut b = NvBackend::with_iface(Box::new(gpu), opts).unwrap();
     let out = b.alloc(64).unwrap();
     let l = store3(&mut b, out, 4, 1.0);
@@ -255,10 +298,16 @@ fn qmd_signal_releases_the_timeline_from_the_qmd_and_orders_the_next_launch() {
     b.sync().unwrap();
     let (qmd_rel, acquires) = h.log(|log| {
         (
-            log.releases.iter().filter(|r| r.source == hcq::mock::ReleaseSource::Qmd).count(),
+            log.releases
+                .iter()
+                .filter(|r| r.source == hcq::mock::ReleaseSource::Qmd)
+                .count(),
             log.acquires.len(),
         )
     });
     assert_eq!(qmd_rel, 10, "each launch signals from its QMD");
-    assert!(acquires >= 9, "each launch after the first waits for the one before ({acquires})");
+    assert!(
+        acquires >= 9,
+        "each launch after the first waits for the one before ({acquires})"
+    );
 }

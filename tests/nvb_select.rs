@@ -41,7 +41,11 @@ fn auto_falls_back_to_cuda_naming_why_nv_was_passed_over() {
     // A second nv mock plays "cuda" here: what matters is the order and the note.
     let o = open_with(BackendKind::Auto, nv_missing, nv_mock).unwrap();
     assert!(o.note.contains("(auto: nv unavailable: nv: "), "{}", o.note);
-    assert!(o.note.ends_with("/dev/nvidiactl does not exist)"), "{}", o.note);
+    assert!(
+        o.note.ends_with("/dev/nvidiactl does not exist)"),
+        "{}",
+        o.note
+    );
 }
 
 #[test]
@@ -66,8 +70,14 @@ fn auto_with_nothing_is_one_line_naming_all_three() {
 
 #[test]
 fn explicit_backends_do_not_fall_back() {
-    let e = open_with(BackendKind::Nv, nv_missing, nv_mock).err().unwrap().to_string();
+    let e = open_with(BackendKind::Nv, nv_missing, nv_mock)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.contains("/dev/nvidiactl"), "{e}");
-    let e = open_with(BackendKind::Cpu, nv_mock, nv_mock).err().unwrap().to_string();
+    let e = open_with(BackendKind::Cpu, nv_mock, nv_mock)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.contains("use --backend nv or cuda"), "{e}");
 }

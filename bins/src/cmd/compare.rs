@@ -143,8 +143,18 @@ pub fn run_side(backend: &'static str, mut cmd: Command, limit: Duration) -> Sid
             String::from_utf8_lossy(&buf).into_owned()
         })
     };
-    let out = reader(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
-    let err = reader(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>));
+    let out = reader(
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
+    let err = reader(
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
     let status = loop {
         match child.try_wait() {
             Ok(Some(st)) => break Ok(st),
@@ -292,13 +302,20 @@ fn render(bench: &str, sides: &[Side], rows: &[DeltaRow]) -> String {
     let mut s = format!("compare {bench}: nv vs cuda, delta = (nv - cuda) / cuda\n");
     for side in sides {
         match &side.error {
-            None => s += &format!(
-                "  {}: ok, {} records, {:.1} s\n",
-                side.backend,
-                side.records.as_ref().map_or(0, Vec::len),
-                side.elapsed_s
-            ),
-            Some(e) => s += &format!("  {}: FAILED after {:.1} s: {e}\n", side.backend, side.elapsed_s),
+            None => {
+                s += &format!(
+                    "  {}: ok, {} records, {:.1} s\n",
+                    side.backend,
+                    side.records.as_ref().map_or(0, Vec::len),
+                    side.elapsed_s
+                )
+            }
+            Some(e) => {
+                s += &format!(
+                    "  {}: FAILED after {:.1} s: {e}\n",
+                    side.backend, side.elapsed_s
+                )
+            }
         }
     }
     s + "\n" + &t.render()
@@ -312,7 +329,10 @@ fn to_json(bench: &str, sides: &[Side], rows: &[DeltaRow]) -> Json {
             side.backend,
             Json::obj()
                 .set("ok", side.error.is_none())
-                .set("error", side.error.clone().map(Json::Str).unwrap_or(Json::Null))
+                .set(
+                    "error",
+                    side.error.clone().map(Json::Str).unwrap_or(Json::Null),
+                )
                 .set("elapsed_s", side.elapsed_s),
         );
     }
@@ -343,8 +363,14 @@ mod tests {
 
     #[test]
     fn delta_of_rates_and_times() {
-        let nv = vec![rec("copy 1 GB", "gbps", 2900.0), rec("empty", "median_ns", 4000.0)];
-        let cuda = vec![rec("copy 1 GB", "gbps", 3000.0), rec("empty", "median_ns", 10000.0)];
+        let nv = vec![
+            rec("copy 1 GB", "gbps", 2900.0),
+            rec("empty", "median_ns", 4000.0),
+        ];
+        let cuda = vec![
+            rec("copy 1 GB", "gbps", 3000.0),
+            rec("empty", "median_ns", 10000.0),
+        ];
         let rows = delta_rows(&nv, &cuda);
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].metric, "GB/s");
@@ -358,8 +384,14 @@ mod tests {
     fn missing_side_gives_no_delta() {
         let rows = delta_rows(&[rec("a", "gflops", 5.0)], &[rec("b", "gflops", 7.0)]);
         assert_eq!(rows.len(), 2);
-        assert_eq!((rows[0].nv, rows[0].cuda, rows[0].delta_pct), (Some(5.0), None, None));
-        assert_eq!((rows[1].nv, rows[1].cuda, rows[1].delta_pct), (None, Some(7.0), None));
+        assert_eq!(
+            (rows[0].nv, rows[0].cuda, rows[0].delta_pct),
+            (Some(5.0), None, None)
+        );
+        assert_eq!(
+            (rows[1].nv, rows[1].cuda, rows[1].delta_pct),
+            (None, Some(7.0), None)
+        );
         assert_eq!(delta_pct(Some(1.0), Some(0.0)), None);
     }
 }

@@ -18,7 +18,7 @@ pub const QMD_OFF: usize = 0xE00;
 
 const _: () = assert!(PB_OFF + PB_MAX_WORDS * 4 <= QMD_OFF);
 const _: () = assert!(QMD_OFF + 384 <= SLOT_B as usize);
-const _: () = assert!(QMD_OFF % 256 == 0);
+const _: () = assert!(QMD_OFF.is_multiple_of(256));
 
 pub struct Arena {
     pub mem: Mem,

@@ -93,7 +93,10 @@ impl NvBackend {
             sm_count: hi.num_sms,
             l2_b: l2_bytes(hi.sm_version),
             mem_b: hi.vram_b,
-            driver: format!("{} ({}, QMD {:?})", hi.driver_version, hi.iface, dev.qmd_version),
+            driver: format!(
+                "{} ({}, QMD {:?})",
+                hi.driver_version, hi.iface, dev.qmd_version
+            ),
         };
         let arena = Arena::new(&mut dev, opts.arena_slots, opts.arena_place)?;
         let pool = SignalPool::new(&mut *dev.iface, MARK_SLOTS)?;
@@ -138,13 +141,22 @@ impl NvBackend {
     fn submit(&mut self, engine: Engine, body: &[u32], what: &str) -> Result<u64> {
         let slot = {
             let dev = &mut self.dev;
-            let a = self.arena.as_mut().ok_or_else(|| Error::Unsupported("nv arena".into()))?;
+            let a = self
+                .arena
+                .as_mut()
+                .ok_or_else(|| Error::Unsupported("nv arena".into()))?;
             a.take(dev)?
         };
         self.submit_in_slot(engine, slot, body, what)
     }
 
-    fn submit_in_slot(&mut self, engine: Engine, slot: usize, body: &[u32], what: &str) -> Result<u64> {
+    fn submit_in_slot(
+        &mut self,
+        engine: Engine,
+        slot: usize,
+        body: &[u32],
+        what: &str,
+    ) -> Result<u64> {
         self.submit_in_slot_as(engine, slot, body, what, true)
     }
 
@@ -173,7 +185,10 @@ impl NvBackend {
                 pb.len()
             )));
         }
-        let a = self.arena.as_mut().ok_or_else(|| Error::Unsupported("nv arena".into()))?;
+        let a = self
+            .arena
+            .as_mut()
+            .ok_or_else(|| Error::Unsupported("nv arena".into()))?;
         let va = a.gpu_va(slot) + PB_OFF as u64;
         a.write(slot, PB_OFF, bytemuck::cast_slice(pb.words()))?;
         self.dev.iface.sync_for_device(&a.mem)?;
@@ -211,13 +226,19 @@ impl NvBackend {
             let m = self.dev.alloc(self.opts.staging_b, MemPlace::Host)?;
             self.staging = Some(m);
         }
-        let m = self.staging.as_ref().ok_or_else(|| Error::Unsupported("staging".into()))?;
+        let m = self
+            .staging
+            .as_ref()
+            .ok_or_else(|| Error::Unsupported("staging".into()))?;
         Ok((m.gpu_va, self.opts.staging_b))
     }
 
     fn buf_check(&self, b: Buf, len: u64, call: &str) -> Result<()> {
         let m = self.bufs.get(&b.gpu_va).ok_or_else(|| {
-            Error::Usage(format!("nv {call}: buffer at 0x{:x} is not allocated here", b.gpu_va))
+            Error::Usage(format!(
+                "nv {call}: buffer at 0x{:x} is not allocated here",
+                b.gpu_va
+            ))
         })?;
         if len > b.size_b || b.size_b > m.size_b {
             return Err(Error::Usage(format!(
@@ -273,7 +294,10 @@ impl Backend for NvBackend {
     fn free(&mut self, buf: Buf) -> Result<()> {
         self.sync()?;
         let m = self.bufs.remove(&buf.gpu_va).ok_or_else(|| {
-            Error::Usage(format!("nv free: buffer at 0x{:x} is not allocated here", buf.gpu_va))
+            Error::Usage(format!(
+                "nv free: buffer at 0x{:x} is not allocated here",
+                buf.gpu_va
+            ))
         })?;
         self.dev.free(m)?;
         Ok(())
@@ -285,7 +309,10 @@ impl Backend for NvBackend {
         for (i, chunk) in src.chunks(stage_b as usize).enumerate() {
             // The staging buffer is free once everything queued (the previous chunk) is done.
             self.sync()?;
-            let m = self.staging.as_mut().ok_or_else(|| Error::Unsupported("staging".into()))?;
+            let m = self
+                .staging
+                .as_mut()
+                .ok_or_else(|| Error::Unsupported("staging".into()))?;
             m.cpu_slice()?[..chunk.len()].copy_from_slice(chunk);
             self.dev.iface.sync_for_device(m)?;
             let off = i as u64 * stage_b;
@@ -301,7 +328,10 @@ impl Backend for NvBackend {
             let off = i as u64 * stage_b;
             self.copy_va(stage_va, src.gpu_va + off, chunk.len() as u64, "download")?;
             self.sync()?;
-            let m = self.staging.as_mut().ok_or_else(|| Error::Unsupported("staging".into()))?;
+            let m = self
+                .staging
+                .as_mut()
+                .ok_or_else(|| Error::Unsupported("staging".into()))?;
             self.dev.iface.sync_for_device(m)?;
             chunk.copy_from_slice(&m.cpu_slice()?[..chunk.len()]);
         }
@@ -324,7 +354,9 @@ impl Backend for NvBackend {
         }
         let blocks = n.div_ceil(256);
         if blocks > i32::MAX as u64 {
-            return Err(Error::Usage(format!("nv memset_u32 of {n} words: grid too large")));
+            return Err(Error::Usage(format!(
+                "nv memset_u32 of {n} words: grid too large"
+            )));
         }
         let l = Launch::linear(
             id,
@@ -355,7 +387,10 @@ impl Backend for NvBackend {
     fn launch(&mut self, l: &Launch) -> Result<()> {
         let slot = {
             let dev = &mut self.dev;
-            let a = self.arena.as_mut().ok_or_else(|| Error::Unsupported("nv arena".into()))?;
+            let a = self
+                .arena
+                .as_mut()
+                .ok_or_else(|| Error::Unsupported("nv arena".into()))?;
             a.take(dev)?
         };
         let va = self.arena()?.gpu_va(slot);
@@ -411,7 +446,10 @@ impl Backend for NvBackend {
         let mut ts = [0u64; 2];
         for (k, m) in [from, to].into_iter().enumerate() {
             if m.0 >= self.marks_used {
-                return Err(Error::Usage(format!("nv elapsed_ns: mark {} was never recorded", m.0)));
+                return Err(Error::Usage(format!(
+                    "nv elapsed_ns: mark {} was never recorded",
+                    m.0
+                )));
             }
             let (sig, v) = self.marks[m.0];
             self.dev.wait_signal(&sig, v, "timing mark")?;
@@ -459,12 +497,18 @@ impl Backend for NvBackend {
             // runs: an acquire-only entry.
             let slot = {
                 let dev = &mut self.dev;
-                let a = self.arena.as_mut().ok_or_else(|| Error::Unsupported("nv arena".into()))?;
+                let a = self
+                    .arena
+                    .as_mut()
+                    .ok_or_else(|| Error::Unsupported("nv arena".into()))?;
                 a.take(dev)?
             };
             let mut pb = PushBuf::new();
             emit_acquire(&mut pb, self.dev.timeline.gpu_va, self.dev.timeline_value);
-            let a = self.arena.as_mut().ok_or_else(|| Error::Unsupported("nv arena".into()))?;
+            let a = self
+                .arena
+                .as_mut()
+                .ok_or_else(|| Error::Unsupported("nv arena".into()))?;
             let pva = a.gpu_va(slot) + PB_OFF as u64;
             a.write(slot, PB_OFF, bytemuck::cast_slice(pb.words()))?;
             self.dev.iface.sync_for_device(&a.mem)?;
@@ -504,12 +548,16 @@ pub fn release(pb: &mut PushBuf, signal_gpu_va: u64, value: u64, irq: bool) {
 
 /// SEND_PCAS_A (QMD address >> 8) + SEND_SIGNALING_PCAS2_B PREFETCH_SCHEDULE: launch the QMD.
 pub fn pcas_launch(pb: &mut PushBuf, qmd_gpu_va: u64) -> Result<()> {
-    if qmd_gpu_va >> 40 != 0 || qmd_gpu_va % 256 != 0 {
+    if qmd_gpu_va >> 40 != 0 || !qmd_gpu_va.is_multiple_of(256) {
         return Err(Error::Unsupported(format!(
             "QMD at 0x{qmd_gpu_va:x}: SEND_PCAS_A needs a 256-B aligned VA below 2^40"
         )));
     }
-    pb.method(SUBC_COMPUTE, NVCBC0_SEND_PCAS_A, &[(qmd_gpu_va >> 8) as u32]);
+    pb.method(
+        SUBC_COMPUTE,
+        NVCBC0_SEND_PCAS_A,
+        &[(qmd_gpu_va >> 8) as u32],
+    );
     pb.method(
         SUBC_COMPUTE,
         NVCBC0_SEND_SIGNALING_PCAS2_B,

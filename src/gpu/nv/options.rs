@@ -118,7 +118,9 @@ impl NvOptions {
         }
         if let Ok(v) = std::env::var("KERNLAB_NV_TIMEOUT_MS") {
             o.timeout_ms = v.parse().ok().filter(|&t| t > 0).ok_or_else(|| {
-                Error::Usage(format!("KERNLAB_NV_TIMEOUT_MS={v}: expected milliseconds > 0"))
+                Error::Usage(format!(
+                    "KERNLAB_NV_TIMEOUT_MS={v}: expected milliseconds > 0"
+                ))
             })?;
         }
         Ok(o)

@@ -46,9 +46,7 @@ pub fn pack_params(k: &Kernel, args: &[Arg], cbuf0: &mut [u8]) -> Result<()> {
         let dst = cbuf0.get_mut(off..off + bytes.len()).ok_or_else(|| {
             Error::Usage(format!(
                 "kernel {} parameter {} at cbuf0+0x{off:x} is past the bank ({} B)",
-                k.name,
-                p.ordinal,
-                bank_b
+                k.name, p.ordinal, bank_b
             ))
         })?;
         dst.copy_from_slice(&bytes);
