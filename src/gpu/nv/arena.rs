@@ -38,6 +38,14 @@ const LINE_B: usize = 64;
 impl Arena {
     pub fn new(dev: &mut Device, slots: usize, place: MemPlace) -> Result<Arena> {
         let mem = dev.alloc(slots as u64 * SLOT_B, place)?;
+        if (mem.gpu_va + mem.size_b) >> 40 != 0 {
+            let (va, size) = (mem.gpu_va, mem.size_b);
+            let _ = dev.free(mem);
+            return Err(Error::Unsupported(format!(
+                "nv launch arena ({place:?}) at 0x{va:x}+0x{size:x}: pushbuffers and QMDs need GPU \
+                 addresses below 2^40; use KERNLAB_NV_ARENA=vram"
+            )));
+        }
         Ok(Arena {
             mem,
             slots,
