@@ -12,6 +12,10 @@ struct Top {
     /// KERNLAB_TRACE=FILE); send this log when bring-up fails on your machine
     #[argh(option)]
     trace: Option<String>,
+    /// kernel interface of the nv backend: auto (tegra if /dev/nvhost-ctrl-gpu or
+    /// /dev/nvgpu/igpu0 exists, else rm if /dev/nvidiactl does), rm or tegra
+    #[argh(option)]
+    iface: Option<String>,
     #[argh(subcommand)]
     cmd: Cmd,
 }
@@ -39,6 +43,14 @@ enum Cmd {
 
 fn main() {
     let top: Top = argh::from_env();
+    if let Some(iface) = &top.iface {
+        if let Err(e) = iface.parse::<hcq::select::IfaceChoice>() {
+            eprintln!("kernlab: --iface: {e}");
+            std::process::exit(1);
+        }
+        // Read by the nv backend when it opens its interface (also in child processes of `compare`).
+        std::env::set_var("KERNLAB_IFACE", iface);
+    }
     if let Some(path) = top
         .trace
         .clone()

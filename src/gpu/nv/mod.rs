@@ -59,8 +59,25 @@ pub struct NvBackend {
 
 /// Open the first kernel interface that works on this machine (desktop RM/UVM).
 pub fn open_iface() -> Result<Box<dyn Iface>> {
-    let rm = hcq::rm::RmIface::open()?;
-    Ok(Box::new(rm))
+    open_iface_as(iface_choice()?)
+}
+
+/// The kernel interface the user asked for: `kernlab --iface auto|rm|tegra` (which sets
+/// `KERNLAB_IFACE`), auto when unset.
+pub fn iface_choice() -> Result<hcq::select::IfaceChoice> {
+    match std::env::var("KERNLAB_IFACE") {
+        Ok(v) if !v.is_empty() => Ok(v.parse()?),
+        _ => Ok(hcq::select::IfaceChoice::Auto),
+    }
+}
+
+/// Open `choice`: auto picks tegra when the Tegra control node exists, rm when /dev/nvidiactl
+/// does (hcq::select). Above this line nothing knows which driver it is on.
+pub fn open_iface_as(choice: hcq::select::IfaceChoice) -> Result<Box<dyn Iface>> {
+    Ok(match hcq::select::detect_here(choice)? {
+        hcq::select::IfaceKind::Rm => Box::new(hcq::rm::RmIface::open()?),
+        hcq::select::IfaceKind::Tegra => Box::new(hcq::tegra::TegraIface::open()?),
+    })
 }
 
 /// L2 size by architecture (hcq does not query it): used only to label cache-resident sizes.
