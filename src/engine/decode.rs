@@ -260,6 +260,7 @@ impl GpuDecoder {
     /// chained replays with a timing mark between each and no host wait until the end.
     pub fn run_timed(&mut self, prompt: &[u32], n_gen: usize) -> Result<TimedRun> {
         self.check_run(prompt, n_gen)?;
+        crate::bench::timing::warm_clocks(self.backend.as_mut())?;
         let t0 = std::time::Instant::now();
         for (pos, &tok) in prompt.iter().enumerate() {
             self.set_input(pos, tok)?;
