@@ -6,6 +6,8 @@
 #   3. bench/peers/run_peers.sh: llama-bench tg128 (-fa 1 -r 5) on the three files, tinygrad on llama1b;
 #   4. kernlab: selftest nv and cuda, compare bw / latency (nv vs cuda, separate processes), then
 #      decode of the three models on nv and cuda (128 tokens, JSON) and a profile of llama1b on nv.
+# FINAL_B=1 skips the peers (and the check) and runs selftests, compare bw/latency, the 64-token
+# checks against the CPU and generate instead.
 # Usage (repo root on the device): bash scripts/device/final.sh   with .carry/main (kernlab) and
 # .carry/peers (sdist, tinygrad, gguf wheel) carried. Every step has a timeout; failures are logged.
 set -uo pipefail
@@ -41,16 +43,27 @@ done
 CHECK
 export PEERS_CARRY=$C PEERS_BUILD_TIMEOUT_S=400 PEERS_TINYGRAD_TIMEOUT_S=120 \
   PEERS_TINYGRAD_MODELS=$D/llama1b-q6k.gguf PEERS_WHILE_BUILDING="bash $W/check.sh"
-mkdir -p "$W/peers"; OUT=$W/peers step 430 peers bash "$C/scripts/run_peers.sh" "$D/llama1b-q6k.gguf" "$D/qwen3-0.6b-q8.gguf" "$D/qwen3-1.7b-q4km.gguf"
+[ "${FINAL_B:-0}" = 1 ] || { mkdir -p "$W/peers"; OUT=$W/peers step 430 peers bash "$C/scripts/run_peers.sh" "$D/llama1b-q6k.gguf" "$D/qwen3-0.6b-q8.gguf" "$D/qwen3-1.7b-q4km.gguf"; }
 
-step 60 selftest-nv "$K" selftest --backend nv
-step 60 selftest-cuda "$K" selftest --backend cuda
-step 120 compare-bw "$K" compare bw
-step 120 compare-latency "$K" compare latency
 for be in nv cuda; do for m in llama1b-q6k qwen3-0.6b-q8 qwen3-1.7b-q4km; do
   step 60 "decode-$be-$m" "$K" decode --backend "$be" --model "$D/$m.gguf" --tokens 128 --json
 done; done
 step 60 profile-nv-llama1b "$K" decode --backend nv --model "$D/llama1b-q6k.gguf" --tokens 32 --profile
+step 60 profile-cuda-llama1b "$K" decode --backend cuda --model "$D/llama1b-q6k.gguf" --tokens 32 --profile
+
+if [ "${FINAL_B:-0}" = 1 ]; then
+  step 60 selftest-nv "$K" selftest --backend nv
+  step 60 selftest-cuda "$K" selftest --backend cuda
+  step 120 compare-bw "$K" compare bw
+  step 120 compare-latency "$K" compare latency
+  KERNLAB_WARMUP_MS=0 step 60 bw-nv-nowarmup "$K" bw --backend nv --sizes 256,1024
+  for be in nv cuda; do for m in llama1b-q6k qwen3-0.6b-q8 qwen3-1.7b-q4km; do
+    step 120 "check64-$be-$m" "$K" decode --backend "$be" --model "$D/$m.gguf" --check-against-cpu --tokens 64
+  done; done
+  for be in nv cuda; do
+    step 60 "generate-$be" "$K" generate --backend "$be" --model "$D/llama1b-q6k.gguf" --prompt "The GPU" --tokens 16
+  done
+fi
 
 cp "$LOG" "$O/"; cp "$W"/peers/peers.json "$O/" 2>/dev/null
 tar czf "$O/final-logs.tgz" -C "$W" logs peers 2>/dev/null
