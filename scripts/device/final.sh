@@ -50,6 +50,10 @@ for be in nv cuda; do for m in llama1b-q6k qwen3-0.6b-q8 qwen3-1.7b-q4km; do
 done; done
 step 60 profile-nv-llama1b "$K" decode --backend nv --model "$D/llama1b-q6k.gguf" --tokens 32 --profile
 step 60 profile-cuda-llama1b "$K" decode --backend cuda --model "$D/llama1b-q6k.gguf" --tokens 32 --profile
+# The 1 GB copy on nv: 2 MiB pages (default) vs 512 MiB pages (KERNLAB_RM_VRAM=512m).
+step 60 bw-nv-2m "$K" bw --backend nv --sizes 256,1024
+KERNLAB_RM_VRAM=512m step 60 bw-nv-512m "$K" bw --backend nv --sizes 256,1024
+KERNLAB_RM_VRAM=512m step 60 decode-nv-512m-llama1b-q6k "$K" decode --backend nv --model "$D/llama1b-q6k.gguf" --tokens 128 --json
 
 if [ "${FINAL_B:-0}" = 1 ]; then
   step 60 selftest-nv "$K" selftest --backend nv
