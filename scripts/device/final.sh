@@ -53,6 +53,7 @@ step 60 profile-cuda-llama1b "$K" decode --backend cuda --model "$D/llama1b-q6k.
 # The 1 GB copy on nv: 2 MiB pages (default) vs 512 MiB pages (KERNLAB_RM_VRAM=512m).
 step 60 bw-nv-2m "$K" bw --backend nv --sizes 256,1024
 KERNLAB_RM_VRAM=512m step 60 bw-nv-512m "$K" bw --backend nv --sizes 256,1024
+KERNLAB_NV_REPLAY=chain step 60 decode-nv-chain-llama1b-q6k "$K" decode --backend nv --model "$D/llama1b-q6k.gguf" --tokens 128 --check-against-cpu
 KERNLAB_RM_VRAM=512m step 60 decode-nv-512m-llama1b-q6k "$K" decode --backend nv --model "$D/llama1b-q6k.gguf" --tokens 128 --json
 
 if [ "${FINAL_B:-0}" = 1 ]; then
