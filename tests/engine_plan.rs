@@ -138,19 +138,19 @@ fn kernel_sequence_of_one_layer() {
         &entries[1..15],
         &[
             "rmsnorm",
-            "matvec_q6_k",
-            "matvec_q6_k",
-            "matvec_q6_k",
+            "matvec_q6_k_w",
+            "matvec_q6_k_w",
+            "matvec_q6_k_w",
             "rope_llama",
             "kv_append",
             "attn_partial",
             "attn_combine",
-            "matvec_q6_k",
+            "matvec_q6_k_w",
             "rmsnorm",
-            "matvec_q6_k",
-            "matvec_q6_k",
+            "matvec_q6_k_w",
+            "matvec_q6_k_w",
             "swiglu",
-            "matvec_q6_k",
+            "matvec_q6_k_w",
         ]
     );
     let n = entries.len();
@@ -158,7 +158,7 @@ fn kernel_sequence_of_one_layer() {
         &entries[n - 5..],
         &[
             "rmsnorm",
-            "matvec_q6_k",
+            "matvec_q6_k_w",
             "argmax_partial",
             "argmax_final",
             "decode_advance"
@@ -182,7 +182,7 @@ fn kernel_sequence_of_one_layer() {
     assert_eq!(entries[5], "qk_norm_rope_neox");
     assert_eq!(p.launches[5].grid, [16 + 8, 1, 1]);
     assert_eq!(p.launches[5].block, [64, 1, 1]);
-    assert!(entries.contains(&"matvec_q4_k") && entries.contains(&"matvec_q6_k"));
+    assert!(entries.contains(&"matvec_q4_k") && entries.contains(&"matvec_q6_k_w"));
     assert_eq!(entries.len(), 28 * 14 + 6);
     assert_eq!(qwen.config().arch, Arch::Qwen3);
 }
@@ -196,16 +196,16 @@ fn fused_matvecs_join_qkv_and_gate_up_of_one_type() {
         &entries[1..12],
         &[
             "rmsnorm",
-            "matvec_q6_k",
+            "matvec_q6_k_w",
             "rope_llama",
             "kv_append",
             "attn_partial",
             "attn_combine",
-            "matvec_q6_k",
+            "matvec_q6_k_w",
             "rmsnorm",
-            "matvec_q6_k",
+            "matvec_q6_k_w",
             "swiglu",
-            "matvec_q6_k",
+            "matvec_q6_k_w",
         ]
     );
     assert_eq!(entries.len(), 16 * 11 + 6);
@@ -378,4 +378,28 @@ fn every_planned_kernel_assembles_for_the_h100_and_orin() {
         }
     }
     assert!(seen.len() >= 15, "{} kernels", seen.len());
+}
+
+#[test]
+fn q6_k_matvec_choice_keeps_the_per_tpr_kernel_where_the_staged_one_cannot_run() {
+    use kernlab::engine::plan::matvec_choice;
+    use kernlab::GgmlType;
+    // 32 threads per row and whole 4-block chunks: the warp-staged kernel, no {{TPR}}.
+    assert_eq!(
+        matvec_choice(GgmlType::Q6_K, 32, 2048).unwrap(),
+        ("matvec_q6_k_w", None)
+    );
+    // 768 columns = 3 blocks (not a whole chunk), or another TPR: the per-TPR kernel.
+    assert_eq!(
+        matvec_choice(GgmlType::Q6_K, 32, 768).unwrap(),
+        ("matvec_q6_k", Some(32))
+    );
+    assert_eq!(
+        matvec_choice(GgmlType::Q6_K, 16, 2048).unwrap(),
+        ("matvec_q6_k", Some(16))
+    );
+    assert_eq!(
+        matvec_choice(GgmlType::Q8_0, 32, 2048).unwrap(),
+        ("matvec_q8_0", Some(32))
+    );
 }

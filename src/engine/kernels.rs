@@ -48,6 +48,7 @@ macro_rules! file {
 }
 
 pub static MATVEC_Q6_K: KernelFile = file!("matvec_q6_k.ptx", ["matvec_q6_k"]);
+pub static MATVEC_Q6_K_W: KernelFile = file!("matvec_q6_k_w.ptx", ["matvec_q6_k_w"]);
 pub static MATVEC_Q8_0: KernelFile = file!("matvec_q8_0.ptx", ["matvec_q8_0"]);
 pub static MATVEC_Q4_K: KernelFile = file!("matvec_q4_k.ptx", ["matvec_q4_k"]);
 pub static MATVEC_Q5_K: KernelFile = file!("matvec_q5_k.ptx", ["matvec_q5_k"]);
@@ -73,8 +74,9 @@ pub static EMBED: KernelFile = file!(
 pub static ARGMAX: KernelFile = file!("argmax.ptx", ["argmax_partial", "argmax_final"]);
 
 /// Every decode PTX file.
-pub static DECODE_FILES: [&KernelFile; 14] = [
+pub static DECODE_FILES: [&KernelFile; 15] = [
     &MATVEC_Q6_K,
+    &MATVEC_Q6_K_W,
     &MATVEC_Q8_0,
     &MATVEC_Q4_K,
     &MATVEC_Q5_K,
@@ -130,8 +132,9 @@ macro_rules! k {
     };
 }
 
-static TABLE: [DecodeKernel; 23] = [
+static TABLE: [DecodeKernel; 24] = [
     k!("matvec_q6_k", MATVEC_Q6_K, MATVEC_PARAMS, true),
+    k!("matvec_q6_k_w", MATVEC_Q6_K_W, MATVEC_PARAMS, false),
     k!("matvec_q8_0", MATVEC_Q8_0, MATVEC_PARAMS, true),
     k!("matvec_q4_k", MATVEC_Q4_K, MATVEC_PARAMS, true),
     k!("matvec_q5_k", MATVEC_Q5_K, MATVEC_PARAMS, true),
@@ -273,6 +276,20 @@ pub fn matvec_entry(ty: GgmlType) -> Result<&'static str> {
             )))
         }
     })
+}
+
+/// The warp-per-row Q6_K matvec streams 4-block (840-byte) chunks with 8-byte loads: it needs
+/// cols % 1024 == 0 and the weights on an 8-byte boundary (tensors sit 256-byte aligned).
+pub const Q6_K_W_COLS_MULTIPLE: u32 = 1024;
+
+/// The fastest matvec for (type, threads per row, cols) and its `{{TPR}}` (None: no
+/// placeholder). The warp-staged Q6_K kernel takes over at 32 threads per row (the default)
+/// when the shape allows it; every other case keeps the per-type kernel.
+pub fn matvec_choice(ty: GgmlType, tpr: u32, cols: u32) -> Result<(&'static str, Option<u32>)> {
+    if ty == GgmlType::Q6_K && tpr == 32 && cols.is_multiple_of(Q6_K_W_COLS_MULTIPLE) {
+        return Ok(("matvec_q6_k_w", None));
+    }
+    Ok((matvec_entry(ty)?, Some(tpr)))
 }
 
 /// The embedding-lookup entry for a token table of type `ty`.

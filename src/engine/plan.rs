@@ -155,7 +155,7 @@ pub mod entry {
     pub const ADVANCE: &str = "decode_advance";
 }
 
-pub use super::kernels::{embed_entry, matvec_entry};
+pub use super::kernels::{embed_entry, matvec_choice, matvec_entry};
 
 /// Whether output `next` starts where the outputs of `run` (starting at `start`) end.
 fn follows(start: PArg, run: &[TensorSlot], next: PArg) -> bool {
@@ -258,9 +258,10 @@ impl Builder<'_> {
             .map(|t| t.name.trim_end_matches(".weight"))
             .collect();
         let label = names.join("+");
+        let (entry, entry_tpr) = matvec_choice(t.ty, self.tpr, cols as u32)?;
         self.push(
             label,
-            matvec_entry(t.ty)?,
+            entry,
             blocks(rows, rows_per_block),
             MATVEC_THREADS,
             vec![
@@ -272,9 +273,8 @@ impl Builder<'_> {
                 PArg::U32(accumulate as u32),
             ],
         );
-        let tpr = self.tpr;
         let l = self.last();
-        l.kernel.tpr = Some(tpr);
+        l.kernel.tpr = entry_tpr;
         l.weight_b = size_b;
         l.act_b = 4 * cols + 4 * rows * (1 + accumulate as u64);
         Ok(())

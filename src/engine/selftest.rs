@@ -129,6 +129,34 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
         }
     }
 
+    if want("matvec_q6_k_w") {
+        // The warp-staged Q6_K matvec: whole 4-block chunks, 1 to 3 chunks per row, odd rows.
+        let k = b.load(&spec("matvec_q6_k_w", None)?)?;
+        let ty = GgmlType::Q6_K;
+        let (m, kd) = (37 + rng.below(60), 1024 * (1 + rng.below(3)));
+        let w = random_weights(&mut rng, ty, m, kd)?;
+        let x = rng.vec_f32_signed(kd);
+        let y0 = rng.vec_f32_signed(m);
+        let (wb, xb) = (up_bytes(b, &w)?, up_f32(b, &x)?);
+        for acc in [false, true] {
+            let yb = if acc {
+                up_f32(b, &y0)?
+            } else {
+                poisoned(b, m)?
+            };
+            let p = launch::matvec(k, ty, 32, yb, wb, xb, m as u32, kd as u32, acc)?;
+            run(b, &[p])?;
+            let out = down_f32(b, yb, m)?;
+            let r = cpu::matvec(ty, &w, m, kd, &x, acc.then_some(&y0[..]))?;
+            let tol = 1e-5 * (kd as f64).sqrt() * 10.0;
+            let case = format!("{m}x{kd}{}", if acc { " y+=" } else { "" });
+            rows.push(row("matvec_q6_k_w", case, &out, &r, tol));
+            b.free(yb)?;
+        }
+        b.free(wb)?;
+        b.free(xb)?;
+    }
+
     if want("rmsnorm") {
         let k = b.load(&spec("rmsnorm", None)?)?;
         let (n, nv) = (1000 + rng.below(3000), 3);
