@@ -267,7 +267,14 @@ fn matvec_grids_cover_every_row_once_for_each_threads_per_row() {
             .iter()
             .filter(|l| l.kernel.entry.starts_with("matvec_"))
         {
-            assert_eq!(l.kernel.tpr, Some(tpr));
+            // the warp-per-row kernels (no {{TPR}}, "_w") have the geometry of TPR 32
+            let want = if l.kernel.entry.ends_with("_w") {
+                assert_eq!(tpr, 32, "{}", l.label);
+                None
+            } else {
+                Some(tpr)
+            };
+            assert_eq!(l.kernel.tpr, want);
             assert_eq!(l.block, [MATVEC_THREADS, 1, 1]);
             let PArg::U32(rows) = l.args[3] else {
                 panic!("{}: rows arg", l.label)
@@ -400,6 +407,14 @@ fn q6_k_matvec_choice_keeps_the_per_tpr_kernel_where_the_staged_one_cannot_run()
     );
     assert_eq!(
         matvec_choice(GgmlType::Q8_0, 32, 2048).unwrap(),
+        ("matvec_q8_0_w", None)
+    );
+    assert_eq!(
+        matvec_choice(GgmlType::Q8_0, 32, 2080).unwrap(),
         ("matvec_q8_0", Some(32))
+    );
+    assert_eq!(
+        matvec_choice(GgmlType::Q4_K, 32, 2048).unwrap(),
+        ("matvec_q4_k", Some(32))
     );
 }

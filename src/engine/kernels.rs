@@ -50,6 +50,7 @@ macro_rules! file {
 pub static MATVEC_Q6_K: KernelFile = file!("matvec_q6_k.ptx", ["matvec_q6_k"]);
 pub static MATVEC_Q6_K_W: KernelFile = file!("matvec_q6_k_w.ptx", ["matvec_q6_k_w"]);
 pub static MATVEC_Q8_0: KernelFile = file!("matvec_q8_0.ptx", ["matvec_q8_0"]);
+pub static MATVEC_Q8_0_W: KernelFile = file!("matvec_q8_0_w.ptx", ["matvec_q8_0_w"]);
 pub static MATVEC_Q4_K: KernelFile = file!("matvec_q4_k.ptx", ["matvec_q4_k"]);
 pub static MATVEC_Q5_K: KernelFile = file!("matvec_q5_k.ptx", ["matvec_q5_k"]);
 pub static MATVEC_Q4_0: KernelFile = file!("matvec_q4_0.ptx", ["matvec_q4_0"]);
@@ -74,10 +75,11 @@ pub static EMBED: KernelFile = file!(
 pub static ARGMAX: KernelFile = file!("argmax.ptx", ["argmax_partial", "argmax_final"]);
 
 /// Every decode PTX file.
-pub static DECODE_FILES: [&KernelFile; 15] = [
+pub static DECODE_FILES: [&KernelFile; 16] = [
     &MATVEC_Q6_K,
     &MATVEC_Q6_K_W,
     &MATVEC_Q8_0,
+    &MATVEC_Q8_0_W,
     &MATVEC_Q4_K,
     &MATVEC_Q5_K,
     &MATVEC_Q4_0,
@@ -132,10 +134,11 @@ macro_rules! k {
     };
 }
 
-static TABLE: [DecodeKernel; 24] = [
+static TABLE: [DecodeKernel; 25] = [
     k!("matvec_q6_k", MATVEC_Q6_K, MATVEC_PARAMS, true),
     k!("matvec_q6_k_w", MATVEC_Q6_K_W, MATVEC_PARAMS, false),
     k!("matvec_q8_0", MATVEC_Q8_0, MATVEC_PARAMS, true),
+    k!("matvec_q8_0_w", MATVEC_Q8_0_W, MATVEC_PARAMS, false),
     k!("matvec_q4_k", MATVEC_Q4_K, MATVEC_PARAMS, true),
     k!("matvec_q5_k", MATVEC_Q5_K, MATVEC_PARAMS, true),
     k!("matvec_q4_0", MATVEC_Q4_0, MATVEC_PARAMS, true),
@@ -278,16 +281,30 @@ pub fn matvec_entry(ty: GgmlType) -> Result<&'static str> {
     })
 }
 
-/// The warp-per-row Q6_K matvec streams 4-block (840-byte) chunks with 8-byte loads: it needs
-/// cols % 1024 == 0 and the weights on an 8-byte boundary (tensors sit 256-byte aligned).
-pub const Q6_K_W_COLS_MULTIPLE: u32 = 1024;
+/// The warp-per-row ("_w") matvecs stream whole chunks of a row with 8-byte loads: (entry,
+/// type, cols multiple): Q6_K 4 blocks = 840 bytes, Q8_0 16 blocks = 544 bytes. Rows start on
+/// an 8-byte boundary for those shapes (tensors sit 256-byte aligned).
+pub const WARP_MATVECS: [(&str, GgmlType, u32); 2] = [
+    ("matvec_q6_k_w", GgmlType::Q6_K, 1024),
+    ("matvec_q8_0_w", GgmlType::Q8_0, 512),
+];
+
+/// The warp-per-row entry for (type, cols) if the shape allows it.
+pub fn warp_matvec(ty: GgmlType, cols: u32) -> Option<&'static str> {
+    WARP_MATVECS
+        .iter()
+        .find(|(_, t, m)| *t == ty && cols.is_multiple_of(*m))
+        .map(|(e, _, _)| *e)
+}
 
 /// The fastest matvec for (type, threads per row, cols) and its `{{TPR}}` (None: no
-/// placeholder). The warp-staged Q6_K kernel takes over at 32 threads per row (the default)
-/// when the shape allows it; every other case keeps the per-type kernel.
+/// placeholder). A warp-per-row kernel takes over at 32 threads per row (the default) when the
+/// shape allows it; every other case keeps the per-type kernel.
 pub fn matvec_choice(ty: GgmlType, tpr: u32, cols: u32) -> Result<(&'static str, Option<u32>)> {
-    if ty == GgmlType::Q6_K && tpr == 32 && cols.is_multiple_of(Q6_K_W_COLS_MULTIPLE) {
-        return Ok(("matvec_q6_k_w", None));
+    if tpr == 32 {
+        if let Some(e) = warp_matvec(ty, cols) {
+            return Ok((e, None));
+        }
     }
     Ok((matvec_entry(ty)?, Some(tpr)))
 }

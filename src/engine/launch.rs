@@ -56,7 +56,7 @@ pub fn matvec(
 ) -> Result<Planned> {
     let rb = row_bytes(ty, cols as usize)? as u64;
     let align = match ty {
-        GgmlType::Q6_K if tpr == 32 && cols.is_multiple_of(1024) => 8,
+        _ if tpr == 32 && super::kernels::warp_matvec(ty, cols).is_some() => 8,
         GgmlType::Q4_K | GgmlType::Q5_K | GgmlType::F16 => 16,
         _ => 2,
     };

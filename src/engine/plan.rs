@@ -24,7 +24,7 @@ pub const DEFAULT_MAX_CTX: usize = 2048;
 /// Positions one attention block takes (attn_partial's split_len; at most 1024). The grid has
 /// max_ctx / ATTN_SPLIT_LEN splits per head, fixed at plan time; splits past the position
 /// write an empty partial and return.
-pub const ATTN_SPLIT_LEN: u32 = 256;
+pub const ATTN_SPLIT_LEN: u32 = 32;
 /// Blocks of argmax_partial (argmax_final reduces their pairs in one block): the kernel
 /// table's geometry (engine::launch), which dkern's selftest runs on the GPU.
 pub const ARGMAX_BLOCKS: u32 = super::launch::ARGMAX_BLOCKS;

@@ -1,7 +1,7 @@
 //! Each decode kernel on a GPU backend against [`super::reference`]: fresh random inputs,
 //! outputs poisoned (NaN) first, max abs / rel error reported against a stated tolerance.
 
-use super::kernels::{embed_entry, matvec_entry, spec, TPR_VARIANTS};
+use super::kernels::{embed_entry, matvec_entry, spec, TPR_VARIANTS, WARP_MATVECS};
 use super::launch::{self, Planned};
 use super::reference as cpu;
 use crate::bench::reference::POISON_U32;
@@ -129,11 +129,16 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
         }
     }
 
-    if want("matvec_q6_k_w") {
-        // The warp-staged Q6_K matvec: whole 4-block chunks, 1 to 3 chunks per row, odd rows.
-        let k = b.load(&spec("matvec_q6_k_w", None)?)?;
-        let ty = GgmlType::Q6_K;
-        let (m, kd) = (37 + rng.below(60), 1024 * (1 + rng.below(3)));
+    for (entry, ty, cols_multiple) in WARP_MATVECS {
+        if !want(entry) {
+            continue;
+        }
+        // A warp-per-row matvec: 1 to 3 whole chunks per row, odd row counts.
+        let k = b.load(&spec(entry, None)?)?;
+        let (m, kd) = (
+            37 + rng.below(60),
+            cols_multiple as usize * (1 + rng.below(3)),
+        );
         let w = random_weights(&mut rng, ty, m, kd)?;
         let x = rng.vec_f32_signed(kd);
         let y0 = rng.vec_f32_signed(m);
@@ -150,7 +155,7 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
             let r = cpu::matvec(ty, &w, m, kd, &x, acc.then_some(&y0[..]))?;
             let tol = 1e-5 * (kd as f64).sqrt() * 10.0;
             let case = format!("{m}x{kd}{}", if acc { " y+=" } else { "" });
-            rows.push(row("matvec_q6_k_w", case, &out, &r, tol));
+            rows.push(row(entry, case, &out, &r, tol));
             b.free(yb)?;
         }
         b.free(wb)?;
