@@ -287,7 +287,7 @@ impl Builder<'_> {
             name.trim_end_matches(".weight").to_string(),
             entry::RMSNORM,
             1,
-            ELEMWISE_THREADS,
+            super::launch::RMSNORM_THREADS,
             vec![
                 PArg::Buf(out, 0),
                 PArg::Buf(x, 0),
