@@ -3,6 +3,7 @@
 //! parameter list of its PTX entry.
 
 use kernlab::engine::decode_kernels::kernel_spec;
+use kernlab::engine::kernels::warp_matvec_named;
 use kernlab::engine::plan::{self, BufRole, DecodePlan, PArg, PlanOptions, MATVEC_THREADS};
 use kernlab::engine::weights::{WeightsLayout, WEIGHT_ALIGN_B};
 use kernlab::models::{self, Arch, ModelSpec};
@@ -261,18 +262,19 @@ fn matvec_grids_cover_every_row_once_for_each_threads_per_row() {
                 ..PlanOptions::default()
             },
         );
-        let rows_per_block = (MATVEC_THREADS / tpr) as u64;
         for l in p
             .launches
             .iter()
             .filter(|l| l.kernel.entry.starts_with("matvec_"))
         {
-            // the warp-per-row kernels (no {{TPR}}, "_w") have the geometry of TPR 32
-            let want = if l.kernel.entry.ends_with("_w") {
-                assert_eq!(tpr, 32, "{}", l.label);
-                None
-            } else {
-                Some(tpr)
+            // the warp-per-row kernels (no {{TPR}}, "_w") run at TPR 32 only, rows_per_warp
+            // rows per warp
+            let (want, rows_per_block) = match warp_matvec_named(l.kernel.entry) {
+                Some(m) => {
+                    assert_eq!(tpr, 32, "{}", l.label);
+                    (None, (MATVEC_THREADS / 32 * m.rows_per_warp) as u64)
+                }
+                None => (Some(tpr), (MATVEC_THREADS / tpr) as u64),
             };
             assert_eq!(l.kernel.tpr, want);
             assert_eq!(l.block, [MATVEC_THREADS, 1, 1]);

@@ -281,20 +281,44 @@ pub fn matvec_entry(ty: GgmlType) -> Result<&'static str> {
     })
 }
 
-/// The warp-per-row ("_w") matvecs stream whole chunks of a row with 8-byte loads: (entry,
-/// type, cols multiple): Q6_K 4 blocks = 840 bytes, Q8_0 16 blocks = 544 bytes. Rows start on
-/// an 8-byte boundary for those shapes (tensors sit 256-byte aligned).
-pub const WARP_MATVECS: [(&str, GgmlType, u32); 2] = [
-    ("matvec_q6_k_w", GgmlType::Q6_K, 1024),
-    ("matvec_q8_0_w", GgmlType::Q8_0, 512),
+/// A warp-per-row ("_w") matvec: it streams whole chunks of a row with 8-byte loads, so it runs
+/// only where cols is a multiple of `cols_multiple` (rows then start on an 8-byte boundary:
+/// tensors sit 256-byte aligned); each warp takes `rows_per_warp` rows sharing its x loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WarpMatvec {
+    pub entry: &'static str,
+    pub ty: GgmlType,
+    pub cols_multiple: u32,
+    pub rows_per_warp: u32,
+}
+
+/// Q6_K: chunks of 4 blocks (840 bytes), 2 rows per warp; Q8_0: 16 blocks (544 bytes), 1 row.
+pub const WARP_MATVECS: [WarpMatvec; 2] = [
+    WarpMatvec {
+        entry: "matvec_q6_k_w",
+        ty: GgmlType::Q6_K,
+        cols_multiple: 1024,
+        rows_per_warp: 2,
+    },
+    WarpMatvec {
+        entry: "matvec_q8_0_w",
+        ty: GgmlType::Q8_0,
+        cols_multiple: 512,
+        rows_per_warp: 1,
+    },
 ];
 
-/// The warp-per-row entry for (type, cols) if the shape allows it.
-pub fn warp_matvec(ty: GgmlType, cols: u32) -> Option<&'static str> {
+/// The warp-per-row matvec for (type, cols) if the shape allows one.
+pub fn warp_matvec(ty: GgmlType, cols: u32) -> Option<WarpMatvec> {
     WARP_MATVECS
         .iter()
-        .find(|(_, t, m)| *t == ty && cols.is_multiple_of(*m))
-        .map(|(e, _, _)| *e)
+        .find(|m| m.ty == ty && cols.is_multiple_of(m.cols_multiple))
+        .copied()
+}
+
+/// The warp-per-row matvec named `entry`, if it is one.
+pub fn warp_matvec_named(entry: &str) -> Option<WarpMatvec> {
+    WARP_MATVECS.iter().find(|m| m.entry == entry).copied()
 }
 
 /// The fastest matvec for (type, threads per row, cols) and its `{{TPR}}` (None: no
@@ -302,8 +326,8 @@ pub fn warp_matvec(ty: GgmlType, cols: u32) -> Option<&'static str> {
 /// shape allows it; every other case keeps the per-type kernel.
 pub fn matvec_choice(ty: GgmlType, tpr: u32, cols: u32) -> Result<(&'static str, Option<u32>)> {
     if tpr == 32 {
-        if let Some(e) = warp_matvec(ty, cols) {
-            return Ok((e, None));
+        if let Some(m) = warp_matvec(ty, cols) {
+            return Ok((m.entry, None));
         }
     }
     Ok((matvec_entry(ty)?, Some(tpr)))

@@ -60,7 +60,6 @@ pub fn matvec(
 ) -> Result<Planned> {
     let rb = row_bytes(ty, cols as usize)? as u64;
     let align = match ty {
-        _ if tpr == 32 && super::kernels::warp_matvec(ty, cols).is_some() => 8,
         GgmlType::Q4_K | GgmlType::Q5_K | GgmlType::F16 => 16,
         _ => 2,
     };
@@ -79,6 +78,52 @@ pub fn matvec(
         return Err(Error::Usage(format!("matvec {ty}: cols {cols}, tpr {tpr}")));
     }
     let rows_per_block = MATVEC_THREADS / tpr;
+    let bytes = rows as u64 * rb + cols as u64 * 4 + rows as u64 * 4 * (1 + accumulate as u64);
+    Ok(grid(
+        kernel,
+        [blocks(rows as u64, rows_per_block)?, 1, 1],
+        MATVEC_THREADS,
+        vec![
+            Arg::Buf(y),
+            Arg::Buf(w),
+            Arg::Buf(x),
+            Arg::U32(rows),
+            Arg::U32(cols),
+            Arg::U32(accumulate as u32),
+        ],
+        bytes,
+    ))
+}
+
+/// A warp-per-row matvec (`entry` in kernels::WARP_MATVECS): y (+)= W x with
+/// rows_per_warp rows per warp, MATVEC_THREADS threads per block.
+#[allow(clippy::too_many_arguments)]
+pub fn matvec_warp(
+    kernel: KernelId,
+    entry: &str,
+    ty: GgmlType,
+    y: Buf,
+    w: Buf,
+    x: Buf,
+    rows: u32,
+    cols: u32,
+    accumulate: bool,
+) -> Result<Planned> {
+    let m = super::kernels::warp_matvec_named(entry)
+        .filter(|m| m.ty == ty && cols.is_multiple_of(m.cols_multiple))
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "{entry}: not a warp-per-row matvec for {ty} with {cols} cols"
+            ))
+        })?;
+    if !w.gpu_va.is_multiple_of(8) || !x.gpu_va.is_multiple_of(16) {
+        return Err(Error::Usage(format!(
+            "{entry}: weights at {:#x} need 8-byte alignment, x at {:#x} 16",
+            w.gpu_va, x.gpu_va
+        )));
+    }
+    let rb = row_bytes(ty, cols as usize)? as u64;
+    let rows_per_block = MATVEC_THREADS / 32 * m.rows_per_warp;
     let bytes = rows as u64 * rb + cols as u64 * 4 + rows as u64 * 4 * (1 + accumulate as u64);
     Ok(grid(
         kernel,

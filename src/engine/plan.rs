@@ -252,13 +252,16 @@ impl Builder<'_> {
         let cols = t.dims[0];
         let rows: u64 = ts.iter().map(|t| t.n_rows()).sum();
         let size_b: u64 = ts.iter().map(|t| t.size_b).sum();
-        let rows_per_block = (MATVEC_THREADS / self.tpr) as u64;
+        let (entry, entry_tpr) = matvec_choice(t.ty, self.tpr, cols as u32)?;
+        let rows_per_block = match super::kernels::warp_matvec_named(entry) {
+            Some(m) => (MATVEC_THREADS / 32 * m.rows_per_warp) as u64,
+            None => (MATVEC_THREADS / self.tpr) as u64,
+        };
         let names: Vec<&str> = ts
             .iter()
             .map(|t| t.name.trim_end_matches(".weight"))
             .collect();
         let label = names.join("+");
-        let (entry, entry_tpr) = matvec_choice(t.ty, self.tpr, cols as u32)?;
         self.push(
             label,
             entry,

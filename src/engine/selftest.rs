@@ -129,7 +129,8 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
         }
     }
 
-    for (entry, ty, cols_multiple) in WARP_MATVECS {
+    for wm in WARP_MATVECS {
+        let (entry, ty) = (wm.entry, wm.ty);
         if !want(entry) {
             continue;
         }
@@ -137,7 +138,7 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
         let k = b.load(&spec(entry, None)?)?;
         let (m, kd) = (
             37 + rng.below(60),
-            cols_multiple as usize * (1 + rng.below(3)),
+            wm.cols_multiple as usize * (1 + rng.below(3)),
         );
         let w = random_weights(&mut rng, ty, m, kd)?;
         let x = rng.vec_f32_signed(kd);
@@ -149,7 +150,7 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
             } else {
                 poisoned(b, m)?
             };
-            let p = launch::matvec(k, ty, 32, yb, wb, xb, m as u32, kd as u32, acc)?;
+            let p = launch::matvec_warp(k, entry, ty, yb, wb, xb, m as u32, kd as u32, acc)?;
             run(b, &[p])?;
             let out = down_f32(b, yb, m)?;
             let r = cpu::matvec(ty, &w, m, kd, &x, acc.then_some(&y0[..]))?;
