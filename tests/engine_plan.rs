@@ -3,6 +3,7 @@
 //! parameter list of its PTX entry.
 
 use kernlab::engine::decode_kernels::kernel_spec;
+use kernlab::engine::kernels::warp_matvec_named;
 use kernlab::engine::plan::{self, BufRole, DecodePlan, PArg, PlanOptions, MATVEC_THREADS};
 use kernlab::engine::weights::{WeightsLayout, WEIGHT_ALIGN_B};
 use kernlab::models::{self, Arch, ModelSpec};
@@ -138,19 +139,19 @@ fn kernel_sequence_of_one_layer() {
         &entries[1..15],
         &[
             "rmsnorm",
-            "matvec_q6_k",
-            "matvec_q6_k",
-            "matvec_q6_k",
+            "matvec_q6_k_w",
+            "matvec_q6_k_w",
+            "matvec_q6_k_w",
             "rope_llama",
             "kv_append",
             "attn_partial",
             "attn_combine",
-            "matvec_q6_k",
+            "matvec_q6_k_w",
             "rmsnorm",
-            "matvec_q6_k",
-            "matvec_q6_k",
+            "matvec_q6_k_w",
+            "matvec_q6_k_w",
             "swiglu",
-            "matvec_q6_k",
+            "matvec_q6_k_w",
         ]
     );
     let n = entries.len();
@@ -158,7 +159,7 @@ fn kernel_sequence_of_one_layer() {
         &entries[n - 5..],
         &[
             "rmsnorm",
-            "matvec_q6_k",
+            "matvec_q6_k_w",
             "argmax_partial",
             "argmax_final",
             "decode_advance"
@@ -182,7 +183,7 @@ fn kernel_sequence_of_one_layer() {
     assert_eq!(entries[5], "qk_norm_rope_neox");
     assert_eq!(p.launches[5].grid, [16 + 8, 1, 1]);
     assert_eq!(p.launches[5].block, [64, 1, 1]);
-    assert!(entries.contains(&"matvec_q4_k") && entries.contains(&"matvec_q6_k"));
+    assert!(entries.contains(&"matvec_q4_k") && entries.contains(&"matvec_q6_k_w"));
     assert_eq!(entries.len(), 28 * 14 + 6);
     assert_eq!(qwen.config().arch, Arch::Qwen3);
 }
@@ -196,16 +197,16 @@ fn fused_matvecs_join_qkv_and_gate_up_of_one_type() {
         &entries[1..12],
         &[
             "rmsnorm",
-            "matvec_q6_k",
+            "matvec_q6_k_w",
             "rope_llama",
             "kv_append",
             "attn_partial",
             "attn_combine",
-            "matvec_q6_k",
+            "matvec_q6_k_w",
             "rmsnorm",
-            "matvec_q6_k",
+            "matvec_q6_k_w",
             "swiglu",
-            "matvec_q6_k",
+            "matvec_q6_k_w",
         ]
     );
     assert_eq!(entries.len(), 16 * 11 + 6);
@@ -261,13 +262,21 @@ fn matvec_grids_cover_every_row_once_for_each_threads_per_row() {
                 ..PlanOptions::default()
             },
         );
-        let rows_per_block = (MATVEC_THREADS / tpr) as u64;
         for l in p
             .launches
             .iter()
             .filter(|l| l.kernel.entry.starts_with("matvec_"))
         {
-            assert_eq!(l.kernel.tpr, Some(tpr));
+            // the warp-per-row kernels (no {{TPR}}, "_w") run at TPR 32 only, rows_per_warp
+            // rows per warp
+            let (want, rows_per_block) = match warp_matvec_named(l.kernel.entry) {
+                Some(m) => {
+                    assert_eq!(tpr, 32, "{}", l.label);
+                    (None, (MATVEC_THREADS / 32 * m.rows_per_warp) as u64)
+                }
+                None => (Some(tpr), (MATVEC_THREADS / tpr) as u64),
+            };
+            assert_eq!(l.kernel.tpr, want);
             assert_eq!(l.block, [MATVEC_THREADS, 1, 1]);
             let PArg::U32(rows) = l.args[3] else {
                 panic!("{}: rows arg", l.label)
@@ -378,4 +387,36 @@ fn every_planned_kernel_assembles_for_the_h100_and_orin() {
         }
     }
     assert!(seen.len() >= 15, "{} kernels", seen.len());
+}
+
+#[test]
+fn q6_k_matvec_choice_keeps_the_per_tpr_kernel_where_the_staged_one_cannot_run() {
+    use kernlab::engine::plan::matvec_choice;
+    use kernlab::GgmlType;
+    // 32 threads per row and whole 4-block chunks: the warp-staged kernel, no {{TPR}}.
+    assert_eq!(
+        matvec_choice(GgmlType::Q6_K, 32, 2048).unwrap(),
+        ("matvec_q6_k_w", None)
+    );
+    // 768 columns = 3 blocks (not a whole chunk), or another TPR: the per-TPR kernel.
+    assert_eq!(
+        matvec_choice(GgmlType::Q6_K, 32, 768).unwrap(),
+        ("matvec_q6_k", Some(32))
+    );
+    assert_eq!(
+        matvec_choice(GgmlType::Q6_K, 16, 2048).unwrap(),
+        ("matvec_q6_k", Some(16))
+    );
+    assert_eq!(
+        matvec_choice(GgmlType::Q8_0, 32, 2048).unwrap(),
+        ("matvec_q8_0_w", None)
+    );
+    assert_eq!(
+        matvec_choice(GgmlType::Q8_0, 32, 2080).unwrap(),
+        ("matvec_q8_0", Some(32))
+    );
+    assert_eq!(
+        matvec_choice(GgmlType::Q4_K, 32, 2048).unwrap(),
+        ("matvec_q4_k", Some(32))
+    );
 }

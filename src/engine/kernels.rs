@@ -48,7 +48,9 @@ macro_rules! file {
 }
 
 pub static MATVEC_Q6_K: KernelFile = file!("matvec_q6_k.ptx", ["matvec_q6_k"]);
+pub static MATVEC_Q6_K_W: KernelFile = file!("matvec_q6_k_w.ptx", ["matvec_q6_k_w"]);
 pub static MATVEC_Q8_0: KernelFile = file!("matvec_q8_0.ptx", ["matvec_q8_0"]);
+pub static MATVEC_Q8_0_W: KernelFile = file!("matvec_q8_0_w.ptx", ["matvec_q8_0_w"]);
 pub static MATVEC_Q4_K: KernelFile = file!("matvec_q4_k.ptx", ["matvec_q4_k"]);
 pub static MATVEC_Q5_K: KernelFile = file!("matvec_q5_k.ptx", ["matvec_q5_k"]);
 pub static MATVEC_Q4_0: KernelFile = file!("matvec_q4_0.ptx", ["matvec_q4_0"]);
@@ -73,9 +75,11 @@ pub static EMBED: KernelFile = file!(
 pub static ARGMAX: KernelFile = file!("argmax.ptx", ["argmax_partial", "argmax_final"]);
 
 /// Every decode PTX file.
-pub static DECODE_FILES: [&KernelFile; 14] = [
+pub static DECODE_FILES: [&KernelFile; 16] = [
     &MATVEC_Q6_K,
+    &MATVEC_Q6_K_W,
     &MATVEC_Q8_0,
+    &MATVEC_Q8_0_W,
     &MATVEC_Q4_K,
     &MATVEC_Q5_K,
     &MATVEC_Q4_0,
@@ -130,9 +134,11 @@ macro_rules! k {
     };
 }
 
-static TABLE: [DecodeKernel; 23] = [
+static TABLE: [DecodeKernel; 25] = [
     k!("matvec_q6_k", MATVEC_Q6_K, MATVEC_PARAMS, true),
+    k!("matvec_q6_k_w", MATVEC_Q6_K_W, MATVEC_PARAMS, false),
     k!("matvec_q8_0", MATVEC_Q8_0, MATVEC_PARAMS, true),
+    k!("matvec_q8_0_w", MATVEC_Q8_0_W, MATVEC_PARAMS, false),
     k!("matvec_q4_k", MATVEC_Q4_K, MATVEC_PARAMS, true),
     k!("matvec_q5_k", MATVEC_Q5_K, MATVEC_PARAMS, true),
     k!("matvec_q4_0", MATVEC_Q4_0, MATVEC_PARAMS, true),
@@ -273,6 +279,58 @@ pub fn matvec_entry(ty: GgmlType) -> Result<&'static str> {
             )))
         }
     })
+}
+
+/// A warp-per-row ("_w") matvec: it streams whole chunks of a row with 8-byte loads, so it runs
+/// only where cols is a multiple of `cols_multiple` (rows then start on an 8-byte boundary:
+/// tensors sit 256-byte aligned); each warp takes `rows_per_warp` rows sharing its x loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WarpMatvec {
+    pub entry: &'static str,
+    pub ty: GgmlType,
+    pub cols_multiple: u32,
+    pub rows_per_warp: u32,
+}
+
+/// Q6_K: chunks of 4 blocks (840 bytes), 2 rows per warp; Q8_0: 16 blocks (544 bytes), 1 row.
+pub const WARP_MATVECS: [WarpMatvec; 2] = [
+    WarpMatvec {
+        entry: "matvec_q6_k_w",
+        ty: GgmlType::Q6_K,
+        cols_multiple: 1024,
+        rows_per_warp: 2,
+    },
+    WarpMatvec {
+        entry: "matvec_q8_0_w",
+        ty: GgmlType::Q8_0,
+        cols_multiple: 512,
+        rows_per_warp: 1,
+    },
+];
+
+/// The warp-per-row matvec for (type, cols) if the shape allows one.
+pub fn warp_matvec(ty: GgmlType, cols: u32) -> Option<WarpMatvec> {
+    WARP_MATVECS
+        .iter()
+        .find(|m| m.ty == ty && cols.is_multiple_of(m.cols_multiple))
+        .copied()
+}
+
+/// The warp-per-row matvec named `entry`, if it is one.
+pub fn warp_matvec_named(entry: &str) -> Option<WarpMatvec> {
+    WARP_MATVECS.iter().find(|m| m.entry == entry).copied()
+}
+
+/// The fastest matvec for (type, threads per row, cols) and its `{{TPR}}` (None: no
+/// placeholder). A warp-per-row kernel takes over at 32 threads per row (the default) when the
+/// shape allows it; every other case keeps the per-type kernel.
+pub fn matvec_choice(ty: GgmlType, tpr: u32, cols: u32) -> Result<(&'static str, Option<u32>)> {
+    if tpr == 32 {
+        if let Some(m) = warp_matvec(ty, cols) {
+            return Ok((m.entry, None));
+        }
+    }
+    Ok((matvec_entry(ty)?, Some(tpr)))
 }
 
 /// The embedding-lookup entry for a token table of type `ty`.

@@ -24,7 +24,7 @@ pub const DEFAULT_MAX_CTX: usize = 2048;
 /// Positions one attention block takes (attn_partial's split_len; at most 1024). The grid has
 /// max_ctx / ATTN_SPLIT_LEN splits per head, fixed at plan time; splits past the position
 /// write an empty partial and return.
-pub const ATTN_SPLIT_LEN: u32 = 256;
+pub const ATTN_SPLIT_LEN: u32 = 32;
 /// Blocks of argmax_partial (argmax_final reduces their pairs in one block): the kernel
 /// table's geometry (engine::launch), which dkern's selftest runs on the GPU.
 pub const ARGMAX_BLOCKS: u32 = super::launch::ARGMAX_BLOCKS;
@@ -155,7 +155,7 @@ pub mod entry {
     pub const ADVANCE: &str = "decode_advance";
 }
 
-pub use super::kernels::{embed_entry, matvec_entry};
+pub use super::kernels::{embed_entry, matvec_choice, matvec_entry};
 
 /// Whether output `next` starts where the outputs of `run` (starting at `start`) end.
 fn follows(start: PArg, run: &[TensorSlot], next: PArg) -> bool {
@@ -252,7 +252,11 @@ impl Builder<'_> {
         let cols = t.dims[0];
         let rows: u64 = ts.iter().map(|t| t.n_rows()).sum();
         let size_b: u64 = ts.iter().map(|t| t.size_b).sum();
-        let rows_per_block = (MATVEC_THREADS / self.tpr) as u64;
+        let (entry, entry_tpr) = matvec_choice(t.ty, self.tpr, cols as u32)?;
+        let rows_per_block = match super::kernels::warp_matvec_named(entry) {
+            Some(m) => (MATVEC_THREADS / 32 * m.rows_per_warp) as u64,
+            None => (MATVEC_THREADS / self.tpr) as u64,
+        };
         let names: Vec<&str> = ts
             .iter()
             .map(|t| t.name.trim_end_matches(".weight"))
@@ -260,7 +264,7 @@ impl Builder<'_> {
         let label = names.join("+");
         self.push(
             label,
-            matvec_entry(t.ty)?,
+            entry,
             blocks(rows, rows_per_block),
             MATVEC_THREADS,
             vec![
@@ -272,9 +276,8 @@ impl Builder<'_> {
                 PArg::U32(accumulate as u32),
             ],
         );
-        let tpr = self.tpr;
         let l = self.last();
-        l.kernel.tpr = Some(tpr);
+        l.kernel.tpr = entry_tpr;
         l.weight_b = size_b;
         l.act_b = 4 * cols + 4 * rows * (1 + accumulate as u64);
         Ok(())
@@ -287,7 +290,7 @@ impl Builder<'_> {
             name.trim_end_matches(".weight").to_string(),
             entry::RMSNORM,
             1,
-            ELEMWISE_THREADS,
+            super::launch::RMSNORM_THREADS,
             vec![
                 PArg::Buf(out, 0),
                 PArg::Buf(x, 0),
