@@ -45,6 +45,8 @@ export PEERS_CARRY=$C PEERS_BUILD_TIMEOUT_S=400 PEERS_TINYGRAD_TIMEOUT_S=120 \
   PEERS_TINYGRAD_MODELS=$D/llama1b-q6k.gguf PEERS_WHILE_BUILDING="bash $W/check.sh"
 [ "${FINAL_B:-0}" = 1 ] || { mkdir -p "$W/peers"; OUT=$W/peers step 430 peers bash "$C/scripts/run_peers.sh" "$D/llama1b-q6k.gguf" "$D/qwen3-0.6b-q8.gguf" "$D/qwen3-1.7b-q4km.gguf"; }
 
+step 60 selftest-nv-a "$K" selftest --backend nv
+step 60 selftest-cuda-a "$K" selftest --backend cuda
 for be in nv cuda; do for m in llama1b-q6k qwen3-0.6b-q8 qwen3-1.7b-q4km; do
   step 60 "decode-$be-$m" "$K" decode --backend "$be" --model "$D/$m.gguf" --tokens 128 --json
 done; done
