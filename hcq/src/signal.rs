@@ -84,6 +84,11 @@ impl SignalPool {
 /// burst (RELEASE | RELEASE_WFI | 64-bit | TIMESTAMP), then NON_STALL_INTERRUPT so a driver event
 /// could wake a sleeper. Returns the word index of SEM_PAYLOAD_LO (PAYLOAD_HI follows it).
 pub fn emit_release(pb: &mut PushBuf, signal_gpu_va: u64, value: u64) -> usize {
+    emit_release_irq(pb, signal_gpu_va, value, true)
+}
+
+/// As `emit_release`; the NON_STALL_INTERRUPT only with `irq` (a poller needs none).
+pub fn emit_release_irq(pb: &mut PushBuf, signal_gpu_va: u64, value: u64, irq: bool) -> usize {
     let r = pb.method(
         SUBC_HOST,
         NVC86F_SEM_ADDR_LO,
@@ -95,7 +100,9 @@ pub fn emit_release(pb: &mut PushBuf, signal_gpu_va: u64, value: u64) -> usize {
             SEM_EXECUTE_SIGNAL,
         ],
     );
-    pb.method(SUBC_HOST, NVC86F_NON_STALL_INTERRUPT, &[0]);
+    if irq {
+        pb.method(SUBC_HOST, NVC86F_NON_STALL_INTERRUPT, &[0]);
+    }
     r.start + 2
 }
 

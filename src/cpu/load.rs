@@ -69,23 +69,7 @@ fn tensor_names(c: &ModelConfig) -> Vec<String> {
     let mut names: Vec<String> = ["token_embd.weight", "output_norm.weight", "output.weight"]
         .map(String::from)
         .to_vec();
-    for i in 0..c.n_layer {
-        for t in [
-            "attn_norm",
-            "attn_q",
-            "attn_k",
-            "attn_v",
-            "attn_q_norm",
-            "attn_k_norm",
-            "attn_output",
-            "ffn_norm",
-            "ffn_gate",
-            "ffn_up",
-            "ffn_down",
-        ] {
-            names.push(format!("blk.{i}.{t}.weight"));
-        }
-    }
+    names.extend(c.layer_tensor_names());
     names
 }
 

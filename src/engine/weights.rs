@@ -100,23 +100,7 @@ impl WeightsLayout {
 /// the caller): the same set as the CPU decoder.
 pub fn decoder_tensor_names(c: &ModelConfig) -> Vec<String> {
     let mut names: Vec<String> = vec!["rope_freqs.weight".into(), "token_embd.weight".into()];
-    for i in 0..c.n_layer {
-        for t in [
-            "attn_norm",
-            "attn_q",
-            "attn_k",
-            "attn_v",
-            "attn_q_norm",
-            "attn_k_norm",
-            "attn_output",
-            "ffn_norm",
-            "ffn_gate",
-            "ffn_up",
-            "ffn_down",
-        ] {
-            names.push(format!("blk.{i}.{t}.weight"));
-        }
-    }
+    names.extend(c.layer_tensor_names());
     names.push("output_norm.weight".into());
     names.push("output.weight".into());
     names

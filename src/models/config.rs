@@ -78,7 +78,34 @@ pub struct ModelConfig {
     pub add_bos: bool,
 }
 
+/// The per-layer tensors of a llama / qwen3 GGUF (`blk.N.<name>.weight`), in file order; the
+/// q/k norms are Qwen3's only (models-and-quants.md §1).
+pub const LAYER_TENSORS: [&str; 11] = [
+    "attn_norm",
+    "attn_q",
+    "attn_k",
+    "attn_v",
+    "attn_q_norm",
+    "attn_k_norm",
+    "attn_output",
+    "ffn_norm",
+    "ffn_gate",
+    "ffn_up",
+    "ffn_down",
+];
+
 impl ModelConfig {
+    /// `blk.{layer}.{name}.weight` for every layer and every name of `LAYER_TENSORS`.
+    pub fn layer_tensor_names(&self) -> Vec<String> {
+        (0..self.n_layer)
+            .flat_map(|i| {
+                LAYER_TENSORS
+                    .iter()
+                    .map(move |t| format!("blk.{i}.{t}.weight"))
+            })
+            .collect()
+    }
+
     /// Rows of attn_q: n_head · head_dim (2048 for Qwen3 0.6B, whose n_embd is 1024).
     pub fn q_dim(&self) -> usize {
         self.n_head * self.head_dim

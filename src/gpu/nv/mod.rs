@@ -26,7 +26,7 @@ use crate::{Error, Result};
 use arena::{Arena, PB_MAX_WORDS, PB_OFF, QMD_OFF};
 use hcq::classes::*;
 use hcq::queue::COPY_CHUNK_B;
-use hcq::signal::{emit_acquire, emit_release};
+use hcq::signal::emit_acquire;
 use hcq::{Device, Engine, Iface, Mem, MemPlace, PushBuf, Signal, SignalPool};
 pub use options::{NvOptions, ReplayOrder};
 use replay::Replay;
@@ -546,21 +546,7 @@ impl Backend for NvBackend {
 /// Host semaphore release of `value` (64-bit, WFI, ptimer timestamp) into the 16-byte signal at
 /// `signal_gpu_va`; with `irq`, NON_STALL_INTERRUPT after it (hcq's `emit_release`).
 pub fn release(pb: &mut PushBuf, signal_gpu_va: u64, value: u64, irq: bool) {
-    if irq {
-        emit_release(pb, signal_gpu_va, value);
-        return;
-    }
-    pb.method(
-        SUBC_HOST,
-        NVC86F_SEM_ADDR_LO,
-        &[
-            signal_gpu_va as u32,
-            (signal_gpu_va >> 32) as u32,
-            value as u32,
-            (value >> 32) as u32,
-            SEM_EXECUTE_SIGNAL,
-        ],
-    );
+    hcq::signal::emit_release_irq(pb, signal_gpu_va, value, irq);
 }
 
 /// SEND_PCAS_A (QMD address >> 8) + SEND_SIGNALING_PCAS2_B PREFETCH_SCHEDULE: launch the QMD.
