@@ -311,3 +311,35 @@ fn qmd_signal_releases_the_timeline_from_the_qmd_and_orders_the_next_launch() {
         "each launch after the first waits for the one before ({acquires})"
     );
 }
+
+#[test]
+fn unified_memory_uploads_are_cpu_writes_not_copies() {
+    // An Orin-like iGPU (sm_87, memory shared with the CPU): the backend maps every buffer and
+    // uploads/downloads without the copy engine; a kernel still sees what the CPU wrote.
+    let gpu = MockGpu::new_unified(0x807);
+    let h = gpu.handle();
+    let opts = NvOptions {
+        arena_slots: 8,
+        staging_b: 1 << 16,
+        timeout_ms: 300,
+        ..NvOptions::default()
+    };
+    let mut b = NvBackend::with_iface(Box::new(gpu), opts).unwrap();
+    let n = 200 * 1024;
+    let data: Vec<u8> = (0..n).map(|i| (i * 13 % 251) as u8).collect();
+    let a = b.alloc(n as u64).unwrap();
+    b.upload(a, &data).unwrap();
+    let mut back = vec![0u8; n];
+    b.download(a, &mut back).unwrap();
+    assert!(back == data, "round trip differs");
+    assert_eq!(
+        h.log(|l| l.copies.len()),
+        0,
+        "no copy-engine work for uploads on unified memory"
+    );
+    assert_eq!(
+        h.read(a.gpu_va, 64).unwrap(),
+        data[..64].to_vec(),
+        "the GPU's view is the CPU's"
+    );
+}

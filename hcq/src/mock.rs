@@ -121,6 +121,13 @@ fn lock(st: &Arc<Mutex<State>>) -> MutexGuard<'_, State> {
 impl MockGpu {
     /// A mock of an sm_90 H100 (`sm_version` 0x900: Hopper classes) or an Ampere-class GPU
     /// (anything else: C56F/C7C0/C7B5, as Orin).
+    /// A mock of an iGPU whose memory the CPU shares (`GpuInfo::unified_memory`, as on Orin).
+    pub fn new_unified(sm_version: u32) -> MockGpu {
+        let mut m = MockGpu::new(sm_version);
+        m.info.unified_memory = true;
+        m
+    }
+
     pub fn new(sm_version: u32) -> MockGpu {
         let classes = if sm_version >= 0x900 {
             Classes {

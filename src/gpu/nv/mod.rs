@@ -250,6 +250,16 @@ impl NvBackend {
         Ok((m.gpu_va, self.opts.staging_b))
     }
 
+    /// The CPU-mapped memory behind `b` (unified-memory GPUs map every buffer).
+    fn mapped(&mut self, b: Buf, call: &str) -> Result<&mut hcq::Mem> {
+        self.bufs.get_mut(&b.gpu_va).ok_or_else(|| {
+            Error::Usage(format!(
+                "nv {call}: buffer at 0x{:x} is not allocated here",
+                b.gpu_va
+            ))
+        })
+    }
+
     fn buf_check(&self, b: Buf, len: u64, call: &str) -> Result<()> {
         let m = self.bufs.get(&b.gpu_va).ok_or_else(|| {
             Error::Usage(format!(
@@ -299,7 +309,14 @@ impl Backend for NvBackend {
         if size_b == 0 {
             return Err(Error::Usage("nv alloc of 0 bytes".into()));
         }
-        let m = self.dev.alloc(size_b, MemPlace::Device)?;
+        // On an iGPU (Tegra) every buffer is memory the CPU shares: map it, and uploads and
+        // downloads become CPU copies with the cache maintenance the interface states.
+        let place = if self.dev.info.unified_memory {
+            MemPlace::DeviceMapped
+        } else {
+            MemPlace::Device
+        };
+        let m = self.dev.alloc(size_b, place)?;
         let buf = Buf {
             gpu_va: m.gpu_va,
             size_b,
@@ -322,6 +339,16 @@ impl Backend for NvBackend {
 
     fn upload(&mut self, dst: Buf, src: &[u8]) -> Result<()> {
         self.buf_check(dst, src.len() as u64, "upload")?;
+        if self.dev.info.unified_memory {
+            // The GPU must be done with the buffer before the CPU writes it.
+            self.sync()?;
+            self.mapped(dst, "upload")?.cpu_slice()?[..src.len()].copy_from_slice(src);
+            let m = self
+                .bufs
+                .get(&dst.gpu_va)
+                .ok_or_else(|| Error::Usage("nv upload: buffer vanished".into()))?;
+            return Ok(self.dev.iface.sync_for_device(m)?);
+        }
         let (stage_va, stage_b) = self.staging()?;
         for (i, chunk) in src.chunks(stage_b as usize).enumerate() {
             // The staging buffer is free once everything queued (the previous chunk) is done.
@@ -340,6 +367,16 @@ impl Backend for NvBackend {
 
     fn download(&mut self, src: Buf, dst: &mut [u8]) -> Result<()> {
         self.buf_check(src, dst.len() as u64, "download")?;
+        if self.dev.info.unified_memory {
+            self.sync()?;
+            let m = self
+                .bufs
+                .get(&src.gpu_va)
+                .ok_or_else(|| Error::Usage("nv download: buffer vanished".into()))?;
+            self.dev.iface.sync_for_device(m)?;
+            dst.copy_from_slice(&self.mapped(src, "download")?.cpu_slice()?[..dst.len()]);
+            return Ok(());
+        }
         let (stage_va, stage_b) = self.staging()?;
         for (i, chunk) in dst.chunks_mut(stage_b as usize).enumerate() {
             let off = i as u64 * stage_b;
