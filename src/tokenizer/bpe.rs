@@ -92,7 +92,7 @@ impl BpeTokenizer {
                 None
             };
             let (plain, after) = match hit {
-                Some((pos, _, _)) => (&rest[..pos], Some(hit.unwrap())),
+                Some(h) => (&rest[..h.0], Some(h)),
                 None => (rest, None),
             };
             for piece in pretok::split(self.pre, plain) {
