@@ -118,19 +118,27 @@ impl Ring {
     }
 }
 
-/// Spin on a 64-bit signal value ≥ want, checking the channel's error notifier each turn.
+/// Spin on a signal value ≥ want, checking the channel's error notifier each turn. `wide`: a
+/// 64-bit payload (host semaphore release); otherwise 32 bits (the copy engine's semaphore).
 fn wait(
     rm: &mut RmIface,
     ring: &Ring,
     sig: &Mem,
     want: u64,
+    wide: bool,
     timeout: Duration,
     running: &str,
 ) -> Result<Duration, HcqError> {
     let t0 = Instant::now();
     loop {
         // SAFETY: the signal slot is 16 B of host memory mapped for the life of `sig`.
-        let got = unsafe { std::ptr::read_volatile(sig.cpu as *const u64) };
+        let got = unsafe {
+            if wide {
+                std::ptr::read_volatile(sig.cpu as *const u64)
+            } else {
+                std::ptr::read_volatile(sig.cpu as *const u32) as u64
+            }
+        };
         if got >= want {
             return Ok(t0.elapsed());
         }
@@ -196,11 +204,12 @@ fn step_copy(rm: &mut RmIface) -> Result<(), HcqError> {
             );
             p.m(SUBC_COPY, NVC8B5_LAUNCH_DMA, &[LAUNCH_DMA_SEMAPHORE]);
             ring.submit(rm, &p)?;
-            times.push(wait32(
+            times.push(wait(
                 rm,
                 &ring,
                 &sig,
-                value as u32,
+                value as u32 as u64,
+                false,
                 Duration::from_secs(10),
                 "copy",
             )?);
@@ -231,44 +240,6 @@ fn step_copy(rm: &mut RmIface) -> Result<(), HcqError> {
     rm.free(ring.pb)?;
     rm.destroy_channel(ring.ch)?;
     rm.destroy_channel(holder)
-}
-
-fn wait32(
-    rm: &mut RmIface,
-    ring: &Ring,
-    sig: &Mem,
-    want: u32,
-    timeout: Duration,
-    running: &str,
-) -> Result<Duration, HcqError> {
-    let t0 = Instant::now();
-    loop {
-        // SAFETY: as in `wait`.
-        let got = unsafe { std::ptr::read_volatile(sig.cpu as *const u32) };
-        if got >= want {
-            return Ok(t0.elapsed());
-        }
-        if let Some(f) = rm.channel_fault(&ring.ch) {
-            return Err(HcqError::ChannelError {
-                queue: ring.name.into(),
-                code: f.code,
-                what: f.what,
-                running: running.into(),
-                last_signal: got as u64,
-            });
-        }
-        if t0.elapsed() > timeout {
-            return Err(HcqError::Timeout {
-                queue: ring.name.into(),
-                signal_va: sig.gpu_va,
-                want: want as u64,
-                got: got as u64,
-                waited_ms: t0.elapsed().as_millis() as u64,
-                running: running.into(),
-            });
-        }
-        std::hint::spin_loop();
-    }
 }
 
 /// The few cubin facts a launch needs, read with goblin.
@@ -483,7 +454,15 @@ fn step_compute(rm: &mut RmIface, o: &Opts, which: &str) -> Result<(), HcqError>
     );
     signal(&mut p, &sig, 1);
     ring.submit(rm, &p)?;
-    wait(rm, &ring, &sig, 1, Duration::from_secs(5), "compute setup")?;
+    wait(
+        rm,
+        &ring,
+        &sig,
+        1,
+        true,
+        Duration::from_secs(5),
+        "compute setup",
+    )?;
     println!("compute setup methods done (class 0x{class:04x})");
     let n: u32 = 1000;
     let mut out = rm.alloc(n as u64 * 4, MemPlace::Host)?;
@@ -527,7 +506,7 @@ fn step_compute(rm: &mut RmIface, o: &Opts, which: &str) -> Result<(), HcqError>
     signal(&mut p, &sig, 2);
     let t0 = Instant::now();
     ring.submit(rm, &p)?;
-    let r = wait(rm, &ring, &sig, 2, timeout, which);
+    let r = wait(rm, &ring, &sig, 2, true, timeout, which);
     let elapsed = t0.elapsed();
     match r {
         Ok(_) => {

@@ -6,6 +6,51 @@ use crate::gpu::GpuInfo;
 use crate::json::Json;
 use crate::stats::summarize;
 
+/// A number, or null when it is not finite (JSON has no NaN/inf).
+pub fn finite(x: f64) -> Json {
+    if x.is_finite() {
+        Json::Num(x)
+    } else {
+        Json::Null
+    }
+}
+
+/// llama-bench's fields for a decode test (n_prompt processed first, n_gen generated, samples =
+/// per-token times of the timed generated positions) plus the backend and the per-token summary
+/// (median/p10/p90 ms). Callers add their own fields (gbps, pct_of_peak, ...).
+#[allow(clippy::too_many_arguments)]
+pub fn decode_record(
+    model_type: &str,
+    model_size: u64,
+    n_prompt: usize,
+    n_gen: usize,
+    samples_ns: &[f64],
+    backend: &str,
+    gpu_info: &str,
+    driver: &str,
+) -> Json {
+    let ts: Vec<f64> = samples_ns.iter().map(|ns| 1e9 / ns).collect();
+    let s = summarize(samples_ns);
+    let t = summarize(&ts);
+    Json::obj()
+        .set("model_type", model_type)
+        .set("model_size", model_size)
+        .set("n_prompt", n_prompt)
+        .set("n_gen", n_gen)
+        .set("avg_ns", finite(s.mean))
+        .set("stddev_ns", finite(s.stddev))
+        .set("avg_ts", finite(t.mean))
+        .set("stddev_ts", finite(t.stddev))
+        .set("samples_ns", samples_ns.to_vec())
+        .set("samples_ts", ts)
+        .set("backend", backend)
+        .set("gpu_info", gpu_info)
+        .set("driver", driver)
+        .set("median_ms", finite(s.median / 1e6))
+        .set("p10_ms", finite(s.p10 / 1e6))
+        .set("p90_ms", finite(s.p90 / 1e6))
+}
+
 /// A record for `test` with per-run `samples_ns`; `model_size` is the bytes (or elements) the
 /// test works on, as llama-bench's model_size is the bytes of the model.
 pub fn record(

@@ -78,7 +78,29 @@ pub fn matvec(
         return Err(Error::Usage(format!("matvec {ty}: cols {cols}, tpr {tpr}")));
     }
     let rows_per_block = MATVEC_THREADS / tpr;
-    let bytes = rows as u64 * rb + cols as u64 * 4 + rows as u64 * 4 * (1 + accumulate as u64);
+    matvec_launch(
+        kernel,
+        [y, w, x],
+        rows,
+        cols,
+        accumulate,
+        rb,
+        rows_per_block,
+    )
+}
+
+/// The launch every matvec kernel shares: (y, w, x, rows, cols, accumulate), MATVEC_THREADS
+/// threads per block; bytes = the weights, x, and y (read too when accumulating).
+fn matvec_launch(
+    kernel: KernelId,
+    [y, w, x]: [Buf; 3],
+    rows: u32,
+    cols: u32,
+    accumulate: bool,
+    row_b: u64,
+    rows_per_block: u32,
+) -> Result<Planned> {
+    let bytes = rows as u64 * row_b + cols as u64 * 4 + rows as u64 * 4 * (1 + accumulate as u64);
     Ok(grid(
         kernel,
         [blocks(rows as u64, rows_per_block)?, 1, 1],
@@ -124,21 +146,15 @@ pub fn matvec_warp(
     }
     let rb = row_bytes(ty, cols as usize)? as u64;
     let rows_per_block = MATVEC_THREADS / 32 * m.rows_per_warp;
-    let bytes = rows as u64 * rb + cols as u64 * 4 + rows as u64 * 4 * (1 + accumulate as u64);
-    Ok(grid(
+    matvec_launch(
         kernel,
-        [blocks(rows as u64, rows_per_block)?, 1, 1],
-        MATVEC_THREADS,
-        vec![
-            Arg::Buf(y),
-            Arg::Buf(w),
-            Arg::Buf(x),
-            Arg::U32(rows),
-            Arg::U32(cols),
-            Arg::U32(accumulate as u32),
-        ],
-        bytes,
-    ))
+        [y, w, x],
+        rows,
+        cols,
+        accumulate,
+        rb,
+        rows_per_block,
+    )
 }
 
 /// rmsnorm of `n_vec` vectors of n (one block each).

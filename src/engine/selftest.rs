@@ -104,6 +104,42 @@ fn random_weights(rng: &mut Rng, ty: GgmlType, rows: usize, cols: usize) -> Resu
     quant::quantize_fast(ty, &src)
 }
 
+/// One matvec kernel against the CPU on fresh random weights of `ty` (m x kd): once into a
+/// poisoned y, once accumulating into random y ("y+=").
+#[allow(clippy::too_many_arguments)]
+fn check_matvec(
+    b: &mut dyn Backend,
+    rng: &mut Rng,
+    entry: &str,
+    ty: GgmlType,
+    m: usize,
+    kd: usize,
+    case: String,
+    rows: &mut Vec<TestRow>,
+    plan: &mut dyn FnMut(Buf, Buf, Buf, bool) -> Result<Planned>,
+) -> Result<()> {
+    let w = random_weights(rng, ty, m, kd)?;
+    let x = rng.vec_f32_signed(kd);
+    let y0 = rng.vec_f32_signed(m);
+    let (wb, xb) = (up_bytes(b, &w)?, up_f32(b, &x)?);
+    for acc in [false, true] {
+        let yb = if acc {
+            up_f32(b, &y0)?
+        } else {
+            poisoned(b, m)?
+        };
+        run(b, &[plan(yb, wb, xb, acc)?])?;
+        let out = down_f32(b, yb, m)?;
+        let r = cpu::matvec(ty, &w, m, kd, &x, acc.then_some(&y0[..]))?;
+        let tol = 1e-5 * (kd as f64).sqrt() * 10.0;
+        let case = format!("{case}{}", if acc { " y+=" } else { "" });
+        rows.push(row_matvec(entry, case, &out, &r, tol));
+        b.free(yb)?;
+    }
+    b.free(wb)?;
+    b.free(xb)
+}
+
 /// Run every decode kernel whose name contains `filter` once on `b`.
 pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow>> {
     let want = |name: &str| filter.is_none_or(|f| name.contains(f));
@@ -119,27 +155,20 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
             let k = b.load(&spec(entry, Some(tpr))?)?;
             // Odd row counts (a partly filled last block), several blocks per row.
             let (m, kd) = (37 + rng.below(60), 256 * (2 + rng.below(4)));
-            let w = random_weights(&mut rng, ty, m, kd)?;
-            let x = rng.vec_f32_signed(kd);
-            let y0 = rng.vec_f32_signed(m);
-            let (wb, xb) = (up_bytes(b, &w)?, up_f32(b, &x)?);
-            for acc in [false, true] {
-                let yb = if acc {
-                    up_f32(b, &y0)?
-                } else {
-                    poisoned(b, m)?
-                };
-                let p = launch::matvec(k, ty, tpr, yb, wb, xb, m as u32, kd as u32, acc)?;
-                run(b, &[p])?;
-                let out = down_f32(b, yb, m)?;
-                let r = cpu::matvec(ty, &w, m, kd, &x, acc.then_some(&y0[..]))?;
-                let tol = 1e-5 * (kd as f64).sqrt() * 10.0;
-                let case = format!("TPR={tpr} {m}x{kd}{}", if acc { " y+=" } else { "" });
-                rows.push(row_matvec(entry, case, &out, &r, tol));
-                b.free(yb)?;
-            }
-            b.free(wb)?;
-            b.free(xb)?;
+            let case = format!("TPR={tpr} {m}x{kd}");
+            check_matvec(
+                b,
+                &mut rng,
+                entry,
+                ty,
+                m,
+                kd,
+                case,
+                &mut rows,
+                &mut |yb, wb, xb, acc| {
+                    launch::matvec(k, ty, tpr, yb, wb, xb, m as u32, kd as u32, acc)
+                },
+            )?;
         }
     }
 
@@ -154,27 +183,20 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
             37 + rng.below(60),
             wm.cols_multiple as usize * (1 + rng.below(3)),
         );
-        let w = random_weights(&mut rng, ty, m, kd)?;
-        let x = rng.vec_f32_signed(kd);
-        let y0 = rng.vec_f32_signed(m);
-        let (wb, xb) = (up_bytes(b, &w)?, up_f32(b, &x)?);
-        for acc in [false, true] {
-            let yb = if acc {
-                up_f32(b, &y0)?
-            } else {
-                poisoned(b, m)?
-            };
-            let p = launch::matvec_warp(k, entry, ty, yb, wb, xb, m as u32, kd as u32, acc)?;
-            run(b, &[p])?;
-            let out = down_f32(b, yb, m)?;
-            let r = cpu::matvec(ty, &w, m, kd, &x, acc.then_some(&y0[..]))?;
-            let tol = 1e-5 * (kd as f64).sqrt() * 10.0;
-            let case = format!("{m}x{kd}{}", if acc { " y+=" } else { "" });
-            rows.push(row_matvec(entry, case, &out, &r, tol));
-            b.free(yb)?;
-        }
-        b.free(wb)?;
-        b.free(xb)?;
+        let case = format!("{m}x{kd}");
+        check_matvec(
+            b,
+            &mut rng,
+            entry,
+            ty,
+            m,
+            kd,
+            case,
+            &mut rows,
+            &mut |yb, wb, xb, acc| {
+                launch::matvec_warp(k, entry, ty, yb, wb, xb, m as u32, kd as u32, acc)
+            },
+        )?;
     }
 
     if want("rmsnorm") {

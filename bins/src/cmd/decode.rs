@@ -283,49 +283,37 @@ fn report_json(
     threads: usize,
 ) -> Json {
     let samples: Vec<f64> = r.timed_gen_ns().iter().map(|&ns| ns as f64).collect();
-    let ts: Vec<f64> = samples.iter().map(|ns| 1e9 / ns).collect();
-    let ns_sum = kernlab::stats::summarize(&samples);
-    let ts_sum = kernlab::stats::summarize(&ts);
-    let finite = |x: f64| {
-        if x.is_finite() {
-            Json::Num(x)
-        } else {
-            Json::Null
-        }
-    };
-    let gbps = if ns_sum.median.is_finite() && ns_sum.median > 0.0 {
-        Json::Num(bytes_per_token as f64 / ns_sum.median)
+    let median_ns = kernlab::stats::summarize(&samples).median;
+    let gbps = if median_ns.is_finite() && median_ns > 0.0 {
+        Json::Num(bytes_per_token as f64 / median_ns)
     } else {
         Json::Null
     };
-    Json::obj()
-        .set("model_type", model_type)
-        .set("model_size", model_size)
-        .set("n_prompt", r.prompt.len())
-        .set("n_gen", r.generated.len())
-        .set("n_threads", threads)
-        .set("avg_ns", finite(ns_sum.mean))
-        .set("stddev_ns", finite(ns_sum.stddev))
-        .set("avg_ts", finite(ts_sum.mean))
-        .set("stddev_ts", finite(ts_sum.stddev))
-        .set("samples_ns", samples)
-        .set("samples_ts", ts)
-        .set("backend", "cpu")
-        .set("gpu_info", "cpu")
-        .set("driver", "")
-        .set("gbps", gbps)
-        .set("pct_of_peak", Json::Null)
-        .set("bytes_per_token", bytes_per_token)
-        .set("median_ms", finite(ns_sum.median / 1e6))
-        .set("p10_ms", finite(ns_sum.p10 / 1e6))
-        .set("p90_ms", finite(ns_sum.p90 / 1e6))
-        .set("prefill_tok_s", finite(r.prefill_tok_s()))
-        .set(
-            "prompt_tokens",
-            r.prompt.iter().map(|&t| t as u64).collect::<Vec<u64>>(),
-        )
-        .set(
-            "generated_tokens",
-            r.generated.iter().map(|&t| t as u64).collect::<Vec<u64>>(),
-        )
+    let n_gen = r.generated.len();
+    kernlab::bench::report::decode_record(
+        model_type,
+        model_size,
+        r.prompt.len(),
+        n_gen,
+        &samples,
+        "cpu",
+        "cpu",
+        "",
+    )
+    .set("n_threads", threads)
+    .set("gbps", gbps)
+    .set("pct_of_peak", Json::Null)
+    .set("bytes_per_token", bytes_per_token)
+    .set(
+        "prefill_tok_s",
+        kernlab::bench::report::finite(r.prefill_tok_s()),
+    )
+    .set(
+        "prompt_tokens",
+        r.prompt.iter().map(|&t| t as u64).collect::<Vec<u64>>(),
+    )
+    .set(
+        "generated_tokens",
+        r.generated.iter().map(|&t| t as u64).collect::<Vec<u64>>(),
+    )
 }

@@ -48,7 +48,6 @@ impl std::str::FromStr for BackendFlag {
 }
 
 impl BackendFlag {
-    #[allow(dead_code)]
     pub fn name(self) -> &'static str {
         match self {
             BackendFlag::Auto => "auto",

@@ -280,61 +280,44 @@ fn print_table(run: &TimedRun, c: &Ctx) {
 
 fn report_json(run: &TimedRun, c: &Ctx) -> Json {
     let samples = timed(run).to_vec();
-    let ts: Vec<f64> = samples.iter().map(|ns| 1e9 / ns).collect();
     let s = summarize(&samples);
-    let t = summarize(&ts);
-    let num = |x: f64| {
-        if x.is_finite() {
-            Json::Num(x)
-        } else {
-            Json::Null
-        }
-    };
+    let num = kernlab::bench::report::finite;
     let gbps = c.bytes as f64 / s.median;
     let name = c
         .model
         .file_name()
         .map_or(String::new(), |n| n.to_string_lossy().into_owned());
-    Json::obj()
-        .set("model_type", name)
-        .set(
-            "model_size",
-            std::fs::metadata(c.model).map_or(0, |m| m.len()),
-        )
-        .set("n_prompt", run.prompt.len())
-        .set("n_gen", run.generated.len())
-        .set("avg_ns", num(s.mean))
-        .set("stddev_ns", num(s.stddev))
-        .set("avg_ts", num(t.mean))
-        .set("stddev_ts", num(t.stddev))
-        .set("samples_ns", samples.clone())
-        .set("samples_ts", ts)
-        .set("backend", c.backend_name)
-        .set("gpu_info", c.info.clone())
-        .set("driver", c.driver.clone())
-        .set("threads_per_row", c.args.threads_per_row)
-        .set("launches_per_token", c.launches)
-        .set("bytes_per_token", c.bytes)
-        .set("bytes_context", c.mid_ctx)
-        .set("median_ms", num(s.median / 1e6))
-        .set("p10_ms", num(s.p10 / 1e6))
-        .set("p90_ms", num(s.p90 / 1e6))
-        .set("tok_s", num(1e9 / s.median))
-        .set("gbps", num(gbps))
-        .set("ceiling_gbps", c.ceiling_gbps)
-        .set("ceiling_source", c.ceiling_src.to_string())
-        .set("pct_of_peak", num(100.0 * gbps / c.ceiling_gbps))
-        .set(
-            "prompt_tokens",
-            run.prompt.iter().map(|&t| t as u64).collect::<Vec<u64>>(),
-        )
-        .set(
-            "generated_tokens",
-            run.generated
-                .iter()
-                .map(|&t| t as u64)
-                .collect::<Vec<u64>>(),
-        )
+    let size = std::fs::metadata(c.model).map_or(0, |m| m.len());
+    kernlab::bench::report::decode_record(
+        &name,
+        size,
+        run.prompt.len(),
+        run.generated.len(),
+        &samples,
+        c.backend_name,
+        &c.info,
+        &c.driver,
+    )
+    .set("threads_per_row", c.args.threads_per_row)
+    .set("launches_per_token", c.launches)
+    .set("bytes_per_token", c.bytes)
+    .set("bytes_context", c.mid_ctx)
+    .set("tok_s", num(1e9 / s.median))
+    .set("gbps", num(gbps))
+    .set("ceiling_gbps", c.ceiling_gbps)
+    .set("ceiling_source", c.ceiling_src.to_string())
+    .set("pct_of_peak", num(100.0 * gbps / c.ceiling_gbps))
+    .set(
+        "prompt_tokens",
+        run.prompt.iter().map(|&t| t as u64).collect::<Vec<u64>>(),
+    )
+    .set(
+        "generated_tokens",
+        run.generated
+            .iter()
+            .map(|&t| t as u64)
+            .collect::<Vec<u64>>(),
+    )
 }
 
 fn print_profile(p: &[KernelTime]) {
