@@ -3,9 +3,11 @@
 //! replay, and the error paths (hang → timeout naming queue, values and kernel; fault).
 
 use hcq::classes::NVCBC0_WAIT_FOR_IDLE;
+use hcq::qmd::sm_config_encoding;
 use hcq::qmd::Field;
 use hcq::{MockGpu, MockHandle, QmdVersion};
-use kernlab::gpu::nv::{NvBackend, NvOptions, ReplayOrder};
+use kernlab::gpu::nv::prepare::ctas_per_sm;
+use kernlab::gpu::nv::{Carveout, GridMembar, NvBackend, NvOptions, ReplayOrder};
 use kernlab::gpu::{Arg, Backend, Launch};
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -203,6 +205,94 @@ fn replay_of_100_launches_is_built_once_and_runs_in_order() {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn gpu_scope_membar_between_replayed_grids_and_sys_scope_at_the_end() {
+    // KERNLAB_NV_MEMBAR=gpu: every grid of a replay but the last ends with L1_MEMBAR; the last
+    // one (and a lone launch) keeps L1_SYSMEMBAR so the host sees all writes at the signal.
+    for (membar, order) in [
+        (GridMembar::Sys, ReplayOrder::ComputeWfi),
+        (GridMembar::GpuBetween, ReplayOrder::ComputeWfi),
+        (GridMembar::GpuBetween, ReplayOrder::Chain),
+    ] {
+        let gpu = MockGpu::new(0x900);
+        let h = gpu.handle();
+        let opts = NvOptions {
+            arena_slots: 8,
+            staging_b: 1 << 16,
+            timeout_ms: 300,
+            replay_order: order,
+            grid_membar: membar,
+            ..NvOptions::default()
+        };
+        let mut b = NvBackend::with_iface(Box::new(gpu), opts).unwrap();
+        let out = b.alloc(4096).unwrap();
+        let l = store3(&mut b, out, 16, 1.0);
+        let id = b.build_replay(&vec![l.clone(); 5]).unwrap();
+        let before = h.log(|l| l.launches.len());
+        b.replay(id).unwrap();
+        b.launch(&l).unwrap();
+        b.sync().unwrap();
+        let types: Vec<u64> = h.log(|log| {
+            log.launches[before..]
+                .iter()
+                .map(|x| x.qmd.get(hcq::Field::CwdMembarType).unwrap())
+                .collect()
+        });
+        let want: Vec<u64> = match membar {
+            GridMembar::Sys => vec![1; 6],
+            GridMembar::GpuBetween => vec![3, 3, 3, 3, 1, 1],
+        };
+        assert_eq!(types, want, "{membar:?} {order:?}");
+    }
+}
+
+#[test]
+fn carveout_policies_set_the_sm_shared_memory_config() {
+    // max: 228 KiB; fit: the smallest carve-out holding the CTAs the SM's thread and register
+    // limits allow (store3 needs only the 1 KiB reservation per CTA); min: the template's.
+    for policy in [Carveout::Max, Carveout::Fit, Carveout::Min] {
+        let gpu = MockGpu::new(0x900);
+        let h = gpu.handle();
+        let opts = NvOptions {
+            arena_slots: 8,
+            staging_b: 1 << 16,
+            timeout_ms: 300,
+            carveout: policy,
+            ..NvOptions::default()
+        };
+        let mut b = NvBackend::with_iface(Box::new(gpu), opts).unwrap();
+        let out = b.alloc(4096).unwrap();
+        let l = store3(&mut b, out, 16, 1.0);
+        b.launch(&l).unwrap();
+        b.sync().unwrap();
+        let qmd = h.log(|log| log.launches.last().unwrap().qmd.clone());
+        let target = qmd.get(hcq::Field::TargetSmConfigSharedMemSize).unwrap();
+        let cta_b = qmd.get(hcq::Field::SharedMemorySize).unwrap();
+        let regs = qmd.get(hcq::Field::RegisterCount).unwrap() as u32;
+        let want = match policy {
+            Carveout::Max => sm_config_encoding(228) as u64,
+            Carveout::Fit => {
+                let ctas = ctas_per_sm(0x900, l.block[0], regs) as u64;
+                let kib = (ctas * cta_b).div_ceil(1024);
+                let c = [8u64, 16, 32, 64, 100]
+                    .into_iter()
+                    .find(|&c| c >= kib)
+                    .unwrap();
+                assert!(c < 228, "a small kernel leaves most of the SM to L1");
+                sm_config_encoding(c as u32) as u64
+            }
+            Carveout::Min => {
+                let c = [8u64, 16, 32]
+                    .into_iter()
+                    .find(|&c| c * 1024 >= cta_b)
+                    .unwrap();
+                sm_config_encoding(c as u32) as u64
+            }
+        };
+        assert_eq!(target, want, "{policy:?}");
     }
 }
 

@@ -464,6 +464,21 @@ fn check_range(words: usize, hi: u32, lo: u32) -> Result<u32> {
 const CARVEOUTS_KIB_V3: &[u32] = &[8, 16, 32, 64, 100];
 const CARVEOUTS_KIB_V4: &[u32] = &[8, 16, 32, 64, 100, 132, 164, 196, 228];
 
+/// CWD_MEMBAR_TYPE values (clcbc0qmd.h / clc6c0qmd.h): the memory barrier the SMs run when a
+/// grid completes. L1_SYSMEMBAR makes the grid's writes visible to the host (and PCIe peers);
+/// L1_MEMBAR only GPU-wide, which is all a following kernel needs.
+pub const CWD_MEMBAR_TYPE_L1_NONE: u64 = 0;
+pub const CWD_MEMBAR_TYPE_L1_SYSMEMBAR: u64 = 1;
+pub const CWD_MEMBAR_TYPE_L1_MEMBAR: u64 = 3;
+
+/// The carve-outs (KiB) a QMD of `version` can ask for, smallest first.
+pub fn carveouts_kib(version: QmdVersion) -> &'static [u32] {
+    match version {
+        QmdVersion::V3 => CARVEOUTS_KIB_V3,
+        QmdVersion::V4 => CARVEOUTS_KIB_V4,
+    }
+}
+
 /// SM_CONFIG_SHARED_MEM_SIZE encoding = carve-out / 4 KiB + 1 (100 KiB → 0x1A, as tinygrad/Mesa).
 pub const fn sm_config_encoding(carveout_kib: u32) -> u32 {
     carveout_kib / 4 + 1
@@ -491,7 +506,7 @@ impl Qmd {
             (Field::SamplerIndex, 1),
             (Field::BarrierCount, 1),
             // L1_SYSMEMBAR: writes are visible to the host when the release semaphore lands.
-            (Field::CwdMembarType, 1),
+            (Field::CwdMembarType, CWD_MEMBAR_TYPE_L1_SYSMEMBAR),
             (Field::InvalidateTextureHeaderCache, 1),
             (Field::InvalidateTextureSamplerCache, 1),
             (Field::InvalidateTextureDataCache, 1),
@@ -593,10 +608,7 @@ impl Qmd {
 
     /// SHARED_MEMORY_SIZE in bytes plus the SM carve-out: the smallest that holds `size_b`.
     pub fn set_shared_memory(&mut self, size_b: u32) -> Result<()> {
-        let list = match self.version {
-            QmdVersion::V3 => CARVEOUTS_KIB_V3,
-            QmdVersion::V4 => CARVEOUTS_KIB_V4,
-        };
+        let list = carveouts_kib(self.version);
         let kib = list
             .iter()
             .copied()

@@ -28,7 +28,7 @@ use hcq::classes::*;
 use hcq::queue::COPY_CHUNK_B;
 use hcq::signal::emit_acquire;
 use hcq::{Device, Engine, Iface, Mem, MemPlace, PushBuf, Signal, SignalPool};
-pub use options::{NvOptions, ReplayOrder};
+pub use options::{Carveout, GridMembar, NvOptions, ReplayOrder};
 use replay::Replay;
 use std::collections::HashMap;
 
@@ -296,7 +296,13 @@ impl NvBackend {
 
     /// The QMD and bank 0 that `l` gives (what a launch writes), bank 0 placed at `cbuf0_va`.
     pub fn prepared(&self, l: &Launch, cbuf0_va: u64) -> Result<(hcq::Qmd, Vec<u8>)> {
-        prepare::prepare(self.kernel(l.kernel)?, l, cbuf0_va, self.opts.carveout_max)
+        prepare::prepare(
+            self.kernel(l.kernel)?,
+            l,
+            cbuf0_va,
+            self.opts.carveout,
+            self.dev.info.sm_version,
+        )
     }
 }
 

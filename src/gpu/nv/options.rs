@@ -19,6 +19,31 @@ pub enum ReplayOrder {
     Overlap,
 }
 
+/// The SM's shared-memory / L1 split a launch asks for (QMD TARGET/MAX_SM_CONFIG_SHARED_MEM_SIZE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Carveout {
+    /// The largest carve-out (228 KiB on Hopper, 100 KiB on Ampere): shared memory never limits
+    /// the CTAs per SM, but L1 shrinks to what is left.
+    Max,
+    /// The smallest carve-out that holds one CTA (tinygrad's choice).
+    Min,
+    /// The smallest carve-out that holds as many CTAs as the SM's thread and register limits
+    /// allow: full occupancy with the rest left to L1 (what a CUDA launch with no carve-out
+    /// preference gets).
+    Fit,
+}
+
+/// The memory barrier at the end of each grid of a replay (QMD CWD_MEMBAR_TYPE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GridMembar {
+    /// L1_SYSMEMBAR after every grid (tinygrad's choice).
+    Sys,
+    /// L1_MEMBAR (GPU scope) after every grid of a replay but the last, which keeps
+    /// L1_SYSMEMBAR so the host sees everything once the replay's signal lands: the kernels
+    /// in between only feed other kernels.
+    GpuBetween,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NvOptions {
     /// Where the launch arena (bank 0, pushbuffers, QMDs) lives: `DeviceMapped` (VRAM through
@@ -31,16 +56,15 @@ pub struct NvOptions {
     pub staging_b: u64,
     /// Give up waiting on the GPU after this long without progress.
     pub timeout_ms: u64,
-    /// QMD target/max SM shared-memory carve-out: the largest (228 KiB on Hopper, 100 KiB on
-    /// Ampere) so as many CTAs fit per SM as registers and threads allow (true), or the
-    /// smallest that holds one CTA, as tinygrad (false).
-    pub carveout_max: bool,
+    /// QMD target/max SM shared-memory carve-out.
+    pub carveout: Carveout,
     /// Follow each semaphore release with NON_STALL_INTERRUPT (only needed by a sleeping
     /// waiter; the backend polls).
     pub release_irq: bool,
     /// A lone launch signals the timeline from its QMD's release semaphore (on grid completion,
     /// no host WFI) instead of a host semaphore release; the next submission then acquires it.
     pub qmd_signal: bool,
+    pub grid_membar: GridMembar,
 }
 
 impl Default for NvOptions {
@@ -51,17 +75,18 @@ impl Default for NvOptions {
             arena_slots: 1024,
             staging_b: 64 << 20,
             timeout_ms: 20_000,
-            carveout_max: true,
+            carveout: Carveout::Max,
             release_irq: false,
             qmd_signal: false,
+            grid_membar: GridMembar::Sys,
         }
     }
 }
 
 impl NvOptions {
     /// Defaults overridden by KERNLAB_NV_ARENA (vram|host), KERNLAB_NV_REPLAY
-    /// (wfi|chain|overlap), KERNLAB_NV_TIMEOUT_MS, KERNLAB_NV_CARVEOUT (max|min),
-    /// KERNLAB_NV_IRQ (0|1), KERNLAB_NV_SIGNAL (host|qmd).
+    /// (wfi|chain|overlap), KERNLAB_NV_TIMEOUT_MS, KERNLAB_NV_CARVEOUT (max|min|fit),
+    /// KERNLAB_NV_IRQ (0|1), KERNLAB_NV_SIGNAL (host|qmd), KERNLAB_NV_MEMBAR (sys|gpu).
     pub fn from_env() -> Result<NvOptions> {
         let mut o = NvOptions::default();
         if let Ok(v) = std::env::var("KERNLAB_NV_ARENA") {
@@ -88,12 +113,13 @@ impl NvOptions {
             };
         }
         if let Ok(v) = std::env::var("KERNLAB_NV_CARVEOUT") {
-            o.carveout_max = match v.as_str() {
-                "max" => true,
-                "min" => false,
+            o.carveout = match v.as_str() {
+                "max" => Carveout::Max,
+                "min" => Carveout::Min,
+                "fit" => Carveout::Fit,
                 _ => {
                     return Err(Error::Usage(format!(
-                        "KERNLAB_NV_CARVEOUT={v}: expected max or min"
+                        "KERNLAB_NV_CARVEOUT={v}: expected max, min or fit"
                     )))
                 }
             };
@@ -105,6 +131,17 @@ impl NvOptions {
                 _ => {
                     return Err(Error::Usage(format!(
                         "KERNLAB_NV_SIGNAL={v}: expected host or qmd"
+                    )))
+                }
+            };
+        }
+        if let Ok(v) = std::env::var("KERNLAB_NV_MEMBAR") {
+            o.grid_membar = match v.as_str() {
+                "sys" => GridMembar::Sys,
+                "gpu" => GridMembar::GpuBetween,
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "KERNLAB_NV_MEMBAR={v}: expected sys or gpu"
                     )))
                 }
             };

@@ -2,11 +2,12 @@
 //! and constant bank 0 (driver words, ntid/nctaid, the packed parameters).
 
 use super::arena::CBUF0_MAX_B;
+use super::options::Carveout;
 use crate::gpu::{Arg, Launch};
 use crate::{Error, Result};
 use hcq::program::{CBUF0_NCTAID_B, CBUF0_NTID_B};
-use hcq::qmd::{sm_config_encoding, Field};
-use hcq::{Kernel, Qmd, QmdVersion};
+use hcq::qmd::{carveouts_kib, sm_config_encoding, Field};
+use hcq::{Kernel, Qmd};
 
 /// Parameter bytes of `args` in the order of the PTX `.param` list.
 fn arg_bytes(a: &Arg) -> Vec<u8> {
@@ -55,12 +56,14 @@ pub fn pack_params(k: &Kernel, args: &[Arg], cbuf0: &mut [u8]) -> Result<()> {
 }
 
 /// The QMD and bank 0 of `l` for kernel `k`, bank 0 to be placed at `cbuf0_gpu_va`;
-/// `carveout_max`: let the SM use its largest shared-memory carve-out (more CTAs per SM).
+/// `carveout`: the SM shared-memory / L1 split to ask for; `sm_version` (0x900 = sm_90) sizes
+/// the SM for the `Fit` policy.
 pub fn prepare(
     k: &Kernel,
     l: &Launch,
     cbuf0_gpu_va: u64,
-    carveout_max: bool,
+    carveout: Carveout,
+    sm_version: u32,
 ) -> Result<(Qmd, Vec<u8>)> {
     let threads: u64 = l.block.iter().map(|&d| d as u64).product();
     let limit = k
@@ -78,16 +81,26 @@ pub fn prepare(
     let mut qmd = k.qmd.clone();
     qmd.set_grid(l.grid)?;
     qmd.set_block(l.block)?;
+    // The template's size already holds the static shared memory and the 1 KiB reservation.
+    let cta_shared_b = (k.shared_b + l.shared_b as u64).next_multiple_of(128);
     if l.shared_b > 0 {
-        // The template's size already holds the static shared memory and the 1 KiB reservation.
-        let total = (k.shared_b + l.shared_b as u64).next_multiple_of(128);
-        qmd.set_shared_memory(total as u32)?;
+        qmd.set_shared_memory(cta_shared_b as u32)?;
     }
-    if carveout_max {
-        let kib = match qmd.version {
-            QmdVersion::V3 => 100,
-            QmdVersion::V4 => 228,
-        };
+    let kib = match carveout {
+        Carveout::Min => None,
+        Carveout::Max => carveouts_kib(qmd.version).last().copied(),
+        Carveout::Fit => {
+            let regs = qmd.get(Field::RegisterCount)? as u32;
+            let ctas = ctas_per_sm(sm_version, threads as u32, regs);
+            let need_b = ctas as u64 * cta_shared_b;
+            let list = carveouts_kib(qmd.version);
+            list.iter()
+                .copied()
+                .find(|&c| c as u64 * 1024 >= need_b)
+                .or(list.last().copied())
+        }
+    };
+    if let Some(kib) = kib {
         let enc = sm_config_encoding(kib) as u64;
         qmd.set(Field::TargetSmConfigSharedMemSize, enc)?;
         qmd.set(Field::MaxSmConfigSharedMemSize, enc)?;
@@ -109,6 +122,48 @@ pub fn prepare(
     Ok((qmd, cbuf0))
 }
 
+/// CTAs of `threads` threads using `regs` registers each that one SM holds when shared memory
+/// does not limit them: the SM's thread, CTA and register-file limits (CUDA occupancy tables:
+/// sm_80/sm_90 2048 threads, sm_86/87/89 1536; 32 CTAs on sm_90, 16 or 24 before; 64 K
+/// registers, allocated per warp in units of 256).
+pub fn ctas_per_sm(sm_version: u32, threads: u32, regs: u32) -> u32 {
+    let (max_threads, max_ctas) = match sm_version {
+        0x900.. => (2048, 32),
+        0x800 => (2048, 32),
+        0x806 | 0x807 => (1536, 16),
+        0x809 => (1536, 24),
+        _ => (2048, 16),
+    };
+    let warps = threads.div_ceil(32).max(1);
+    let regs_per_warp = (regs.max(1) * 32).next_multiple_of(256);
+    let by_regs = 65536 / (regs_per_warp * warps);
+    (max_threads / (warps * 32))
+        .min(max_ctas)
+        .min(by_regs)
+        .max(1)
+}
+
 fn put_u32(b: &mut [u8], off: usize, v: u32) {
     b[off..off + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ctas_per_sm;
+
+    #[test]
+    fn ctas_per_sm_follows_thread_cta_and_register_limits() {
+        // sm_90: 128 threads at 32 registers -> 16 CTAs (2048 threads); at 128 registers the
+        // register file (64 K) holds 4; 32 threads at 16 registers hit the 32-CTA limit.
+        assert_eq!(ctas_per_sm(0x900, 128, 32), 16);
+        assert_eq!(ctas_per_sm(0x900, 128, 128), 4);
+        assert_eq!(ctas_per_sm(0x900, 32, 16), 32);
+        // 40 registers round to 1280 per warp: 65536 / (1280 * 8) = 6 CTAs of 256 threads.
+        assert_eq!(ctas_per_sm(0x900, 256, 40), 6);
+        // Orin (sm_87): 1536 threads, 16 CTAs.
+        assert_eq!(ctas_per_sm(0x807, 256, 32), 6);
+        assert_eq!(ctas_per_sm(0x807, 64, 16), 16);
+        // A CTA that alone exceeds the register file still counts as one.
+        assert_eq!(ctas_per_sm(0x900, 1024, 255), 1);
+    }
 }

@@ -4,11 +4,12 @@
 //! then an arena slot with the timeline release: nothing is rewritten, nothing waited for.
 
 use super::arena::{CBUF0_MAX_B, QMD_OFF, SLOT_B};
-use super::options::ReplayOrder;
+use super::options::{GridMembar, ReplayOrder};
 use super::{pcas_launch, NvBackend};
 use crate::gpu::Launch;
 use crate::{Error, Result};
 use hcq::classes::*;
+use hcq::qmd::{Field, CWD_MEMBAR_TYPE_L1_MEMBAR};
 use hcq::{Mem, PushBuf, Qmd, Signal};
 
 const _: () = assert!(CBUF0_MAX_B <= QMD_OFF);
@@ -61,6 +62,9 @@ impl Replay {
         for (i, l) in launches.iter().enumerate() {
             let at = base + i as u64 * SLOT_B;
             let (mut qmd, cbuf0) = b.prepared(l, at)?;
+            if b.options().grid_membar == GridMembar::GpuBetween && i + 1 < launches.len() {
+                qmd.set(Field::CwdMembarType, CWD_MEMBAR_TYPE_L1_MEMBAR)?;
+            }
             match (order, chain_sig) {
                 (ReplayOrder::Chain, Some(sig)) => {
                     if i == 0 {
