@@ -273,9 +273,24 @@ fn print_table(run: &TimedRun, c: &Ctx) {
             c.ceiling_gbps,
             c.ceiling_src
         );
+        let (mem_ns, over_ns) = memory_and_overhead_ns(c, s.median);
+        println!(
+            "time     {:.3} ms memory (the bytes at the ceiling) + {:.3} ms fixed overhead per token ({:.2} us per launch over {} launches: launch gaps and latency-bound kernels)",
+            mem_ns / 1e6,
+            over_ns / 1e6,
+            over_ns / 1e3 / c.launches.max(1) as f64,
+            c.launches
+        );
     }
     let ids: Vec<String> = run.generated.iter().map(|t| t.to_string()).collect();
     println!("generated {}", ids.join(","));
+}
+
+/// A token's time split into what its bytes need at the bandwidth ceiling and the rest: the
+/// fixed per-token overhead (launch gaps, latency-bound small kernels, tails).
+fn memory_and_overhead_ns(c: &Ctx, median_ns: f64) -> (f64, f64) {
+    let mem_ns = c.bytes as f64 / c.ceiling_gbps;
+    (mem_ns, median_ns - mem_ns)
 }
 
 fn report_json(run: &TimedRun, c: &Ctx) -> Json {
@@ -307,6 +322,14 @@ fn report_json(run: &TimedRun, c: &Ctx) -> Json {
     .set("ceiling_gbps", c.ceiling_gbps)
     .set("ceiling_source", c.ceiling_src.to_string())
     .set("pct_of_peak", num(100.0 * gbps / c.ceiling_gbps))
+    .set(
+        "memory_ms",
+        num(memory_and_overhead_ns(c, s.median).0 / 1e6),
+    )
+    .set(
+        "overhead_ms",
+        num(memory_and_overhead_ns(c, s.median).1 / 1e6),
+    )
     .set(
         "prompt_tokens",
         run.prompt.iter().map(|&t| t as u64).collect::<Vec<u64>>(),
