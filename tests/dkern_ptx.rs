@@ -14,7 +14,7 @@ fn assemble(arch: &str) {
         return;
     };
     for spec in all_specs() {
-        let text = spec.ptx().unwrap();
+        let text = spec.ptx_for(arch).unwrap();
         let (cubin, log) = toolchain::ptxas(&path, &text, arch, spec.entry)
             .unwrap_or_else(|e| panic!("{} for {arch}: {e}", spec.label()));
         assert!(

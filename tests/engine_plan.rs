@@ -377,8 +377,8 @@ fn every_planned_kernel_assembles_for_the_h100_and_orin() {
                     continue;
                 }
                 let spec = kernel_spec(&l.kernel).unwrap();
-                let text = spec.ptx().unwrap();
                 for arch in ["sm_87", "sm_90"] {
+                    let text = spec.ptx_for(arch).unwrap();
                     let (cubin, _) = toolchain::ptxas(&ptxas, &text, arch, spec.entry)
                         .unwrap_or_else(|e| panic!("{} for {arch}: {e}", spec.label()));
                     assert!(cubin.starts_with(b"\x7fELF"), "{}", spec.label());

@@ -297,6 +297,53 @@ fn carveout_policies_set_the_sm_shared_memory_config() {
 }
 
 #[test]
+fn pdl_replay_links_each_kernel_to_the_next_through_a_latch() {
+    // pdl: a chain whose kernel i lets kernel i + 1 start at its last CTA launch and arrives at
+    // latch i + 1 on completion; kernel i + 1 waits on that latch in griddepcontrol.wait. The
+    // last kernel releases the run number, as in chain. QMD V3 (Ampere/Orin) has no latches.
+    let (mut b, h) = backend_with(0x900, ReplayOrder::Pdl);
+    let out = b.alloc(4096).unwrap();
+    let l = store3(&mut b, out, 16, 1.0);
+    let id = b.build_replay(&vec![l.clone(); 4]).unwrap();
+    let before = h.log(|l| l.launches.len());
+    b.replay(id).unwrap();
+    b.sync().unwrap();
+    let qmds: Vec<hcq::Qmd> = h.log(|log| {
+        log.launches[before..]
+            .iter()
+            .map(|x| x.qmd.clone())
+            .collect()
+    });
+    assert_eq!(qmds.len(), 4);
+    let get = |q: &hcq::Qmd, f| q.get(f).unwrap();
+    for (i, q) in qmds.iter().enumerate() {
+        let last = i == 3;
+        assert_eq!(get(q, hcq::Field::ArriveAtLatchValid), !last as u64, "{i}");
+        assert_eq!(
+            get(q, hcq::Field::PreExitAtLastCtaLaunch),
+            !last as u64,
+            "{i}"
+        );
+        if !last {
+            assert_eq!(get(q, hcq::Field::ArriveAtLatchId), i as u64 + 1);
+        }
+        assert_eq!(get(q, hcq::Field::WaitOnLatchValid), (i > 0) as u64, "{i}");
+        if i > 0 {
+            assert_eq!(get(q, hcq::Field::WaitOnLatchId), i as u64);
+            assert_eq!(
+                get(q, hcq::Field::LatchAcquireInvalidateTextureDataCache),
+                1
+            );
+        }
+    }
+    let (mut b3, _) = backend_with(0x807, ReplayOrder::Pdl);
+    let out = b3.alloc(4096).unwrap();
+    let l = store3(&mut b3, out, 16, 1.0);
+    let e = b3.build_replay(&[l.clone(), l]).unwrap_err();
+    assert!(e.to_string().contains("QMD V4"), "{e}");
+}
+
+#[test]
 fn hang_times_out_naming_queue_values_and_kernel() {
     let (mut b, h) = backend(0x900);
     let out = b.alloc(64).unwrap();

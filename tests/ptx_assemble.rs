@@ -14,7 +14,7 @@ fn assemble_all(arch: &str) {
     let dir =
         std::env::temp_dir().join(format!("kernlab-test-cubin-{}-{arch}", std::process::id()));
     for spec in ptx::kernels() {
-        let text = spec.ptx().unwrap();
+        let text = spec.ptx_for(arch).unwrap();
         let (cubin, log) = toolchain::ptxas(&path, &text, arch, spec.entry)
             .unwrap_or_else(|e| panic!("{} for {arch}: {e}", spec.entry));
         assert!(

@@ -88,6 +88,21 @@ pub enum Field {
     ConstantBufferAddrLower(u8),
     ConstantBufferAddrUpper(u8),
     ConstantBufferSizeShifted4(u8),
+    /// V4 only (Hopper's programmatic dependent launch). A grid with ARRIVE_AT_LATCH arrives at
+    /// latch ARRIVE_AT_LATCH_ID when it completes; a grid with WAIT_ON_LATCH may start before
+    /// that, and its `griddepcontrol.wait` returns once the latch WAIT_ON_LATCH_ID is reached.
+    ArriveAtLatchValid,
+    WaitOnLatchValid,
+    ArriveAtLatchId,
+    WaitOnLatchId,
+    /// V4 only: the dependent QMD is scheduled when the last CTA of this grid has launched
+    /// (instead of when the grid completes), or when the program executes
+    /// `griddepcontrol.launch_dependents` with ENABLE_PROGRAM_PRE_EXIT.
+    PreExitAtLastCtaLaunch,
+    EnableProgramPreExit,
+    /// V4 only: the caches `griddepcontrol.wait` invalidates when it acquires the latch.
+    LatchAcquireInvalidateShaderDataCache,
+    LatchAcquireInvalidateTextureDataCache,
 }
 
 /// Every field, with every index each version has (for tests and dumps).
@@ -128,6 +143,14 @@ pub fn all_fields() -> Vec<Field> {
         QmdMajorVersion,
         ShaderLocalMemoryLowSize,
         ShaderLocalMemoryHighSize,
+        ArriveAtLatchValid,
+        WaitOnLatchValid,
+        ArriveAtLatchId,
+        WaitOnLatchId,
+        PreExitAtLastCtaLaunch,
+        EnableProgramPreExit,
+        LatchAcquireInvalidateShaderDataCache,
+        LatchAcquireInvalidateTextureDataCache,
     ];
     for i in 0..3 {
         v.extend([
@@ -240,6 +263,14 @@ impl Field {
             ConstantBufferAddrLower(i) => cb(i).map(|o| (1055 + o, 1024 + o)),
             ConstantBufferAddrUpper(i) => cb(i).map(|o| (1072 + o, 1056 + o)),
             ConstantBufferSizeShifted4(i) => cb(i).map(|o| (1087 + o, 1075 + o)),
+            ArriveAtLatchValid
+            | WaitOnLatchValid
+            | ArriveAtLatchId
+            | WaitOnLatchId
+            | PreExitAtLastCtaLaunch
+            | EnableProgramPreExit
+            | LatchAcquireInvalidateShaderDataCache
+            | LatchAcquireInvalidateTextureDataCache => None,
         }
     }
 
@@ -305,6 +336,14 @@ impl Field {
             ConstantBufferAddrLower(i) => cb(i).map(|o| (1567 + o, 1536 + o)),
             ConstantBufferAddrUpper(i) => cb(i).map(|o| (1586 + o, 1568 + o)),
             ConstantBufferSizeShifted4(i) => cb(i).map(|o| (1599 + o, 1587 + o)),
+            ArriveAtLatchValid => one(28),
+            WaitOnLatchValid => one(29),
+            ArriveAtLatchId => Some((1503, 1472)),
+            WaitOnLatchId => Some((1535, 1504)),
+            PreExitAtLastCtaLaunch => one(1150),
+            EnableProgramPreExit => one(1151),
+            LatchAcquireInvalidateShaderDataCache => one(1406),
+            LatchAcquireInvalidateTextureDataCache => one(1407),
         }
     }
 }
@@ -408,6 +447,18 @@ impl Field {
                 &format!("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6({i})"),
             ),
             ConstantBufferSizeShifted4(i) => format!("CONSTANT_BUFFER_SIZE_SHIFTED4({i})"),
+            ArriveAtLatchValid => "ARRIVE_AT_LATCH_VALID".into(),
+            WaitOnLatchValid => "WAIT_ON_LATCH_VALID".into(),
+            ArriveAtLatchId => "ARRIVE_AT_LATCH_ID".into(),
+            WaitOnLatchId => "WAIT_ON_LATCH_ID".into(),
+            PreExitAtLastCtaLaunch => "PRE_EXIT_AT_LAST_CTA_LAUNCH".into(),
+            EnableProgramPreExit => "ENABLE_PROGRAM_PRE_EXIT".into(),
+            LatchAcquireInvalidateShaderDataCache => {
+                "LATCH_ACQUIRE_INVALIDATE_SHADER_DATA_CACHE".into()
+            }
+            LatchAcquireInvalidateTextureDataCache => {
+                "LATCH_ACQUIRE_INVALIDATE_TEXTURE_DATA_CACHE".into()
+            }
         };
         Some(format!(
             "{}{short}",
@@ -688,6 +739,27 @@ impl Qmd {
     }
 
     /// Chain `next_qmd_gpu_va` (256-B aligned) to run after this QMD (ACTION 1 = QMD_SCHEDULE).
+    /// Programmatic dependent launch between this grid (the producer) and its dependent QMD
+    /// (the consumer), Hopper only: this grid lets the dependent start once its last CTA has
+    /// launched and arrives at `latch_id` when it completes; the consumer's
+    /// `griddepcontrol.wait` waits on that latch (see [`Qmd::wait_on_latch`]).
+    pub fn arrive_at_latch_early(&mut self, latch_id: u32) -> Result<()> {
+        self.set(Field::ArriveAtLatchValid, 1)?;
+        self.set(Field::ArriveAtLatchId, latch_id as u64)?;
+        self.set(Field::EnableProgramPreExit, 1)?;
+        self.set(Field::PreExitAtLastCtaLaunch, 1)
+    }
+
+    /// The consumer side of [`Qmd::arrive_at_latch_early`]: `griddepcontrol.wait` in this
+    /// grid returns once `latch_id` is reached, with the L1 data caches invalidated so it reads
+    /// what the producer wrote.
+    pub fn wait_on_latch(&mut self, latch_id: u32) -> Result<()> {
+        self.set(Field::WaitOnLatchValid, 1)?;
+        self.set(Field::WaitOnLatchId, latch_id as u64)?;
+        self.set(Field::LatchAcquireInvalidateShaderDataCache, 1)?;
+        self.set(Field::LatchAcquireInvalidateTextureDataCache, 1)
+    }
+
     pub fn set_dependent(&mut self, i: u8, next_qmd_gpu_va: u64) -> Result<()> {
         if !next_qmd_gpu_va.is_multiple_of(256) {
             return Err(HcqError::Unsupported(format!(

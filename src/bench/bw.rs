@@ -76,6 +76,17 @@ pub fn run(
         };
         let blocks = kernels::stream_blocks(n16, sm, Some(cap));
         let src = b.alloc(size_b)?;
+        // KERNLAB_BW_GAP_MB (an experiment knob): a buffer of that size allocated between src
+        // and dst, to see whether the copy's speed depends on where dst lies relative to src.
+        let gap = match std::env::var("KERNLAB_BW_GAP_MB") {
+            Ok(v) => {
+                let mb: u64 = v.parse().map_err(|_| {
+                    Error::Usage(format!("KERNLAB_BW_GAP_MB={v}: expected megabytes"))
+                })?;
+                (mb > 0).then(|| b.alloc(mb << 20)).transpose()?
+            }
+            Err(_) => None,
+        };
         let dst = b.alloc(size_b)?;
         let partial = b.alloc(blocks as u64 * 4)?;
         // Random finite floats (so the read kernel's sum is meaningful) in the source.
@@ -142,6 +153,9 @@ pub fn run(
 
         b.free(partial)?;
         b.free(dst)?;
+        if let Some(g) = gap {
+            b.free(g)?;
+        }
         b.free(src)?;
     }
     Ok(rows)

@@ -67,6 +67,45 @@ pub const FILES: &[KernelFile] = &[
 /// Threads per block of read_sum_f32 is 32 * this.
 pub const READ_WARPS: u32 = 8;
 
+/// The one arch-dependent rewrite of kernel text. `griddepcontrol.wait` (PTX ISA 7.8, sm_90 and
+/// later) makes a grid wait for the grids it depends on under programmatic dependent launch (the
+/// nv backend's `pdl` replay); with no such launch it returns at once. Before sm_90 a grid only
+/// starts after its predecessor has completed, so there the line is dropped; from sm_90 on it is
+/// kept, the file's `.target` is raised to `arch` and its `.version` to at least 7.8 (the
+/// instruction needs both).
+pub fn lower_for_arch(ptx: &str, arch: &str) -> String {
+    const WAIT: &str = "griddepcontrol.wait;";
+    if !ptx.contains(WAIT) {
+        return ptx.to_string();
+    }
+    let sm: u32 = arch
+        .strip_prefix("sm_")
+        .and_then(|d| d.trim_end_matches('a').parse().ok())
+        .unwrap_or(0);
+    let mut out = String::with_capacity(ptx.len());
+    for line in ptx.lines() {
+        let t = line.trim();
+        if t == WAIT && sm < 90 {
+            continue;
+        }
+        if sm >= 90 && t.starts_with(".target sm_") {
+            out.push_str(&format!(".target {arch}"));
+        } else if sm >= 90 && t.starts_with(".version ") && version_below_7_8(&t[9..]) {
+            out.push_str(".version 7.8");
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn version_below_7_8(v: &str) -> bool {
+    let mut it = v.trim().split('.').map(|x| x.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (it.next().unwrap_or(0), it.next().unwrap_or(0));
+    (major, minor) < (7, 8)
+}
+
 /// A kernel entry with its variant values: what is assembled and loaded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KernelSpec {
@@ -92,6 +131,12 @@ impl KernelSpec {
     pub fn ptx(&self) -> Result<String> {
         render(self.file.text, &self.vars)
             .map_err(|e| Error::Ptx(format!("{} ({}): {e}", self.file.file, self.entry)))
+    }
+
+    /// The PTX text for `arch`: [`KernelSpec::ptx`] lowered by [`lower_for_arch`]. What every
+    /// assembler is given.
+    pub fn ptx_for(&self, arch: &str) -> Result<String> {
+        Ok(lower_for_arch(&self.ptx()?, arch))
     }
 
     /// "matmul_f16_tc[STAGES=4,...]": the entry and its values, for tables and caches.
@@ -257,4 +302,28 @@ pub fn kernels() -> Vec<KernelSpec> {
         .flat_map(|f| f.entries.iter())
         .filter_map(|e| kernel(e).ok())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lower_for_arch;
+
+    #[test]
+    fn griddepcontrol_wait_is_dropped_before_sm_90_and_kept_with_a_raised_target_after() {
+        let ptx = ".version 7.0\n.target sm_80\n.address_size 64\n.visible .entry k()\n{\n    griddepcontrol.wait;\n    ret;\n}\n";
+        let old = lower_for_arch(ptx, "sm_87");
+        assert!(!old.contains("griddepcontrol"), "{old}");
+        assert!(old.contains(".target sm_80") && old.contains(".version 7.0"));
+        let new = lower_for_arch(ptx, "sm_90");
+        assert!(new.contains("    griddepcontrol.wait;"), "{new}");
+        assert!(
+            new.contains(".target sm_90\n") && new.contains(".version 7.8\n"),
+            "{new}"
+        );
+        // A newer ISA stays; text without the wait is untouched on every arch.
+        let v8 = ptx.replace(".version 7.0", ".version 8.0");
+        assert!(lower_for_arch(&v8, "sm_90").contains(".version 8.0"));
+        let plain = ".version 7.0\n.target sm_80\nret;\n";
+        assert_eq!(lower_for_arch(plain, "sm_90"), plain);
+    }
 }

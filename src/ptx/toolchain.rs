@@ -178,7 +178,7 @@ pub fn assemble(
     driver_link: Option<DriverLink>,
 ) -> Result<Assembled> {
     check_arch(arch)?;
-    let ptx = spec.ptx()?;
+    let ptx = spec.ptx_for(arch)?;
     let name = spec.entry;
     if let Some(path) = find_ptxas() {
         let tool = Tool::Ptxas {

@@ -921,4 +921,27 @@ pub const V04_00: &[(&str, u32, u32, u32)] = &[
         2035,
         527,
     ),
+    ("NVCBC0_QMDV04_00_ARRIVE_AT_LATCH_VALID", 28, 28, 324),
+    ("NVCBC0_QMDV04_00_WAIT_ON_LATCH_VALID", 29, 29, 325),
+    (
+        "NVCBC0_QMDV04_00_PRE_EXIT_AT_LAST_CTA_LAUNCH",
+        1150,
+        1150,
+        489,
+    ),
+    ("NVCBC0_QMDV04_00_ENABLE_PROGRAM_PRE_EXIT", 1151, 1151, 492),
+    (
+        "NVCBC0_QMDV04_00_LATCH_ACQUIRE_INVALIDATE_SHADER_DATA_CACHE",
+        1406,
+        1406,
+        514,
+    ),
+    (
+        "NVCBC0_QMDV04_00_LATCH_ACQUIRE_INVALIDATE_TEXTURE_DATA_CACHE",
+        1407,
+        1407,
+        517,
+    ),
+    ("NVCBC0_QMDV04_00_ARRIVE_AT_LATCH_ID", 1503, 1472, 523),
+    ("NVCBC0_QMDV04_00_WAIT_ON_LATCH_ID", 1535, 1504, 524),
 ];

@@ -111,8 +111,11 @@ impl NvBackend {
             l2_b: l2_bytes(hi.sm_version),
             mem_b: hi.vram_b,
             driver: format!(
-                "{} ({}, QMD {:?})",
-                hi.driver_version, hi.iface, dev.qmd_version
+                "{} ({}, QMD {:?}, replay {:?})",
+                hi.driver_version,
+                hi.iface,
+                dev.qmd_version,
+                opts.replay_order.resolve(dev.qmd_version)
             ),
         };
         let arena = Arena::new(&mut dev, opts.arena_slots, opts.arena_place)?;

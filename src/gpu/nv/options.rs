@@ -7,6 +7,10 @@ use hcq::MemPlace;
 /// How the kernels of a prebuilt replay are kept in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplayOrder {
+    /// `Pdl` where the QMD has latches (V4, Hopper: measured fastest and checked there, see
+    /// docs/nvb.md), `ComputeWfi` elsewhere (V3: Ampere/Ada/Orin, where chain and pdl have not
+    /// run on hardware).
+    Auto,
     /// NVCBC0_WAIT_FOR_IDLE between launches: each kernel starts after the previous one ends
     /// (the order a CUDA graph built by stream capture has).
     ComputeWfi,
@@ -14,6 +18,13 @@ pub enum ReplayOrder {
     /// hardware starts kernel i+1 when kernel i completes, with no pushbuffer method between
     /// them; the last QMD's release semaphore tells the channel the chain is done.
     Chain,
+    /// Chain plus Hopper's programmatic dependent launch (QMD V4 only): kernel i+1 is
+    /// scheduled once the last CTA of kernel i has launched, and waits in its own
+    /// `griddepcontrol.wait` for kernel i to complete (the latch kernel i arrives at). Its
+    /// launch and whatever it does before the wait (address math, weight loads) overlap the tail
+    /// of kernel i. Every kernel of the replay must execute `griddepcontrol.wait` before it
+    /// touches what an earlier kernel wrote (the decode kernels do).
+    Pdl,
     /// No wait between launches: the kernels may overlap. Only for measuring the launch rate
     /// of independent kernels; not the default.
     Overlap,
@@ -71,7 +82,7 @@ impl Default for NvOptions {
     fn default() -> Self {
         NvOptions {
             arena_place: MemPlace::DeviceMapped,
-            replay_order: ReplayOrder::ComputeWfi,
+            replay_order: ReplayOrder::Auto,
             arena_slots: 1024,
             staging_b: 64 << 20,
             timeout_ms: 20_000,
@@ -83,9 +94,20 @@ impl Default for NvOptions {
     }
 }
 
+impl ReplayOrder {
+    /// `Auto` made concrete for a GPU whose QMDs are `qmd`.
+    pub fn resolve(self, qmd: hcq::QmdVersion) -> ReplayOrder {
+        match (self, qmd) {
+            (ReplayOrder::Auto, hcq::QmdVersion::V4) => ReplayOrder::Pdl,
+            (ReplayOrder::Auto, _) => ReplayOrder::ComputeWfi,
+            (o, _) => o,
+        }
+    }
+}
+
 impl NvOptions {
     /// Defaults overridden by KERNLAB_NV_ARENA (vram|host), KERNLAB_NV_REPLAY
-    /// (wfi|chain|overlap), KERNLAB_NV_TIMEOUT_MS, KERNLAB_NV_CARVEOUT (max|min|fit),
+    /// (auto|wfi|chain|pdl|overlap), KERNLAB_NV_TIMEOUT_MS, KERNLAB_NV_CARVEOUT (max|min|fit),
     /// KERNLAB_NV_IRQ (0|1), KERNLAB_NV_SIGNAL (host|qmd), KERNLAB_NV_MEMBAR (sys|gpu).
     pub fn from_env() -> Result<NvOptions> {
         let mut o = NvOptions::default();
@@ -102,12 +124,14 @@ impl NvOptions {
         }
         if let Ok(v) = std::env::var("KERNLAB_NV_REPLAY") {
             o.replay_order = match v.as_str() {
+                "auto" => ReplayOrder::Auto,
                 "wfi" => ReplayOrder::ComputeWfi,
                 "chain" => ReplayOrder::Chain,
+                "pdl" => ReplayOrder::Pdl,
                 "overlap" => ReplayOrder::Overlap,
                 _ => {
                     return Err(Error::Usage(format!(
-                        "KERNLAB_NV_REPLAY={v}: expected wfi, chain or overlap"
+                        "KERNLAB_NV_REPLAY={v}: expected auto, wfi, chain, pdl or overlap"
                     )))
                 }
             };

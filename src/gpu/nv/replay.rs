@@ -42,15 +42,20 @@ impl Replay {
         let n = launches.len() as u64;
         // Launch i at i * SLOT_B: bank 0 at +0, QMD at +QMD_OFF; the pushbuffer after them.
         let mut pb = PushBuf::new();
-        let order = b.options().replay_order;
+        let order = b.options().replay_order.resolve(b.device().qmd_version);
         let place = b.options().arena_place;
         let body_cap_b = n * 16 * 4 + 64;
         let mut mem = b.device().alloc(n * SLOT_B + body_cap_b, place)?;
         let base = mem.gpu_va;
         let mut names: Vec<String> = Vec::new();
         let mut images = Vec::with_capacity(launches.len());
+        if order == ReplayOrder::Pdl && b.device().qmd_version != hcq::QmdVersion::V4 {
+            return Err(Error::Unsupported(
+                "KERNLAB_NV_REPLAY=pdl needs QMD V4 (Hopper); use chain or wfi".into(),
+            ));
+        }
         let chain_sig = match order {
-            ReplayOrder::Chain => Some(
+            ReplayOrder::Chain | ReplayOrder::Pdl => Some(
                 b.mark_pool
                     .as_mut()
                     .ok_or_else(|| Error::Unsupported("nv signal pool".into()))?
@@ -66,12 +71,21 @@ impl Replay {
                 qmd.set(Field::CwdMembarType, CWD_MEMBAR_TYPE_L1_MEMBAR)?;
             }
             match (order, chain_sig) {
-                (ReplayOrder::Chain, Some(sig)) => {
+                (ReplayOrder::Chain | ReplayOrder::Pdl, Some(sig)) => {
                     if i == 0 {
                         pcas_launch(&mut pb, at + QMD_OFF as u64)?;
                     }
+                    // Latch i + 1 joins kernel i (producer) to kernel i + 1 (consumer); 0 is
+                    // left unused.
+                    let latch = i as u32 + 1;
+                    if order == ReplayOrder::Pdl && i > 0 {
+                        qmd.wait_on_latch(latch - 1)?;
+                    }
                     if i + 1 < launches.len() {
                         qmd.set_dependent(0, at + SLOT_B + QMD_OFF as u64)?;
+                        if order == ReplayOrder::Pdl {
+                            qmd.arrive_at_latch_early(latch)?;
+                        }
                     } else {
                         qmd.set_release(0, sig.gpu_va, 0)?;
                         chain = Some(ChainEnd {
