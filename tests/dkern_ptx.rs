@@ -115,3 +115,24 @@ fn tpr_must_divide_32() {
         .unwrap()
         .contains("div.u32 %r4, %r3, 8;"));
 }
+
+#[test]
+fn every_decode_entry_waits_for_its_predecessor_under_pdl() {
+    // The nv backend's default replay on Hopper (pdl) starts kernel i + 1 before kernel i ends;
+    // each entry must execute griddepcontrol.wait before it touches what an earlier kernel wrote.
+    for k in decode_kernels() {
+        let text = k.file.text;
+        let start = text
+            .find(&format!(".visible .entry {}(", k.entry))
+            .unwrap_or_else(|| panic!("{}: no entry", k.entry));
+        let rest = &text[start..];
+        let end = rest[1..].find(".visible .entry ").map_or(rest.len(), |e| e + 1);
+        assert!(
+            rest[..end].contains("griddepcontrol.wait;"),
+            "{}: no griddepcontrol.wait",
+            k.entry
+        );
+    }
+    let advance = include_str!("../ptx/engine/advance.ptx");
+    assert!(advance.contains("griddepcontrol.wait;"));
+}
