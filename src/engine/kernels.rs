@@ -52,6 +52,8 @@ pub static MATVEC_Q6_K_W: KernelFile = file!("matvec_q6_k_w.ptx", ["matvec_q6_k_
 pub static MATVEC_Q8_0: KernelFile = file!("matvec_q8_0.ptx", ["matvec_q8_0"]);
 pub static MATVEC_Q8_0_W: KernelFile = file!("matvec_q8_0_w.ptx", ["matvec_q8_0_w"]);
 pub static MATVEC_Q4_K: KernelFile = file!("matvec_q4_k.ptx", ["matvec_q4_k"]);
+pub static MATVEC_Q8_0_F: KernelFile = file!("matvec_q8_0_f.ptx", ["matvec_q8_0_f"]);
+pub static MATVEC_Q4_K_F: KernelFile = file!("matvec_q4_k_f.ptx", ["matvec_q4_k_f"]);
 pub static MATVEC_Q5_K: KernelFile = file!("matvec_q5_k.ptx", ["matvec_q5_k"]);
 pub static MATVEC_Q4_0: KernelFile = file!("matvec_q4_0.ptx", ["matvec_q4_0"]);
 pub static MATVEC_F16: KernelFile = file!("matvec_f16.ptx", ["matvec_f16"]);
@@ -75,12 +77,14 @@ pub static EMBED: KernelFile = file!(
 pub static ARGMAX: KernelFile = file!("argmax.ptx", ["argmax_partial", "argmax_final"]);
 
 /// Every decode PTX file.
-pub static DECODE_FILES: [&KernelFile; 16] = [
+pub static DECODE_FILES: [&KernelFile; 18] = [
     &MATVEC_Q6_K,
     &MATVEC_Q6_K_W,
     &MATVEC_Q8_0,
     &MATVEC_Q8_0_W,
     &MATVEC_Q4_K,
+    &MATVEC_Q8_0_F,
+    &MATVEC_Q4_K_F,
     &MATVEC_Q5_K,
     &MATVEC_Q4_0,
     &MATVEC_F16,
@@ -101,6 +105,18 @@ const MATVEC_PARAMS: &[(&str, ParamTy)] = &[
     ("rows", U32),
     ("cols", U32),
     ("accumulate", U32),
+];
+/// The fused matvecs (`matvec_<ty>_f`): optional rmsnorm of x, then y = / += W x or the glu
+/// pair silu(gate) * up (mode 2).
+const FUSED_MATVEC_PARAMS: &[(&str, ParamTy)] = &[
+    ("y", Ptr),
+    ("w", Ptr),
+    ("x", Ptr),
+    ("norm_w", Ptr),
+    ("rows", U32),
+    ("cols", U32),
+    ("mode", U32),
+    ("eps", F32),
 ];
 const EMBED_PARAMS: &[(&str, ParamTy)] = &[
     ("out", Ptr),
@@ -134,12 +150,14 @@ macro_rules! k {
     };
 }
 
-static TABLE: [DecodeKernel; 25] = [
+static TABLE: [DecodeKernel; 27] = [
     k!("matvec_q6_k", MATVEC_Q6_K, MATVEC_PARAMS, true),
     k!("matvec_q6_k_w", MATVEC_Q6_K_W, MATVEC_PARAMS, false),
     k!("matvec_q8_0", MATVEC_Q8_0, MATVEC_PARAMS, true),
     k!("matvec_q8_0_w", MATVEC_Q8_0_W, MATVEC_PARAMS, false),
     k!("matvec_q4_k", MATVEC_Q4_K, MATVEC_PARAMS, true),
+    k!("matvec_q8_0_f", MATVEC_Q8_0_F, FUSED_MATVEC_PARAMS, false),
+    k!("matvec_q4_k_f", MATVEC_Q4_K_F, FUSED_MATVEC_PARAMS, false),
     k!("matvec_q5_k", MATVEC_Q5_K, MATVEC_PARAMS, true),
     k!("matvec_q4_0", MATVEC_Q4_0, MATVEC_PARAMS, true),
     k!("matvec_f16", MATVEC_F16, MATVEC_PARAMS, true),
