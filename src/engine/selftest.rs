@@ -1,8 +1,10 @@
 //! Each decode kernel on a GPU backend against [`super::reference`]: fresh random inputs,
 //! outputs poisoned (NaN) first, max abs / rel error reported against a stated tolerance.
 
-use super::kernels::{embed_entry, matvec_entry, spec, TPR_VARIANTS, WARP_MATVECS};
-use super::launch::{self, Planned};
+use super::kernels::{
+    embed_entry, matvec_entry, spec, FusedMatvec, FUSED_MATVECS, TPR_VARIANTS, WARP_MATVECS,
+};
+use super::launch::{self, MatvecMode, Planned};
 use super::reference as cpu;
 use crate::bench::reference::POISON_U32;
 use crate::bench::rng::Rng;
@@ -140,6 +142,72 @@ fn check_matvec(
     b.free(xb)
 }
 
+/// One fused matvec case against the CPU: fresh random weights (rows x cols), x, norm weights
+/// (when `norm`) and y (random for accumulate, NaN-poisoned otherwise).
+#[allow(clippy::too_many_arguments)]
+fn check_fused(
+    b: &mut dyn Backend,
+    rng: &mut Rng,
+    fm: &FusedMatvec,
+    k: crate::gpu::KernelId,
+    rows: usize,
+    cols: usize,
+    mode: MatvecMode,
+    norm: bool,
+    out_rows: &mut Vec<TestRow>,
+) -> Result<()> {
+    let eps = 1e-5f32;
+    let w = random_weights(rng, fm.ty, rows, cols)?;
+    let x = rng.vec_f32_signed(cols);
+    let nw = rng.vec_f32_signed(cols);
+    let n_out = mode.outputs(rows as u32) as usize;
+    let y0 = rng.vec_f32_signed(n_out);
+    let (wb, xb, nb) = (up_bytes(b, &w)?, up_f32(b, &x)?, up_f32(b, &nw)?);
+    let yb = if mode == MatvecMode::Accumulate {
+        up_f32(b, &y0)?
+    } else {
+        poisoned(b, n_out)?
+    };
+    let p = launch::matvec_fused(
+        k,
+        fm.entry,
+        fm.ty,
+        yb,
+        wb,
+        xb,
+        norm.then_some(nb),
+        rows as u32,
+        cols as u32,
+        mode,
+        eps,
+    )?;
+    run(b, &[p])?;
+    let out = down_f32(b, yb, n_out)?;
+    let r = cpu::matvec_fused(
+        fm.ty,
+        &w,
+        rows,
+        cols,
+        &x,
+        norm.then_some(&nw[..]),
+        eps,
+        mode,
+        Some(&y0),
+    )?;
+    // As check_matvec; glu multiplies two dots (and silu's ex2.approx): twice the tolerance.
+    let glu = (mode == MatvecMode::Glu) as u32 as f64;
+    let tol = 1e-4 * (cols as f64).sqrt() * (1.0 + glu);
+    let case = format!(
+        "{rows}x{cols} {mode:?}{}",
+        if norm { " +norm" } else { "" }
+    );
+    out_rows.push(row_matvec(fm.entry, case, &out, &r, tol));
+    for buf in [wb, xb, nb, yb] {
+        b.free(buf)?;
+    }
+    Ok(())
+}
+
 /// Run every decode kernel whose name contains `filter` once on `b`.
 pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow>> {
     let want = |name: &str| filter.is_none_or(|f| name.contains(f));
@@ -197,6 +265,36 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
                 launch::matvec_warp(k, entry, ty, yb, wb, xb, m as u32, kd as u32, acc)
             },
         )?;
+    }
+
+    for fm in FUSED_MATVECS {
+        if !want(fm.entry) {
+            continue;
+        }
+        let k = b.load(&spec(fm.entry, None)?)?;
+        use MatvecMode::{Accumulate, Glu, Store};
+        // The real shapes of a LLaMA-1B decode step: q|k|v and o-proj (2048 cols, 2 chunks
+        // per row), gate|up in glu mode, down (8192 cols, 8 chunks: the refill path).
+        let m = fm.cols_multiple as usize;
+        let mut cases = vec![
+            (2048, 2048, Store, false),
+            (2048, 2048, Accumulate, false),
+            (3072, 2048, Store, true),
+            (16384, 2048, Glu, true),
+            (2048, 8192, Accumulate, false),
+        ];
+        // Small odd ones: odd row counts and rows not a multiple of the block's rows, 1 to 3
+        // chunks per row (an odd chunk count ends on buffer A), every mode with and without norm.
+        for mode in [Store, Accumulate, Glu] {
+            for norm in [false, true] {
+                let half = 3 + 2 * rng.below(40);
+                let n_rows = if mode == Glu { 2 * half } else { half };
+                cases.push((n_rows, m * (1 + rng.below(3)), mode, norm));
+            }
+        }
+        for (n_rows, cols, mode, norm) in cases {
+            check_fused(b, &mut rng, &fm, k, n_rows, cols, mode, norm, &mut rows)?;
+        }
     }
 
     if want("rmsnorm") {
