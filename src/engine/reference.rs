@@ -239,7 +239,10 @@ pub fn matvec_fused(
 ) -> Result<Vec<f64>> {
     use super::launch::MatvecMode;
     let xn: Vec<f32> = match norm_w {
-        Some(nw) => rmsnorm(x, nw, cols, eps).iter().map(|&v| v as f32).collect(),
+        Some(nw) => rmsnorm(x, nw, cols, eps)
+            .iter()
+            .map(|&v| v as f32)
+            .collect(),
         None => x.to_vec(),
     };
     let acc = if mode == MatvecMode::Accumulate {

@@ -197,10 +197,7 @@ fn check_fused(
     // As check_matvec; glu multiplies two dots (and silu's ex2.approx): twice the tolerance.
     let glu = (mode == MatvecMode::Glu) as u32 as f64;
     let tol = 1e-4 * (cols as f64).sqrt() * (1.0 + glu);
-    let case = format!(
-        "{rows}x{cols} {mode:?}{}",
-        if norm { " +norm" } else { "" }
-    );
+    let case = format!("{rows}x{cols} {mode:?}{}", if norm { " +norm" } else { "" });
     out_rows.push(row_matvec(fm.entry, case, &out, &r, tol));
     for buf in [wb, xb, nb, yb] {
         b.free(buf)?;
