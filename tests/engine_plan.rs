@@ -190,9 +190,26 @@ fn kernel_sequence_of_one_layer() {
 
 #[test]
 fn fused_matvecs_join_qkv_and_gate_up_of_one_type() {
+    // At 16 threads per row (no fused matvec kernel): runs joined, rmsnorm and swiglu kept.
     let llama = models::find("llama1b-q6k").unwrap();
-    let p = plan_of(llama, PlanOptions::default());
+    let p = plan_of(
+        llama,
+        PlanOptions {
+            threads_per_row: 16,
+            ..PlanOptions::default()
+        },
+    );
     let entries: Vec<&str> = p.launches.iter().map(|l| l.kernel.entry).collect();
+    let entries: Vec<&str> = entries
+        .iter()
+        .map(|e| {
+            if *e == "matvec_q6_k" {
+                "matvec_q6_k_w"
+            } else {
+                e
+            }
+        })
+        .collect();
     assert_eq!(
         &entries[1..12],
         &[
@@ -230,6 +247,7 @@ fn fused_matvecs_join_qkv_and_gate_up_of_one_type() {
     assert_eq!(p.launches[10].args[2], PArg::Buf(BufRole::GateUp, 4 * 8192));
 
     // Q4_K_M: attn_v and ffn_down of some layers are Q6_K; a run stops at a type change.
+    // (Default options: the Q6_K runs take matvec_q6_k_f, the others keep their rmsnorm.)
     let qwen = models::find("qwen3-1.7b-q4km").unwrap();
     let p = plan_of(qwen, PlanOptions::default());
     for l in p.launches.iter().filter(|l| l.label.contains('+')) {
@@ -419,4 +437,78 @@ fn q6_k_matvec_choice_keeps_the_per_tpr_kernel_where_the_staged_one_cannot_run()
         matvec_choice(GgmlType::Q4_K, 32, 2048).unwrap(),
         ("matvec_q4_k", Some(32))
     );
+}
+
+#[test]
+fn fused_matvec_kernels_absorb_rmsnorm_and_swiglu() {
+    let llama = models::find("llama1b-q6k").unwrap();
+    let p = plan_of(llama, PlanOptions::default());
+    let entries: Vec<&str> = p.launches.iter().map(|l| l.kernel.entry).collect();
+    assert_eq!(
+        &entries[1..9],
+        &[
+            "matvec_q6_k_f",
+            "rope_llama",
+            "kv_append",
+            "attn_partial",
+            "attn_combine",
+            "matvec_q6_k_f",
+            "matvec_q6_k_f",
+            "matvec_q6_k_f",
+        ]
+    );
+    assert_eq!(
+        entries.len(),
+        16 * DecodePlan::LAUNCHES_PER_LAYER_FUSED + DecodePlan::LAUNCHES_OUTSIDE_LAYERS - 1
+    );
+    assert!(!entries.contains(&"rmsnorm") && !entries.contains(&"swiglu"));
+    assert_eq!(p.weight_bytes(), llama.bytes_per_token());
+    let w = &p.weights;
+    let off = |n: &str| PArg::Buf(BufRole::Weights, w.get(n).unwrap().offset_b);
+    // q|k|v: rmsnorm of X with attn_norm in the kernel, stored into Qkv.
+    let qkv = &p.launches[1];
+    assert_eq!(
+        qkv.args,
+        vec![
+            PArg::Buf(BufRole::Qkv, 0),
+            off("blk.0.attn_q.weight"),
+            PArg::Buf(BufRole::X, 0),
+            off("blk.0.attn_norm.weight"),
+            PArg::U32(3072),
+            PArg::U32(2048),
+            PArg::U32(0),
+            PArg::F32(llama.rms_eps),
+        ]
+    );
+    assert_eq!(
+        (qkv.grid, qkv.block, qkv.shared_b),
+        ([384, 1, 1], [128, 1, 1], 8192)
+    );
+    // o-proj accumulates into X.
+    let o = &p.launches[6];
+    assert_eq!(o.args[0], PArg::Buf(BufRole::X, 0));
+    assert_eq!(o.args[2], PArg::Buf(BufRole::Att, 0));
+    assert_eq!((o.args[3], o.args[6]), (PArg::Null, PArg::U32(1)));
+    // gate|up in glu mode: 16384 weight rows, 8192 outputs (4 per block) into GateUp[0..].
+    let gu = &p.launches[7];
+    assert_eq!(gu.label, "blk.0.ffn_gate+blk.0.ffn_up");
+    assert_eq!(gu.args[0], PArg::Buf(BufRole::GateUp, 0));
+    assert_eq!(gu.args[3], off("blk.0.ffn_norm.weight"));
+    assert_eq!((gu.args[4], gu.args[6]), (PArg::U32(16384), PArg::U32(2)));
+    assert_eq!(gu.grid, [2048, 1, 1]);
+    // down reads h = GateUp[0..n_ff], 8192 cols (32 KiB of x in shared memory).
+    let down = &p.launches[8];
+    assert_eq!(down.args[2], PArg::Buf(BufRole::GateUp, 0));
+    assert_eq!(
+        (down.args[5], down.args[6]),
+        (PArg::U32(8192), PArg::U32(1))
+    );
+    assert_eq!((down.grid, down.shared_b), ([256, 1, 1], 32768));
+    // LM head with output_norm.
+    let n = p.launches.len();
+    let head = &p.launches[n - 4];
+    assert_eq!(head.label, "lm_head");
+    assert_eq!(head.kernel.entry, "matvec_q6_k_f");
+    assert_eq!(head.args[3], off("output_norm.weight"));
+    assert_eq!(head.args[0], PArg::Buf(BufRole::Logits, 0));
 }
