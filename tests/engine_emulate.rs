@@ -435,3 +435,33 @@ fn fused_matvec_plan_emulated_matches_the_cpu_decoder() {
     emulate_spec(&spec, 32, true);
     emulate_spec(&spec, 32, false);
 }
+
+/// Tiny Qwen3 Q8_0 and Q4_K_M models whose rows are multiples of 256 (n_embd 512, n_ff 768,
+/// q 512, kv 256), so that at 32 threads per row the plan takes matvec_q8_0_f /
+/// matvec_q4_k_f (Q4_K_M's Q6_K tensors keep their per-TPR kernel: their cols are not
+/// multiples of 1024), with the norms folded in and gate|up in glu mode.
+#[test]
+fn fused_q8_0_and_q4_k_plans_emulated_match_the_cpu_decoder() {
+    for (ft, entry) in [
+        (FileType::Q8_0, "matvec_q8_0_f"),
+        (FileType::Q4_K_M, "matvec_q4_k_f"),
+    ] {
+        let mut spec = models::tiny_spec(Arch::Qwen3, ft);
+        spec.name = "tiny-qwen3-fused";
+        spec.hf_file = "tiny-qwen3-fused.gguf";
+        spec.n_embd = 512;
+        spec.n_head = 4;
+        spec.n_head_kv = 2;
+        spec.head_dim = 128;
+        spec.n_ff = 768;
+        let layout = kernlab::engine::weights::WeightsLayout::from_spec(&spec).unwrap();
+        let plan = DecodePlan::build(&spec.config(), &layout, PlanOptions::default()).unwrap();
+        let entries: Vec<&str> = plan.launches.iter().map(|l| l.kernel.entry).collect();
+        assert!(!entries.contains(&"swiglu"), "{ft:?}: {entries:?}");
+        assert!(
+            entries.iter().filter(|e| **e == entry).count() >= 2 * spec.n_layer,
+            "{ft:?}: {entries:?}"
+        );
+        emulate_spec(&spec, 32, true);
+    }
+}

@@ -3,7 +3,7 @@
 //! parameter list of its PTX entry.
 
 use kernlab::engine::decode_kernels::kernel_spec;
-use kernlab::engine::kernels::warp_matvec_named;
+use kernlab::engine::kernels::{fused_matvec_named, warp_matvec_named};
 use kernlab::engine::plan::{self, BufRole, DecodePlan, PArg, PlanOptions, MATVEC_THREADS};
 use kernlab::engine::weights::{WeightsLayout, WEIGHT_ALIGN_B};
 use kernlab::models::{self, Arch, ModelSpec};
@@ -285,6 +285,28 @@ fn matvec_grids_cover_every_row_once_for_each_threads_per_row() {
             .iter()
             .filter(|l| l.kernel.entry.starts_with("matvec_"))
         {
+            // the fused kernels ("_f": y, w, x, norm_w, rows, cols, mode, eps) run at TPR 32
+            // only; a warp writes rows_per_warp outputs, one in glu mode (mode 2)
+            if let Some(m) = fused_matvec_named(l.kernel.entry) {
+                assert_eq!((tpr, l.kernel.tpr), (32, None), "{}", l.label);
+                assert_eq!(l.block, [m.threads, 1, 1]);
+                let (PArg::U32(rows), PArg::U32(cols), PArg::U32(mode)) =
+                    (&l.args[4], &l.args[5], &l.args[6])
+                else {
+                    panic!("{}: rows/cols/mode args", l.label)
+                };
+                let (outputs, per_warp) = if *mode == 2 {
+                    (*rows as u64 / 2, 1)
+                } else {
+                    (*rows as u64, m.rows_per_warp as u64)
+                };
+                let per_block = (m.threads / 32) as u64 * per_warp;
+                let g = l.grid[0] as u64;
+                assert!(g * per_block >= outputs, "{}", l.label);
+                assert!((g - 1) * per_block < outputs, "{}", l.label);
+                assert_eq!(l.shared_b, cols * 4, "{}", l.label);
+                continue;
+            }
             // the warp-per-row kernels (no {{TPR}}, "_w") run at TPR 32 only, rows_per_warp
             // rows per warp
             let (want, rows_per_block) = match warp_matvec_named(l.kernel.entry) {
