@@ -81,8 +81,10 @@ fn f(a: &PArg) -> f32 {
 }
 
 fn ty_of(entry: &str) -> GgmlType {
+    // matvec_q6_k_w (warp per row) and matvec_q6_k_f (fused) read the rows as matvec_q6_k.
     let suffix = entry
         .strip_prefix("matvec_")
+        .map(|s| s.trim_end_matches("_w").trim_end_matches("_f"))
         .or_else(|| entry.strip_prefix("embed_"));
     match suffix {
         Some("f16") => GgmlType::F16,
@@ -118,6 +120,34 @@ fn run(m: &mut Mem, l: &PlannedLaunch) {
             let tok = m.u32_at(&a[2], 0) as usize;
             let v = row(m, &a[1], ty_of(e), tok, u(&a[3]));
             m.put_f32s(&a[0], 0, &v);
+        }
+        _ if e.starts_with("matvec_") && e.ends_with("_f") => {
+            // y, w, x, norm_w, rows, cols, mode, eps (ptx/decode/matvec_q6_k_f.ptx header).
+            let (rows, cols, mode, eps) = (u(&a[4]), u(&a[5]), u(&a[6]), f(&a[7]));
+            let mut x = m.f32s(&a[2], cols);
+            if a[3] != PArg::Null {
+                let w = m.f32s(&a[3], cols);
+                let raw = x.clone();
+                rmsnorm(&mut x, &raw, &w, eps);
+            }
+            let dots: Vec<f32> = (0..rows)
+                .map(|r| {
+                    let w = row(m, &a[1], ty_of(e), r, cols);
+                    w.iter().zip(&x).map(|(p, q)| p * q).sum::<f32>()
+                })
+                .collect();
+            let y: Vec<f32> = match mode {
+                0 => dots,
+                1 => {
+                    let y0 = m.f32s(&a[0], rows);
+                    y0.iter().zip(&dots).map(|(a, b)| a + b).collect()
+                }
+                2 => (0..rows / 2)
+                    .map(|r| silu(dots[r]) * dots[r + rows / 2])
+                    .collect(),
+                other => panic!("{e}: mode {other}"),
+            };
+            m.put_f32s(&a[0], 0, &y);
         }
         _ if e.starts_with("matvec_") => {
             let (rows, cols, acc) = (u(&a[3]), u(&a[4]), u(&a[5]) != 0);
@@ -295,7 +325,11 @@ fn run(m: &mut Mem, l: &PlannedLaunch) {
 }
 
 fn emulate_against_cpu(arch: Arch, ft: FileType, fuse_matvecs: bool) {
-    let spec = models::tiny_spec(arch, ft);
+    emulate_spec(&models::tiny_spec(arch, ft), 8, fuse_matvecs);
+}
+
+/// The plan of `spec` at `tpr` threads per row, emulated, against the CPU decoder.
+fn emulate_spec(spec: &models::ModelSpec, tpr: u32, fuse_matvecs: bool) {
     let dir = std::env::temp_dir().join(format!("kernlab-emulate-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{}.gguf", spec.name));
@@ -303,7 +337,7 @@ fn emulate_against_cpu(arch: Arch, ft: FileType, fuse_matvecs: bool) {
     let src = GgufFile::open(&path).unwrap();
     let (config, layout) = layout_of(&src).unwrap();
     let opt = PlanOptions {
-        threads_per_row: 8,
+        threads_per_row: tpr,
         max_ctx: 300, // two attention splits, the second partly past the context
         fuse_matvecs,
     };
@@ -371,5 +405,63 @@ fn plan_emulated_on_the_host_matches_the_cpu_decoder() {
     ] {
         emulate_against_cpu(arch, ft, true);
         emulate_against_cpu(arch, ft, false);
+    }
+}
+
+/// A small Q6_K LLaMA whose rows are whole 1024-value chunks (n_embd 1024, n_ff 2048), so that
+/// at 32 threads per row the plan takes the fused matvecs: q|k|v with attn_norm, gate|up with
+/// ffn_norm in glu mode, o-proj and down accumulating, the LM head with output_norm.
+#[test]
+fn fused_matvec_plan_emulated_matches_the_cpu_decoder() {
+    let mut spec = models::tiny_spec(Arch::Llama, FileType::Q6_K);
+    spec.name = "tiny-llama-fused-q6k";
+    spec.hf_file = "tiny-llama-fused-q6k.gguf";
+    spec.n_embd = 1024;
+    spec.n_head = 8;
+    spec.n_head_kv = 2;
+    spec.head_dim = 128;
+    spec.n_ff = 2048;
+    let layout = kernlab::engine::weights::WeightsLayout::from_spec(&spec).unwrap();
+    let plan = DecodePlan::build(&spec.config(), &layout, PlanOptions::default()).unwrap();
+    let entries: Vec<&str> = plan.launches.iter().map(|l| l.kernel.entry).collect();
+    assert!(
+        !entries.contains(&"rmsnorm") && !entries.contains(&"swiglu"),
+        "{entries:?}"
+    );
+    assert_eq!(
+        entries.iter().filter(|e| **e == "matvec_q6_k_f").count(),
+        4 * spec.n_layer + 1
+    );
+    emulate_spec(&spec, 32, true);
+    emulate_spec(&spec, 32, false);
+}
+
+/// Tiny Qwen3 Q8_0 and Q4_K_M models whose rows are multiples of 256 (n_embd 512, n_ff 768,
+/// q 512, kv 256), so that at 32 threads per row the plan takes matvec_q8_0_f /
+/// matvec_q4_k_f (Q4_K_M's Q6_K tensors keep their per-TPR kernel: their cols are not
+/// multiples of 1024), with the norms folded in and gate|up in glu mode.
+#[test]
+fn fused_q8_0_and_q4_k_plans_emulated_match_the_cpu_decoder() {
+    for (ft, entry) in [
+        (FileType::Q8_0, "matvec_q8_0_f"),
+        (FileType::Q4_K_M, "matvec_q4_k_f"),
+    ] {
+        let mut spec = models::tiny_spec(Arch::Qwen3, ft);
+        spec.name = "tiny-qwen3-fused";
+        spec.hf_file = "tiny-qwen3-fused.gguf";
+        spec.n_embd = 512;
+        spec.n_head = 4;
+        spec.n_head_kv = 2;
+        spec.head_dim = 128;
+        spec.n_ff = 768;
+        let layout = kernlab::engine::weights::WeightsLayout::from_spec(&spec).unwrap();
+        let plan = DecodePlan::build(&spec.config(), &layout, PlanOptions::default()).unwrap();
+        let entries: Vec<&str> = plan.launches.iter().map(|l| l.kernel.entry).collect();
+        assert!(!entries.contains(&"swiglu"), "{ft:?}: {entries:?}");
+        assert!(
+            entries.iter().filter(|e| **e == entry).count() >= 2 * spec.n_layer,
+            "{ft:?}: {entries:?}"
+        );
+        emulate_spec(&spec, 32, true);
     }
 }

@@ -94,7 +94,22 @@ fn plan_launches_equal_the_kernel_tables_builders() {
             let a = &l.args;
             let what = format!("{} {}", spec.name, pl.label);
             let e = pl.kernel.entry;
-            let theirs: Vec<Launch> = if e.ends_with("_w") && e.starts_with("matvec_") {
+            let theirs: Vec<Launch> = if e.ends_with("_f") && e.starts_with("matvec_") {
+                let p = launch::matvec_fused(
+                    k,
+                    e,
+                    ty_at(&buf(&a[1])),
+                    buf(&a[0]),
+                    buf(&a[1]),
+                    buf(&a[2]),
+                    opt(&a[3]),
+                    u(&a[4]),
+                    u(&a[5]),
+                    launch::MatvecMode::from_code(u(&a[6])).unwrap(),
+                    f(&a[7]),
+                );
+                vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
+            } else if e.ends_with("_w") && e.starts_with("matvec_") {
                 let p = launch::matvec_warp(
                     k,
                     e,

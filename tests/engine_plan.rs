@@ -3,7 +3,7 @@
 //! parameter list of its PTX entry.
 
 use kernlab::engine::decode_kernels::kernel_spec;
-use kernlab::engine::kernels::warp_matvec_named;
+use kernlab::engine::kernels::{fused_matvec_named, warp_matvec_named};
 use kernlab::engine::plan::{self, BufRole, DecodePlan, PArg, PlanOptions, MATVEC_THREADS};
 use kernlab::engine::weights::{WeightsLayout, WEIGHT_ALIGN_B};
 use kernlab::models::{self, Arch, ModelSpec};
@@ -190,9 +190,26 @@ fn kernel_sequence_of_one_layer() {
 
 #[test]
 fn fused_matvecs_join_qkv_and_gate_up_of_one_type() {
+    // At 16 threads per row (no fused matvec kernel): runs joined, rmsnorm and swiglu kept.
     let llama = models::find("llama1b-q6k").unwrap();
-    let p = plan_of(llama, PlanOptions::default());
+    let p = plan_of(
+        llama,
+        PlanOptions {
+            threads_per_row: 16,
+            ..PlanOptions::default()
+        },
+    );
     let entries: Vec<&str> = p.launches.iter().map(|l| l.kernel.entry).collect();
+    let entries: Vec<&str> = entries
+        .iter()
+        .map(|e| {
+            if *e == "matvec_q6_k" {
+                "matvec_q6_k_w"
+            } else {
+                e
+            }
+        })
+        .collect();
     assert_eq!(
         &entries[1..12],
         &[
@@ -230,6 +247,7 @@ fn fused_matvecs_join_qkv_and_gate_up_of_one_type() {
     assert_eq!(p.launches[10].args[2], PArg::Buf(BufRole::GateUp, 4 * 8192));
 
     // Q4_K_M: attn_v and ffn_down of some layers are Q6_K; a run stops at a type change.
+    // (Default options: the Q6_K runs take matvec_q6_k_f, the others keep their rmsnorm.)
     let qwen = models::find("qwen3-1.7b-q4km").unwrap();
     let p = plan_of(qwen, PlanOptions::default());
     for l in p.launches.iter().filter(|l| l.label.contains('+')) {
@@ -267,6 +285,28 @@ fn matvec_grids_cover_every_row_once_for_each_threads_per_row() {
             .iter()
             .filter(|l| l.kernel.entry.starts_with("matvec_"))
         {
+            // the fused kernels ("_f": y, w, x, norm_w, rows, cols, mode, eps) run at TPR 32
+            // only; a warp writes rows_per_warp outputs, one in glu mode (mode 2)
+            if let Some(m) = fused_matvec_named(l.kernel.entry) {
+                assert_eq!((tpr, l.kernel.tpr), (32, None), "{}", l.label);
+                assert_eq!(l.block, [m.threads, 1, 1]);
+                let (PArg::U32(rows), PArg::U32(cols), PArg::U32(mode)) =
+                    (&l.args[4], &l.args[5], &l.args[6])
+                else {
+                    panic!("{}: rows/cols/mode args", l.label)
+                };
+                let (outputs, per_warp) = if *mode == 2 {
+                    (*rows as u64 / 2, 1)
+                } else {
+                    (*rows as u64, m.rows_per_warp as u64)
+                };
+                let per_block = (m.threads / 32) as u64 * per_warp;
+                let g = l.grid[0] as u64;
+                assert!(g * per_block >= outputs, "{}", l.label);
+                assert!((g - 1) * per_block < outputs, "{}", l.label);
+                assert_eq!(l.shared_b, cols * 4, "{}", l.label);
+                continue;
+            }
             // the warp-per-row kernels (no {{TPR}}, "_w") run at TPR 32 only, rows_per_warp
             // rows per warp
             let (want, rows_per_block) = match warp_matvec_named(l.kernel.entry) {
@@ -419,4 +459,78 @@ fn q6_k_matvec_choice_keeps_the_per_tpr_kernel_where_the_staged_one_cannot_run()
         matvec_choice(GgmlType::Q4_K, 32, 2048).unwrap(),
         ("matvec_q4_k", Some(32))
     );
+}
+
+#[test]
+fn fused_matvec_kernels_absorb_rmsnorm_and_swiglu() {
+    let llama = models::find("llama1b-q6k").unwrap();
+    let p = plan_of(llama, PlanOptions::default());
+    let entries: Vec<&str> = p.launches.iter().map(|l| l.kernel.entry).collect();
+    assert_eq!(
+        &entries[1..9],
+        &[
+            "matvec_q6_k_f",
+            "rope_llama",
+            "kv_append",
+            "attn_partial",
+            "attn_combine",
+            "matvec_q6_k_f",
+            "matvec_q6_k_f",
+            "matvec_q6_k_f",
+        ]
+    );
+    assert_eq!(
+        entries.len(),
+        16 * DecodePlan::LAUNCHES_PER_LAYER_FUSED + DecodePlan::LAUNCHES_OUTSIDE_LAYERS - 1
+    );
+    assert!(!entries.contains(&"rmsnorm") && !entries.contains(&"swiglu"));
+    assert_eq!(p.weight_bytes(), llama.bytes_per_token());
+    let w = &p.weights;
+    let off = |n: &str| PArg::Buf(BufRole::Weights, w.get(n).unwrap().offset_b);
+    // q|k|v: rmsnorm of X with attn_norm in the kernel, stored into Qkv.
+    let qkv = &p.launches[1];
+    assert_eq!(
+        qkv.args,
+        vec![
+            PArg::Buf(BufRole::Qkv, 0),
+            off("blk.0.attn_q.weight"),
+            PArg::Buf(BufRole::X, 0),
+            off("blk.0.attn_norm.weight"),
+            PArg::U32(3072),
+            PArg::U32(2048),
+            PArg::U32(0),
+            PArg::F32(llama.rms_eps),
+        ]
+    );
+    assert_eq!(
+        (qkv.grid, qkv.block, qkv.shared_b),
+        ([384, 1, 1], [128, 1, 1], 8192)
+    );
+    // o-proj accumulates into X.
+    let o = &p.launches[6];
+    assert_eq!(o.args[0], PArg::Buf(BufRole::X, 0));
+    assert_eq!(o.args[2], PArg::Buf(BufRole::Att, 0));
+    assert_eq!((o.args[3], o.args[6]), (PArg::Null, PArg::U32(1)));
+    // gate|up in glu mode: 16384 weight rows, 8192 outputs (4 per block) into GateUp[0..].
+    let gu = &p.launches[7];
+    assert_eq!(gu.label, "blk.0.ffn_gate+blk.0.ffn_up");
+    assert_eq!(gu.args[0], PArg::Buf(BufRole::GateUp, 0));
+    assert_eq!(gu.args[3], off("blk.0.ffn_norm.weight"));
+    assert_eq!((gu.args[4], gu.args[6]), (PArg::U32(16384), PArg::U32(2)));
+    assert_eq!(gu.grid, [2048, 1, 1]);
+    // down reads h = GateUp[0..n_ff], 8192 cols (32 KiB of x in shared memory).
+    let down = &p.launches[8];
+    assert_eq!(down.args[2], PArg::Buf(BufRole::GateUp, 0));
+    assert_eq!(
+        (down.args[5], down.args[6]),
+        (PArg::U32(8192), PArg::U32(1))
+    );
+    assert_eq!((down.grid, down.shared_b), ([256, 1, 1], 32768));
+    // LM head with output_norm.
+    let n = p.launches.len();
+    let head = &p.launches[n - 4];
+    assert_eq!(head.label, "lm_head");
+    assert_eq!(head.kernel.entry, "matvec_q6_k_f");
+    assert_eq!(head.args[3], off("output_norm.weight"));
+    assert_eq!(head.args[0], PArg::Buf(BufRole::Logits, 0));
 }

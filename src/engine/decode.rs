@@ -72,7 +72,7 @@ pub fn bind(
             kernel: kernel_of(&pl.kernel),
             grid: pl.grid,
             block: pl.block,
-            shared_b: 0,
+            shared_b: pl.shared_b,
             args,
         });
     }

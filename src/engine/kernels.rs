@@ -49,9 +49,12 @@ macro_rules! file {
 
 pub static MATVEC_Q6_K: KernelFile = file!("matvec_q6_k.ptx", ["matvec_q6_k"]);
 pub static MATVEC_Q6_K_W: KernelFile = file!("matvec_q6_k_w.ptx", ["matvec_q6_k_w"]);
+pub static MATVEC_Q6_K_F: KernelFile = file!("matvec_q6_k_f.ptx", ["matvec_q6_k_f"]);
 pub static MATVEC_Q8_0: KernelFile = file!("matvec_q8_0.ptx", ["matvec_q8_0"]);
 pub static MATVEC_Q8_0_W: KernelFile = file!("matvec_q8_0_w.ptx", ["matvec_q8_0_w"]);
 pub static MATVEC_Q4_K: KernelFile = file!("matvec_q4_k.ptx", ["matvec_q4_k"]);
+pub static MATVEC_Q8_0_F: KernelFile = file!("matvec_q8_0_f.ptx", ["matvec_q8_0_f"]);
+pub static MATVEC_Q4_K_F: KernelFile = file!("matvec_q4_k_f.ptx", ["matvec_q4_k_f"]);
 pub static MATVEC_Q5_K: KernelFile = file!("matvec_q5_k.ptx", ["matvec_q5_k"]);
 pub static MATVEC_Q4_0: KernelFile = file!("matvec_q4_0.ptx", ["matvec_q4_0"]);
 pub static MATVEC_F16: KernelFile = file!("matvec_f16.ptx", ["matvec_f16"]);
@@ -75,12 +78,15 @@ pub static EMBED: KernelFile = file!(
 pub static ARGMAX: KernelFile = file!("argmax.ptx", ["argmax_partial", "argmax_final"]);
 
 /// Every decode PTX file.
-pub static DECODE_FILES: [&KernelFile; 16] = [
+pub static DECODE_FILES: [&KernelFile; 19] = [
     &MATVEC_Q6_K,
     &MATVEC_Q6_K_W,
+    &MATVEC_Q6_K_F,
     &MATVEC_Q8_0,
     &MATVEC_Q8_0_W,
     &MATVEC_Q4_K,
+    &MATVEC_Q8_0_F,
+    &MATVEC_Q4_K_F,
     &MATVEC_Q5_K,
     &MATVEC_Q4_0,
     &MATVEC_F16,
@@ -101,6 +107,17 @@ const MATVEC_PARAMS: &[(&str, ParamTy)] = &[
     ("rows", U32),
     ("cols", U32),
     ("accumulate", U32),
+];
+/// The fused matvecs (`FUSED_MATVECS`): rmsnorm of x, accumulate or SwiGLU in one launch.
+const FUSED_MATVEC_PARAMS: &[(&str, ParamTy)] = &[
+    ("y", Ptr),
+    ("w", Ptr),
+    ("x", Ptr),
+    ("norm_w", Ptr),
+    ("rows", U32),
+    ("cols", U32),
+    ("mode", U32),
+    ("eps", F32),
 ];
 const EMBED_PARAMS: &[(&str, ParamTy)] = &[
     ("out", Ptr),
@@ -134,12 +151,15 @@ macro_rules! k {
     };
 }
 
-static TABLE: [DecodeKernel; 25] = [
+static TABLE: [DecodeKernel; 28] = [
     k!("matvec_q6_k", MATVEC_Q6_K, MATVEC_PARAMS, true),
     k!("matvec_q6_k_w", MATVEC_Q6_K_W, MATVEC_PARAMS, false),
+    k!("matvec_q6_k_f", MATVEC_Q6_K_F, FUSED_MATVEC_PARAMS, false),
     k!("matvec_q8_0", MATVEC_Q8_0, MATVEC_PARAMS, true),
     k!("matvec_q8_0_w", MATVEC_Q8_0_W, MATVEC_PARAMS, false),
     k!("matvec_q4_k", MATVEC_Q4_K, MATVEC_PARAMS, true),
+    k!("matvec_q8_0_f", MATVEC_Q8_0_F, FUSED_MATVEC_PARAMS, false),
+    k!("matvec_q4_k_f", MATVEC_Q4_K_F, FUSED_MATVEC_PARAMS, false),
     k!("matvec_q5_k", MATVEC_Q5_K, MATVEC_PARAMS, true),
     k!("matvec_q4_0", MATVEC_Q4_0, MATVEC_PARAMS, true),
     k!("matvec_f16", MATVEC_F16, MATVEC_PARAMS, true),
@@ -319,6 +339,73 @@ pub fn warp_matvec(ty: GgmlType, cols: u32) -> Option<WarpMatvec> {
 /// The warp-per-row matvec named `entry`, if it is one.
 pub fn warp_matvec_named(entry: &str) -> Option<WarpMatvec> {
     WARP_MATVECS.iter().find(|m| m.entry == entry).copied()
+}
+
+/// A fused matvec (y, w, x, norm_w, rows, cols, mode, eps): x staged once per block in dynamic
+/// shared memory (cols*4 bytes, the launch's shared_b), optionally rmsnorm-ed there with norm_w
+/// (no rmsnorm launch), then y = W x, y += W x, or in glu mode y[r] = silu(W_r x) * W_(r+rows/2) x
+/// (no swiglu launch). Each warp takes `rows_per_warp` weight rows (glu: gate row r and up row
+/// r + rows/2), `threads` threads per block. Runs where cols is a multiple of `cols_multiple`
+/// and at most `max_cols` (the shared memory of one block stays within the default 48 KiB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FusedMatvec {
+    pub entry: &'static str,
+    pub ty: GgmlType,
+    pub cols_multiple: u32,
+    pub rows_per_warp: u32,
+    pub threads: u32,
+    pub max_cols: u32,
+    /// Alignment the weights (every row start) need: the kernel's widest weight load or copy.
+    pub w_align_b: u64,
+}
+
+/// Q6_K: 840-byte chunks of 4 blocks, 2 rows per warp, 128 threads, 6736 B static shared
+/// memory + cols*4 (<= 48 KiB: cols <= 10240).
+pub const FUSED_MATVECS: [FusedMatvec; 3] = [
+    FusedMatvec {
+        entry: "matvec_q6_k_f",
+        ty: GgmlType::Q6_K,
+        cols_multiple: 1024,
+        rows_per_warp: 2,
+        threads: 128,
+        max_cols: 10240,
+        w_align_b: 8,
+    },
+    // Q8_0 (mvq8): 544-byte chunks of 16 blocks copied with 16-byte cp.async into a 4-stage ring
+    // (3 chunks ahead), 17440 B static shared memory + cols*4 <= 48 KiB: cols <= 7680. cols a
+    // multiple of 256 so that rows start 16-byte aligned (8 blocks = 272 = 17 x 16 bytes).
+    FusedMatvec {
+        entry: "matvec_q8_0_f",
+        ty: GgmlType::Q8_0,
+        cols_multiple: 256,
+        rows_per_warp: 2,
+        threads: 128,
+        max_cols: 7680,
+        w_align_b: 16,
+    },
+    // Q4_K (mvq8): 576-byte chunks of 4 blocks, same ring; 18464 B static + cols*4: cols <= 7424.
+    FusedMatvec {
+        entry: "matvec_q4_k_f",
+        ty: GgmlType::Q4_K,
+        cols_multiple: 256,
+        rows_per_warp: 2,
+        threads: 128,
+        max_cols: 7424,
+        w_align_b: 16,
+    },
+];
+
+/// The fused matvec for (type, cols) if the shape allows one.
+pub fn fused_matvec(ty: GgmlType, cols: u32) -> Option<FusedMatvec> {
+    FUSED_MATVECS
+        .iter()
+        .find(|m| m.ty == ty && cols.is_multiple_of(m.cols_multiple) && cols <= m.max_cols)
+        .copied()
+}
+
+/// The fused matvec named `entry`, if it is one.
+pub fn fused_matvec_named(entry: &str) -> Option<FusedMatvec> {
+    FUSED_MATVECS.iter().find(|m| m.entry == entry).copied()
 }
 
 /// The fastest matvec for (type, threads per row, cols) and its `{{TPR}}` (None: no

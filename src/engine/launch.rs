@@ -157,6 +157,127 @@ pub fn matvec_warp(
     )
 }
 
+/// What a fused matvec does with its row dots (the kernel's `mode` parameter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatvecMode {
+    /// y[r] = dot_r (mode 0).
+    Store,
+    /// y[r] += dot_r (mode 1: the residual add).
+    Accumulate,
+    /// y[r] = silu(dot_r) * dot_(r + rows/2) for r < rows/2: gate rows then up rows (mode 2).
+    Glu,
+}
+
+impl MatvecMode {
+    /// The kernel's `mode` value.
+    pub fn code(self) -> u32 {
+        match self {
+            MatvecMode::Store => 0,
+            MatvecMode::Accumulate => 1,
+            MatvecMode::Glu => 2,
+        }
+    }
+
+    /// The mode of a `mode` value, None for an unknown one.
+    pub fn from_code(code: u32) -> Option<MatvecMode> {
+        [MatvecMode::Store, MatvecMode::Accumulate, MatvecMode::Glu]
+            .into_iter()
+            .find(|m| m.code() == code)
+    }
+
+    /// Outputs written for `rows` weight rows.
+    pub fn outputs(self, rows: u32) -> u32 {
+        match self {
+            MatvecMode::Glu => rows / 2,
+            _ => rows,
+        }
+    }
+}
+
+/// A fused matvec (`entry` in kernels::FUSED_MATVECS): x (rmsnorm-ed with norm_w when given,
+/// x_i * w_i / sqrt(mean x^2 + eps)) staged in shared memory, then y = W x, y += W x or the
+/// SwiGLU of gate rows and up rows (`mode`). shared_b = cols * 4.
+#[allow(clippy::too_many_arguments)]
+pub fn matvec_fused(
+    kernel: KernelId,
+    entry: &str,
+    ty: GgmlType,
+    y: Buf,
+    w: Buf,
+    x: Buf,
+    norm_w: Option<Buf>,
+    rows: u32,
+    cols: u32,
+    mode: MatvecMode,
+    eps: f32,
+) -> Result<Planned> {
+    let m = super::kernels::fused_matvec_named(entry)
+        .filter(|m| m.ty == ty)
+        .ok_or_else(|| Error::Usage(format!("{entry}: not a fused matvec for {ty}")))?;
+    if cols == 0 || !cols.is_multiple_of(m.cols_multiple) || cols > m.max_cols {
+        return Err(Error::Usage(format!(
+            "{entry}: cols {cols} (expected a multiple of {} up to {}: x is staged in {} B of \
+             shared memory)",
+            m.cols_multiple,
+            m.max_cols,
+            m.max_cols * 4
+        )));
+    }
+    if rows == 0 || (mode == MatvecMode::Glu && !rows.is_multiple_of(2)) {
+        return Err(Error::Usage(format!(
+            "{entry}: {rows} rows (glu mode needs an even, non-zero count: gate rows then up rows)"
+        )));
+    }
+    let norm_misaligned = norm_w.is_some_and(|n| !n.gpu_va.is_multiple_of(16));
+    if !w.gpu_va.is_multiple_of(m.w_align_b) || !x.gpu_va.is_multiple_of(16) || norm_misaligned {
+        return Err(Error::Usage(format!(
+            "{entry}: weights at {:#x} need {}-byte alignment, x at {:#x} and norm_w at {:#x} 16",
+            w.gpu_va,
+            m.w_align_b,
+            x.gpu_va,
+            norm_w.map_or(0, |n| n.gpu_va)
+        )));
+    }
+    let rb = row_bytes(ty, cols as usize)? as u64;
+    let outputs = mode.outputs(rows) as u64;
+    if w.size_b < rows as u64 * rb
+        || x.size_b < cols as u64 * 4
+        || y.size_b < outputs * 4
+        || norm_w.is_some_and(|n| n.size_b < cols as u64 * 4)
+    {
+        return Err(Error::Usage(format!(
+            "{entry}: buffers too small for {rows} x {cols} ({ty}, {outputs} outputs)"
+        )));
+    }
+    // Rows per block: warps x rows per warp; in glu mode each warp writes one output.
+    let warps = m.threads / 32;
+    let outputs_per_block = match mode {
+        MatvecMode::Glu => warps * m.rows_per_warp / 2,
+        _ => warps * m.rows_per_warp,
+    };
+    let norm_b = norm_w.map_or(0, |_| cols as u64 * 4);
+    let y_b = outputs * 4 * (1 + (mode == MatvecMode::Accumulate) as u64);
+    let bytes = rows as u64 * rb + cols as u64 * 4 + norm_b + y_b;
+    let mut p = grid(
+        kernel,
+        [blocks(outputs, outputs_per_block)?, 1, 1],
+        m.threads,
+        vec![
+            Arg::Buf(y),
+            Arg::Buf(w),
+            Arg::Buf(x),
+            Arg::U64(norm_w.map_or(0, |n| n.gpu_va)),
+            Arg::U32(rows),
+            Arg::U32(cols),
+            Arg::U32(mode.code()),
+            Arg::F32(eps),
+        ],
+        bytes,
+    );
+    p.launch.shared_b = cols * 4;
+    Ok(p)
+}
+
 /// rmsnorm of `n_vec` vectors of n (one block each).
 pub fn rmsnorm(k: KernelId, out: Buf, x: Buf, w: Buf, n: u32, n_vec: u32, eps: f32) -> Planned {
     let bytes = n as u64 * 4 * (2 * n_vec as u64 + 1);

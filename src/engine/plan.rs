@@ -99,6 +99,8 @@ pub struct PlannedLaunch {
     pub act_b: u64,
     /// KV-cache bytes read per position of context (attention).
     pub kv_b_per_pos: u64,
+    /// Dynamic shared memory of the launch (the fused matvecs stage x there: cols * 4).
+    pub shared_b: u32,
 }
 
 impl PlannedLaunch {
@@ -155,7 +157,9 @@ pub mod entry {
     pub const ADVANCE: &str = "decode_advance";
 }
 
-pub use super::kernels::{embed_entry, matvec_choice, matvec_entry};
+use super::kernels::FusedMatvec;
+pub use super::kernels::{embed_entry, fused_matvec, matvec_choice, matvec_entry};
+use super::launch::MatvecMode;
 
 /// Whether output `next` starts where the outputs of `run` (starting at `start`) end.
 fn follows(start: PArg, run: &[TensorSlot], next: PArg) -> bool {
@@ -194,6 +198,7 @@ impl Builder<'_> {
             weight_b: 0,
             act_b: 0,
             kv_b_per_pos: 0,
+            shared_b: 0,
         });
     }
 
@@ -211,32 +216,163 @@ impl Builder<'_> {
         self.matvec_rows(&[t], PArg::Buf(y, 0), x, accumulate)
     }
 
-    /// y_i = W_i x for each (tensor, output) pair, all reading x. With fusing on, a run of
-    /// tensors of one type and row length lying back to back in the weights buffer, whose outputs
-    /// are back to back too, is one matvec over their rows together (q|k|v, gate|up).
-    fn matvecs(&mut self, parts: &[(String, PArg)], x: BufRole) -> Result<()> {
-        let mut run: Vec<TensorSlot> = Vec::new();
-        let mut run_y = PArg::Null;
+    /// `parts` (tensor, output) grouped into the runs one matvec can take, each with its output.
+    /// With fusing on, a run of tensors of one type and row length lying back to back in the
+    /// weights buffer, whose outputs are back to back too, is one matvec over their rows
+    /// together (q|k|v, gate|up).
+    fn runs(&self, parts: &[(String, PArg)]) -> Result<Vec<(Vec<TensorSlot>, PArg)>> {
+        let mut out: Vec<(Vec<TensorSlot>, PArg)> = Vec::new();
         for (name, y) in parts {
             let t = self.w.get(name)?.clone();
             let joins = self.fuse
-                && run.last().is_some_and(|p| {
-                    p.ty == t.ty
-                        && p.dims[0] == t.dims[0]
-                        && p.offset_b + p.size_b == t.offset_b
-                        && follows(run_y, &run, *y)
+                && out.last().is_some_and(|(run, run_y)| {
+                    run.last().is_some_and(|p| {
+                        p.ty == t.ty
+                            && p.dims[0] == t.dims[0]
+                            && p.offset_b + p.size_b == t.offset_b
+                            && follows(*run_y, run, *y)
+                    })
                 });
-            if !joins && !run.is_empty() {
-                self.matvec_rows(&std::mem::take(&mut run), run_y, x, false)?;
+            match out.last_mut() {
+                Some((run, _)) if joins => run.push(t),
+                _ => out.push((vec![t], *y)),
             }
-            if run.is_empty() {
-                run_y = *y;
+        }
+        Ok(out)
+    }
+
+    /// The fused matvec for rows like `t` when the plan uses them: matvecs fused (the default;
+    /// --unfused turns it off) at 32 threads per row (the per-type kernels take the others).
+    fn fused_for(&self, t: &TensorSlot) -> Option<FusedMatvec> {
+        if !self.fuse || self.tpr != 32 {
+            return None;
+        }
+        fused_matvec(t.ty, u32::try_from(t.dims[0]).ok()?)
+    }
+
+    /// One fused matvec over the rows of `ts` reading x (rmsnorm-ed in the kernel with `norm`
+    /// when given); `norm_b` is the norm weight bytes this launch is charged with (counted once
+    /// per step where several launches read the same norm).
+    #[allow(clippy::too_many_arguments)]
+    fn fused(
+        &mut self,
+        fm: FusedMatvec,
+        ts: &[TensorSlot],
+        y: PArg,
+        x: BufRole,
+        norm: Option<&TensorSlot>,
+        norm_b: u64,
+        mode: MatvecMode,
+    ) {
+        let t = &ts[0];
+        let cols = t.dims[0];
+        let rows: u64 = ts.iter().map(|t| t.n_rows()).sum();
+        let outputs = mode.outputs(rows as u32) as u64;
+        let warps = (fm.threads / 32) as u64;
+        let per_block = match mode {
+            MatvecMode::Glu => warps * fm.rows_per_warp as u64 / 2,
+            _ => warps * fm.rows_per_warp as u64,
+        };
+        let label = ts
+            .iter()
+            .map(|t| t.name.trim_end_matches(".weight"))
+            .collect::<Vec<_>>()
+            .join("+");
+        self.push(
+            label,
+            fm.entry,
+            blocks(outputs, per_block),
+            fm.threads,
+            vec![
+                y,
+                Self::weight(t),
+                PArg::Buf(x, 0),
+                norm.map_or(PArg::Null, Self::weight),
+                PArg::U32(rows as u32),
+                PArg::U32(cols as u32),
+                PArg::U32(mode.code()),
+                PArg::F32(self.c.rms_eps),
+            ],
+        );
+        let l = self.last();
+        l.weight_b = ts.iter().map(|t| t.size_b).sum::<u64>() + norm_b;
+        let acc = (mode == MatvecMode::Accumulate) as u64;
+        l.act_b = 4 * cols + norm.map_or(0, |_| 4 * cols) + 4 * outputs * (1 + acc);
+        l.shared_b = 4 * cols as u32;
+    }
+
+    /// rmsnorm(X) with `norm`, then y_i = W_i x for each part: a run with a fused matvec reads X
+    /// and normalises it itself; the others read Xn from one rmsnorm launch, issued before the
+    /// first of them (none when every run is fused).
+    fn normed_matvecs(&mut self, norm: &str, parts: &[(String, PArg)]) -> Result<()> {
+        let nt = self.w.get(norm)?.clone();
+        let mut norm_b = nt.size_b;
+        let mut normed = false;
+        for (run, y) in self.runs(parts)? {
+            if let Some(fm) = self.fused_for(&run[0]) {
+                self.fused(
+                    fm,
+                    &run,
+                    y,
+                    BufRole::X,
+                    Some(&nt),
+                    norm_b,
+                    MatvecMode::Store,
+                );
+                norm_b = 0;
+                continue;
             }
-            run.push(t);
+            if !normed {
+                self.rmsnorm(norm, BufRole::Xn, BufRole::X)?;
+                self.last().weight_b = norm_b;
+                norm_b = 0;
+                normed = true;
+            }
+            self.matvec_rows(&run, y, BufRole::Xn, false)?;
         }
-        if !run.is_empty() {
-            self.matvec_rows(&run, run_y, x, false)?;
+        Ok(())
+    }
+
+    /// X += W x (o-proj, down): fused (mode accumulate) where the type has a fused matvec.
+    fn residual_matvec(&mut self, name: &str, x: BufRole) -> Result<()> {
+        let t = self.w.get(name)?.clone();
+        match self.fused_for(&t) {
+            Some(fm) => {
+                let y = PArg::Buf(BufRole::X, 0);
+                self.fused(fm, &[t], y, x, None, 0, MatvecMode::Accumulate);
+                Ok(())
+            }
+            None => self.matvec(name, BufRole::X, x, true),
         }
+    }
+
+    /// ffn_norm, gate, up and SwiGLU into GateUp[0..n_ff] (what ffn_down reads): one fused
+    /// matvec in glu mode where gate and up form one run of a type with a fused matvec, else
+    /// rmsnorm + matvecs + swiglu.
+    fn ffn_gate_up(&mut self, il: usize) -> Result<()> {
+        let n = |s: &str| format!("blk.{il}.{s}.weight");
+        let ff = self.c.n_ff;
+        let gate_arg = PArg::Buf(BufRole::GateUp, 0);
+        let up_arg = PArg::Buf(BufRole::GateUp, f32_b(ff));
+        let parts = [(n("ffn_gate"), gate_arg), (n("ffn_up"), up_arg)];
+        let runs = self.runs(&parts)?;
+        if let [(run, y)] = &runs[..] {
+            if let Some(fm) = self.fused_for(&run[0]) {
+                let nt = self.w.get(&n("ffn_norm"))?.clone();
+                let nb = nt.size_b;
+                self.fused(fm, run, *y, BufRole::X, Some(&nt), nb, MatvecMode::Glu);
+                return Ok(());
+            }
+        }
+        self.normed_matvecs(&n("ffn_norm"), &parts)?;
+        self.push(
+            format!("blk.{il}.swiglu"),
+            entry::SWIGLU,
+            blocks(ff as u64, ELEMWISE_THREADS as u64),
+            ELEMWISE_THREADS,
+            vec![gate_arg, gate_arg, up_arg, PArg::U32(ff as u32)],
+        );
+        self.last().act_b = 3 * f32_b(ff);
         Ok(())
     }
 
@@ -389,20 +525,17 @@ impl DecodePlan {
         let q_arg = PArg::Buf(BufRole::Qkv, 0);
         let k_arg = PArg::Buf(BufRole::Qkv, f32_b(q));
         let v_arg = PArg::Buf(BufRole::Qkv, f32_b(q + kv));
-        let gate_arg = PArg::Buf(BufRole::GateUp, 0);
-        let up_arg = PArg::Buf(BufRole::GateUp, f32_b(ff));
         let freqs = w.find("rope_freqs.weight").cloned();
         let scale = 1.0 / (hd as f32).sqrt();
         for il in 0..c.n_layer {
             let n = |s: &str| format!("blk.{il}.{s}.weight");
-            b.rmsnorm(&n("attn_norm"), BufRole::Xn, BufRole::X)?;
-            b.matvecs(
+            b.normed_matvecs(
+                &n("attn_norm"),
                 &[
                     (n("attn_q"), q_arg),
                     (n("attn_k"), k_arg),
                     (n("attn_v"), v_arg),
                 ],
-                BufRole::Xn,
             )?;
 
             let freq_arg = freqs.as_ref().map_or(PArg::Null, Builder::weight);
@@ -525,30 +658,20 @@ impl DecodePlan {
             );
             b.last().act_b = part_b + f32_b(q);
 
-            b.matvec(&n("attn_output"), BufRole::X, BufRole::Att, true)?;
-            b.rmsnorm(&n("ffn_norm"), BufRole::Xn, BufRole::X)?;
-            b.matvecs(
-                &[(n("ffn_gate"), gate_arg), (n("ffn_up"), up_arg)],
-                BufRole::Xn,
-            )?;
-            b.push(
-                format!("blk.{il}.swiglu"),
-                entry::SWIGLU,
-                blocks(ff as u64, ELEMWISE_THREADS as u64),
-                ELEMWISE_THREADS,
-                vec![gate_arg, gate_arg, up_arg, PArg::U32(ff as u32)],
-            );
-            b.last().act_b = 3 * f32_b(ff);
-            b.matvec(&n("ffn_down"), BufRole::X, BufRole::GateUp, true)?;
+            b.residual_matvec(&n("attn_output"), BufRole::Att)?;
+            b.ffn_gate_up(il)?;
+            b.residual_matvec(&n("ffn_down"), BufRole::GateUp)?;
         }
 
-        b.rmsnorm("output_norm.weight", BufRole::Xn, BufRole::X)?;
         let head = if c.tied_embeddings || w.find("output.weight").is_none() {
             "token_embd.weight"
         } else {
             "output.weight"
         };
-        b.matvec(head, BufRole::Logits, BufRole::Xn, false)?;
+        b.normed_matvecs(
+            "output_norm.weight",
+            &[(head.to_string(), PArg::Buf(BufRole::Logits, 0))],
+        )?;
         b.last().label = "lm_head".into();
         b.push(
             "argmax_partial".into(),
@@ -623,9 +746,15 @@ impl DecodePlan {
         self.launches.len()
     }
 
-    /// Launches per layer without fusing: rmsnorm, q, k, v, rope, kv_append, attn_partial,
-    /// attn_combine, o-proj, rmsnorm, gate, up, swiglu, down (fused q|k|v and gate|up: 11).
+    /// Launches per layer without fusing (--unfused): rmsnorm, q, k, v, rope, kv_append,
+    /// attn_partial, attn_combine, o-proj, rmsnorm, gate, up, swiglu, down. Fused q|k|v and
+    /// gate|up of a type with no fused matvec (kernels::FUSED_MATVECS): 11.
     pub const LAUNCHES_PER_LAYER: usize = 14;
-    /// embed, output norm, LM head, argmax_partial, argmax_final, advance.
+    /// Launches per layer when every matvec has a fused kernel (llama1b-q6k): q|k|v with
+    /// attn_norm, rope, kv_append, attn_partial, attn_combine, o-proj (+= x), gate|up with
+    /// ffn_norm and SwiGLU, down (+= x).
+    pub const LAUNCHES_PER_LAYER_FUSED: usize = 8;
+    /// embed, output norm, LM head, argmax_partial, argmax_final, advance (the output norm is
+    /// in the LM head's fused matvec where it has one: 5).
     pub const LAUNCHES_OUTSIDE_LAYERS: usize = 6;
 }

@@ -221,3 +221,47 @@ pub fn max_errors(out: &[f32], reference: &[f64], floor: f64) -> (f64, f64) {
     }
     (abs, rel)
 }
+
+/// A fused matvec (engine::launch::matvec_fused): x rmsnorm-ed with `norm_w` when given (the
+/// normalised x rounded to f32, as the kernel keeps it in shared memory), then per `mode`
+/// y = W x, y = y_in + W x, or y[r] = silu(W_r x) W_(r + rows/2) x for r < rows/2.
+#[allow(clippy::too_many_arguments)]
+pub fn matvec_fused(
+    ty: GgmlType,
+    w: &[u8],
+    rows: usize,
+    cols: usize,
+    x: &[f32],
+    norm_w: Option<&[f32]>,
+    eps: f32,
+    mode: super::launch::MatvecMode,
+    y_in: Option<&[f32]>,
+) -> Result<Vec<f64>> {
+    use super::launch::MatvecMode;
+    let xn: Vec<f32> = match norm_w {
+        Some(nw) => rmsnorm(x, nw, cols, eps)
+            .iter()
+            .map(|&v| v as f32)
+            .collect(),
+        None => x.to_vec(),
+    };
+    let acc = if mode == MatvecMode::Accumulate {
+        let y = y_in.ok_or_else(|| Error::Check("matvec_fused: accumulate needs y_in".into()))?;
+        Some(y)
+    } else {
+        None
+    };
+    let dots = matvec(ty, w, rows, cols, &xn, acc)?;
+    Ok(match mode {
+        MatvecMode::Glu => {
+            let half = rows / 2;
+            (0..half)
+                .map(|r| {
+                    let g = dots[r];
+                    g / (1.0 + (-g).exp()) * dots[r + half]
+                })
+                .collect()
+        }
+        _ => dots,
+    })
+}

@@ -1,8 +1,10 @@
 //! Each decode kernel on a GPU backend against [`super::reference`]: fresh random inputs,
 //! outputs poisoned (NaN) first, max abs / rel error reported against a stated tolerance.
 
-use super::kernels::{embed_entry, matvec_entry, spec, TPR_VARIANTS, WARP_MATVECS};
-use super::launch::{self, Planned};
+use super::kernels::{
+    embed_entry, matvec_entry, spec, FusedMatvec, FUSED_MATVECS, TPR_VARIANTS, WARP_MATVECS,
+};
+use super::launch::{self, MatvecMode, Planned};
 use super::reference as cpu;
 use crate::bench::reference::POISON_U32;
 use crate::bench::rng::Rng;
@@ -140,6 +142,105 @@ fn check_matvec(
     b.free(xb)
 }
 
+/// One fused matvec case against the CPU: fresh random weights (rows x cols), x, norm weights
+/// (when `norm`) and y (random for accumulate, NaN-poisoned otherwise).
+#[allow(clippy::too_many_arguments)]
+fn check_fused(
+    b: &mut dyn Backend,
+    rng: &mut Rng,
+    fm: &FusedMatvec,
+    k: crate::gpu::KernelId,
+    rows: usize,
+    cols: usize,
+    mode: MatvecMode,
+    norm: bool,
+    out_rows: &mut Vec<TestRow>,
+) -> Result<()> {
+    let eps = 1e-5f32;
+    let w = random_weights(rng, fm.ty, rows, cols)?;
+    let x = rng.vec_f32_signed(cols);
+    let nw = rng.vec_f32_signed(cols);
+    let n_out = mode.outputs(rows as u32) as usize;
+    let y0 = rng.vec_f32_signed(n_out);
+    let (wb, xb, nb) = (up_bytes(b, &w)?, up_f32(b, &x)?, up_f32(b, &nw)?);
+    let yb = if mode == MatvecMode::Accumulate {
+        up_f32(b, &y0)?
+    } else {
+        poisoned(b, n_out)?
+    };
+    let p = launch::matvec_fused(
+        k,
+        fm.entry,
+        fm.ty,
+        yb,
+        wb,
+        xb,
+        norm.then_some(nb),
+        rows as u32,
+        cols as u32,
+        mode,
+        eps,
+    )?;
+    run(b, &[p])?;
+    let out = down_f32(b, yb, n_out)?;
+    let r = cpu::matvec_fused(
+        fm.ty,
+        &w,
+        rows,
+        cols,
+        &x,
+        norm.then_some(&nw[..]),
+        eps,
+        mode,
+        Some(&y0),
+    )?;
+    // As check_matvec; glu multiplies two dots (and silu's ex2.approx): twice the tolerance.
+    let glu = (mode == MatvecMode::Glu) as u32 as f64;
+    let tol = 1e-4 * (cols as f64).sqrt() * (1.0 + glu);
+    let case = format!("{rows}x{cols} {mode:?}{}", if norm { " +norm" } else { "" });
+    out_rows.push(row_matvec(fm.entry, case, &out, &r, tol));
+    for buf in [wb, xb, nb, yb] {
+        b.free(buf)?;
+    }
+    Ok(())
+}
+
+/// The real shapes a fused matvec of `ty` runs in decode (rows, cols, mode, norm).
+fn fused_cases(ty: GgmlType) -> Vec<(usize, usize, MatvecMode, bool)> {
+    use MatvecMode::{Accumulate, Glu, Store};
+    match ty {
+        // qwen3-0.6b-q8 (n_embd 1024, q 2048, kv 1024, n_ff 3072, all Q8_0): q|k|v + attn_norm,
+        // o-proj, gate|up + ffn_norm (glu), down, and the tied lm_head + output_norm.
+        GgmlType::Q8_0 => vec![
+            (4096, 1024, Store, true),
+            (1024, 2048, Accumulate, false),
+            (6144, 1024, Glu, true),
+            (1024, 3072, Accumulate, false),
+            (151936, 1024, Store, true),
+        ],
+        // qwen3-1.7b-q4km (n_embd 2048, q 2048, kv 1024, n_ff 6144): q|k + attn_norm (v is
+        // Q6_K in some layers), q|k|v, o-proj, gate|up + ffn_norm (glu), down (Q4_K layers),
+        // and an lm_head-like 151936 x 1024 with norm.
+        GgmlType::Q4_K => vec![
+            (3072, 2048, Store, true),
+            (4096, 2048, Store, true),
+            (2048, 2048, Accumulate, false),
+            (12288, 2048, Glu, true),
+            (2048, 6144, Accumulate, false),
+            (151936, 1024, Store, true),
+        ],
+        // The real shapes of a LLaMA-1B decode step: q|k|v and o-proj (2048 cols, 2 chunks
+        // per row), gate|up in glu mode, down (8192 cols, 8 chunks: the refill path).
+        _ => vec![
+            (2048, 2048, Store, false),
+            (2048, 2048, Accumulate, false),
+            (3072, 2048, Store, true),
+            (16384, 2048, Glu, true),
+            (2048, 8192, Accumulate, false),
+        ],
+    }
+}
+
 /// Run every decode kernel whose name contains `filter` once on `b`.
 pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow>> {
     let want = |name: &str| filter.is_none_or(|f| name.contains(f));
@@ -197,6 +298,31 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
                 launch::matvec_warp(k, entry, ty, yb, wb, xb, m as u32, kd as u32, acc)
             },
         )?;
+    }
+
+    for fm in FUSED_MATVECS {
+        if !want(fm.entry) {
+            continue;
+        }
+        let k = b.load(&spec(fm.entry, None)?)?;
+        use MatvecMode::{Accumulate, Glu, Store};
+        let m = fm.cols_multiple as usize;
+        let mut cases = fused_cases(fm.ty);
+        // Small odd ones: odd row counts and rows not a multiple of the block's rows, 1 to 3
+        // chunks per row (an odd chunk count ends on buffer A), every mode with and without norm.
+        // Q8_0/Q4_K (cols multiple of 256, chunks of 512/1024 columns): 256 to 3072 columns, so
+        // also a partial last chunk after whole ones and rows that wrap the 4-stage ring.
+        let span = if m < 1024 { 12 } else { 3 };
+        for mode in [Store, Accumulate, Glu] {
+            for norm in [false, true] {
+                let half = 3 + 2 * rng.below(40);
+                let n_rows = if mode == Glu { 2 * half } else { half };
+                cases.push((n_rows, m * (1 + rng.below(span)), mode, norm));
+            }
+        }
+        for (n_rows, cols, mode, norm) in cases {
+            check_fused(b, &mut rng, &fm, k, n_rows, cols, mode, norm, &mut rows)?;
+        }
     }
 
     if want("rmsnorm") {

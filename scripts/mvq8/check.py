@@ -1,0 +1,63 @@
+"""Runs ptx/decode/matvec_{q8_0,q4_k}_f.ptx in emu.py (a SIMT interpreter of the PTX subset they
+use; cp.async copies land only at cp.async.wait_group) on random GGUF blocks and compares with
+gguf-py dequantize + float64 dots. Usage: python3 scripts/mvq8/check.py [seed]; needs numpy, gguf."""
+import sys, numpy as np, struct
+import os
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from emu import run_kernel, Mem
+from gguf.quants import dequantize
+from gguf import GGMLQuantizationType as T
+
+rng = np.random.default_rng(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
+
+def rand_blocks(ty, rows, cols):
+    if ty == "q8_0":
+        nb = rows * cols // 32
+        d = (rng.uniform(0.001, 0.02, nb)).astype(np.float16)
+        q = rng.integers(-128, 128, (nb, 32), dtype=np.int8)
+        raw = np.zeros((nb, 34), np.uint8); raw[:, :2] = d.view(np.uint8).reshape(nb, 2); raw[:, 2:] = q.view(np.uint8)
+        return raw.tobytes(), dequantize(raw.reshape(rows, -1), T.Q8_0).reshape(rows, cols)
+    nb = rows * cols // 256
+    raw = rng.integers(0, 256, (nb, 144), dtype=np.uint8)
+    raw[:, 0:2] = np.float16(rng.uniform(0.001, 0.01, nb)).view(np.uint8).reshape(nb, 2)
+    raw[:, 2:4] = np.float16(rng.uniform(0.001, 0.01, nb)).view(np.uint8).reshape(nb, 2)
+    return raw.tobytes(), dequantize(raw.reshape(rows, -1), T.Q4_K).reshape(rows, cols)
+
+def check(ty, rows, cols, mode, norm):
+    text = open(os.path.join(HERE, "..", "..", "ptx", "decode", f"matvec_{ty}_f.ptx")).read()
+    wb, W = rand_blocks(ty, rows, cols)
+    x = rng.uniform(-1, 1, cols).astype(np.float32)
+    nw = rng.uniform(0.5, 1.5, cols).astype(np.float32)
+    yrows = rows // 2 if mode == 2 else rows
+    y0 = rng.uniform(-1, 1, yrows).astype(np.float32)
+    g = Mem()
+    g.add(0x10000000, bytearray(wb)); g.add(0x20000000, bytearray(x.tobytes()))
+    g.add(0x30000000, bytearray(nw.tobytes())); g.add(0x40000000, bytearray(y0.tobytes() if mode == 1 else b"\xff" * 4 * yrows))
+    eps = 1e-6
+    params = dict(y=0x40000000, w=0x10000000, x=0x20000000, norm_w=0x30000000 if norm else 0,
+                  rows=rows, cols=cols, mode=mode, eps=struct.unpack("<I", struct.pack("<f", eps))[0])
+    grid = -(-(-(-rows // 2)) // 4)
+    run_kernel(text, f"matvec_{ty}_f", params, grid, 128, 4 * cols, g, rng)
+    out = np.frombuffer(bytes(g.read(0x40000000, 4 * yrows)), np.float32)
+    xd = x.astype(np.float64)
+    if norm:
+        xd = xd / np.sqrt((xd * xd).mean() + eps) * nw
+    d = W.astype(np.float64) @ xd
+    if mode == 0: ref = d
+    elif mode == 1: ref = d + y0
+    else:
+        gg, u = d[:rows // 2], d[rows // 2:]
+        ref = gg / (1 + np.exp(-gg)) * u
+    err = np.abs(out - ref).max() / max(np.abs(ref).max(), 1e-30)
+    ok = err < 1e-4
+    print(f"{ty} {rows}x{cols} mode {mode} norm {norm}: max err / max|ref| {err:.2e} {'ok' if ok else 'FAIL'}")
+    return ok
+
+ok = True
+for ty, shapes in (("q8_0", [(10, 512), (9, 768), (4, 2048), (16, 1280)]), ("q4_k", [(10, 1024), (9, 768), (4, 2048), (6, 5120)])):
+    for i, (r, c) in enumerate(shapes):
+        for mode in (0, 1, 2):
+            if mode == 2 and r % 2: continue
+            ok &= check(ty, r, c, mode, (i + mode) % 2 == 1)
+print("ALL OK" if ok else "FAILURES")

@@ -1,0 +1,461 @@
+"""Writes ptx/decode/matvec_{q8_0,q4_k}_f.ptx: python3 scripts/mvq8/gen.py scripts/mvq8/header_q8_0_f.txt scripts/mvq8/header_q4_k_f.txt ptx/decode/matvec_q8_0_f.ptx ptx/decode/matvec_q4_k_f.ptx"""
+import sys
+
+PARAMS = """    .param .u64 y,
+    .param .u64 w,
+    .param .u64 x,
+    .param .u64 norm_w,
+    .param .u32 rows,
+    .param .u32 cols,
+    .param .u32 mode,
+    .param .f32 eps"""
+
+def issue(n, cfg):
+    """cp.async one chunk (register c) of both rows into stage c&3, then commit."""
+    BB, ROWSTAGE, STAGE = cfg["BB"], cfg["ROWSTAGE"], cfg["STAGE"]
+    piece = "mul.lo.u32 pc, nb, 9;" if BB == 144 else "mul.lo.u32 pc, nb, 17;\n    shr.u32 pc, pc, 3;"
+    return f"""    // issue chunk c (if it exists) into stage c & 3: {ROWSTAGE} bytes of row A, then of row B
+    setp.ge.u32 p_x, c, nch;
+    @p_x bra ISSUED_{n};
+    mul.lo.u32 cb, c, {cfg['CHB']};
+    sub.u32 nb, nblk, cb;
+    min.u32 nb, nb, {cfg['CHB']};
+    {piece}                          // 16-byte pieces per row
+    selp.u32 pc2, pc, 0, p_b;
+    add.u32 pc2, pc2, pc;                // pieces of both rows (row B only if it exists)
+    mul.lo.u32 t0, cb, {BB};
+    cvt.u64.u32 srcoff, t0;
+    and.b32 t0, c, 3;
+    mad.lo.u32 dst0, t0, {STAGE}, wst;
+    mov.u32 i, lane;
+ILOOP_{n}:
+    setp.ge.u32 p_x, i, pc2;
+    @p_x bra ISSUED_{n};
+    setp.ge.u32 p_y, i, pc;
+    sub.u32 t0, i, pc;
+    selp.u32 t0, t0, i, p_y;             // piece inside its row
+    shl.b32 t0, t0, 4;
+    selp.b64 src, wB, wA, p_y;
+    add.u64 src, src, srcoff;
+    cvt.u64.u32 t64, t0;
+    add.u64 src, src, t64;
+    selp.u32 t1, {ROWSTAGE}, 0, p_y;
+    add.u32 t1, t1, dst0;
+    add.u32 t1, t1, t0;
+    cp.async.cg.shared.global [t1], [src], 16;
+    add.u32 i, i, 32;
+    bra ILOOP_{n};
+ISSUED_{n}:
+    cp.async.commit_group;
+"""
+
+def f4(dst, word, k):
+    """4 unsigned bytes of `word` (each < 256) -> 4 floats, no cvt: byte into the low byte of
+    0x4B000000 (2^23 + b), minus 2^23 (k is the float to subtract)."""
+    s = ""
+    for j in range(4):
+        s += f"    prmt.b32 t{j}, {word}, 0x4B000000, 0x754{j};\n"
+    for j in range(4):
+        s += f"    sub.f32 {dst}{j}, t{j}, {k};\n"
+    return s
+
+def compute_q8(cfg):
+    s = """    // chunk k: 16 blocks per row at st (row A) and st + 544 (row B). Lane takes quarter
+    // q = lane & 3 (8 values) of blocks b0 = lane >> 2 and b0 + 8 (if the chunk has them).
+"""
+    for u in range(2):
+        s += f"""    // unit {u}
+    add.u32 bi, b0, {8*u};
+    setp.ge.u32 p_x, bi, nb;
+    @p_x bra UNIT_END_{u};
+    shl.b32 t0, k, 9;                    // chunk's first column
+    shl.b32 t1, bi, 5;
+    add.u32 t0, t0, t1;
+    add.u32 t0, t0, q8;                  // unit's first column
+    shl.b32 t0, t0, 2;
+    add.u32 t0, t0, xs;
+    add.u32 t1, t0, h16;
+    sub.u32 t2, t0, h16;
+    ld.shared.v4.f32 {{xa0, xa1, xa2, xa3}}, [t1];    // values 4h..4h+3 of the unit
+    ld.shared.v4.f32 {{xb0, xb1, xb2, xb3}}, [t2+16]; // values 4(1-h)..
+"""
+        for R, acc, off in (("A", "accA", 0), ("B", "accB", cfg["ROWSTAGE"])):
+            s += f"""    // row {R}
+    mad.lo.u32 blk, bi, 34, st;
+    add.u32 blk, blk, {off};
+    ld.shared.b16 hd, [blk];
+    add.u32 a, blk, 2;
+    add.u32 a, a, q8;                    // this quarter's 8 qs bytes (2-byte aligned)
+    and.b32 sh, a, 3;
+    shl.b32 sh, sh, 3;                   // 0 or 16
+    and.b32 a, a, -4;
+    ld.shared.u32 w0, [a];
+    ld.shared.u32 w1, [a+4];
+    ld.shared.u32 w2, [a+8];
+    shf.r.clamp.b32 q0, w0, w1, sh;
+    shf.r.clamp.b32 q1, w1, w2, sh;
+    selp.b32 qa, q1, q0, p_h;            // word h goes with xa
+    selp.b32 qb, q0, q1, p_h;
+    xor.b32 qa, qa, 0x80808080;          // s8 b -> u8 b + 128
+    xor.b32 qb, qb, 0x80808080;
+"""
+            s += f4("va", "qa", "0f4B000080") + f4("vb", "qb", "0f4B000080")
+            s += """    mul.f32 dot, va0, xa0;
+    fma.rn.f32 dot, va1, xa1, dot;
+    fma.rn.f32 dot, va2, xa2, dot;
+    fma.rn.f32 dot, va3, xa3, dot;
+    fma.rn.f32 dot, vb0, xb0, dot;
+    fma.rn.f32 dot, vb1, xb1, dot;
+    fma.rn.f32 dot, vb2, xb2, dot;
+    fma.rn.f32 dot, vb3, xb3, dot;
+    cvt.f32.f16 dd, hd;
+"""
+            s += f"    fma.rn.f32 {acc}, dd, dot, {acc};\n"
+        s += f"UNIT_END_{u}:\n"
+    return s
+
+def compute_q4k(cfg):
+    s = """    // chunk k: 4 blocks per row at st (row A) and st + 576 (row B). Lane takes block
+    // bi = lane >> 3, part = lane & 7: chunk c4 = part >> 1 (64 values), half hf = part & 1:
+    // qs bytes 32 c4 + 16 hf .. +16, low nibbles = values 64 c4 + 16 hf + i of sub-block 2 c4,
+    // high nibbles = the same + 32 (sub-block 2 c4 + 1).
+    setp.ge.u32 p_x, bi, nb;
+    @p_x bra UNIT_END;
+    shl.b32 t0, k, 10;                   // chunk's first column
+    add.u32 t0, t0, colu;                // + 256 bi + 64 c4 + 16 hf
+    shl.b32 t0, t0, 2;
+    add.u32 xl, t0, xs;
+    // x vectors in the order v_i = (i + c4) & 3, so the 8 lanes of a shared-memory phase hit 8
+    // distinct 16-byte bank groups (unrotated: 4-way conflicts, 256 c4 = 0 mod 128).
+"""
+    for i in range(4):
+        s += f"""    add.u32 t0, c4, {i};
+    and.b32 t0, t0, 3;
+    shl.b32 t0, t0, 4;
+    add.u32 t0, t0, xl;
+    ld.shared.v4.f32 {{xl{i}0, xl{i}1, xl{i}2, xl{i}3}}, [t0];
+    ld.shared.v4.f32 {{xh{i}0, xh{i}1, xh{i}2, xh{i}3}}, [t0+128];
+"""
+    s += "    add.f32 sxl, xl00, xl01;\n    add.f32 sxh, xh00, xh01;\n"
+    for i in range(4):
+        for j in range(4):
+            if i == 0 and j < 2:
+                continue
+            s += f"    add.f32 sxl, sxl, xl{i}{j};\n    add.f32 sxh, sxh, xh{i}{j};\n"
+    for R, acc, off in (("A", "accA", 0), ("B", "accB", cfg["ROWSTAGE"])):
+        s += f"""    // row {R}
+    mad.lo.u32 blk, bi, 144, st;
+    add.u32 blk, blk, {off};
+    ld.shared.v4.u32 {{h0, h1, h2, h3}}, [blk];   // d|dmin, scales[0..12]
+    add.u32 a, blk, qoff;
+    ld.shared.v4.u32 {{q0, q1, q2, q3}}, [a];     // 16 qs bytes
+    // rotate the words by c4 to match the x order: r_i = q_((i + c4) & 3)
+    selp.b32 r0, q1, q0, p_c1;
+    selp.b32 r1, q2, q1, p_c1;
+    selp.b32 r2, q3, q2, p_c1;
+    selp.b32 r3, q0, q3, p_c1;
+    selp.b32 q0, r2, r0, p_c2;
+    selp.b32 q1, r3, r1, p_c2;
+    selp.b32 q2, r0, r2, p_c2;
+    selp.b32 q3, r1, r3, p_c2;
+    mov.f32 sl, 0f00000000;
+    mov.f32 shh, 0f00000000;
+"""
+        for i in range(4):
+            s += f"    and.b32 lo, q{i}, 0x0F0F0F0F;\n    shr.u32 hi, q{i}, 4;\n    and.b32 hi, hi, 0x0F0F0F0F;\n"
+            s += f4("vl", "lo", "0f4B000000") + f4("vh", "hi", "0f4B000000")
+            for j in range(4):
+                s += f"    fma.rn.f32 sl, vl{j}, xl{i}{j}, sl;\n    fma.rn.f32 shh, vh{j}, xh{i}{j}, shh;\n"
+        s += """    // 6-bit scale/min of sub-blocks j0 = 2 c4 and j1 = 2 c4 + 1 (ggml get_scale_min_k4):
+    // j < 4: low 6 bits of bytes j (scale) and j + 4 (min); j >= 4: low/high nibble of byte
+    // j + 4 with the top 2 bits from bytes j - 4 (scale) and j (min).
+    bfe.u32 t0, h1, sh0, 6;
+    bfe.u32 t1, h2, sh0, 6;
+    bfe.u32 t2, h3, sh0, 4;
+    bfe.u32 t3, h1, sh0p6, 2;
+    bfi.b32 t2, t3, t2, 4, 2;
+    bfe.u32 t3, h3, sh0p4, 4;
+    bfe.u32 t4, h2, sh0p6, 2;
+    bfi.b32 t3, t4, t3, 4, 2;
+    selp.u32 t0, t0, t2, p_lo;
+    selp.u32 t1, t1, t3, p_lo;
+    cvt.rn.f32.u32 sc0, t0;
+    cvt.rn.f32.u32 m0, t1;
+    bfe.u32 t0, h1, sh1, 6;
+    bfe.u32 t1, h2, sh1, 6;
+    bfe.u32 t2, h3, sh1, 4;
+    bfe.u32 t3, h1, sh1p6, 2;
+    bfi.b32 t2, t3, t2, 4, 2;
+    bfe.u32 t3, h3, sh1p4, 4;
+    bfe.u32 t4, h2, sh1p6, 2;
+    bfi.b32 t3, t4, t3, 4, 2;
+    selp.u32 t0, t0, t2, p_lo;
+    selp.u32 t1, t1, t3, p_lo;
+    cvt.rn.f32.u32 sc1, t0;
+    cvt.rn.f32.u32 m1, t1;
+    mov.b32 {hd, hm}, h0;
+    cvt.f32.f16 dd, hd;
+    cvt.f32.f16 dm, hm;
+    mul.f32 sl, sl, sc0;
+    fma.rn.f32 sl, shh, sc1, sl;         // sum sc sum(q x)
+    mul.f32 t5, sxl, m0;
+    fma.rn.f32 t5, sxh, m1, t5;          // sum m sum(x)
+"""
+        s += f"    fma.rn.f32 {acc}, dd, sl, {acc};\n    neg.f32 dm, dm;\n    fma.rn.f32 {acc}, dm, t5, {acc};\n"
+    s += "UNIT_END:\n"
+    return s
+
+def kernel(cfg):
+    name = cfg["name"]
+    n = cfg
+    body = []
+    body.append(f"""{cfg['header']}.version 8.0
+.target sm_80
+.address_size 64
+
+.extern .shared .align 16 .b8 xs_dyn[];  // x (normalised), f32[cols]; launch shared_b = 4 cols
+
+.visible .entry {name}(
+{PARAMS}
+)
+{{
+    .reg .pred p_a, p_b, p_x, p_y, p_h, p_c1, p_c2, p_lo, p_glu, p_acc;
+    .reg .b32 nrows, ncols, md, tid, lane, warp, wid, half, need, rowA, rowB, nblk, nch, wst,
+        xs, c, cb, nb, pc, pc2, dst0, i, k, st, n4, t0, t1, t2, t3, t4, b0, bi, q8, h16, blk, a,
+        sh, w0, w1, w2, q0, q1, q2, q3, qa, qb, r0, r1, r2, r3, h0, h1, h2, h3, lo, hi, c4, hf,
+        colu, qoff, xl, sh0, sh1, sh0p4, sh0p6, sh1p4, sh1p6, rb;
+    .reg .b64 yp, wp, xp, nwp, wA, wB, src, srcoff, t64, ga;
+    .reg .f32 epsv, accA, accB, ssq, tot, rs, e, g, dot, dd, dm, sl, shh, sxl, sxh, sc0, sc1, m0,
+        m1, t5, y0, y1, xa0, xa1, xa2, xa3, xb0, xb1, xb2, xb3, va0, va1, va2, va3, vb0, vb1,
+        vb2, vb3, vl0, vl1, vl2, vl3, vh0, vh1, vh2, vh3, n0, n1, n2, n3;
+    .reg .f32 xl00, xl01, xl02, xl03, xl10, xl11, xl12, xl13, xl20, xl21, xl22, xl23, xl30,
+        xl31, xl32, xl33, xh00, xh01, xh02, xh03, xh10, xh11, xh12, xh13, xh20, xh21, xh22, xh23,
+        xh30, xh31, xh32, xh33;
+    .reg .b16 hd, hm;
+    .shared .align 16 .b8 wstage[{4*cfg['WARPSTAGE'] + 16}];  // 4 warps x 4 stages x 2 rows x {cfg['ROWSTAGE']} B (+16: the last 3-word read)
+    .shared .align 4 .f32 red[4];
+
+    ld.param.u64 yp, [y];
+    ld.param.u64 wp, [w];
+    ld.param.u64 xp, [x];
+    ld.param.u64 nwp, [norm_w];
+    ld.param.u32 nrows, [rows];
+    ld.param.u32 ncols, [cols];
+    ld.param.u32 md, [mode];
+    ld.param.f32 epsv, [eps];
+    cvta.to.global.u64 yp, yp;
+    cvta.to.global.u64 wp, wp;
+    cvta.to.global.u64 xp, xp;
+
+    mov.u32 tid, %tid.x;
+    and.b32 lane, tid, 31;
+    shr.u32 warp, tid, 5;
+    mov.u32 t0, %ctaid.x;
+    mad.lo.u32 wid, t0, 4, warp;         // row pair of this warp
+    setp.eq.u32 p_glu, md, 2;
+    setp.eq.u32 p_acc, md, 1;
+    shr.u32 half, nrows, 1;
+    add.u32 need, nrows, 1;
+    shr.u32 need, need, 1;               // row pairs (rows even in glu mode: rows / 2)
+    shl.b32 rowA, wid, 1;
+    add.u32 rowB, rowA, 1;
+    @p_glu mov.u32 rowA, wid;            // glu: gate row r, up row r + rows/2
+    @p_glu add.u32 rowB, wid, half;
+    setp.lt.u32 p_a, wid, need;
+    setp.lt.u32 p_b, rowB, nrows;
+    and.pred p_b, p_b, p_a;
+    shr.u32 nblk, ncols, {cfg['BLKSHIFT']};              // blocks per row
+    mul.lo.u32 rb, nblk, {cfg['BB']};                // row bytes
+    mul.wide.u32 t64, rowA, rb;
+    add.u64 wA, wp, t64;
+    mul.wide.u32 t64, rowB, rb;
+    add.u64 wB, wp, t64;
+    add.u32 nch, nblk, {cfg['CHB'] - 1};
+    shr.u32 nch, nch, {cfg['CHSHIFT']};              // chunks per row
+    @!p_a mov.u32 nch, 0;                // warps past the end issue nothing (they still stage x)
+    mov.u32 wst, wstage;
+    mad.lo.u32 wst, warp, {cfg['WARPSTAGE']}, wst;   // this warp's 4 stages
+
+    // The first 3 chunks of both rows go out before x is staged, so they overlap with it.
+""")
+    for s_ in range(3):
+        body.append(f"    mov.u32 c, {s_};\n" + issue(f"P{s_}", cfg))
+    body.append(f"""
+    // Stage x in shared memory (all 128 threads), sum of squares on the way.
+    mov.u32 xs, xs_dyn;
+    shr.u32 n4, ncols, 2;
+    mov.f32 ssq, 0f00000000;
+    mov.u32 i, tid;
+XLOOP:
+    setp.ge.u32 p_x, i, n4;
+    @p_x bra XEND;
+    mul.wide.u32 t64, i, 16;
+    add.u64 ga, xp, t64;
+    ld.global.nc.v4.f32 {{n0, n1, n2, n3}}, [ga];
+    shl.b32 t0, i, 4;
+    add.u32 t0, t0, xs;
+    st.shared.v4.f32 [t0], {{n0, n1, n2, n3}};
+    fma.rn.f32 ssq, n0, n0, ssq;
+    fma.rn.f32 ssq, n1, n1, ssq;
+    fma.rn.f32 ssq, n2, n2, ssq;
+    fma.rn.f32 ssq, n3, n3, ssq;
+    add.u32 i, i, 128;
+    bra XLOOP;
+XEND:
+    setp.eq.u64 p_x, nwp, 0;
+    @p_x bra XSYNC;                      // block-uniform
+    cvta.to.global.u64 nwp, nwp;
+    shfl.sync.bfly.b32 tot, ssq, 16, 31, -1;
+    add.f32 ssq, ssq, tot;
+    shfl.sync.bfly.b32 tot, ssq, 8, 31, -1;
+    add.f32 ssq, ssq, tot;
+    shfl.sync.bfly.b32 tot, ssq, 4, 31, -1;
+    add.f32 ssq, ssq, tot;
+    shfl.sync.bfly.b32 tot, ssq, 2, 31, -1;
+    add.f32 ssq, ssq, tot;
+    shfl.sync.bfly.b32 tot, ssq, 1, 31, -1;
+    add.f32 ssq, ssq, tot;
+    mov.u32 t0, red;
+    shl.b32 t1, warp, 2;
+    add.u32 t1, t1, t0;
+    setp.ne.u32 p_y, lane, 0;
+    @!p_y st.shared.f32 [t1], ssq;
+    bar.sync 0;
+    ld.shared.f32 tot, [t0];
+    ld.shared.f32 e, [t0+4];
+    add.f32 tot, tot, e;
+    ld.shared.f32 e, [t0+8];
+    add.f32 tot, tot, e;
+    ld.shared.f32 e, [t0+12];
+    add.f32 tot, tot, e;
+    cvt.rn.f32.u32 e, ncols;
+    div.rn.f32 tot, tot, e;
+    add.f32 tot, tot, epsv;
+    sqrt.rn.f32 tot, tot;
+    rcp.rn.f32 rs, tot;                  // 1 / rms, as the rmsnorm kernel
+    mov.u32 i, tid;
+NLOOP:                                   // each thread rescales the values it staged
+    setp.ge.u32 p_x, i, n4;
+    @p_x bra XSYNC;
+    shl.b32 t0, i, 4;
+    add.u32 t0, t0, xs;
+    ld.shared.v4.f32 {{n0, n1, n2, n3}}, [t0];
+    mul.wide.u32 t64, i, 16;
+    add.u64 ga, nwp, t64;
+    ld.global.nc.v4.f32 {{xa0, xa1, xa2, xa3}}, [ga];
+    mul.f32 n0, n0, rs;
+    mul.f32 n1, n1, rs;
+    mul.f32 n2, n2, rs;
+    mul.f32 n3, n3, rs;
+    mul.f32 n0, n0, xa0;
+    mul.f32 n1, n1, xa1;
+    mul.f32 n2, n2, xa2;
+    mul.f32 n3, n3, xa3;
+    st.shared.v4.f32 [t0], {{n0, n1, n2, n3}};
+    add.u32 i, i, 128;
+    bra NLOOP;
+XSYNC:
+    bar.sync 0;
+    @!p_a bra DONE;                      // warp-uniform; no block barrier after this
+
+{cfg['lane_setup']}
+    mov.f32 accA, 0f00000000;
+    mov.f32 accB, 0f00000000;
+    mov.u32 k, 0;
+LOOP:
+    setp.ge.u32 p_y, k, nch;
+    @p_y bra REDUCE;
+    add.u32 c, k, 3;
+""")
+    body.append(issue("L", cfg))
+    body.append(f"""    cp.async.wait_group 3;               // this lane's copies of chunk k have landed
+    bar.warp.sync -1;                    // ... and every other lane's
+    and.b32 t0, k, 3;
+    mad.lo.u32 st, t0, {cfg['STAGE']}, wst;
+    mul.lo.u32 cb, k, {cfg['CHB']};
+    sub.u32 nb, nblk, cb;
+    min.u32 nb, nb, {cfg['CHB']};
+""")
+    body.append(cfg["compute"](cfg))
+    body.append("""    bar.warp.sync -1;                    // stage k & 3 is refilled (chunk k + 4) next trip
+    add.u32 k, k, 1;
+    bra LOOP;
+REDUCE:
+""")
+    for m in (16, 8, 4, 2, 1):
+        body.append(f"""    shfl.sync.bfly.b32 y0, accA, {m}, 31, -1;
+    shfl.sync.bfly.b32 y1, accB, {m}, 31, -1;
+    add.f32 accA, accA, y0;
+    add.f32 accB, accB, y1;
+""")
+    body.append("""    setp.ne.u32 p_y, lane, 0;
+    @p_y bra DONE;
+    @!p_glu bra PLAIN;
+    mul.f32 e, accA, 0fBFB8AA3B;         // -g log2(e)
+    ex2.approx.f32 e, e;                 // e^-g (inf for g < -88: silu -> -0)
+    add.f32 e, e, 0f3F800000;
+    div.rn.f32 g, accA, e;               // silu(g), as the swiglu kernel
+    mul.f32 g, g, accB;
+    mul.wide.u32 t64, wid, 4;
+    add.u64 ga, yp, t64;
+    st.global.f32 [ga], g;
+    bra DONE;
+PLAIN:
+    mul.wide.u32 t64, rowA, 4;
+    add.u64 ga, yp, t64;
+    @!p_acc bra STA;
+    ld.global.f32 y0, [ga];
+    add.f32 accA, accA, y0;
+STA:
+    st.global.f32 [ga], accA;
+    @!p_b bra DONE;
+    @!p_acc bra STB;
+    ld.global.f32 y1, [ga+4];
+    add.f32 accB, accB, y1;
+STB:
+    st.global.f32 [ga+4], accB;
+DONE:
+    ret;
+}
+""")
+    return "".join(body)
+
+Q8_LANE = """    // lane's place in a chunk: quarter q = lane & 3 of blocks b0 = lane >> 2 and b0 + 8
+    shr.u32 b0, lane, 2;
+    and.b32 q8, lane, 3;
+    shl.b32 q8, q8, 3;                   // 8 q: first value of the quarter in its block
+    and.b32 t0, b0, 1;
+    setp.ne.u32 p_h, t0, 0;              // h: read x's second 4 values first (bank groups)
+    shl.b32 h16, t0, 4;"""
+
+Q4_LANE = """    // lane's place in a chunk: block bi = lane >> 3, part = lane & 7: c4 = part >> 1, hf = part & 1
+    shr.u32 bi, lane, 3;
+    and.b32 t0, lane, 7;
+    shr.u32 c4, t0, 1;
+    and.b32 hf, t0, 1;
+    shl.b32 colu, bi, 8;
+    shl.b32 t1, c4, 6;
+    add.u32 colu, colu, t1;
+    shl.b32 t1, hf, 4;
+    add.u32 colu, colu, t1;              // 256 bi + 64 c4 + 16 hf
+    shl.b32 qoff, t0, 4;
+    add.u32 qoff, qoff, 16;              // 16 + 32 c4 + 16 hf: the unit's qs bytes in the block
+    and.b32 t1, c4, 1;
+    setp.ne.u32 p_c1, t1, 0;
+    and.b32 t1, c4, 2;
+    setp.ne.u32 p_c2, t1, 0;
+    setp.lt.u32 p_lo, c4, 2;             // sub-blocks 2 c4, 2 c4 + 1 < 4: the simple 6-bit case
+    and.b32 sh0, c4, 1;
+    shl.b32 sh0, sh0, 4;                 // byte shift of sub-block 2 c4 in its scale word
+    add.u32 sh1, sh0, 8;
+    add.u32 sh0p4, sh0, 4;
+    add.u32 sh0p6, sh0, 6;
+    add.u32 sh1p4, sh1, 4;
+    add.u32 sh1p6, sh1, 6;"""
+
+q8 = dict(name="matvec_q8_0_f", BB=34, CHB=16, CHSHIFT=4, BLKSHIFT=5, ROWSTAGE=544, STAGE=1088,
+          WARPSTAGE=4352, compute=compute_q8, lane_setup=Q8_LANE, header=open(sys.argv[1]).read())
+q4 = dict(name="matvec_q4_k_f", BB=144, CHB=4, CHSHIFT=2, BLKSHIFT=8, ROWSTAGE=576, STAGE=1152,
+          WARPSTAGE=4608, compute=compute_q4k, lane_setup=Q4_LANE, header=open(sys.argv[2]).read())
+open(sys.argv[3], "w").write(kernel(q8))
+open(sys.argv[4], "w").write(kernel(q4))
