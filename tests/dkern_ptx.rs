@@ -126,7 +126,9 @@ fn every_decode_entry_waits_for_its_predecessor_under_pdl() {
             .find(&format!(".visible .entry {}(", k.entry))
             .unwrap_or_else(|| panic!("{}: no entry", k.entry));
         let rest = &text[start..];
-        let end = rest[1..].find(".visible .entry ").map_or(rest.len(), |e| e + 1);
+        let end = rest[1..]
+            .find(".visible .entry ")
+            .map_or(rest.len(), |e| e + 1);
         assert!(
             rest[..end].contains("griddepcontrol.wait;"),
             "{}: no griddepcontrol.wait",

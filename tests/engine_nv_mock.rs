@@ -38,6 +38,7 @@ fn each_replay_queues_the_plan_with_its_parameters() {
             threads_per_row: 16,
             max_ctx: 512,
             fuse_matvecs: true,
+            norm_in_matvec: true,
         };
         let mut d = GpuDecoder::load(Box::new(b), &path, popt).unwrap();
         let n = d.plan.n_launches();

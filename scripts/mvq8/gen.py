@@ -281,6 +281,11 @@ def kernel(cfg):
     for s_ in range(3):
         body.append(f"    mov.u32 c, {s_};\n" + issue(f"P{s_}", cfg))
     body.append(f"""
+    // Under programmatic dependent launch (nv `pdl` replay) this grid may start before the
+    // previous one ends: the first weight chunks (never written by a kernel) are on their way;
+    // x and y, which earlier kernels write, are touched only after this.
+    griddepcontrol.wait;
+
     // Stage x in shared memory (all 128 threads), sum of squares on the way.
     mov.u32 xs, xs_dyn;
     shr.u32 n4, ncols, 2;

@@ -119,6 +119,10 @@ pub struct PlanOptions {
     pub max_ctx: usize,
     /// One matvec for q|k|v and for gate|up where their types match (fewer, larger launches).
     pub fuse_matvecs: bool,
+    /// Where a type has a fused matvec (kernels::FUSED_MATVECS): rmsnorm and SwiGLU inside the
+    /// matvecs (fewer launches; each block stages x itself). Off: separate rmsnorm and swiglu
+    /// launches around the warp matvecs (`decode --separate-norm`).
+    pub norm_in_matvec: bool,
 }
 
 impl Default for PlanOptions {
@@ -127,6 +131,7 @@ impl Default for PlanOptions {
             threads_per_row: 32,
             max_ctx: DEFAULT_MAX_CTX,
             fuse_matvecs: true,
+            norm_in_matvec: true,
         }
     }
 }
@@ -184,6 +189,7 @@ struct Builder<'a> {
     w: &'a WeightsLayout,
     tpr: u32,
     fuse: bool,
+    norm_in_matvec: bool,
     out: Vec<PlannedLaunch>,
 }
 
@@ -244,7 +250,7 @@ impl Builder<'_> {
     /// The fused matvec for rows like `t` when the plan uses them: matvecs fused (the default;
     /// --unfused turns it off) at 32 threads per row (the per-type kernels take the others).
     fn fused_for(&self, t: &TensorSlot) -> Option<FusedMatvec> {
-        if !self.fuse || self.tpr != 32 {
+        if !self.fuse || !self.norm_in_matvec || self.tpr != 32 {
             return None;
         }
         fused_matvec(t.ty, u32::try_from(t.dims[0]).ok()?)
@@ -502,6 +508,7 @@ impl DecodePlan {
             w,
             tpr,
             fuse: options.fuse_matvecs,
+            norm_in_matvec: options.norm_in_matvec,
             out: Vec::new(),
         };
 

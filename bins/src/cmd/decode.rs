@@ -59,6 +59,10 @@ pub struct Args {
     /// matvec each)
     #[argh(switch)]
     pub unfused: bool,
+    /// GPU backends: separate rmsnorm and swiglu launches around the warp matvecs instead of
+    /// the fused matvecs that normalise x and apply SwiGLU themselves
+    #[argh(switch)]
+    pub separate_norm: bool,
     /// print the GPU launch plan of one token (kernels, grids, bytes) and exit; needs no GPU
     /// (a registry name needs no file either)
     #[argh(switch)]

@@ -48,6 +48,7 @@ pub fn run_gpu(args: &Args, kind: BackendKind) -> Result<(), Error> {
         threads_per_row: args.threads_per_row,
         max_ctx,
         fuse_matvecs: !args.unfused,
+        norm_in_matvec: !args.separate_norm,
     };
     let mut dec = GpuDecoder::load(opened.backend, &path, options)?;
     let c = dec.plan.config.clone();
@@ -427,6 +428,7 @@ pub fn print_plan(args: &Args) -> Result<(), Error> {
     let options = PlanOptions {
         threads_per_row: args.threads_per_row,
         fuse_matvecs: !args.unfused,
+        norm_in_matvec: !args.separate_norm,
         ..PlanOptions::default()
     };
     let plan = DecodePlan::build(&config, &layout, options)?;
