@@ -194,14 +194,12 @@ fn fused_matvecs_join_qkv_and_gate_up_of_one_type() {
     let p = plan_of(llama, PlanOptions::default());
     let entries: Vec<&str> = p.launches.iter().map(|l| l.kernel.entry).collect();
     assert_eq!(
-        &entries[1..12],
+        &entries[1..10],
         &[
             "rmsnorm",
             "matvec_q6_k_w",
-            "rope_llama",
-            "kv_append",
-            "attn_partial",
-            "attn_combine",
+            "rope_kv_llama",
+            "attn_decode",
             "matvec_q6_k_w",
             "rmsnorm",
             "matvec_q6_k_w",
@@ -209,7 +207,8 @@ fn fused_matvecs_join_qkv_and_gate_up_of_one_type() {
             "matvec_q6_k_w",
         ]
     );
-    assert_eq!(entries.len(), 16 * 11 + 6);
+    assert_eq!(entries.len(), 16 * DecodePlan::LAUNCHES_PER_LAYER_FUSED + 6);
+    assert_eq!(entries.len(), 150);
     let qkv = &p.launches[2];
     assert_eq!(qkv.label, "blk.0.attn_q+blk.0.attn_k+blk.0.attn_v");
     assert_eq!(qkv.args[0], PArg::Buf(BufRole::Qkv, 0));
@@ -218,16 +217,41 @@ fn fused_matvecs_join_qkv_and_gate_up_of_one_type() {
     let w = &p.weights;
     let q = w.get("blk.0.attn_q.weight").unwrap();
     assert_eq!(qkv.args[1], PArg::Buf(BufRole::Weights, q.offset_b));
-    // rope reads k right after q's 2048 values; kv_append reads v after k.
-    assert_eq!(p.launches[3].args[1], PArg::Buf(BufRole::Qkv, 4 * 2048));
-    assert_eq!(
-        p.launches[4].args[3],
-        PArg::Buf(BufRole::Qkv, 4 * (2048 + 512))
-    );
-    let gu = &p.launches[9];
+    // rope_kv reads k right after q's 2048 values and v after k, and appends into layer 0's
+    // rows of the caches; attn_decode reads q and those caches and writes Att.
+    let rk = &p.launches[3];
+    assert_eq!(rk.args[0], PArg::Buf(BufRole::Qkv, 0));
+    assert_eq!(rk.args[1], PArg::Buf(BufRole::Qkv, 4 * 2048));
+    assert_eq!(rk.args[2], PArg::Buf(BufRole::Qkv, 4 * (2048 + 512)));
+    assert_eq!(rk.args[3], PArg::Buf(BufRole::KCache, 0));
+    assert_eq!(rk.args[4], PArg::Buf(BufRole::VCache, 0));
+    let ad = &p.launches[4];
+    assert_eq!(ad.args[0], PArg::Buf(BufRole::Att, 0));
+    assert_eq!(ad.args[3], PArg::Buf(BufRole::AttnCounters, 0));
+    assert_eq!(ad.args[4], PArg::Buf(BufRole::Qkv, 0));
+    assert_eq!(ad.args[5], PArg::Buf(BufRole::KCache, 0));
+    // layer 1 appends and reads one layer further into the caches
+    let layer_b = p.options.max_ctx as u64 * 512 * 2;
+    let rk1 = &p.launches[3 + DecodePlan::LAUNCHES_PER_LAYER_FUSED];
+    assert_eq!(rk1.label, "blk.1.rope_kv");
+    assert_eq!(rk1.args[4], PArg::Buf(BufRole::VCache, layer_b));
+    let ad1 = &p.launches[4 + DecodePlan::LAUNCHES_PER_LAYER_FUSED];
+    assert_eq!(ad1.args[6], PArg::Buf(BufRole::VCache, layer_b));
+    let gu = &p.launches[7];
     assert_eq!(gu.label, "blk.0.ffn_gate+blk.0.ffn_up");
     assert_eq!(gu.args[3], PArg::U32(2 * 8192));
-    assert_eq!(p.launches[10].args[2], PArg::Buf(BufRole::GateUp, 4 * 8192));
+    assert_eq!(p.launches[8].args[2], PArg::Buf(BufRole::GateUp, 4 * 8192));
+
+    // Qwen3: q/k norm, rope and the append in one block per head.
+    let q06 = plan_of(
+        models::find("qwen3-0.6b-q8").unwrap(),
+        PlanOptions::default(),
+    );
+    let e06: Vec<&str> = q06.launches.iter().map(|l| l.kernel.entry).collect();
+    assert_eq!(&e06[3..5], &["qk_norm_rope_kv_neox", "attn_decode"]);
+    assert_eq!(q06.launches[3].grid, [16 + 8, 1, 1]);
+    assert_eq!(q06.launches[3].block, [64, 1, 1]);
+    assert_eq!(e06.len(), 28 * DecodePlan::LAUNCHES_PER_LAYER_FUSED + 6);
 
     // Q4_K_M: attn_v and ffn_down of some layers are Q6_K; a run stops at a type change.
     let qwen = models::find("qwen3-1.7b-q4km").unwrap();
@@ -305,14 +329,21 @@ fn attention_grid_spans_the_cache() {
             ..PlanOptions::default()
         },
     );
-    let a = p
-        .launches
-        .iter()
-        .find(|l| l.kernel.entry == "attn_partial")
-        .unwrap();
     let splits = 1000u32.div_ceil(plan::ATTN_SPLIT_LEN);
-    assert_eq!(a.grid, [32, splits, 1]);
-    assert_eq!(p.buffer_b(BufRole::AttnPartO), 4 * 32 * splits as u64 * 64);
+    for entry in ["attn_decode", "attn_partial"] {
+        let opt = PlanOptions {
+            max_ctx: 1000,
+            fuse_matvecs: entry == "attn_decode",
+            ..PlanOptions::default()
+        };
+        let p = plan_of(spec, opt);
+        let a = p.launches.iter().find(|l| l.kernel.entry == entry).unwrap();
+        assert_eq!(a.grid, [32, splits, 1]);
+        assert_eq!(p.buffer_b(BufRole::AttnPartO), 4 * 32 * splits as u64 * 64);
+        // one u32 counter per q head
+        assert_eq!(p.buffer_b(BufRole::AttnCounters), 4 * 32);
+    }
+    assert!(p.launches.iter().all(|l| l.kernel.entry != "attn_partial"));
 }
 
 /// The `.param` types of `entry` in `ptx`: "u64", "u32" or "f32".
