@@ -208,6 +208,118 @@ fn run(m: &mut Mem, l: &PlannedLaunch) {
                 m.put_f32s(vec_arg, 0, &v);
             }
         }
+        "rope_kv_llama" | "rope_kv_neox" | "qk_norm_rope_kv_neox" => {
+            // q, k, v, [q_norm, k_norm,] k_cache, v_cache, then as the entry's .param list.
+            let norm = e == "qk_norm_rope_kv_neox";
+            let c0 = if norm { 5 } else { 3 };
+            let (kc, vc) = (&a[c0], &a[c0 + 1]);
+            let (pos_a, nq, nk, hd, max_ctx, base, ff_a, eps) = if norm {
+                (
+                    &a[12],
+                    u(&a[7]),
+                    u(&a[8]),
+                    u(&a[9]),
+                    u(&a[10]),
+                    f(&a[13]),
+                    &a[14],
+                    f(&a[11]),
+                )
+            } else {
+                (
+                    &a[5],
+                    u(&a[6]),
+                    u(&a[7]),
+                    u(&a[8]),
+                    u(&a[9]),
+                    f(&a[10]),
+                    &a[11],
+                    0.0,
+                )
+            };
+            let pos = m.u32_at(pos_a, 0) as usize;
+            let ff = opt_f32s(m, ff_a, hd / 2);
+            let angles = RopeAngles::new(pos, hd, base, ff.as_deref());
+            let style = if e == "rope_kv_llama" {
+                RopeStyle::Norm
+            } else {
+                RopeStyle::Neox
+            };
+            let mut rotated_k = Vec::new();
+            for (vec_arg, n_heads, norm_arg) in [(&a[0], nq, &a[3]), (&a[1], nk, &a[4])] {
+                let mut v = m.f32s(vec_arg, n_heads * hd);
+                let nw = norm.then(|| m.f32s(norm_arg, hd));
+                for h in v.chunks_exact_mut(hd) {
+                    if let Some(w) = &nw {
+                        let x = h.to_vec();
+                        rmsnorm(h, &x, w, eps);
+                    }
+                    rope_head(h, &angles, style);
+                }
+                m.put_f32s(vec_arg, 0, &v);
+                rotated_k = v;
+            }
+            if pos < max_ctx {
+                let width = nk * hd;
+                let v = m.f32s(&a[2], width);
+                for i in 0..width {
+                    m.put_f16(kc, pos * width + i, rotated_k[i]);
+                    m.put_f16(vc, pos * width + i, v[i]);
+                }
+            }
+        }
+        "attn_decode" => {
+            // Splits of split_len positions, (m, l, o) each, then the combine the last block of
+            // each head does; the counters must be zero before and are left zero.
+            let (nh, nkv, hd, split) = (u(&a[8]), u(&a[9]), u(&a[10]), u(&a[11]));
+            let scale = f(&a[12]);
+            let pos = m.u32_at(&a[7], 0) as usize;
+            let q = m.f32s(&a[4], nh * hd);
+            let width = nkv * hd;
+            let n_used = (pos + 1).div_ceil(split);
+            assert!(
+                n_used <= l.grid[1] as usize,
+                "context past the grid's splits"
+            );
+            for h in 0..nh {
+                assert_eq!(m.u32_at(&a[3], h), 0, "counter of head {h} not reset");
+                let kvh = h / (nh / nkv);
+                let mut parts = Vec::new();
+                for s in 0..n_used {
+                    let (t0, t1) = (s * split, ((s + 1) * split).min(pos + 1));
+                    let scores: Vec<f32> = (t0..t1)
+                        .map(|t| {
+                            (0..hd)
+                                .map(|i| q[h * hd + i] * m.f16_at(&a[5], t * width + kvh * hd + i))
+                                .sum::<f32>()
+                                * scale
+                        })
+                        .collect();
+                    let mx = scores.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+                    let mut o = vec![0.0f32; hd];
+                    let mut sum = 0.0f32;
+                    for (t, sc) in (t0..t1).zip(&scores) {
+                        let p = (sc - mx).exp();
+                        sum += p;
+                        for (i, oi) in o.iter_mut().enumerate() {
+                            *oi += p * m.f16_at(&a[6], t * width + kvh * hd + i);
+                        }
+                    }
+                    parts.push((mx, sum, o));
+                }
+                let big_m = parts.iter().map(|p| p.0).fold(f32::NEG_INFINITY, f32::max);
+                let mut out = vec![0.0f32; hd];
+                let mut denom = 0.0;
+                for (mx, sum, o) in &parts {
+                    let w = (mx - big_m).exp();
+                    denom += w * sum;
+                    for i in 0..hd {
+                        out[i] += w * o[i];
+                    }
+                }
+                let out: Vec<f32> = out.iter().map(|x| x / denom).collect();
+                m.put_f32s(&a[0], h * hd, &out);
+            }
+        }
         "kv_append" => {
             let (width, max_ctx) = (u(&a[5]), u(&a[6]));
             let pos = m.u32_at(&a[4], 0) as usize;

@@ -64,202 +64,278 @@ fn plan_launches_equal_the_kernel_tables_builders() {
     );
     for spec in specs {
         let layout = WeightsLayout::from_spec(spec).unwrap();
-        let plan = DecodePlan::build(&spec.config(), &layout, PlanOptions::default()).unwrap();
-        let bufs: HashMap<BufRole, Buf> = plan
-            .buffers
-            .iter()
-            .enumerate()
-            .map(|(i, &(r, s))| {
-                let b = Buf {
-                    gpu_va: (i as u64 + 1) << 36,
-                    size_b: s,
-                };
-                (r, b)
-            })
-            .collect();
-        let k = KernelId(0);
-        let ls = bind(&plan, &bufs, |_| k).unwrap();
-        let ty_at = |w: &Buf| {
-            let off = w.gpu_va - bufs[&BufRole::Weights].gpu_va;
-            layout
-                .tensors
+        for fuse in [true, false] {
+            let options = PlanOptions {
+                fuse_matvecs: fuse,
+                ..PlanOptions::default()
+            };
+            let plan = DecodePlan::build(&spec.config(), &layout, options).unwrap();
+            let bufs: HashMap<BufRole, Buf> = plan
+                .buffers
                 .iter()
-                .find(|t| t.offset_b == off)
-                .unwrap()
-                .ty
-        };
-        let mut i = 0;
-        while i < ls.len() {
-            let (l, pl) = (&ls[i], &plan.launches[i]);
-            let a = &l.args;
-            let what = format!("{} {}", spec.name, pl.label);
-            let e = pl.kernel.entry;
-            let theirs: Vec<Launch> = if e.ends_with("_f") && e.starts_with("matvec_") {
-                let p = launch::matvec_fused(
-                    k,
-                    e,
-                    ty_at(&buf(&a[1])),
-                    buf(&a[0]),
-                    buf(&a[1]),
-                    buf(&a[2]),
-                    opt(&a[3]),
-                    u(&a[4]),
-                    u(&a[5]),
-                    launch::MatvecMode::from_code(u(&a[6])).unwrap(),
-                    f(&a[7]),
-                );
-                vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
-            } else if e.ends_with("_w") && e.starts_with("matvec_") {
-                let p = launch::matvec_warp(
-                    k,
-                    e,
-                    ty_at(&buf(&a[1])),
-                    buf(&a[0]),
-                    buf(&a[1]),
-                    buf(&a[2]),
-                    u(&a[3]),
-                    u(&a[4]),
-                    u(&a[5]) != 0,
-                );
-                vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
-            } else if e.starts_with("matvec_") {
-                let p = launch::matvec(
-                    k,
-                    ty_at(&buf(&a[1])),
-                    pl.kernel.tpr.unwrap(),
-                    buf(&a[0]),
-                    buf(&a[1]),
-                    buf(&a[2]),
-                    u(&a[3]),
-                    u(&a[4]),
-                    u(&a[5]) != 0,
-                );
-                vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
-            } else if e.starts_with("embed_") {
-                let p = launch::embed(
-                    k,
-                    ty_at(&buf(&a[1])),
-                    buf(&a[0]),
-                    buf(&a[1]),
-                    buf(&a[2]),
-                    u(&a[3]),
-                    u(&a[4]),
-                );
-                vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
-            } else {
-                match e {
-                    "rmsnorm" => vec![
-                        launch::rmsnorm(
-                            k,
-                            buf(&a[0]),
-                            buf(&a[1]),
-                            buf(&a[2]),
-                            u(&a[3]),
-                            1,
-                            f(&a[4]),
-                        )
-                        .launch,
-                    ],
-                    "rope_llama" | "rope_neox" => vec![
-                        launch::rope(
-                            k,
-                            buf(&a[0]),
-                            buf(&a[1]),
-                            u(&a[2]),
-                            u(&a[3]),
-                            u(&a[4]),
-                            buf(&a[5]),
-                            f(&a[6]),
-                            opt(&a[7]),
-                        )
-                        .unwrap()
-                        .launch,
-                    ],
-                    "qk_norm_rope_neox" => vec![
-                        launch::qk_norm_rope(
-                            k,
-                            buf(&a[0]),
-                            buf(&a[1]),
-                            buf(&a[2]),
-                            buf(&a[3]),
-                            u(&a[4]),
-                            u(&a[5]),
-                            u(&a[6]),
-                            f(&a[7]),
-                            buf(&a[8]),
-                            f(&a[9]),
-                            opt(&a[10]),
-                        )
-                        .unwrap()
-                        .launch,
-                    ],
-                    "kv_append" => vec![
-                        launch::kv_append(
-                            k,
-                            buf(&a[0]),
-                            buf(&a[1]),
-                            buf(&a[2]),
-                            buf(&a[3]),
-                            buf(&a[4]),
-                            u(&a[5]),
-                            u(&a[6]),
-                        )
-                        .unwrap()
-                        .launch,
-                    ],
-                    "attn_partial" => {
-                        let c = &ls[i + 1].args;
-                        let [p, q] = launch::attention(
-                            k,
-                            k,
-                            buf(&c[0]),
-                            buf(&a[0]),
-                            buf(&a[1]),
-                            buf(&a[2]),
-                            buf(&a[3]),
-                            buf(&a[4]),
-                            buf(&a[5]),
-                            u(&a[6]),
-                            u(&a[7]),
-                            u(&a[8]),
-                            u(&a[9]),
-                            u(&c[4]),
-                            plan.options.max_ctx as u32,
-                        )
-                        .unwrap_or_else(|e| panic!("{what}: {e}"));
-                        vec![p.launch, q.launch]
-                    }
-                    "swiglu" => vec![
-                        launch::binary(k, buf(&a[0]), buf(&a[1]), buf(&a[2]), u(&a[3]))
+                .enumerate()
+                .map(|(i, &(r, s))| {
+                    let b = Buf {
+                        gpu_va: (i as u64 + 1) << 36,
+                        size_b: s,
+                    };
+                    (r, b)
+                })
+                .collect();
+            let k = KernelId(0);
+            let ls = bind(&plan, &bufs, |_| k).unwrap();
+            let ty_at = |w: &Buf| {
+                let off = w.gpu_va - bufs[&BufRole::Weights].gpu_va;
+                layout
+                    .tensors
+                    .iter()
+                    .find(|t| t.offset_b == off)
+                    .unwrap()
+                    .ty
+            };
+            let mut i = 0;
+            while i < ls.len() {
+                let (l, pl) = (&ls[i], &plan.launches[i]);
+                let a = &l.args;
+                let what = format!("{} {}", spec.name, pl.label);
+                let e = pl.kernel.entry;
+                let theirs: Vec<Launch> = if e.ends_with("_f") && e.starts_with("matvec_") {
+                    let p = launch::matvec_fused(
+                        k,
+                        e,
+                        ty_at(&buf(&a[1])),
+                        buf(&a[0]),
+                        buf(&a[1]),
+                        buf(&a[2]),
+                        opt(&a[3]),
+                        u(&a[4]),
+                        u(&a[5]),
+                        launch::MatvecMode::from_code(u(&a[6])).unwrap(),
+                        f(&a[7]),
+                    )
+                    .unwrap();
+                    vec![p.launch]
+                } else if e.ends_with("_w") && e.starts_with("matvec_") {
+                    let p = launch::matvec_warp(
+                        k,
+                        e,
+                        ty_at(&buf(&a[1])),
+                        buf(&a[0]),
+                        buf(&a[1]),
+                        buf(&a[2]),
+                        u(&a[3]),
+                        u(&a[4]),
+                        u(&a[5]) != 0,
+                    );
+                    vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
+                } else if e.starts_with("matvec_") {
+                    let p = launch::matvec(
+                        k,
+                        ty_at(&buf(&a[1])),
+                        pl.kernel.tpr.unwrap(),
+                        buf(&a[0]),
+                        buf(&a[1]),
+                        buf(&a[2]),
+                        u(&a[3]),
+                        u(&a[4]),
+                        u(&a[5]) != 0,
+                    );
+                    vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
+                } else if e.starts_with("embed_") {
+                    let p = launch::embed(
+                        k,
+                        ty_at(&buf(&a[1])),
+                        buf(&a[0]),
+                        buf(&a[1]),
+                        buf(&a[2]),
+                        u(&a[3]),
+                        u(&a[4]),
+                    );
+                    vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
+                } else {
+                    match e {
+                        "rmsnorm" => vec![
+                            launch::rmsnorm(
+                                k,
+                                buf(&a[0]),
+                                buf(&a[1]),
+                                buf(&a[2]),
+                                u(&a[3]),
+                                1,
+                                f(&a[4]),
+                            )
+                            .launch,
+                        ],
+                        "rope_llama" | "rope_neox" => vec![
+                            launch::rope(
+                                k,
+                                buf(&a[0]),
+                                buf(&a[1]),
+                                u(&a[2]),
+                                u(&a[3]),
+                                u(&a[4]),
+                                buf(&a[5]),
+                                f(&a[6]),
+                                opt(&a[7]),
+                            )
                             .unwrap()
                             .launch,
-                    ],
-                    "argmax_partial" => {
-                        let fin = &ls[i + 1].args;
-                        let [p, q] = launch::argmax(
-                            k,
-                            k,
-                            buf(&fin[0]),
-                            buf(&a[0]),
-                            buf(&a[1]),
-                            buf(&a[2]),
-                            u(&a[3]),
-                        )
-                        .unwrap_or_else(|e| panic!("{what}: {e}"));
-                        vec![p.launch, q.launch]
+                        ],
+                        "qk_norm_rope_neox" => vec![
+                            launch::qk_norm_rope(
+                                k,
+                                buf(&a[0]),
+                                buf(&a[1]),
+                                buf(&a[2]),
+                                buf(&a[3]),
+                                u(&a[4]),
+                                u(&a[5]),
+                                u(&a[6]),
+                                f(&a[7]),
+                                buf(&a[8]),
+                                f(&a[9]),
+                                opt(&a[10]),
+                            )
+                            .unwrap()
+                            .launch,
+                        ],
+                        "kv_append" => vec![
+                            launch::kv_append(
+                                k,
+                                buf(&a[0]),
+                                buf(&a[1]),
+                                buf(&a[2]),
+                                buf(&a[3]),
+                                buf(&a[4]),
+                                u(&a[5]),
+                                u(&a[6]),
+                            )
+                            .unwrap()
+                            .launch,
+                        ],
+                        "rope_kv_llama" | "rope_kv_neox" => {
+                            let bufs = launch::RopeKvBufs {
+                                q: buf(&a[0]),
+                                k: buf(&a[1]),
+                                v: buf(&a[2]),
+                                k_cache: buf(&a[3]),
+                                v_cache: buf(&a[4]),
+                                pos_buf: buf(&a[5]),
+                            };
+                            let p = launch::rope_kv(
+                                k,
+                                bufs,
+                                u(&a[6]),
+                                u(&a[7]),
+                                u(&a[8]),
+                                u(&a[9]),
+                                f(&a[10]),
+                                opt(&a[11]),
+                            );
+                            vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
+                        }
+                        "qk_norm_rope_kv_neox" => {
+                            let bufs = launch::RopeKvBufs {
+                                q: buf(&a[0]),
+                                k: buf(&a[1]),
+                                v: buf(&a[2]),
+                                k_cache: buf(&a[5]),
+                                v_cache: buf(&a[6]),
+                                pos_buf: buf(&a[12]),
+                            };
+                            let p = launch::qk_norm_rope_kv(
+                                k,
+                                bufs,
+                                buf(&a[3]),
+                                buf(&a[4]),
+                                u(&a[7]),
+                                u(&a[8]),
+                                u(&a[9]),
+                                u(&a[10]),
+                                f(&a[11]),
+                                f(&a[13]),
+                                opt(&a[14]),
+                            );
+                            vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
+                        }
+                        "attn_decode" => {
+                            let bufs = launch::AttnDecodeBufs {
+                                out: buf(&a[0]),
+                                part_o: buf(&a[1]),
+                                part_ml: buf(&a[2]),
+                                counters: buf(&a[3]),
+                                q: buf(&a[4]),
+                                k_cache: buf(&a[5]),
+                                v_cache: buf(&a[6]),
+                                pos_buf: buf(&a[7]),
+                            };
+                            let p = launch::attn_decode(
+                                k,
+                                bufs,
+                                u(&a[8]),
+                                u(&a[9]),
+                                u(&a[10]),
+                                u(&a[11]),
+                                l.grid[1],
+                                plan.options.max_ctx as u32,
+                            );
+                            assert_eq!(f(&a[12]), 1.0 / (u(&a[10]) as f32).sqrt(), "{what}");
+                            vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
+                        }
+                        "attn_partial" => {
+                            let c = &ls[i + 1].args;
+                            let [p, q] = launch::attention(
+                                k,
+                                k,
+                                buf(&c[0]),
+                                buf(&a[0]),
+                                buf(&a[1]),
+                                buf(&a[2]),
+                                buf(&a[3]),
+                                buf(&a[4]),
+                                buf(&a[5]),
+                                u(&a[6]),
+                                u(&a[7]),
+                                u(&a[8]),
+                                u(&a[9]),
+                                u(&c[4]),
+                                plan.options.max_ctx as u32,
+                            )
+                            .unwrap_or_else(|e| panic!("{what}: {e}"));
+                            vec![p.launch, q.launch]
+                        }
+                        "swiglu" => vec![
+                            launch::binary(k, buf(&a[0]), buf(&a[1]), buf(&a[2]), u(&a[3]))
+                                .unwrap()
+                                .launch,
+                        ],
+                        "argmax_partial" => {
+                            let fin = &ls[i + 1].args;
+                            let [p, q] = launch::argmax(
+                                k,
+                                k,
+                                buf(&fin[0]),
+                                buf(&a[0]),
+                                buf(&a[1]),
+                                buf(&a[2]),
+                                u(&a[3]),
+                            )
+                            .unwrap_or_else(|e| panic!("{what}: {e}"));
+                            vec![p.launch, q.launch]
+                        }
+                        "decode_advance" => {
+                            assert_eq!(i, ls.len() - 1, "advance is last");
+                            assert_eq!((l.grid, l.block), ([1, 1, 1], [1, 1, 1]));
+                            vec![l.clone()]
+                        }
+                        other => panic!("{what}: no builder for {other}"),
                     }
-                    "decode_advance" => {
-                        assert_eq!(i, ls.len() - 1, "advance is last");
-                        assert_eq!((l.grid, l.block), ([1, 1, 1], [1, 1, 1]));
-                        vec![l.clone()]
-                    }
-                    other => panic!("{what}: no builder for {other}"),
+                };
+                for (j, t) in theirs.iter().enumerate() {
+                    same(&ls[i + j], t, &format!("{what} (+{j})"));
                 }
-            };
-            for (j, t) in theirs.iter().enumerate() {
-                same(&ls[i + j], t, &format!("{what} (+{j})"));
+                i += theirs.len();
             }
-            i += theirs.len();
         }
     }
 }

@@ -211,14 +211,12 @@ fn fused_matvecs_join_qkv_and_gate_up_of_one_type() {
         })
         .collect();
     assert_eq!(
-        &entries[1..12],
+        &entries[1..10],
         &[
             "rmsnorm",
             "matvec_q6_k_w",
-            "rope_llama",
-            "kv_append",
-            "attn_partial",
-            "attn_combine",
+            "rope_kv_llama",
+            "attn_decode",
             "matvec_q6_k_w",
             "rmsnorm",
             "matvec_q6_k_w",
@@ -226,7 +224,10 @@ fn fused_matvecs_join_qkv_and_gate_up_of_one_type() {
             "matvec_q6_k_w",
         ]
     );
-    assert_eq!(entries.len(), 16 * 11 + 6);
+    // At 16 threads per row: rmsnorm, q|k|v, rope_kv, attn_decode, o, rmsnorm, gate|up,
+    // swiglu, down per layer.
+    assert_eq!(entries.len(), 16 * 9 + 6);
+    assert_eq!(entries.len(), 150);
     let qkv = &p.launches[2];
     assert_eq!(qkv.label, "blk.0.attn_q+blk.0.attn_k+blk.0.attn_v");
     assert_eq!(qkv.args[0], PArg::Buf(BufRole::Qkv, 0));
@@ -235,16 +236,45 @@ fn fused_matvecs_join_qkv_and_gate_up_of_one_type() {
     let w = &p.weights;
     let q = w.get("blk.0.attn_q.weight").unwrap();
     assert_eq!(qkv.args[1], PArg::Buf(BufRole::Weights, q.offset_b));
-    // rope reads k right after q's 2048 values; kv_append reads v after k.
-    assert_eq!(p.launches[3].args[1], PArg::Buf(BufRole::Qkv, 4 * 2048));
-    assert_eq!(
-        p.launches[4].args[3],
-        PArg::Buf(BufRole::Qkv, 4 * (2048 + 512))
-    );
-    let gu = &p.launches[9];
+    // rope_kv reads k right after q's 2048 values and v after k, and appends into layer 0's
+    // rows of the caches; attn_decode reads q and those caches and writes Att.
+    let rk = &p.launches[3];
+    assert_eq!(rk.args[0], PArg::Buf(BufRole::Qkv, 0));
+    assert_eq!(rk.args[1], PArg::Buf(BufRole::Qkv, 4 * 2048));
+    assert_eq!(rk.args[2], PArg::Buf(BufRole::Qkv, 4 * (2048 + 512)));
+    assert_eq!(rk.args[3], PArg::Buf(BufRole::KCache, 0));
+    assert_eq!(rk.args[4], PArg::Buf(BufRole::VCache, 0));
+    let ad = &p.launches[4];
+    assert_eq!(ad.args[0], PArg::Buf(BufRole::Att, 0));
+    assert_eq!(ad.args[3], PArg::Buf(BufRole::AttnCounters, 0));
+    assert_eq!(ad.args[4], PArg::Buf(BufRole::Qkv, 0));
+    assert_eq!(ad.args[5], PArg::Buf(BufRole::KCache, 0));
+    // layer 1 appends and reads one layer further into the caches
+    let layer_b = p.options.max_ctx as u64 * 512 * 2;
+    let rk1 = &p.launches[3 + 9];
+    assert_eq!(rk1.label, "blk.1.rope_kv");
+    assert_eq!(rk1.args[4], PArg::Buf(BufRole::VCache, layer_b));
+    let ad1 = &p.launches[4 + 9];
+    assert_eq!(ad1.args[6], PArg::Buf(BufRole::VCache, layer_b));
+    let gu = &p.launches[7];
     assert_eq!(gu.label, "blk.0.ffn_gate+blk.0.ffn_up");
     assert_eq!(gu.args[3], PArg::U32(2 * 8192));
-    assert_eq!(p.launches[10].args[2], PArg::Buf(BufRole::GateUp, 4 * 8192));
+    assert_eq!(p.launches[8].args[2], PArg::Buf(BufRole::GateUp, 4 * 8192));
+
+    // Qwen3: q/k norm, rope and the append in one block per head.
+    let q06 = plan_of(
+        models::find("qwen3-0.6b-q8").unwrap(),
+        PlanOptions::default(),
+    );
+    let e06: Vec<&str> = q06.launches.iter().map(|l| l.kernel.entry).collect();
+    // (every qwen3-0.6b-q8 matvec is Q8_0, which has a fused kernel: no rmsnorm launches)
+    assert_eq!(&e06[2..4], &["qk_norm_rope_kv_neox", "attn_decode"]);
+    assert_eq!(q06.launches[2].grid, [16 + 8, 1, 1]);
+    assert_eq!(q06.launches[2].block, [64, 1, 1]);
+    assert_eq!(
+        e06.len(),
+        28 * DecodePlan::LAUNCHES_PER_LAYER_FUSED + DecodePlan::LAUNCHES_OUTSIDE_LAYERS - 1
+    );
 
     // Q4_K_M: attn_v and ffn_down of some layers are Q6_K; a run stops at a type change.
     // (Default options: the Q6_K runs take matvec_q6_k_f, the others keep their rmsnorm.)
@@ -345,14 +375,21 @@ fn attention_grid_spans_the_cache() {
             ..PlanOptions::default()
         },
     );
-    let a = p
-        .launches
-        .iter()
-        .find(|l| l.kernel.entry == "attn_partial")
-        .unwrap();
     let splits = 1000u32.div_ceil(plan::ATTN_SPLIT_LEN);
-    assert_eq!(a.grid, [32, splits, 1]);
-    assert_eq!(p.buffer_b(BufRole::AttnPartO), 4 * 32 * splits as u64 * 64);
+    for entry in ["attn_decode", "attn_partial"] {
+        let opt = PlanOptions {
+            max_ctx: 1000,
+            fuse_matvecs: entry == "attn_decode",
+            ..PlanOptions::default()
+        };
+        let p = plan_of(spec, opt);
+        let a = p.launches.iter().find(|l| l.kernel.entry == entry).unwrap();
+        assert_eq!(a.grid, [32, splits, 1]);
+        assert_eq!(p.buffer_b(BufRole::AttnPartO), 4 * 32 * splits as u64 * 64);
+        // one u32 counter per q head
+        assert_eq!(p.buffer_b(BufRole::AttnCounters), 4 * 32);
+    }
+    assert!(p.launches.iter().all(|l| l.kernel.entry != "attn_partial"));
 }
 
 /// The `.param` types of `entry` in `ptx`: "u64", "u32" or "f32".
@@ -470,13 +507,13 @@ fn fused_matvec_kernels_absorb_rmsnorm_and_swiglu() {
         &entries[1..9],
         &[
             "matvec_q6_k_f",
-            "rope_llama",
-            "kv_append",
-            "attn_partial",
-            "attn_combine",
+            "rope_kv_llama",
+            "attn_decode",
             "matvec_q6_k_f",
             "matvec_q6_k_f",
             "matvec_q6_k_f",
+            "matvec_q6_k_f",
+            "rope_kv_llama",
         ]
     );
     assert_eq!(
@@ -507,19 +544,19 @@ fn fused_matvec_kernels_absorb_rmsnorm_and_swiglu() {
         ([384, 1, 1], [128, 1, 1], 8192)
     );
     // o-proj accumulates into X.
-    let o = &p.launches[6];
+    let o = &p.launches[4];
     assert_eq!(o.args[0], PArg::Buf(BufRole::X, 0));
     assert_eq!(o.args[2], PArg::Buf(BufRole::Att, 0));
     assert_eq!((o.args[3], o.args[6]), (PArg::Null, PArg::U32(1)));
     // gate|up in glu mode: 16384 weight rows, 8192 outputs (4 per block) into GateUp[0..].
-    let gu = &p.launches[7];
+    let gu = &p.launches[5];
     assert_eq!(gu.label, "blk.0.ffn_gate+blk.0.ffn_up");
     assert_eq!(gu.args[0], PArg::Buf(BufRole::GateUp, 0));
     assert_eq!(gu.args[3], off("blk.0.ffn_norm.weight"));
     assert_eq!((gu.args[4], gu.args[6]), (PArg::U32(16384), PArg::U32(2)));
     assert_eq!(gu.grid, [2048, 1, 1]);
     // down reads h = GateUp[0..n_ff], 8192 cols (32 KiB of x in shared memory).
-    let down = &p.launches[8];
+    let down = &p.launches[6];
     assert_eq!(down.args[2], PArg::Buf(BufRole::GateUp, 0));
     assert_eq!(
         (down.args[5], down.args[6]),

@@ -137,7 +137,12 @@ impl GpuDecoder {
         let image = weights_image(&src, &layout)?;
         backend.upload(bufs[&BufRole::Weights], &image)?;
         drop(image);
-        for role in [BufRole::KCache, BufRole::VCache, BufRole::History] {
+        for role in [
+            BufRole::KCache,
+            BufRole::VCache,
+            BufRole::History,
+            BufRole::AttnCounters,
+        ] {
             backend.memset_u32(bufs[&role], 0)?;
         }
 

@@ -63,6 +63,9 @@ pub static ROPE: KernelFile = file!("rope.ptx", ["rope_llama", "rope_neox"]);
 pub static QK_NORM_ROPE: KernelFile = file!("qk_norm_rope.ptx", ["qk_norm_rope_neox"]);
 pub static KV_APPEND: KernelFile = file!("kv_append.ptx", ["kv_append"]);
 pub static ATTENTION: KernelFile = file!("attention.ptx", ["attn_partial", "attn_combine"]);
+pub static ROPE_KV: KernelFile = file!("rope_kv.ptx", ["rope_kv_llama", "rope_kv_neox"]);
+pub static QK_NORM_ROPE_KV: KernelFile = file!("qk_norm_rope_kv.ptx", ["qk_norm_rope_kv_neox"]);
+pub static ATTN_DECODE: KernelFile = file!("attn_decode.ptx", ["attn_decode"]);
 pub static ELEMENTWISE: KernelFile = file!("elementwise.ptx", ["swiglu", "add_f32"]);
 pub static EMBED: KernelFile = file!(
     "embed.ptx",
@@ -78,7 +81,7 @@ pub static EMBED: KernelFile = file!(
 pub static ARGMAX: KernelFile = file!("argmax.ptx", ["argmax_partial", "argmax_final"]);
 
 /// Every decode PTX file.
-pub static DECODE_FILES: [&KernelFile; 19] = [
+pub static DECODE_FILES: [&KernelFile; 22] = [
     &MATVEC_Q6_K,
     &MATVEC_Q6_K_W,
     &MATVEC_Q6_K_F,
@@ -95,6 +98,9 @@ pub static DECODE_FILES: [&KernelFile; 19] = [
     &QK_NORM_ROPE,
     &KV_APPEND,
     &ATTENTION,
+    &ROPE_KV,
+    &QK_NORM_ROPE_KV,
+    &ATTN_DECODE,
     &ELEMENTWISE,
     &EMBED,
     &ARGMAX,
@@ -136,6 +142,20 @@ const ROPE_PARAMS: &[(&str, ParamTy)] = &[
     ("base", F32),
     ("freq_factors", Ptr),
 ];
+const ROPE_KV_PARAMS: &[(&str, ParamTy)] = &[
+    ("q", Ptr),
+    ("k", Ptr),
+    ("v", Ptr),
+    ("k_cache", Ptr),
+    ("v_cache", Ptr),
+    ("pos_buf", Ptr),
+    ("n_q_heads", U32),
+    ("n_k_heads", U32),
+    ("head_dim", U32),
+    ("max_ctx", U32),
+    ("base", F32),
+    ("freq_factors", Ptr),
+];
 const BINARY_PARAMS_SWIGLU: &[(&str, ParamTy)] =
     &[("out", Ptr), ("gate", Ptr), ("up", Ptr), ("n", U32)];
 const BINARY_PARAMS_ADD: &[(&str, ParamTy)] = &[("out", Ptr), ("a", Ptr), ("b", Ptr), ("n", U32)];
@@ -151,7 +171,7 @@ macro_rules! k {
     };
 }
 
-static TABLE: [DecodeKernel; 28] = [
+static TABLE: [DecodeKernel; 32] = [
     k!("matvec_q6_k", MATVEC_Q6_K, MATVEC_PARAMS, true),
     k!("matvec_q6_k_w", MATVEC_Q6_K_W, MATVEC_PARAMS, false),
     k!("matvec_q6_k_f", MATVEC_Q6_K_F, FUSED_MATVEC_PARAMS, false),
@@ -236,6 +256,50 @@ static TABLE: [DecodeKernel; 28] = [
             ("part_ml", Ptr),
             ("head_dim", U32),
             ("n_split", U32)
+        ],
+        false
+    ),
+    k!("rope_kv_llama", ROPE_KV, ROPE_KV_PARAMS, false),
+    k!("rope_kv_neox", ROPE_KV, ROPE_KV_PARAMS, false),
+    k!(
+        "qk_norm_rope_kv_neox",
+        QK_NORM_ROPE_KV,
+        &[
+            ("q", Ptr),
+            ("k", Ptr),
+            ("v", Ptr),
+            ("q_norm", Ptr),
+            ("k_norm", Ptr),
+            ("k_cache", Ptr),
+            ("v_cache", Ptr),
+            ("n_q_heads", U32),
+            ("n_k_heads", U32),
+            ("head_dim", U32),
+            ("max_ctx", U32),
+            ("eps", F32),
+            ("pos_buf", Ptr),
+            ("base", F32),
+            ("freq_factors", Ptr)
+        ],
+        false
+    ),
+    k!(
+        "attn_decode",
+        ATTN_DECODE,
+        &[
+            ("out", Ptr),
+            ("part_o", Ptr),
+            ("part_ml", Ptr),
+            ("counters", Ptr),
+            ("q", Ptr),
+            ("k_cache", Ptr),
+            ("v_cache", Ptr),
+            ("pos_buf", Ptr),
+            ("n_head", U32),
+            ("n_kv_head", U32),
+            ("head_dim", U32),
+            ("split_len", U32),
+            ("scale", F32)
         ],
         false
     ),

@@ -17,6 +17,8 @@ pub const ATTN_THREADS: u32 = 128;
 pub const RMSNORM_THREADS: u32 = 1024;
 /// attn_partial keeps one split's scores in 4 KiB of shared memory.
 pub const ATTN_MAX_SPLIT: u32 = 1024;
+/// Threads per attn_decode block (8 warps: at most 8, and at least head_dim threads).
+pub const ATTN_DECODE_THREADS: u32 = 256;
 /// argmax_partial blocks (the final pass reduces this many pairs).
 pub const ARGMAX_BLOCKS: u32 = 256;
 
@@ -386,13 +388,7 @@ pub fn kv_append(
     width: u32,
     max_ctx: u32,
 ) -> Result<Planned> {
-    let need = width as u64 * max_ctx as u64 * 2;
-    if k_cache.size_b < need || v_cache.size_b < need {
-        return Err(Error::Usage(format!(
-            "kv_append: caches of {} / {} bytes, {need} needed for {max_ctx} positions",
-            k_cache.size_b, v_cache.size_b
-        )));
-    }
+    check_caches("kv_append", k_cache, v_cache, width, max_ctx)?;
     Ok(grid(
         k,
         [blocks(width as u64, THREADS)?, 1, 1],
@@ -486,6 +482,195 @@ pub fn attention(
         slots * (d as u64 * 4 + 8) + n_head as u64 * d as u64 * 4,
     );
     Ok([p, c])
+}
+
+/// The cache bytes rope_kv/kv_append need for `max_ctx` positions of `width` values, checked.
+fn check_caches(what: &str, k_cache: Buf, v_cache: Buf, width: u32, max_ctx: u32) -> Result<()> {
+    let need = width as u64 * max_ctx as u64 * 2;
+    if k_cache.size_b < need || v_cache.size_b < need {
+        return Err(Error::Usage(format!(
+            "{what}: caches of {} / {} bytes, {need} needed for {max_ctx} positions",
+            k_cache.size_b, v_cache.size_b
+        )));
+    }
+    Ok(())
+}
+
+/// The shapes rope_kv / qk_norm_rope_kv share: q, k, v of the qkv buffer; the layer's caches.
+#[derive(Debug, Clone, Copy)]
+pub struct RopeKvBufs {
+    pub q: Buf,
+    pub k: Buf,
+    pub v: Buf,
+    pub k_cache: Buf,
+    pub v_cache: Buf,
+    pub pos_buf: Buf,
+}
+
+/// rope_kv_llama / rope_kv_neox: rope on n_q + n_k heads of d (one thread per pair) and the
+/// append of k (rotated) and v at row pos of the caches (max_ctx rows of n_k * d f16 each).
+#[allow(clippy::too_many_arguments)]
+pub fn rope_kv(
+    k: KernelId,
+    b: RopeKvBufs,
+    n_q: u32,
+    n_k: u32,
+    d: u32,
+    max_ctx: u32,
+    base: f32,
+    ff: Option<Buf>,
+) -> Result<Planned> {
+    if !d.is_multiple_of(2) {
+        return Err(Error::Usage(format!("rope_kv: head_dim {d} is odd")));
+    }
+    check_caches("rope_kv", b.k_cache, b.v_cache, n_k * d, max_ctx)?;
+    let pairs = (n_q + n_k) as u64 * d as u64 / 2;
+    let width = (n_k * d) as u64;
+    Ok(grid(
+        k,
+        [blocks(pairs, THREADS)?, 1, 1],
+        THREADS,
+        vec![
+            Arg::Buf(b.q),
+            Arg::Buf(b.k),
+            Arg::Buf(b.v),
+            Arg::Buf(b.k_cache),
+            Arg::Buf(b.v_cache),
+            Arg::Buf(b.pos_buf),
+            Arg::U32(n_q),
+            Arg::U32(n_k),
+            Arg::U32(d),
+            Arg::U32(max_ctx),
+            Arg::F32(base),
+            Arg::U64(ff.map_or(0, |b| b.gpu_va)),
+        ],
+        pairs * 16 + width * 8 + 4,
+    ))
+}
+
+/// qk_norm_rope_kv_neox: one block of d/2 threads (rounded up to a warp) per head; the k-head
+/// blocks append k (normed, rotated) and v at row pos.
+#[allow(clippy::too_many_arguments)]
+pub fn qk_norm_rope_kv(
+    k: KernelId,
+    b: RopeKvBufs,
+    q_norm: Buf,
+    k_norm: Buf,
+    n_q: u32,
+    n_k: u32,
+    d: u32,
+    max_ctx: u32,
+    eps: f32,
+    base: f32,
+    ff: Option<Buf>,
+) -> Result<Planned> {
+    if !d.is_multiple_of(2) || d > 2048 {
+        return Err(Error::Usage(format!(
+            "qk_norm_rope_kv: head_dim {d} (even, <= 2048)"
+        )));
+    }
+    check_caches("qk_norm_rope_kv", b.k_cache, b.v_cache, n_k * d, max_ctx)?;
+    let threads = (d / 2).div_ceil(32) * 32;
+    Ok(grid(
+        k,
+        [n_q + n_k, 1, 1],
+        threads,
+        vec![
+            Arg::Buf(b.q),
+            Arg::Buf(b.k),
+            Arg::Buf(b.v),
+            Arg::Buf(q_norm),
+            Arg::Buf(k_norm),
+            Arg::Buf(b.k_cache),
+            Arg::Buf(b.v_cache),
+            Arg::U32(n_q),
+            Arg::U32(n_k),
+            Arg::U32(d),
+            Arg::U32(max_ctx),
+            Arg::F32(eps),
+            Arg::Buf(b.pos_buf),
+            Arg::F32(base),
+            Arg::U64(ff.map_or(0, |b| b.gpu_va)),
+        ],
+        (n_q + n_k) as u64 * d as u64 * 8 + 2 * d as u64 * 4 + (n_k * d) as u64 * 8,
+    ))
+}
+
+/// The buffers of attn_decode: output, split partials, per-head counters (u32, zero at
+/// allocation; the kernel leaves them zero), q and the layer's caches.
+#[derive(Debug, Clone, Copy)]
+pub struct AttnDecodeBufs {
+    pub out: Buf,
+    pub part_o: Buf,
+    pub part_ml: Buf,
+    pub counters: Buf,
+    pub q: Buf,
+    pub k_cache: Buf,
+    pub v_cache: Buf,
+    pub pos_buf: Buf,
+}
+
+/// attn_decode: one launch of grid (n_head, n_split), ATTN_DECODE_THREADS threads; the last
+/// block of each head combines its splits. `ctx_hint` is the context the byte count assumes.
+#[allow(clippy::too_many_arguments)]
+pub fn attn_decode(
+    k: KernelId,
+    b: AttnDecodeBufs,
+    n_head: u32,
+    n_kv: u32,
+    d: u32,
+    split_len: u32,
+    n_split: u32,
+    ctx_hint: u32,
+) -> Result<Planned> {
+    if !d.is_multiple_of(64) || d > 256 || d > ATTN_DECODE_THREADS || split_len == 0 {
+        return Err(Error::Usage(format!(
+            "attn_decode: head_dim {d} (a multiple of 64, <= 256), split {split_len} (>= 1)"
+        )));
+    }
+    if n_kv == 0 || !n_head.is_multiple_of(n_kv) || n_split == 0 {
+        return Err(Error::Usage(format!(
+            "attn_decode: {n_head} heads, {n_kv} kv heads, {n_split} splits"
+        )));
+    }
+    let slots = n_head as u64 * n_split as u64;
+    if b.part_o.size_b < slots * d as u64 * 4
+        || b.part_ml.size_b < slots * 8
+        || b.counters.size_b < n_head as u64 * 4
+    {
+        return Err(Error::Usage(format!(
+            "attn_decode: partial buffers too small for {slots} slots or counters for {n_head} heads"
+        )));
+    }
+    let scale = 1.0 / (d as f32).sqrt();
+    let kv_bytes = ctx_hint as u64 * n_kv as u64 * d as u64 * 2 * 2;
+    let used = ctx_hint.div_ceil(split_len).clamp(1, n_split) as u64;
+    let part_b = if used > 1 {
+        n_head as u64 * used * (d as u64 * 4 + 8) * 2 + n_head as u64 * 8
+    } else {
+        0
+    };
+    Ok(grid(
+        k,
+        [n_head, n_split, 1],
+        ATTN_DECODE_THREADS,
+        vec![
+            Arg::Buf(b.out),
+            Arg::Buf(b.part_o),
+            Arg::Buf(b.part_ml),
+            Arg::Buf(b.counters),
+            Arg::Buf(b.q),
+            Arg::Buf(b.k_cache),
+            Arg::Buf(b.v_cache),
+            Arg::Buf(b.pos_buf),
+            Arg::U32(n_head),
+            Arg::U32(n_kv),
+            Arg::U32(d),
+            Arg::U32(split_len),
+            Arg::F32(scale),
+        ],
+        kv_bytes + 2 * n_head as u64 * d as u64 * 4 + part_b,
+    ))
 }
 
 /// swiglu or add_f32 over n values (three f32 streams).

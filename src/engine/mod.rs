@@ -18,6 +18,7 @@ pub mod kernels;
 pub mod launch;
 pub mod reference;
 pub mod selftest;
+pub mod selftest_fused;
 
 pub mod decode;
 pub mod decode_check;

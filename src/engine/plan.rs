@@ -4,10 +4,13 @@
 //! [`crate::engine::decode`] binds the roles to device buffers.
 //!
 //! One step at position p (pos_buf[0] = p, token_buf[0] = the token at p):
-//! embed → per layer [rmsnorm, q, k, v, (q/k norm +) rope, kv_append, attention (partial +
-//! combine), o-proj (+= x), rmsnorm, gate, up, swiglu, down (+= x)] → output norm → LM head →
+//! embed → per layer [rmsnorm, q|k|v, rope_kv (Qwen3: qk_norm_rope_kv: q/k norm, rope and the
+//! K/V append in one launch), attn_decode (split attention whose last block per head combines),
+//! o-proj (+= x), rmsnorm, gate|up, swiglu, down (+= x)] → output norm → LM head →
 //! argmax (partial + final, into token_buf) →
 //! advance (history[p+1] = token, pos_buf = p+1). Nothing is patched between tokens.
+//! `fuse_matvecs = false` (`--unfused`) keeps one matvec per tensor and the four attention
+//! launches of before: (q/k norm +) rope, kv_append, attn_partial, attn_combine.
 
 use super::weights::{TensorSlot, WeightsLayout};
 use crate::models::{ModelConfig, RopeStyle};
@@ -19,6 +22,8 @@ pub const MATVEC_THREADS: u32 = super::launch::MATVEC_THREADS;
 pub const ELEMWISE_THREADS: u32 = super::launch::THREADS;
 /// Threads per block of attn_partial and attn_combine (engine::launch).
 pub const ATTN_THREADS: u32 = super::launch::ATTN_THREADS;
+/// Threads per block of attn_decode (engine::launch).
+pub const ATTN_DECODE_THREADS: u32 = super::launch::ATTN_DECODE_THREADS;
 /// Context positions the KV cache holds by default.
 pub const DEFAULT_MAX_CTX: usize = 2048;
 /// Positions one attention block takes (attn_partial's split_len; at most 1024). The grid has
@@ -59,6 +64,9 @@ pub enum BufRole {
     AttnPartO,
     /// attn_partial's (max, sum) pairs, f32 n_head x n_split x 2.
     AttnPartMl,
+    /// attn_decode's per-head split counters, u32 n_head: zero at allocation, and each
+    /// attn_decode launch leaves them zero (its last block per head resets its counter).
+    AttnCounters,
     /// argmax_partial's best value per block, f32 ARGMAX_BLOCKS.
     ArgPartVal,
     /// argmax_partial's best index per block, u32 ARGMAX_BLOCKS.
@@ -117,7 +125,8 @@ pub struct PlanOptions {
     pub threads_per_row: u32,
     /// Positions the KV cache holds.
     pub max_ctx: usize,
-    /// One matvec for q|k|v and for gate|up where their types match (fewer, larger launches).
+    /// One matvec for q|k|v and for gate|up where their types match (fewer, larger launches),
+    /// and the fused attention kernels (rope_kv / qk_norm_rope_kv, attn_decode).
     pub fuse_matvecs: bool,
     /// Where a type has a fused matvec (kernels::FUSED_MATVECS): rmsnorm and SwiGLU inside the
     /// matvecs (fewer launches; each block stages x itself). Off: separate rmsnorm and swiglu
@@ -155,6 +164,10 @@ pub mod entry {
     pub const KV_APPEND: &str = "kv_append";
     pub const ATTN_PARTIAL: &str = "attn_partial";
     pub const ATTN_COMBINE: &str = "attn_combine";
+    pub const ROPE_KV_LLAMA: &str = "rope_kv_llama";
+    pub const ROPE_KV_NEOX: &str = "rope_kv_neox";
+    pub const QK_NORM_ROPE_KV_NEOX: &str = "qk_norm_rope_kv_neox";
+    pub const ATTN_DECODE: &str = "attn_decode";
     pub const SWIGLU: &str = "swiglu";
     pub const ARGMAX_PARTIAL: &str = "argmax_partial";
     pub const ARGMAX_FINAL: &str = "argmax_final";
@@ -448,6 +461,265 @@ impl Builder<'_> {
     }
 }
 
+/// What the attention launches of layer `il` need besides the config.
+struct AttnLayer {
+    il: usize,
+    freq_arg: PArg,
+    freq_b: u64,
+    /// Byte offset of this layer's rows in the K and V caches.
+    layer_off: u64,
+    n_split: u32,
+    /// Positions the KV cache holds.
+    max_ctx: u32,
+}
+
+const Q_ARG: PArg = PArg::Buf(BufRole::Qkv, 0);
+
+impl Builder<'_> {
+    fn k_arg(&self) -> PArg {
+        PArg::Buf(BufRole::Qkv, f32_b(self.c.q_dim()))
+    }
+
+    fn v_arg(&self) -> PArg {
+        PArg::Buf(BufRole::Qkv, f32_b(self.c.q_dim() + self.c.kv_dim()))
+    }
+
+    /// (q/k norm +) rope, kv_append, attn_partial, attn_combine: the `--unfused` launches.
+    fn attention_unfused(&mut self, at: &AttnLayer) -> Result<()> {
+        let (c, w) = (self.c, self.w);
+        let AttnLayer {
+            il,
+            freq_arg,
+            freq_b,
+            layer_off,
+            n_split,
+            max_ctx,
+        } = *at;
+        let n = |s: &str| format!("blk.{il}.{s}.weight");
+        let (q, kv, hd) = (c.q_dim(), c.kv_dim(), c.head_dim);
+        let (q_arg, k_arg, v_arg) = (Q_ARG, self.k_arg(), self.v_arg());
+        let scale = 1.0 / (hd as f32).sqrt();
+        let qk_b = 2 * f32_b(q + kv);
+        if c.qk_norm {
+            let qn = w.get(&n("attn_q_norm"))?.clone();
+            let kn = w.get(&n("attn_k_norm"))?.clone();
+            if c.rope_style != RopeStyle::Neox {
+                return Err(Error::Unsupported(
+                    "GPU decode fuses q/k norm with neox rope only (Qwen3)".into(),
+                ));
+            }
+            self.push(
+                format!("blk.{il}.qk_norm_rope"),
+                entry::QK_NORM_ROPE_NEOX,
+                (c.n_head + c.n_head_kv) as u32,
+                (hd / 2) as u32,
+                vec![
+                    q_arg,
+                    k_arg,
+                    Builder::weight(&qn),
+                    Builder::weight(&kn),
+                    PArg::U32(c.n_head as u32),
+                    PArg::U32(c.n_head_kv as u32),
+                    PArg::U32(hd as u32),
+                    PArg::F32(c.rms_eps),
+                    PArg::Buf(BufRole::Pos, 0),
+                    PArg::F32(c.rope_theta),
+                    freq_arg,
+                ],
+            );
+            self.last().weight_b = qn.size_b + kn.size_b + freq_b;
+        } else {
+            let ent = match c.rope_style {
+                RopeStyle::Norm => entry::ROPE_LLAMA,
+                RopeStyle::Neox => entry::ROPE_NEOX,
+            };
+            let pairs = ((c.n_head + c.n_head_kv) * hd / 2) as u64;
+            self.push(
+                format!("blk.{il}.rope"),
+                ent,
+                blocks(pairs, ELEMWISE_THREADS as u64),
+                ELEMWISE_THREADS,
+                vec![
+                    q_arg,
+                    k_arg,
+                    PArg::U32(c.n_head as u32),
+                    PArg::U32(c.n_head_kv as u32),
+                    PArg::U32(hd as u32),
+                    PArg::Buf(BufRole::Pos, 0),
+                    PArg::F32(c.rope_theta),
+                    freq_arg,
+                ],
+            );
+            self.last().weight_b = freq_b;
+        }
+        self.last().act_b = qk_b;
+
+        self.push(
+            format!("blk.{il}.kv_append"),
+            entry::KV_APPEND,
+            blocks(kv as u64, ELEMWISE_THREADS as u64),
+            ELEMWISE_THREADS,
+            vec![
+                PArg::Buf(BufRole::KCache, layer_off),
+                PArg::Buf(BufRole::VCache, layer_off),
+                k_arg,
+                v_arg,
+                PArg::Buf(BufRole::Pos, 0),
+                PArg::U32(kv as u32),
+                PArg::U32(max_ctx),
+            ],
+        );
+        self.last().act_b = 2 * f32_b(kv) + 2 * 2 * kv as u64;
+
+        self.push(
+            format!("blk.{il}.attn_partial"),
+            entry::ATTN_PARTIAL,
+            c.n_head as u32,
+            ATTN_THREADS,
+            vec![
+                PArg::Buf(BufRole::AttnPartO, 0),
+                PArg::Buf(BufRole::AttnPartMl, 0),
+                q_arg,
+                PArg::Buf(BufRole::KCache, layer_off),
+                PArg::Buf(BufRole::VCache, layer_off),
+                PArg::Buf(BufRole::Pos, 0),
+                PArg::U32(c.n_head as u32),
+                PArg::U32(c.n_head_kv as u32),
+                PArg::U32(hd as u32),
+                PArg::U32(ATTN_SPLIT_LEN),
+                PArg::F32(scale),
+            ],
+        );
+        self.last().grid = [c.n_head as u32, n_split, 1];
+        let part_b = f32_b(c.n_head * n_split as usize * (hd + 2));
+        self.last().act_b = f32_b(q) + part_b;
+        // K and V rows of one position, f16 (each KV head read once; GQA shares it via L1/L2).
+        self.last().kv_b_per_pos = 2 * 2 * kv as u64;
+        self.push(
+            format!("blk.{il}.attn_combine"),
+            entry::ATTN_COMBINE,
+            c.n_head as u32,
+            ATTN_THREADS,
+            vec![
+                PArg::Buf(BufRole::Att, 0),
+                PArg::Buf(BufRole::AttnPartO, 0),
+                PArg::Buf(BufRole::AttnPartMl, 0),
+                PArg::U32(hd as u32),
+                PArg::U32(n_split),
+            ],
+        );
+        self.last().act_b = part_b + f32_b(q);
+        Ok(())
+    }
+
+    /// rope_kv (or qk_norm_rope_kv) and attn_decode: two launches for the attention of a layer.
+    fn attention_fused(&mut self, at: &AttnLayer) -> Result<()> {
+        let (c, w) = (self.c, self.w);
+        let AttnLayer {
+            il,
+            freq_arg,
+            freq_b,
+            layer_off,
+            n_split,
+            max_ctx,
+        } = *at;
+        let n = |s: &str| format!("blk.{il}.{s}.weight");
+        let (q, kv, hd) = (c.q_dim(), c.kv_dim(), c.head_dim);
+        let (k_arg, v_arg) = (self.k_arg(), self.v_arg());
+        let caches = [
+            PArg::Buf(BufRole::KCache, layer_off),
+            PArg::Buf(BufRole::VCache, layer_off),
+        ];
+        let heads = [
+            PArg::U32(c.n_head as u32),
+            PArg::U32(c.n_head_kv as u32),
+            PArg::U32(hd as u32),
+            PArg::U32(max_ctx),
+        ];
+        if c.qk_norm {
+            let qn = w.get(&n("attn_q_norm"))?.clone();
+            let kn = w.get(&n("attn_k_norm"))?.clone();
+            if c.rope_style != RopeStyle::Neox {
+                return Err(Error::Unsupported(
+                    "GPU decode fuses q/k norm with neox rope only (Qwen3)".into(),
+                ));
+            }
+            let mut args = vec![
+                Q_ARG,
+                k_arg,
+                v_arg,
+                Builder::weight(&qn),
+                Builder::weight(&kn),
+            ];
+            args.extend(caches);
+            args.extend(heads);
+            args.extend([
+                PArg::F32(c.rms_eps),
+                PArg::Buf(BufRole::Pos, 0),
+                PArg::F32(c.rope_theta),
+                freq_arg,
+            ]);
+            self.push(
+                format!("blk.{il}.qk_norm_rope_kv"),
+                entry::QK_NORM_ROPE_KV_NEOX,
+                (c.n_head + c.n_head_kv) as u32,
+                (hd / 2).div_ceil(32) as u32 * 32,
+                args,
+            );
+            self.last().weight_b = qn.size_b + kn.size_b + freq_b;
+        } else {
+            let ent = match c.rope_style {
+                RopeStyle::Norm => entry::ROPE_KV_LLAMA,
+                RopeStyle::Neox => entry::ROPE_KV_NEOX,
+            };
+            let pairs = ((c.n_head + c.n_head_kv) * hd / 2) as u64;
+            let mut args = vec![Q_ARG, k_arg, v_arg];
+            args.extend(caches);
+            args.push(PArg::Buf(BufRole::Pos, 0));
+            args.extend(heads);
+            args.extend([PArg::F32(c.rope_theta), freq_arg]);
+            self.push(
+                format!("blk.{il}.rope_kv"),
+                ent,
+                blocks(pairs, ELEMWISE_THREADS as u64),
+                ELEMWISE_THREADS,
+                args,
+            );
+            self.last().weight_b = freq_b;
+        }
+        // q and k read and written, v read, one f16 row of K and of V written.
+        self.last().act_b = 2 * f32_b(q + kv) + f32_b(kv) + 2 * 2 * kv as u64;
+
+        self.push(
+            format!("blk.{il}.attn_decode"),
+            entry::ATTN_DECODE,
+            c.n_head as u32,
+            ATTN_DECODE_THREADS,
+            vec![
+                PArg::Buf(BufRole::Att, 0),
+                PArg::Buf(BufRole::AttnPartO, 0),
+                PArg::Buf(BufRole::AttnPartMl, 0),
+                PArg::Buf(BufRole::AttnCounters, 0),
+                Q_ARG,
+                caches[0],
+                caches[1],
+                PArg::Buf(BufRole::Pos, 0),
+                PArg::U32(c.n_head as u32),
+                PArg::U32(c.n_head_kv as u32),
+                PArg::U32(hd as u32),
+                PArg::U32(ATTN_SPLIT_LEN),
+                PArg::F32(1.0 / (hd as f32).sqrt()),
+            ],
+        );
+        self.last().grid = [c.n_head as u32, n_split, 1];
+        // q read, the output written; partials only past one split (not counted: L2).
+        self.last().act_b = 2 * f32_b(q);
+        // K and V rows of one position, f16 (each KV head read once; GQA shares it via L1/L2).
+        self.last().kv_b_per_pos = 2 * 2 * kv as u64;
+        Ok(())
+    }
+}
+
 impl DecodePlan {
     /// The plan for `c` with weights at `w`. Errors name what the GPU path cannot run.
     pub fn build(c: &ModelConfig, w: &WeightsLayout, options: PlanOptions) -> Result<DecodePlan> {
@@ -500,6 +772,7 @@ impl DecodePlan {
             (BufRole::VCache, c.n_layer as u64 * cache_layer_b),
             (BufRole::AttnPartO, f32_b(c.n_head * n_split as usize * hd)),
             (BufRole::AttnPartMl, f32_b(c.n_head * n_split as usize * 2)),
+            (BufRole::AttnCounters, f32_b(c.n_head)),
             (BufRole::ArgPartVal, f32_b(ARGMAX_BLOCKS as usize)),
             (BufRole::ArgPartIdx, f32_b(ARGMAX_BLOCKS as usize)),
         ];
@@ -533,7 +806,6 @@ impl DecodePlan {
         let k_arg = PArg::Buf(BufRole::Qkv, f32_b(q));
         let v_arg = PArg::Buf(BufRole::Qkv, f32_b(q + kv));
         let freqs = w.find("rope_freqs.weight").cloned();
-        let scale = 1.0 / (hd as f32).sqrt();
         for il in 0..c.n_layer {
             let n = |s: &str| format!("blk.{il}.{s}.weight");
             b.normed_matvecs(
@@ -553,117 +825,19 @@ impl DecodePlan {
             } else {
                 0
             };
-            let qk_b = 2 * f32_b(q + kv);
-            if c.qk_norm {
-                let qn = w.get(&n("attn_q_norm"))?.clone();
-                let kn = w.get(&n("attn_k_norm"))?.clone();
-                if c.rope_style != RopeStyle::Neox {
-                    return Err(Error::Unsupported(
-                        "GPU decode fuses q/k norm with neox rope only (Qwen3)".into(),
-                    ));
-                }
-                b.push(
-                    format!("blk.{il}.qk_norm_rope"),
-                    entry::QK_NORM_ROPE_NEOX,
-                    (c.n_head + c.n_head_kv) as u32,
-                    (hd / 2) as u32,
-                    vec![
-                        q_arg,
-                        k_arg,
-                        Builder::weight(&qn),
-                        Builder::weight(&kn),
-                        PArg::U32(c.n_head as u32),
-                        PArg::U32(c.n_head_kv as u32),
-                        PArg::U32(hd as u32),
-                        PArg::F32(c.rms_eps),
-                        PArg::Buf(BufRole::Pos, 0),
-                        PArg::F32(c.rope_theta),
-                        freq_arg,
-                    ],
-                );
-                b.last().weight_b = qn.size_b + kn.size_b + freq_b;
+            let at = AttnLayer {
+                il,
+                freq_arg,
+                freq_b,
+                layer_off: il as u64 * cache_layer_b,
+                n_split,
+                max_ctx: options.max_ctx as u32,
+            };
+            if options.fuse_matvecs {
+                b.attention_fused(&at)?;
             } else {
-                let ent = match c.rope_style {
-                    RopeStyle::Norm => entry::ROPE_LLAMA,
-                    RopeStyle::Neox => entry::ROPE_NEOX,
-                };
-                let pairs = ((c.n_head + c.n_head_kv) * hd / 2) as u64;
-                b.push(
-                    format!("blk.{il}.rope"),
-                    ent,
-                    blocks(pairs, ELEMWISE_THREADS as u64),
-                    ELEMWISE_THREADS,
-                    vec![
-                        q_arg,
-                        k_arg,
-                        PArg::U32(c.n_head as u32),
-                        PArg::U32(c.n_head_kv as u32),
-                        PArg::U32(hd as u32),
-                        PArg::Buf(BufRole::Pos, 0),
-                        PArg::F32(c.rope_theta),
-                        freq_arg,
-                    ],
-                );
-                b.last().weight_b = freq_b;
+                b.attention_unfused(&at)?;
             }
-            b.last().act_b = qk_b;
-
-            let layer_off = il as u64 * cache_layer_b;
-            b.push(
-                format!("blk.{il}.kv_append"),
-                entry::KV_APPEND,
-                blocks(kv as u64, ELEMWISE_THREADS as u64),
-                ELEMWISE_THREADS,
-                vec![
-                    PArg::Buf(BufRole::KCache, layer_off),
-                    PArg::Buf(BufRole::VCache, layer_off),
-                    k_arg,
-                    v_arg,
-                    PArg::Buf(BufRole::Pos, 0),
-                    PArg::U32(kv as u32),
-                    PArg::U32(options.max_ctx as u32),
-                ],
-            );
-            b.last().act_b = 2 * f32_b(kv) + 2 * 2 * kv as u64;
-
-            b.push(
-                format!("blk.{il}.attn_partial"),
-                entry::ATTN_PARTIAL,
-                c.n_head as u32,
-                ATTN_THREADS,
-                vec![
-                    PArg::Buf(BufRole::AttnPartO, 0),
-                    PArg::Buf(BufRole::AttnPartMl, 0),
-                    q_arg,
-                    PArg::Buf(BufRole::KCache, layer_off),
-                    PArg::Buf(BufRole::VCache, layer_off),
-                    PArg::Buf(BufRole::Pos, 0),
-                    PArg::U32(c.n_head as u32),
-                    PArg::U32(c.n_head_kv as u32),
-                    PArg::U32(hd as u32),
-                    PArg::U32(ATTN_SPLIT_LEN),
-                    PArg::F32(scale),
-                ],
-            );
-            b.last().grid = [c.n_head as u32, n_split, 1];
-            let part_b = f32_b(c.n_head * n_split as usize * (hd + 2));
-            b.last().act_b = f32_b(q) + part_b;
-            // K and V rows of one position, f16 (each KV head read once; GQA shares it via L1/L2).
-            b.last().kv_b_per_pos = 2 * 2 * kv as u64;
-            b.push(
-                format!("blk.{il}.attn_combine"),
-                entry::ATTN_COMBINE,
-                c.n_head as u32,
-                ATTN_THREADS,
-                vec![
-                    PArg::Buf(BufRole::Att, 0),
-                    PArg::Buf(BufRole::AttnPartO, 0),
-                    PArg::Buf(BufRole::AttnPartMl, 0),
-                    PArg::U32(hd as u32),
-                    PArg::U32(n_split),
-                ],
-            );
-            b.last().act_b = part_b + f32_b(q);
 
             b.residual_matvec(&n("attn_output"), BufRole::Att)?;
             b.ffn_gate_up(il)?;
@@ -754,13 +928,13 @@ impl DecodePlan {
     }
 
     /// Launches per layer without fusing (--unfused): rmsnorm, q, k, v, rope, kv_append,
-    /// attn_partial, attn_combine, o-proj, rmsnorm, gate, up, swiglu, down. Fused q|k|v and
-    /// gate|up of a type with no fused matvec (kernels::FUSED_MATVECS): 11.
+    /// attn_partial, attn_combine, o-proj, rmsnorm, gate, up, swiglu, down.
     pub const LAUNCHES_PER_LAYER: usize = 14;
-    /// Launches per layer when every matvec has a fused kernel (llama1b-q6k): q|k|v with
-    /// attn_norm, rope, kv_append, attn_partial, attn_combine, o-proj (+= x), gate|up with
-    /// ffn_norm and SwiGLU, down (+= x).
-    pub const LAUNCHES_PER_LAYER_FUSED: usize = 8;
+    /// Launches per layer of the default plan when every matvec has a fused kernel
+    /// (kernels::FUSED_MATVECS; llama1b-q6k): q|k|v with attn_norm, rope_kv (rope + KV append),
+    /// attn_decode (splits and their combine), o-proj (+= x), gate|up with ffn_norm and SwiGLU,
+    /// down (+= x).
+    pub const LAUNCHES_PER_LAYER_FUSED: usize = 6;
     /// embed, output norm, LM head, argmax_partial, argmax_final, advance (the output norm is
     /// in the LM head's fused matvec where it has one: 5).
     pub const LAUNCHES_OUTSIDE_LAYERS: usize = 6;

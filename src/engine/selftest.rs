@@ -21,38 +21,38 @@ const MATVEC_TYPES: [GgmlType; 6] = [
     GgmlType::F16,
 ];
 
-fn up_f32(b: &mut dyn Backend, x: &[f32]) -> Result<Buf> {
+pub(super) fn up_f32(b: &mut dyn Backend, x: &[f32]) -> Result<Buf> {
     let buf = b.alloc((x.len() as u64 * 4).max(16))?;
     b.upload(buf, bytemuck::cast_slice(x))?;
     Ok(buf)
 }
 
-fn up_bytes(b: &mut dyn Backend, x: &[u8]) -> Result<Buf> {
+pub(super) fn up_bytes(b: &mut dyn Backend, x: &[u8]) -> Result<Buf> {
     let buf = b.alloc((x.len() as u64).max(16))?;
     b.upload(buf, x)?;
     Ok(buf)
 }
 
-fn poisoned(b: &mut dyn Backend, n: usize) -> Result<Buf> {
+pub(super) fn poisoned(b: &mut dyn Backend, n: usize) -> Result<Buf> {
     let buf = b.alloc((n as u64 * 4).max(16))?;
     b.memset_u32(buf, POISON_U32)?;
     Ok(buf)
 }
 
-fn down_f32(b: &mut dyn Backend, buf: Buf, n: usize) -> Result<Vec<f32>> {
+pub(super) fn down_f32(b: &mut dyn Backend, buf: Buf, n: usize) -> Result<Vec<f32>> {
     let mut out = vec![0f32; n];
     b.download(buf, bytemuck::cast_slice_mut(&mut out))?;
     Ok(out)
 }
 
-fn run(b: &mut dyn Backend, p: &[Planned]) -> Result<()> {
+pub(super) fn run(b: &mut dyn Backend, p: &[Planned]) -> Result<()> {
     for l in p {
         b.launch(&l.launch)?;
     }
     b.sync()
 }
 
-fn row(kernel: &str, case: String, out: &[f32], reference: &[f64], tol: f64) -> TestRow {
+pub(super) fn row(kernel: &str, case: String, out: &[f32], reference: &[f64], tol: f64) -> TestRow {
     let (abs, rel) = cpu::max_errors(out, reference, 1e-3);
     TestRow {
         kernel: kernel.to_string(),
@@ -79,7 +79,13 @@ fn row_matvec(kernel: &str, case: String, out: &[f32], reference: &[f64], tol: f
 /// As `row`, but errors relative to the largest reference magnitude: right for RoPE, whose f32
 /// error is an absolute error in the angle (≈ ulp(pos·θ_j)), so a per-element relative error on
 /// near-zero outputs says nothing about the kernel.
-fn row_scaled(kernel: &str, case: String, out: &[f32], reference: &[f64], tol: f64) -> TestRow {
+pub(super) fn row_scaled(
+    kernel: &str,
+    case: String,
+    out: &[f32],
+    reference: &[f64],
+    tol: f64,
+) -> TestRow {
     let scale = reference
         .iter()
         .fold(0f64, |m, r| m.max(r.abs()))
@@ -603,5 +609,6 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
         }
     }
     b.free(pos_buf)?;
+    super::selftest_fused::selftest_fused(b, filter, &mut rng, &mut rows)?;
     Ok(rows)
 }
