@@ -333,7 +333,7 @@ fn emulate_spec(spec: &models::ModelSpec, tpr: u32, fuse_matvecs: bool) {
     let dir = std::env::temp_dir().join(format!("kernlab-emulate-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{}.gguf", spec.name));
-    models::synth_spec(&spec, &path, &SynthOptions::default(), &mut |_| {}).unwrap();
+    models::synth_spec(spec, &path, &SynthOptions::default(), &mut |_| {}).unwrap();
     let src = GgufFile::open(&path).unwrap();
     let (config, layout) = layout_of(&src).unwrap();
     let opt = PlanOptions {
