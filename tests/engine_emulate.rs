@@ -453,6 +453,7 @@ fn emulate_spec(spec: &models::ModelSpec, tpr: u32, fuse_matvecs: bool) {
         max_ctx: 300, // two attention splits, the second partly past the context
         fuse_matvecs,
         norm_in_matvec: true,
+        fused_q6_k: true,
     };
     let plan = DecodePlan::build(&config, &layout, opt).unwrap();
     let mut mem = Mem {
@@ -535,7 +536,11 @@ fn fused_matvec_plan_emulated_matches_the_cpu_decoder() {
     spec.head_dim = 128;
     spec.n_ff = 2048;
     let layout = kernlab::engine::weights::WeightsLayout::from_spec(&spec).unwrap();
-    let plan = DecodePlan::build(&spec.config(), &layout, PlanOptions::default()).unwrap();
+    let fused = PlanOptions {
+        fused_q6_k: true,
+        ..PlanOptions::default()
+    };
+    let plan = DecodePlan::build(&spec.config(), &layout, fused).unwrap();
     let entries: Vec<&str> = plan.launches.iter().map(|l| l.kernel.entry).collect();
     assert!(
         !entries.contains(&"rmsnorm") && !entries.contains(&"swiglu"),

@@ -39,6 +39,7 @@ fn each_replay_queues_the_plan_with_its_parameters() {
             max_ctx: 512,
             fuse_matvecs: true,
             norm_in_matvec: true,
+            fused_q6_k: true,
         };
         let mut d = GpuDecoder::load(Box::new(b), &path, popt).unwrap();
         let n = d.plan.n_launches();

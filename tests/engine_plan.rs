@@ -501,7 +501,13 @@ fn q6_k_matvec_choice_keeps_the_per_tpr_kernel_where_the_staged_one_cannot_run()
 #[test]
 fn fused_matvec_kernels_absorb_rmsnorm_and_swiglu() {
     let llama = models::find("llama1b-q6k").unwrap();
-    let p = plan_of(llama, PlanOptions::default());
+    let p = plan_of(
+        llama,
+        PlanOptions {
+            fused_q6_k: true,
+            ..PlanOptions::default()
+        },
+    );
     let entries: Vec<&str> = p.launches.iter().map(|l| l.kernel.entry).collect();
     assert_eq!(
         &entries[1..9],

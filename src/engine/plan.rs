@@ -132,6 +132,8 @@ pub struct PlanOptions {
     /// matvecs (fewer launches; each block stages x itself). Off: separate rmsnorm and swiglu
     /// launches around the warp matvecs (`decode --separate-norm`).
     pub norm_in_matvec: bool,
+    /// Q6_K too (off by default: slower on the H100, see `Builder::fused_for`).
+    pub fused_q6_k: bool,
 }
 
 impl Default for PlanOptions {
@@ -141,6 +143,7 @@ impl Default for PlanOptions {
             max_ctx: DEFAULT_MAX_CTX,
             fuse_matvecs: true,
             norm_in_matvec: true,
+            fused_q6_k: false,
         }
     }
 }
@@ -203,6 +206,7 @@ struct Builder<'a> {
     tpr: u32,
     fuse: bool,
     norm_in_matvec: bool,
+    fused_q6_k: bool,
     out: Vec<PlannedLaunch>,
 }
 
@@ -264,6 +268,14 @@ impl Builder<'_> {
     /// --unfused turns it off) at 32 threads per row (the per-type kernels take the others).
     fn fused_for(&self, t: &TensorSlot) -> Option<FusedMatvec> {
         if !self.fuse || !self.norm_in_matvec || self.tpr != 32 {
+            return None;
+        }
+        // matvec_q6_k_f stays out of the default plan: on the H100, llama1b-q6k decoded faster
+        // with rmsnorm/swiglu launches around matvec_q6_k_w (nv 0.959 vs 1.039 ms/token, cuda
+        // 0.888 vs 0.928; docs/device-logs/s2/validate2.log): staging x in every block costs
+        // more than the two launches it saves. Q8_0 and Q4_K gain (qwen3-0.6b-q8 nv 1.268 ->
+        // 0.947 ms). selftest still checks it.
+        if t.ty == crate::GgmlType::Q6_K && !self.fused_q6_k {
             return None;
         }
         fused_matvec(t.ty, u32::try_from(t.dims[0]).ok()?)
@@ -782,6 +794,7 @@ impl DecodePlan {
             tpr,
             fuse: options.fuse_matvecs,
             norm_in_matvec: options.norm_in_matvec,
+            fused_q6_k: options.fused_q6_k,
             out: Vec::new(),
         };
 

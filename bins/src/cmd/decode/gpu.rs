@@ -49,6 +49,7 @@ pub fn run_gpu(args: &Args, kind: BackendKind) -> Result<(), Error> {
         max_ctx,
         fuse_matvecs: !args.unfused,
         norm_in_matvec: !args.separate_norm,
+        ..PlanOptions::default()
     };
     let mut dec = GpuDecoder::load(opened.backend, &path, options)?;
     let c = dec.plan.config.clone();
