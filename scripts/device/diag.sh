@@ -11,12 +11,8 @@ mkdir -p "$O" "$W/logs" "$D"; LOG=$W/logs/diag.log
 export KERNLAB_CACHE_DIR=/tmp/kernlab-cubin PATH=$PATH:/usr/local/cuda/bin KERNLAB_VOCAB_DIR=$(realpath .carry/vocab)
 nvidia-smi --query-gpu=timestamp,pstate,clocks.sm,clocks.mem,power.draw,utilization.gpu --format=csv,noheader -lms 50 > "$W/logs/clocks.csv" 2>&1 &
 SMI=$!
-step() { local t=$1 name=$2; shift 2; local t0; t0=$(date +%s)
-  echo "$(date +%H:%M:%S.%N) start $name" >> "$W/logs/phases.txt"
-  echo "== [$name] $*" >> "$LOG"
-  timeout --kill-after=10 "$t" "$@" > "$W/logs/$name.out" 2>&1; local rc=$?
-  echo "$(date +%H:%M:%S.%N) end $name" >> "$W/logs/phases.txt"
-  tail -25 "$W/logs/$name.out" >> "$LOG"; echo "[$name] rc=$rc ($(( $(date +%s) - t0 )) s)" | tee -a "$LOG"; }
+PHASES=$W/logs/phases.txt
+source "$(dirname "$0")/lib.sh"
 step 120 synth "$K" synth --model llama1b-q6k --out $D/llama1b-q6k.gguf
 step 60 synth1 "$K" synth --model llama1b-q6k --layers 1 --out $D/llama1b-1l.gguf
 for m in llama1b-q6k llama1b-1l; do

@@ -14,10 +14,7 @@ M=$(realpath .carry/main); C=$(realpath .carry/peers); K=$M/kernlab
 O=${OUT:-/tmp/final-out}; W=/tmp/final; mkdir -p "$O" "$W/logs"; D=/tmp/pm; mkdir -p "$D"
 LOG=$W/logs/final.log
 export KERNLAB_CACHE_DIR=/tmp/kernlab-cubin PATH=$PATH:/usr/local/cuda/bin PYTHONUNBUFFERED=1
-step() { local t=$1 name=$2; shift 2; local t0; t0=$(date +%s)
-  echo "== [$name] $*" >> "$LOG"
-  timeout --kill-after=10 "$t" "$@" > "$W/logs/$name.out" 2>&1; local rc=$?
-  tail -40 "$W/logs/$name.out" >> "$LOG"; echo "[$name] rc=$rc ($(( $(date +%s) - t0 )) s)" | tee -a "$LOG"; }
+source "$(dirname "$0")/lib.sh"
 
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site "$C"/whl/*.whl \
   && export PYTHONPATH=/tmp/site

@@ -7,9 +7,7 @@ set -uo pipefail
 K=$(realpath .carry/main/kernlab); O=${OUT:-/tmp/knobs-out}; W=/tmp/knobs; D=/tmp/pm
 mkdir -p "$O" "$W/logs" "$D"; LOG=$W/logs/knobs.log
 export KERNLAB_CACHE_DIR=/tmp/kernlab-cubin PATH=$PATH:/usr/local/cuda/bin KERNLAB_VOCAB_DIR=$(realpath .carry/vocab)
-step() { local t=$1 name=$2; shift 2; echo "== [$name] $*" >> "$LOG"
-  timeout --kill-after=10 "$t" "$@" > "$W/logs/$name.out" 2>&1; local rc=$?
-  tail -30 "$W/logs/$name.out" >> "$LOG"; echo "[$name] rc=$rc" >> "$LOG"; }
+source "$(dirname "$0")/lib.sh"
 step 120 synth "$K" synth --model llama1b-q6k --out $D/llama1b-q6k.gguf
 step 60 lat-cuda "$K" latency --backend cuda
 step 60 dec-cuda "$K" decode --backend cuda --model $D/llama1b-q6k.gguf --tokens 128 --json --ceiling-gbps 2900

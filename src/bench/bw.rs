@@ -63,6 +63,16 @@ pub fn run(
     let sm = b.info().sm_count;
     let mut rng = Rng::fresh();
     let mut rows = Vec::new();
+    // KERNLAB_BW_GAP_MB (an experiment knob): a buffer of that size allocated between src and
+    // dst, to see whether the copy's speed depends on where dst lies relative to src.
+    let gap_b: u64 = match std::env::var("KERNLAB_BW_GAP_MB") {
+        Ok(v) => {
+            v.parse::<u64>()
+                .map_err(|_| Error::Usage(format!("KERNLAB_BW_GAP_MB={v}: expected megabytes")))?
+                << 20
+        }
+        Err(_) => 0,
+    };
     for &size_b in sizes_b {
         if size_b % 16 != 0 || size_b == 0 {
             return Err(Error::Usage(format!(
@@ -76,17 +86,7 @@ pub fn run(
         };
         let blocks = kernels::stream_blocks(n16, sm, Some(cap));
         let src = b.alloc(size_b)?;
-        // KERNLAB_BW_GAP_MB (an experiment knob): a buffer of that size allocated between src
-        // and dst, to see whether the copy's speed depends on where dst lies relative to src.
-        let gap = match std::env::var("KERNLAB_BW_GAP_MB") {
-            Ok(v) => {
-                let mb: u64 = v.parse().map_err(|_| {
-                    Error::Usage(format!("KERNLAB_BW_GAP_MB={v}: expected megabytes"))
-                })?;
-                (mb > 0).then(|| b.alloc(mb << 20)).transpose()?
-            }
-            Err(_) => None,
-        };
+        let gap = (gap_b > 0).then(|| b.alloc(gap_b)).transpose()?;
         let dst = b.alloc(size_b)?;
         let partial = b.alloc(blocks as u64 * 4)?;
         // Random finite floats (so the read kernel's sum is meaningful) in the source.

@@ -99,8 +99,10 @@ impl NvBackend {
     }
 
     /// Build the backend on any interface (the mock in tests).
-    pub fn with_iface(iface: Box<dyn Iface>, opts: NvOptions) -> Result<NvBackend> {
+    pub fn with_iface(iface: Box<dyn Iface>, mut opts: NvOptions) -> Result<NvBackend> {
         let mut dev = Device::new(iface)?;
+        // `Auto` becomes the order this GPU's QMDs support, once.
+        opts.replay_order = opts.replay_order.resolve(dev.qmd_version);
         dev.timeout_ms = opts.timeout_ms;
         let hi = dev.info.clone();
         let info = GpuInfo {
@@ -112,10 +114,7 @@ impl NvBackend {
             mem_b: hi.vram_b,
             driver: format!(
                 "{} ({}, QMD {:?}, replay {:?})",
-                hi.driver_version,
-                hi.iface,
-                dev.qmd_version,
-                opts.replay_order.resolve(dev.qmd_version)
+                hi.driver_version, hi.iface, dev.qmd_version, opts.replay_order
             ),
         };
         let arena = Arena::new(&mut dev, opts.arena_slots, opts.arena_place)?;

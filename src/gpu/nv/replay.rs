@@ -42,7 +42,7 @@ impl Replay {
         let n = launches.len() as u64;
         // Launch i at i * SLOT_B: bank 0 at +0, QMD at +QMD_OFF; the pushbuffer after them.
         let mut pb = PushBuf::new();
-        let order = b.options().replay_order.resolve(b.device().qmd_version);
+        let order = b.options().replay_order;
         let place = b.options().arena_place;
         let body_cap_b = n * 16 * 4 + 64;
         let mut mem = b.device().alloc(n * SLOT_B + body_cap_b, place)?;

@@ -300,6 +300,7 @@ fn report_json(run: &TimedRun, c: &Ctx) -> Json {
     let s = summarize(&samples);
     let num = kernlab::bench::report::finite;
     let gbps = c.bytes as f64 / s.median;
+    let (mem_ns, over_ns) = memory_and_overhead_ns(c, s.median);
     let name = c
         .model
         .file_name()
