@@ -325,14 +325,8 @@ fn report_json(run: &TimedRun, c: &Ctx) -> Json {
     .set("ceiling_gbps", c.ceiling_gbps)
     .set("ceiling_source", c.ceiling_src.to_string())
     .set("pct_of_peak", num(100.0 * gbps / c.ceiling_gbps))
-    .set(
-        "memory_ms",
-        num(memory_and_overhead_ns(c, s.median).0 / 1e6),
-    )
-    .set(
-        "overhead_ms",
-        num(memory_and_overhead_ns(c, s.median).1 / 1e6),
-    )
+    .set("memory_ms", num(mem_ns / 1e6))
+    .set("overhead_ms", num(over_ns / 1e6))
     .set(
         "prompt_tokens",
         run.prompt.iter().map(|&t| t as u64).collect::<Vec<u64>>(),
