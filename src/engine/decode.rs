@@ -125,7 +125,14 @@ impl GpuDecoder {
     pub fn load(mut backend: Box<dyn Backend>, path: &Path, options: PlanOptions) -> Result<Self> {
         let src = GgufFile::open(path)?;
         let (config, layout) = layout_of(&src)?;
-        let plan = DecodePlan::build(&config, &layout, options)?;
+        let mut plan = DecodePlan::build(&config, &layout, options)?;
+        if let Some(a) = super::ablate::Ablation::from_env() {
+            let n = a.apply(&mut plan);
+            eprintln!(
+                "kernlab decode: ABLATION ({a:?}): {n} launches dropped, {} left; timing only, the logits are wrong",
+                plan.launches.len()
+            );
+        }
 
         let mut bufs = HashMap::new();
         for &(role, size_b) in &plan.buffers {

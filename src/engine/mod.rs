@@ -20,6 +20,7 @@ pub mod reference;
 pub mod selftest;
 pub mod selftest_fused;
 
+pub mod ablate;
 pub mod decode;
 pub mod decode_check;
 pub mod decode_kernels;
