@@ -148,8 +148,8 @@ fn marks_give_gpu_time_and_order_after_the_copy_channel() {
 
 #[test]
 fn replay_of_100_launches_is_built_once_and_runs_in_order() {
-    // wfi: WAIT_FOR_IDLE between launches; chain: dependent QMDs, the last one releasing the
-    // run number the channel acquires before the timeline release.
+    // wfi: WAIT_FOR_IDLE between launches; chain: dependent QMDs, the last one adding 1 to a
+    // run counter that the channel acquires before the timeline release.
     for order in [ReplayOrder::ComputeWfi, ReplayOrder::Chain] {
         let (mut b, h) = backend_with(0x900, order);
         let out = b.alloc(4096).unwrap();
@@ -163,10 +163,11 @@ fn replay_of_100_launches_is_built_once_and_runs_in_order() {
             .collect();
         let id = b.build_replay(&list).unwrap();
         let before = h.log(|l| l.launches.len());
+        // Queued back to back with no host wait: nothing of the replay is rewritten per run.
         for _ in 0..3 {
             b.replay(id).unwrap();
-            b.sync().unwrap();
         }
+        b.sync().unwrap();
         let (launches, wfis, qmd_releases) = h.log(|log| {
             (
                 log.launches[before..].to_vec(),
@@ -198,11 +199,22 @@ fn replay_of_100_launches_is_built_once_and_runs_in_order() {
             }
             _ => {
                 assert_eq!(wfis, 0);
-                assert_eq!(
-                    qmd_releases,
-                    vec![1, 2, 3],
-                    "the chain end releases the run number"
-                );
+                assert_eq!(qmd_releases, vec![1, 2, 3], "the chain end counts its runs");
+                let ends: Vec<&hcq::Qmd> = launches
+                    .iter()
+                    .skip(99)
+                    .step_by(100)
+                    .map(|x| &x.qmd)
+                    .collect();
+                assert_eq!(ends.len(), 3);
+                for q in ends {
+                    assert!(
+                        q.release_adds(0).unwrap(),
+                        "the chain end adds 1 (a reduction)"
+                    );
+                    assert_eq!(q.release(0).unwrap().unwrap().1, 1);
+                    assert_eq!(q.as_bytes(), launches[99].qmd.as_bytes(), "never rewritten");
+                }
             }
         }
     }
@@ -300,7 +312,7 @@ fn carveout_policies_set_the_sm_shared_memory_config() {
 fn pdl_replay_links_each_kernel_to_the_next_through_a_latch() {
     // pdl: a chain whose kernel i lets kernel i + 1 start at its last CTA launch and arrives at
     // latch i + 1 on completion; kernel i + 1 waits on that latch in griddepcontrol.wait. The
-    // last kernel releases the run number, as in chain. QMD V3 (Ampere/Orin) has no latches.
+    // last kernel adds 1 to the run counter, as in chain. QMD V3 (Ampere/Orin) has no latches.
     let (mut b, h) = backend_with(0x900, ReplayOrder::Pdl);
     let out = b.alloc(4096).unwrap();
     let l = store3(&mut b, out, 16, 1.0);

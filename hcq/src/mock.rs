@@ -461,8 +461,11 @@ impl State {
             } else {
                 None
             };
-            let releases: Vec<(u64, u64)> = (0..2)
-                .filter_map(|i| qmd.release(i).ok().flatten())
+            let releases: Vec<(u64, u64, bool)> = (0..2)
+                .filter_map(|i| {
+                    let (va, v) = qmd.release(i).ok().flatten()?;
+                    Some((va, v, qmd.release_adds(i).ok()?))
+                })
                 .collect();
             self.log.launches.push(MockLaunch {
                 channel: id,
@@ -470,8 +473,22 @@ impl State {
                 qmd,
                 cbuf0,
             });
-            for (va, v) in releases {
-                self.release(id, va, v, true, 8, ReleaseSource::Qmd)?;
+            for (va, v, adds) in releases {
+                if adds {
+                    // A one-word reduction: the 32-bit word grows by the payload, no timestamp.
+                    let b = self.bytes(va, 4)?;
+                    let now = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                    self.release(
+                        id,
+                        va,
+                        now.wrapping_add(v as u32) as u64,
+                        false,
+                        4,
+                        ReleaseSource::Qmd,
+                    )?;
+                } else {
+                    self.release(id, va, v, true, 8, ReleaseSource::Qmd)?;
+                }
             }
             match next {
                 Some(n) => qmd_va = n,

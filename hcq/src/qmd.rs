@@ -78,6 +78,11 @@ pub enum Field {
     ReleaseAddrUpper(u8),
     ReleasePayloadLower(u8),
     ReleasePayloadUpper(u8),
+    /// The release adds its payload to the semaphore (REDUCTION_OP, REDUCTION_FORMAT) instead
+    /// of writing it: a QMD that never changes can count its runs.
+    ReleaseReductionEnable(u8),
+    ReleaseReductionOp(u8),
+    ReleaseReductionFormat(u8),
     DependentQmdPointer(u8),
     DependentQmdEnable(u8),
     DependentQmdAction(u8),
@@ -162,6 +167,9 @@ pub fn all_fields() -> Vec<Field> {
             ReleaseAddrUpper(i),
             ReleasePayloadLower(i),
             ReleasePayloadUpper(i),
+            ReleaseReductionEnable(i),
+            ReleaseReductionOp(i),
+            ReleaseReductionFormat(i),
         ]);
     }
     for i in 0..2 {
@@ -250,6 +258,9 @@ impl Field {
             ReleaseAddrUpper(i) => rel(i, 800).map(|b| (b + 7, b)),
             ReleasePayloadLower(i) => rel(i, 832).map(|b| (b + 31, b)),
             ReleasePayloadUpper(i) => rel(i, 864).map(|b| (b + 31, b)),
+            ReleaseReductionEnable(i) => rel(i, 826).map(|b| (b, b)),
+            ReleaseReductionOp(i) => rel(i, 820).map(|b| (b + 2, b)),
+            ReleaseReductionFormat(i) => rel(i, 824).map(|b| (b + 1, b)),
             DependentQmdPointer(0) => Some((511, 480)),
             DependentQmdEnable(i) if i < 2 => one(512 + 5 * i as u32),
             DependentQmdAction(i) if i < 2 => Some((515 + 5 * i as u32, 513 + 5 * i as u32)),
@@ -325,6 +336,9 @@ impl Field {
             ReleaseAddrUpper(i) => sem(i).map(|o| (696 + o, 672 + o)),
             ReleasePayloadLower(i) => sem(i).map(|o| (735 + o, 704 + o)),
             ReleasePayloadUpper(i) => sem(i).map(|o| (767 + o, 736 + o)),
+            ReleaseReductionEnable(i) => rel(i).map(|o| (324 + o, 324 + o)),
+            ReleaseReductionOp(i) => rel(i).map(|o| (327 + o, 325 + o)),
+            ReleaseReductionFormat(i) => rel(i).map(|o| (329 + o, 328 + o)),
             DependentQmdPointer(i) => (i < 2).then_some((479 + 32 * i as u32, 448 + 32 * i as u32)),
             DependentQmdEnable(i) => dep(i).map(|o| (368 + o, 368 + o)),
             DependentQmdAction(i) => dep(i).map(|o| (371 + o, 369 + o)),
@@ -422,6 +436,18 @@ impl Field {
             ReleasePayloadUpper(i) => pick(
                 &format!("RELEASE{i}_PAYLOAD_UPPER"),
                 &format!("RELEASE_SEMAPHORE{i}_PAYLOAD_UPPER"),
+            ),
+            ReleaseReductionEnable(i) => pick(
+                &format!("RELEASE{i}_REDUCTION_ENABLE"),
+                &format!("RELEASE_REDUCTION_ENABLE({i})"),
+            ),
+            ReleaseReductionOp(i) => pick(
+                &format!("RELEASE{i}_REDUCTION_OP"),
+                &format!("RELEASE_REDUCTION_OP({i})"),
+            ),
+            ReleaseReductionFormat(i) => pick(
+                &format!("RELEASE{i}_REDUCTION_FORMAT"),
+                &format!("RELEASE_REDUCTION_FORMAT({i})"),
             ),
             DependentQmdPointer(i) => format!("DEPENDENT_QMD{i}_POINTER"),
             DependentQmdEnable(i) => pick(
@@ -521,6 +547,12 @@ const CARVEOUTS_KIB_V4: &[u32] = &[8, 16, 32, 64, 100, 132, 164, 196, 228];
 pub const CWD_MEMBAR_TYPE_L1_NONE: u64 = 0;
 pub const CWD_MEMBAR_TYPE_L1_SYSMEMBAR: u64 = 1;
 pub const CWD_MEMBAR_TYPE_L1_MEMBAR: u64 = 3;
+
+/// RELEASE_STRUCTURE_SIZE SEMAPHORE_ONE_WORD (clcbc0qmd.h, clc6c0qmd.h): the 32-bit payload only.
+pub const RELEASE_STRUCTURE_SIZE_ONE_WORD: u64 = 1;
+/// RELEASE_REDUCTION_OP RED_ADD and RELEASE_REDUCTION_FORMAT UNSIGNED (both versions).
+pub const RELEASE_REDUCTION_OP_RED_ADD: u64 = 0;
+pub const RELEASE_REDUCTION_FORMAT_UNSIGNED: u64 = 0;
 
 /// The carve-outs (KiB) a QMD of `version` can ask for, smallest first.
 pub fn carveouts_kib(version: QmdVersion) -> &'static [u32] {
@@ -725,6 +757,34 @@ impl Qmd {
         self.set(Field::ReleasePayload64b(i), 1)?;
         self.set(Field::ReleaseMembarType(i), 1)?;
         self.set(Field::ReleaseEnable(i), 1)
+    }
+
+    /// Release semaphore `i` on completion by adding `add` to the 32-bit word at `signal_gpu_va`
+    /// (ONE_WORD structure, REDUCTION_OP RED_ADD, UNSIGNED; no timestamp), after a sysmembar.
+    /// The QMD then never needs rewriting between runs: run k leaves k * add there.
+    pub fn set_release_add(&mut self, i: u8, signal_gpu_va: u64, add: u32) -> Result<()> {
+        self.set(Field::ReleaseAddrLower(i), signal_gpu_va & 0xFFFF_FFFF)?;
+        self.set(Field::ReleaseAddrUpper(i), signal_gpu_va >> 32)?;
+        self.set(Field::ReleasePayloadLower(i), add as u64)?;
+        self.set(Field::ReleasePayloadUpper(i), 0)?;
+        self.set(
+            Field::ReleaseStructureSize(i),
+            RELEASE_STRUCTURE_SIZE_ONE_WORD,
+        )?;
+        self.set(Field::ReleasePayload64b(i), 0)?;
+        self.set(Field::ReleaseReductionEnable(i), 1)?;
+        self.set(Field::ReleaseReductionOp(i), RELEASE_REDUCTION_OP_RED_ADD)?;
+        self.set(
+            Field::ReleaseReductionFormat(i),
+            RELEASE_REDUCTION_FORMAT_UNSIGNED,
+        )?;
+        self.set(Field::ReleaseMembarType(i), 1)?;
+        self.set(Field::ReleaseEnable(i), 1)
+    }
+
+    /// Whether release `i` adds its payload (a 32-bit one-word reduction) instead of writing it.
+    pub fn release_adds(&self, i: u8) -> Result<bool> {
+        Ok(self.get(Field::ReleaseReductionEnable(i))? == 1)
     }
 
     pub fn release(&self, i: u8) -> Result<Option<(u64, u64)>> {

@@ -536,23 +536,13 @@ impl Backend for NvBackend {
             .replays
             .get_mut(id.0)
             .ok_or_else(|| Error::Usage(format!("nv replay id {} of {n} not built", id.0)))?;
-        let (va, len, what, last) = (r.body_gpu_va, r.body_words, r.what.clone(), r.last_value);
-        // A chain's last QMD is rewritten with the next run number: its previous run must be
-        // over (it normally is: a replay is waited for before it is replayed again).
+        let (va, len, what) = (r.body_gpu_va, r.body_words, r.what.clone());
+        // A chain counts its own runs (ChainEnd): nothing to rewrite, nothing to wait for; the
+        // channel waits for this run's count before the timeline release below.
         let mut tail = PushBuf::new();
-        if r.chain.is_some() && last > 0 {
-            let t = self.dev.timeline;
-            self.dev.wait_signal(&t, last, &what)?;
-        }
-        let r = &mut self.replays[id.0];
         if let Some(c) = r.chain.as_mut() {
             c.runs += 1;
-            c.qmd.set_release(0, c.sig.gpu_va, c.runs)?;
-            let mem = &mut r.mem;
-            mem.cpu_slice()?[c.qmd_off..c.qmd_off + c.qmd.as_bytes().len()]
-                .copy_from_slice(c.qmd.as_bytes());
-            self.dev.iface.sync_for_device(mem)?;
-            emit_acquire(&mut tail, c.sig.gpu_va, c.runs);
+            emit_acquire(&mut tail, c.counter_gpu_va, c.runs);
         }
         if self.last_engine == Some(Engine::Copy) || self.after_qmd_signal {
             // Order after the copy channel (or a kernel with no WFI behind it) before the body
@@ -582,8 +572,7 @@ impl Backend for NvBackend {
         self.dev.compute.submit(&mut *self.dev.iface, va, len)?;
         self.last_engine = Some(Engine::Compute);
         self.after_qmd_signal = false;
-        let v = self.submit(Engine::Compute, tail.words(), &what)?;
-        self.replays[id.0].last_value = v;
+        self.submit(Engine::Compute, tail.words(), &what)?;
         Ok(())
     }
 }

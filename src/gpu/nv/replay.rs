@@ -10,24 +10,28 @@ use crate::gpu::Launch;
 use crate::{Error, Result};
 use hcq::classes::*;
 use hcq::qmd::{Field, CWD_MEMBAR_TYPE_L1_MEMBAR};
-use hcq::{Mem, PushBuf, Qmd, Signal};
+use hcq::{Mem, PushBuf};
 
 const _: () = assert!(CBUF0_MAX_B <= QMD_OFF);
 
-/// The end of a dependent-QMD chain: the last QMD releases `runs` into `sig` when the whole
-/// chain is done; each replay bumps `runs` (rewriting that QMD) and the channel acquires it.
+/// The end of a dependent-QMD chain: the last QMD adds 1 to `sig` when the whole chain is done
+/// (a reduction release), so after run k it holds k and the channel acquires `runs` behind each
+/// replay. The QMDs are never rewritten, so a replay can be queued while its previous run is
+/// still on the GPU (a release that wrote `runs` would need the QMD patched per run, and so a
+/// host wait for the previous run first: ~7 us of idle GPU per token on the H100).
+/// The counter lives in the replay's own buffer (VRAM by default): a reduction is an atomic,
+/// which a GPU may not be able to do across PCIe to host memory, and only the channel reads it.
 pub struct ChainEnd {
-    pub sig: Signal,
-    pub qmd: Qmd,
-    pub qmd_off: usize,
+    pub counter_gpu_va: u64,
     pub runs: u64,
 }
+
+/// Bytes after the pushbuffer for the chain's run counter (a 16-byte aligned semaphore slot).
+const COUNTER_B: u64 = 16;
 
 pub struct Replay {
     pub mem: Mem,
     pub chain: Option<ChainEnd>,
-    /// Timeline value of the last submission of this replay (its QMD may be rewritten after).
-    pub last_value: u64,
     pub body_gpu_va: u64,
     pub body_words: u64,
     /// "replay of N launches (kernels …)" for error messages.
@@ -45,7 +49,8 @@ impl Replay {
         let order = b.options().replay_order;
         let place = b.options().arena_place;
         let body_cap_b = n * 16 * 4 + 64;
-        let mut mem = b.device().alloc(n * SLOT_B + body_cap_b, place)?;
+        let counter_off = n * SLOT_B + body_cap_b.next_multiple_of(COUNTER_B);
+        let mut mem = b.device().alloc(counter_off + COUNTER_B, place)?;
         let base = mem.gpu_va;
         let mut names: Vec<String> = Vec::new();
         let mut images = Vec::with_capacity(launches.len());
@@ -54,15 +59,6 @@ impl Replay {
                 "KERNLAB_NV_REPLAY=pdl needs QMD V4 (Hopper); use chain or wfi".into(),
             ));
         }
-        let chain_sig = match order {
-            ReplayOrder::Chain | ReplayOrder::Pdl => Some(
-                b.mark_pool
-                    .as_mut()
-                    .ok_or_else(|| Error::Unsupported("nv signal pool".into()))?
-                    .take()?,
-            ),
-            _ => None,
-        };
         let mut chain = None;
         for (i, l) in launches.iter().enumerate() {
             let at = base + i as u64 * SLOT_B;
@@ -70,8 +66,8 @@ impl Replay {
             if b.options().grid_membar == GridMembar::GpuBetween && i + 1 < launches.len() {
                 qmd.set(Field::CwdMembarType, CWD_MEMBAR_TYPE_L1_MEMBAR)?;
             }
-            match (order, chain_sig) {
-                (ReplayOrder::Chain | ReplayOrder::Pdl, Some(sig)) => {
+            match order {
+                ReplayOrder::Chain | ReplayOrder::Pdl => {
                     if i == 0 {
                         pcas_launch(&mut pb, at + QMD_OFF as u64)?;
                     }
@@ -87,11 +83,10 @@ impl Replay {
                             qmd.arrive_at_latch_early(latch)?;
                         }
                     } else {
-                        qmd.set_release(0, sig.gpu_va, 0)?;
+                        let counter_gpu_va = base + counter_off;
+                        qmd.set_release_add(0, counter_gpu_va, 1)?;
                         chain = Some(ChainEnd {
-                            sig,
-                            qmd: qmd.clone(),
-                            qmd_off: i * SLOT_B as usize + QMD_OFF,
+                            counter_gpu_va,
                             runs: 0,
                         });
                     }
@@ -126,10 +121,11 @@ impl Replay {
             )));
         }
         bytes[body_off..body_off + words.len() * 4].copy_from_slice(bytemuck::cast_slice(words));
+        let c = counter_off as usize;
+        bytes[c..c + COUNTER_B as usize].fill(0);
         b.device().iface.sync_for_device(&mem)?;
         Ok(Replay {
             chain,
-            last_value: 0,
             body_gpu_va: base + body_off as u64,
             body_words: words.len() as u64,
             what: format!(
