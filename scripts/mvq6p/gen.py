@@ -2,9 +2,12 @@
 (tests/mvq6p_gen.rs checks that the committed file is this script's output)."""
 import sys
 
-STAGES = 4             # ring stages per warp; STAGES - 1 chunks are in flight while one is used
+# (optional argv[2], argv[3] override ROWS and STAGES for experiments; the committed file and
+# kernels::FUSED_MATVECS use these defaults)
+ROWS = int(sys.argv[2]) if len(sys.argv) > 2 else 4  # weight rows per warp, sharing x/norm_w reads
+STAGES = int(sys.argv[3]) if len(sys.argv) > 3 else 3  # ring stages; STAGES - 1 chunks in flight
 CHUNK_B = 840          # 4 Q6_K blocks of 210 bytes = 105 pieces of 8 bytes
-STAGE_B = 2 * CHUNK_B  # both rows of the warp
+STAGE_B = ROWS * CHUNK_B  # one chunk of each row of the warp
 WARP_B = STAGES * STAGE_B
 
 HEADER = f"""// matvec_q6_k_p: the fused Q6_K matvec (y, w, x, norm_w, rows, cols, mode, eps) with every warp
@@ -14,14 +17,16 @@ HEADER = f"""// matvec_q6_k_p: the fused Q6_K matvec (y, w, x, norm_w, rows, col
 //     math: div.rn mean, sqrt.rn, rcp.rn);
 //   mode 0: y[r] = W[r] x;  1: y[r] += W[r] x;  2 (glu): y[r] = silu(W[r] x) * (W[r + rows/2] x)
 //     for r < rows/2 (gate rows then up rows), silu(g) = g / (1 + 2^(-g log2 e)) (ex2.approx).
-// Host contract: 128 threads, grid ceil(ceil(rows/2) / 4) blocks, no dynamic shared memory,
+// Host contract: 128 threads, grid ceil(rows / {4 * ROWS}) blocks (glu: ceil(rows / 2 / {2 * ROWS})), no dynamic shared memory,
 // cols a multiple of 1024 (rows start 8-byte aligned: 4 blocks = 840 = 105 x 8 bytes), w 8-byte
 // aligned, x and norm_w 16-byte aligned.
 //
 // Why (docs/mvq6p.md): matvec_q6_k_f staged x (and norm_w) per block behind bar.sync before the
 // first chunk was used, as many L2 bytes as the block's weights. Here:
-// - A warp takes a row pair (2w, 2w+1; glu: gate w and up w + rows/2) and streams it in chunks
-//   of 4 blocks (840 bytes a row) with 8-byte cp.async.ca copies (lane = 8-byte piece: one
+// - A warp takes {ROWS} rows ({ROWS}w..; glu: gate rows {ROWS // 2}w.. and the up rows rows/2 + {ROWS // 2}w..), so
+//   every x and norm_w read serves {ROWS} rows (with 2 rows the x + norm_w L1 traffic was ~5x the
+//   weight bytes, and the kernel ran 35-40 % slower than matvec_q6_k_w, docs/mvq6p.md), and
+//   streams them in chunks of 4 blocks (840 bytes a row) with 8-byte cp.async.ca copies (lane = 8-byte piece: one
 //   coalesced 256-byte run per instruction) into its own {STAGES}-stage ring in shared memory,
 //   {STAGES - 1} chunks ahead. The first {STAGES - 1} chunks are issued before griddepcontrol.wait
 //   (weights are never written by a kernel): under nv's programmatic dependent launch they
@@ -47,22 +52,21 @@ PARAMS = """    .param .u64 y,
 
 
 def issue(tag):
-    """cp.async chunk `c` (if c < nch) of both rows into stage c % STAGES, then commit."""
-    s = f"""    // chunk c of row A, then row B, into stage c % {STAGES} (pieces lane + 32 j, j < 4, < 105)
+    """cp.async chunk `c` (if c < nch) of the warp's rows into stage c % STAGES, then commit."""
+    s = f"""    // chunk c of rows 0..{ROWS - 1} into stage c % {STAGES} (pieces lane + 32 j, j < 4, < 105)
     setp.ge.u32 p_x, c, nch;
     @p_x bra ISSUED_{tag};
     mul.wide.u32 t64, c, {CHUNK_B};
-    add.u64 srcA, lwA, t64;
-    add.u64 srcB, lwB, t64;
-    rem.u32 t0, c, {STAGES};
+"""
+    for i in range(ROWS):
+        s += f"    add.u64 src{i}, lw{i}, t64;\n"
+    s += f"""    rem.u32 t0, c, {STAGES};
     mad.lo.u32 dst, t0, {STAGE_B}, lst;
 """
-    for j in range(4):
-        p = "@p_9 " if j == 3 else ""
-        s += f"    {p}cp.async.ca.shared.global [dst+{256 * j}], [srcA+{256 * j}], 8;\n"
-    for j in range(4):
-        p = "@p_b9 " if j == 3 else "@p_b "
-        s += f"    {p}cp.async.ca.shared.global [dst+{CHUNK_B + 256 * j}], [srcB+{256 * j}], 8;\n"
+    for i in range(ROWS):
+        for j in range(4):
+            p = f"@e{i}_9 " if j == 3 else f"@e{i} "
+            s += f"    {p}cp.async.ca.shared.global [dst+{CHUNK_B * i + 256 * j}], [src{i}+{256 * j}], 8;\n"
     s += f"ISSUED_{tag}:\n    cp.async.commit_group;\n"
     return s
 
@@ -124,6 +128,8 @@ def row(acc, off):
 def kernel():
     xregs = ", ".join(f"x{i}" for i in range(32))
     nregs = ", ".join(f"n{i}" for i in range(32))
+    G = ROWS // 2
+    zero_accs = "".join(f"    mov.f32 acc{i}, 0f00000000;\n" for i in range(ROWS))
     b = [HEADER, f""".version 8.0
 .target sm_80
 .address_size 64
@@ -132,17 +138,17 @@ def kernel():
 {PARAMS}
 )
 {{
-    .reg .pred p_a, p_b, p_9, p_b9, p_x, p_n, p_glu, p_acc;
-    .reg .b32 nrows, ncols, md, tid, lane, warp, wid, half, need, rowA, rowB, nblk, nch, rb, c,
+    .reg .pred p_a, p_9, p_x, p_n, p_glu, p_acc, {", ".join(f"e{i}, e{i}_9" for i in range(ROWS))};
+    .reg .b32 nrows, ncols, md, tid, lane, warp, wid, half, lim, r0, nblk, nch, rb, c,
         k, t0, t1, t2, t3, lst, dst, wst, st, bi, part, h, q, uoff, ublk, uql, uqh, usc, lo, hi,
         u0, u1, u2, u3, u4, u5, u6, u7, u8, u9, u10, u11, sc0, sc1, sc2, sc3, wq0, wq1, wq2,
-        wq3, wh0, wh1;
-    .reg .b64 yp, wp, xp, nwp, lwA, lwB, srcA, srcB, t64, lx, lnw, ga;
-    .reg .f32 epsv, accA, accB, ssq, e, g, rs, y0, y1, y2, dot, sum, sc, dd, v0, v1, v2, v3;
+        wq3, wh0, wh1, {", ".join(f"row{i}" for i in range(ROWS))};
+    .reg .b64 yp, wp, xp, nwp, t64, lx, lnw, ga, {", ".join(f"lw{i}, src{i}" for i in range(ROWS))};
+    .reg .f32 epsv, ssq, e, g, rs, y0, dot, sum, sc, dd, v0, v1, v2, v3, {", ".join(f"acc{i}" for i in range(ROWS))};
     .reg .f32 {xregs};
     .reg .f32 {nregs};
     .reg .b16 hd;
-    .shared .align 16 .b8 stage[{4 * WARP_B}];  // 4 warps x {STAGES} stages x 2 rows x {CHUNK_B} B
+    .shared .align 16 .b8 stage[{4 * WARP_B}];  // 4 warps x {STAGES} stages x {ROWS} rows x {CHUNK_B} B
 
     ld.param.u64 yp, [y];
     ld.param.u64 wp, [w];
@@ -160,38 +166,43 @@ def kernel():
     and.b32 lane, tid, 31;
     shr.u32 warp, tid, 5;
     mov.u32 t0, %ctaid.x;
-    mad.lo.u32 wid, t0, 4, warp;         // row pair of this warp
+    mad.lo.u32 wid, t0, 4, warp;         // warp index in the grid
     setp.eq.u32 p_glu, md, 2;
     setp.eq.u32 p_acc, md, 1;
     shr.u32 half, nrows, 1;
-    add.u32 need, nrows, 1;
-    shr.u32 need, need, 1;               // row pairs (glu: rows even, rows / 2)
-    setp.lt.u32 p_a, wid, need;
+    // The warp's first output r0 and the output count lim: rows {ROWS} wid.. (glu: gate rows
+    // {G} wid.., up rows half + {G} wid..).
+    mul.lo.u32 r0, wid, {ROWS};
+    @p_glu mul.lo.u32 r0, wid, {G};
+    mov.u32 lim, nrows;
+    @p_glu mov.u32 lim, half;
+    setp.lt.u32 p_a, r0, lim;
     @!p_a bra DONE;                      // warp-uniform; this kernel has no block barrier
-    shl.b32 rowA, wid, 1;
-    add.u32 rowB, rowA, 1;
-    @p_glu mov.u32 rowA, wid;            // glu: gate row r, up row r + rows/2
-    @p_glu add.u32 rowB, wid, half;
-    setp.lt.u32 p_b, rowB, nrows;
     setp.lt.u32 p_9, lane, 9;            // lanes 0..8 carry piece 96 + lane (105 pieces)
-    and.pred p_b9, p_b, p_9;
     shr.u32 nblk, ncols, 8;              // blocks per row
     shr.u32 nch, nblk, 2;                // chunks per row
     mul.lo.u32 rb, nblk, 210;            // row bytes
     mul.wide.u32 t64, lane, 8;
-    add.u64 lwA, wp, t64;
-    add.u64 lwB, wp, t64;
-    mul.wide.u32 t64, rowA, rb;
-    add.u64 lwA, lwA, t64;               // this lane's first piece of row A
-    mul.wide.u32 t64, rowB, rb;
-    add.u64 lwB, lwB, t64;               // ... of row B
-    mov.u32 wst, stage;
+    add.u64 ga, wp, t64;                 // this lane's first piece of row 0 of w
+"""]
+    for i in range(ROWS):
+        b.append(f"""    add.u32 row{i}, r0, {i};
+    @p_glu add.u32 row{i}, r0, {i % G};
+    setp.lt.u32 e{i}, row{i}, lim;           // row {i} exists (glu: its output does)
+    and.pred e{i}_9, e{i}, p_9;
+""")
+        if i >= G:
+            b.append(f"    @p_glu add.u32 row{i}, row{i}, half;\n")
+        b.append(f"""    mul.wide.u32 t64, row{i}, rb;
+    add.u64 lw{i}, ga, t64;
+""")
+    b.append(f"""    mov.u32 wst, stage;
     mad.lo.u32 wst, warp, {WARP_B}, wst;     // this warp's ring
     shl.b32 t0, lane, 3;
     add.u32 lst, wst, t0;                // this lane's piece in a stage
 
-    // The first {STAGES - 1} chunks of both rows before the wait (the whole row pair at cols <= {1024 * (STAGES - 1)}).
-"""]
+    // The first {STAGES - 1} chunks of the rows before the wait (whole rows at cols <= {1024 * (STAGES - 1)}).
+""")
     for s_ in range(STAGES - 1):
         b.append(f"    mov.u32 c, {s_};\n" + issue(f"P{s_}"))
     b.append(f"""
@@ -228,9 +239,7 @@ def kernel():
     setp.ne.u64 p_n, nwp, 0;
     @p_n cvta.to.global.u64 nwp, nwp;
     add.u64 lnw, nwp, t64;
-    mov.f32 accA, 0f00000000;
-    mov.f32 accB, 0f00000000;
-    mov.f32 ssq, 0f00000000;
+{zero_accs}    mov.f32 ssq, 0f00000000;
     mov.u32 k, 0;
 LOOP:
     setp.ge.u32 p_x, k, nch;
@@ -261,11 +270,12 @@ LOOP:
     for i in range(32):
         b.append(f"    mul.f32 x{i}, x{i}, n{i};\n")
     b.append("XREADY:\n")
-    b.append(row("accA", 0))
-    b.append("    @!p_b bra NEXT;                      // no row B (odd row count, last warp)\n")
-    b.append(row("accB", CHUNK_B))
-    b.append(f"""NEXT:
-    sub.u32 uql, uql, st;
+    b.append(row("acc0", 0))
+    for i in range(1, ROWS):
+        b.append(f"    @!e{i} bra SKIP{i};                      // no row {i} (last warp; glu: odd gate rows)\n")
+        b.append(row(f"acc{i}", CHUNK_B * i))
+        b.append(f"SKIP{i}:\n")
+    b.append(f"""    sub.u32 uql, uql, st;
     sub.u32 uqh, uqh, st;
     sub.u32 usc, usc, st;
     add.u64 lx, lx, 4096;                // next chunk's 1024 columns
@@ -276,13 +286,8 @@ LOOP:
 REDUCE:
 """)
     for m in (16, 8, 4, 2, 1):
-        b.append(f"""    shfl.sync.bfly.b32 y0, accA, {m}, 31, -1;
-    shfl.sync.bfly.b32 y1, accB, {m}, 31, -1;
-    shfl.sync.bfly.b32 y2, ssq, {m}, 31, -1;
-    add.f32 accA, accA, y0;
-    add.f32 accB, accB, y1;
-    add.f32 ssq, ssq, y2;
-""")
+        for v in [f"acc{i}" for i in range(ROWS)] + ["ssq"]:
+            b.append(f"    shfl.sync.bfly.b32 y0, {v}, {m}, 31, -1;\n    add.f32 {v}, {v}, y0;\n")
     b.append("""    setp.ne.u32 p_x, lane, 0;
     @p_x bra DONE;
     @!p_n bra SCALED;
@@ -291,37 +296,35 @@ REDUCE:
     add.f32 e, e, epsv;
     sqrt.rn.f32 e, e;
     rcp.rn.f32 rs, e;                    // 1 / rms, as the rmsnorm kernel
-    mul.f32 accA, accA, rs;
-    mul.f32 accB, accB, rs;
-SCALED:
+""")
+    for i in range(ROWS):
+        b.append(f"    mul.f32 acc{i}, acc{i}, rs;\n")
+    b.append("""SCALED:
+    mul.wide.u32 t64, r0, 4;
+    add.u64 ga, yp, t64;                 // y of the warp's first output
     @!p_glu bra PLAIN;
-    mul.f32 e, accA, 0fBFB8AA3B;         // -g log2(e)
+""")
+    for j in range(G):
+        if j > 0:
+            b.append(f"    @!e{j} bra DONE;\n")
+        b.append(f"""    mul.f32 e, acc{j}, 0fBFB8AA3B;         // -g log2(e)
     ex2.approx.f32 e, e;                 // e^-g (inf for g < -88: silu -> -0)
     add.f32 e, e, 0f3F800000;
-    div.rn.f32 g, accA, e;               // silu(g), as the swiglu kernel
-    mul.f32 g, g, accB;
-    mul.wide.u32 t64, wid, 4;
-    add.u64 ga, yp, t64;
-    st.global.f32 [ga], g;
-    bra DONE;
-PLAIN:
-    mul.wide.u32 t64, rowA, 4;
-    add.u64 ga, yp, t64;
-    @!p_acc bra STA;
-    ld.global.f32 y0, [ga];
-    add.f32 accA, accA, y0;
-STA:
-    st.global.f32 [ga], accA;
-    @!p_b bra DONE;
-    @!p_acc bra STB;
-    ld.global.f32 y1, [ga+4];
-    add.f32 accB, accB, y1;
-STB:
-    st.global.f32 [ga+4], accB;
-DONE:
-    ret;
-}
+    div.rn.f32 g, acc{j}, e;               // silu(g), as the swiglu kernel
+    mul.f32 g, g, acc{G + j};
+    st.global.f32 [ga+{4 * j}], g;
 """)
+    b.append("    bra DONE;\nPLAIN:\n")
+    for i in range(ROWS):
+        if i > 0:
+            b.append(f"    @!e{i} bra DONE;\n")
+        b.append(f"""    @!p_acc bra ST{i};
+    ld.global.f32 y0, [ga+{4 * i}];
+    add.f32 acc{i}, acc{i}, y0;
+ST{i}:
+    st.global.f32 [ga+{4 * i}], acc{i};
+""")
+    b.append("DONE:\n    ret;\n}\n")
     return "".join(b)
 
 
