@@ -50,7 +50,6 @@ pub fn run_gpu(args: &Args, kind: BackendKind) -> Result<(), Error> {
         fuse_matvecs: !args.unfused,
         norm_in_matvec: !args.separate_norm,
         fused_q6_k: args.q6k_fused.unwrap_or(PlanOptions::default().fused_q6_k),
-        ..PlanOptions::default()
     };
     let mut dec = GpuDecoder::load(opened.backend, &path, options)?;
     let c = dec.plan.config.clone();
