@@ -81,10 +81,14 @@ fn f(a: &PArg) -> f32 {
 }
 
 fn ty_of(entry: &str) -> GgmlType {
-    // matvec_q6_k_w (warp per row) and matvec_q6_k_f (fused) read the rows as matvec_q6_k.
+    // matvec_q6_k_w (warp per row) and matvec_q6_k_f / _p (fused) read the rows as matvec_q6_k.
     let suffix = entry
         .strip_prefix("matvec_")
-        .map(|s| s.trim_end_matches("_w").trim_end_matches("_f"))
+        .map(|s| {
+            s.trim_end_matches("_w")
+                .trim_end_matches("_f")
+                .trim_end_matches("_p")
+        })
         .or_else(|| entry.strip_prefix("embed_"));
     match suffix {
         Some("f16") => GgmlType::F16,
@@ -121,8 +125,10 @@ fn run(m: &mut Mem, l: &PlannedLaunch) {
             let v = row(m, &a[1], ty_of(e), tok, u(&a[3]));
             m.put_f32s(&a[0], 0, &v);
         }
-        _ if e.starts_with("matvec_") && e.ends_with("_f") => {
-            // y, w, x, norm_w, rows, cols, mode, eps (ptx/decode/matvec_q6_k_f.ptx header).
+        _ if e.starts_with("matvec_")
+            && kernlab::engine::kernels::fused_matvec_named(e).is_some() =>
+        {
+            // y, w, x, norm_w, rows, cols, mode, eps (kernels::FUSED_MATVEC_PARAMS).
             let (rows, cols, mode, eps) = (u(&a[4]), u(&a[5]), u(&a[6]), f(&a[7]));
             let mut x = m.f32s(&a[2], cols);
             if a[3] != PArg::Null {
@@ -547,7 +553,7 @@ fn fused_matvec_plan_emulated_matches_the_cpu_decoder() {
         "{entries:?}"
     );
     assert_eq!(
-        entries.iter().filter(|e| **e == "matvec_q6_k_f").count(),
+        entries.iter().filter(|e| **e == "matvec_q6_k_p").count(),
         4 * spec.n_layer + 1
     );
     emulate_spec(&spec, 32, true);

@@ -197,8 +197,8 @@ impl MatvecMode {
 }
 
 /// A fused matvec (`entry` in kernels::FUSED_MATVECS): x (rmsnorm-ed with norm_w when given,
-/// x_i * w_i / sqrt(mean x^2 + eps)) staged in shared memory, then y = W x, y += W x or the
-/// SwiGLU of gate rows and up rows (`mode`). shared_b = cols * 4.
+/// x_i * w_i / sqrt(mean x^2 + eps)), then y = W x, y += W x or the SwiGLU of gate rows and up
+/// rows (`mode`). shared_b = cols * the kernel's shared_b_per_col (x staged per block, or 0).
 #[allow(clippy::too_many_arguments)]
 pub fn matvec_fused(
     kernel: KernelId,
@@ -218,11 +218,8 @@ pub fn matvec_fused(
         .ok_or_else(|| Error::Usage(format!("{entry}: not a fused matvec for {ty}")))?;
     if cols == 0 || !cols.is_multiple_of(m.cols_multiple) || cols > m.max_cols {
         return Err(Error::Usage(format!(
-            "{entry}: cols {cols} (expected a multiple of {} up to {}: x is staged in {} B of \
-             shared memory)",
-            m.cols_multiple,
-            m.max_cols,
-            m.max_cols * 4
+            "{entry}: cols {cols} (expected a multiple of {} up to {})",
+            m.cols_multiple, m.max_cols
         )));
     }
     if rows == 0 || (mode == MatvecMode::Glu && !rows.is_multiple_of(2)) {
@@ -276,7 +273,7 @@ pub fn matvec_fused(
         ],
         bytes,
     );
-    p.launch.shared_b = cols * 4;
+    p.launch.shared_b = cols * m.shared_b_per_col;
     Ok(p)
 }
 

@@ -132,7 +132,8 @@ pub struct PlanOptions {
     /// matvecs (fewer launches; each block stages x itself). Off: separate rmsnorm and swiglu
     /// launches around the warp matvecs (`decode --separate-norm`).
     pub norm_in_matvec: bool,
-    /// Q6_K too (off by default: slower on the H100, see `Builder::fused_for`).
+    /// Q6_K too, with matvec_q6_k_p (off by default: slower on the H100, see
+    /// `Builder::fused_for`; `decode --q6k-fused true`).
     pub fused_q6_k: bool,
 }
 
@@ -270,11 +271,13 @@ impl Builder<'_> {
         if !self.fuse || !self.norm_in_matvec || self.tpr != 32 {
             return None;
         }
-        // matvec_q6_k_f stays out of the default plan: on the H100, llama1b-q6k decoded faster
-        // with rmsnorm/swiglu launches around matvec_q6_k_w (nv 0.959 vs 1.039 ms/token, cuda
-        // 0.888 vs 0.928; docs/device-logs/s2/validate2.log): staging x in every block costs
-        // more than the two launches it saves. Q8_0 and Q4_K gain (qwen3-0.6b-q8 nv 1.268 ->
-        // 0.947 ms). selftest still checks it.
+        // Fused Q6_K (matvec_q6_k_p, before it matvec_q6_k_f) stays out of the default plan: on
+        // the H100, llama1b-q6k decoded faster with rmsnorm/swiglu launches around
+        // matvec_q6_k_w: matvec_q6_k_p nv 0.988 vs 0.978 ms/token, cuda 0.925 vs 0.888
+        // (docs/mvq6p.md; matvec_q6_k_f was nv 1.039 vs 0.959). Each fused launch is slower than
+        // matvec_q6_k_w (x and norm_w re-read per warp; 4 rows per warp leave the 2048-row
+        // matvecs 128 blocks), more than the 49 launches it saves. Q8_0 and Q4_K gain
+        // (qwen3-0.6b-q8 nv 1.268 -> 0.947 ms). `decode --q6k-fused true` turns it on.
         if t.ty == crate::GgmlType::Q6_K && !self.fused_q6_k {
             return None;
         }
@@ -329,7 +332,7 @@ impl Builder<'_> {
         l.weight_b = ts.iter().map(|t| t.size_b).sum::<u64>() + norm_b;
         let acc = (mode == MatvecMode::Accumulate) as u64;
         l.act_b = 4 * cols + norm.map_or(0, |_| 4 * cols) + 4 * outputs * (1 + acc);
-        l.shared_b = 4 * cols as u32;
+        l.shared_b = fm.shared_b_per_col * cols as u32;
     }
 
     /// rmsnorm(X) with `norm`, then y_i = W_i x for each part: a run with a fused matvec reads X

@@ -243,6 +243,8 @@ fn fused_cases(ty: GgmlType) -> Vec<(usize, usize, MatvecMode, bool)> {
             (3072, 2048, Store, true),
             (16384, 2048, Glu, true),
             (2048, 8192, Accumulate, false),
+            // 5 chunks per row with the norm: matvec_q6_k_p's 4-stage ring wraps.
+            (66, 5120, Store, true),
         ],
     }
 }

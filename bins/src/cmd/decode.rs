@@ -63,6 +63,10 @@ pub struct Args {
     /// the fused matvecs that normalise x and apply SwiGLU themselves
     #[argh(switch)]
     pub separate_norm: bool,
+    /// GPU backends: Q6_K rows through the fused matvec matvec_q6_k_p, rmsnorm and SwiGLU inside
+    /// (true), or rmsnorm + matvec_q6_k_w + swiglu launches (false); default: the plan's
+    #[argh(option)]
+    pub q6k_fused: Option<bool>,
     /// print the GPU launch plan of one token (kernels, grids, bytes) and exit; needs no GPU
     /// (a registry name needs no file either)
     #[argh(switch)]

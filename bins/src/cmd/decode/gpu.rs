@@ -49,7 +49,7 @@ pub fn run_gpu(args: &Args, kind: BackendKind) -> Result<(), Error> {
         max_ctx,
         fuse_matvecs: !args.unfused,
         norm_in_matvec: !args.separate_norm,
-        ..PlanOptions::default()
+        fused_q6_k: args.q6k_fused.unwrap_or(PlanOptions::default().fused_q6_k),
     };
     let mut dec = GpuDecoder::load(opened.backend, &path, options)?;
     let c = dec.plan.config.clone();
@@ -425,6 +425,7 @@ pub fn print_plan(args: &Args) -> Result<(), Error> {
         threads_per_row: args.threads_per_row,
         fuse_matvecs: !args.unfused,
         norm_in_matvec: !args.separate_norm,
+        fused_q6_k: args.q6k_fused.unwrap_or(PlanOptions::default().fused_q6_k),
         ..PlanOptions::default()
     };
     let plan = DecodePlan::build(&config, &layout, options)?;
