@@ -264,8 +264,14 @@ fn gpu_scope_membar_between_replayed_grids_and_sys_scope_at_the_end() {
 #[test]
 fn carveout_policies_set_the_sm_shared_memory_config() {
     // max: 228 KiB; fit: the smallest carve-out holding the CTAs the SM's thread and register
-    // limits allow (store3 needs only the 1 KiB reservation per CTA); min: the template's.
-    for policy in [Carveout::Max, Carveout::Fit, Carveout::Min] {
+    // limits allow (store3 needs only the 1 KiB reservation per CTA); min: the template's;
+    // fixed: the asked size rounded up to a carve-out the QMD has (120 -> 132).
+    for policy in [
+        Carveout::Max,
+        Carveout::Fit,
+        Carveout::Min,
+        Carveout::Fixed(120),
+    ] {
         let gpu = MockGpu::new(0x900);
         let h = gpu.handle();
         let opts = NvOptions {
@@ -303,6 +309,7 @@ fn carveout_policies_set_the_sm_shared_memory_config() {
                     .unwrap();
                 sm_config_encoding(c as u32) as u64
             }
+            Carveout::Fixed(_) => sm_config_encoding(132) as u64,
         };
         assert_eq!(target, want, "{policy:?}");
     }

@@ -42,6 +42,11 @@ pub enum Carveout {
     /// allow: full occupancy with the rest left to L1 (what a CUDA launch with no carve-out
     /// preference gets).
     Fit,
+    /// The same carve-out (KiB, rounded up to one the QMD can ask for, and never below what one
+    /// CTA needs) for every launch: kernels of one replay share the SM's split, so a dependent
+    /// grid's CTAs can sit beside the previous grid's without the SM reconfiguring, and what
+    /// shared memory does not take is L1.
+    Fixed(u32),
 }
 
 /// The memory barrier at the end of each grid of a replay (QMD CWD_MEMBAR_TYPE).
@@ -107,7 +112,7 @@ impl ReplayOrder {
 
 impl NvOptions {
     /// Defaults overridden by KERNLAB_NV_ARENA (vram|host), KERNLAB_NV_REPLAY
-    /// (auto|wfi|chain|pdl|overlap), KERNLAB_NV_TIMEOUT_MS, KERNLAB_NV_CARVEOUT (max|min|fit),
+    /// (auto|wfi|chain|pdl|overlap), KERNLAB_NV_TIMEOUT_MS, KERNLAB_NV_CARVEOUT (max|min|fit|KiB),
     /// KERNLAB_NV_IRQ (0|1), KERNLAB_NV_SIGNAL (host|qmd), KERNLAB_NV_MEMBAR (sys|gpu).
     pub fn from_env() -> Result<NvOptions> {
         let mut o = NvOptions::default();
@@ -141,11 +146,14 @@ impl NvOptions {
                 "max" => Carveout::Max,
                 "min" => Carveout::Min,
                 "fit" => Carveout::Fit,
-                _ => {
-                    return Err(Error::Usage(format!(
-                        "KERNLAB_NV_CARVEOUT={v}: expected max, min or fit"
-                    )))
-                }
+                _ => match v.parse::<u32>() {
+                    Ok(kib) if kib > 0 => Carveout::Fixed(kib),
+                    _ => {
+                        return Err(Error::Usage(format!(
+                            "KERNLAB_NV_CARVEOUT={v}: expected max, min, fit or KiB (e.g. 132)"
+                        )))
+                    }
+                },
             };
         }
         if let Ok(v) = std::env::var("KERNLAB_NV_SIGNAL") {

@@ -99,6 +99,13 @@ pub fn prepare(
                 .find(|&c| c as u64 * 1024 >= need_b)
                 .or(list.last().copied())
         }
+        Carveout::Fixed(want_kib) => {
+            let list = carveouts_kib(qmd.version);
+            list.iter()
+                .copied()
+                .find(|&c| c >= want_kib && c as u64 * 1024 >= cta_shared_b)
+                .or(list.last().copied())
+        }
     };
     if let Some(kib) = kib {
         let enc = sm_config_encoding(kib) as u64;
