@@ -49,6 +49,10 @@ pub fn run_gpu(args: &Args, kind: BackendKind) -> Result<(), Error> {
         max_ctx,
         fuse_matvecs: !args.unfused,
         norm_in_matvec: !args.separate_norm,
+        attn_rope: !args.separate_rope,
+        attn_split_len: args
+            .attn_split_len
+            .unwrap_or(kernlab::engine::plan::DEFAULT_ATTN_SPLIT_LEN),
         ..PlanOptions::default()
     };
     let mut dec = GpuDecoder::load(opened.backend, &path, options)?;
@@ -425,6 +429,10 @@ pub fn print_plan(args: &Args) -> Result<(), Error> {
         threads_per_row: args.threads_per_row,
         fuse_matvecs: !args.unfused,
         norm_in_matvec: !args.separate_norm,
+        attn_rope: !args.separate_rope,
+        attn_split_len: args
+            .attn_split_len
+            .unwrap_or(kernlab::engine::plan::DEFAULT_ATTN_SPLIT_LEN),
         ..PlanOptions::default()
     };
     let plan = DecodePlan::build(&config, &layout, options)?;
