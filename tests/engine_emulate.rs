@@ -271,13 +271,20 @@ fn run(m: &mut Mem, l: &PlannedLaunch) {
             let (nh, nkv, hd, split) = (u(&a[8]), u(&a[9]), u(&a[10]), u(&a[11]));
             let pos = m.u32_at(&a[7], 0) as usize;
             let q = m.f32s(&a[4], nh * hd);
-            let sh = AttnShape { nh, nkv, hd, split, scale: f(&a[12]) };
+            let sh = AttnShape {
+                nh,
+                nkv,
+                hd,
+                split,
+                scale: f(&a[12]),
+            };
             split_attention(m, l, &q, pos, sh, [&a[0], &a[3], &a[5], &a[6]]);
         }
         "attn_rope_llama" | "attn_rope_neox" | "attn_qknorm_rope_neox" => {
             // out, part_o, part_ml, counters, qkv, q_norm, k_norm, k_cache, v_cache, pos_buf,
             // freq_factors, n_head, n_kv_head, head_dim, split_len, max_ctx, scale, eps, base.
-            let (nh, nkv, hd, split, max_ctx) = (u(&a[11]), u(&a[12]), u(&a[13]), u(&a[14]), u(&a[15]));
+            let (nh, nkv, hd, split, max_ctx) =
+                (u(&a[11]), u(&a[12]), u(&a[13]), u(&a[14]), u(&a[15]));
             let pos = m.u32_at(&a[9], 0) as usize;
             assert!(pos < max_ctx, "attn_rope past the cache");
             let ff = opt_f32s(m, &a[10], hd / 2);
@@ -307,7 +314,13 @@ fn run(m: &mut Mem, l: &PlannedLaunch) {
                 m.put_f16(&a[7], pos * width + i, k[i]);
                 m.put_f16(&a[8], pos * width + i, v[i]);
             }
-            let sh = AttnShape { nh, nkv, hd, split, scale: f(&a[16]) };
+            let sh = AttnShape {
+                nh,
+                nkv,
+                hd,
+                split,
+                scale: f(&a[16]),
+            };
             split_attention(m, l, &q, pos, sh, [&a[0], &a[3], &a[7], &a[8]]);
         }
         "kv_append" => {
@@ -446,7 +459,13 @@ fn split_attention(
     sh: AttnShape,
     bufs: [&PArg; 4],
 ) {
-    let AttnShape { nh, nkv, hd, split, scale } = sh;
+    let AttnShape {
+        nh,
+        nkv,
+        hd,
+        split,
+        scale,
+    } = sh;
     let [out_a, ctr_a, kc_a, vc_a] = bufs;
     let width = nkv * hd;
     let n_used = (pos + 1).div_ceil(split);
