@@ -274,57 +274,60 @@ fn run(m: &mut Mem, l: &PlannedLaunch) {
             }
         }
         "attn_decode" => {
-            // Splits of split_len positions, (m, l, o) each, then the combine the last block of
-            // each head does; the counters must be zero before and are left zero.
             let (nh, nkv, hd, split) = (u(&a[8]), u(&a[9]), u(&a[10]), u(&a[11]));
-            let scale = f(&a[12]);
             let pos = m.u32_at(&a[7], 0) as usize;
             let q = m.f32s(&a[4], nh * hd);
-            let width = nkv * hd;
-            let n_used = (pos + 1).div_ceil(split);
-            assert!(
-                n_used <= l.grid[1] as usize,
-                "context past the grid's splits"
-            );
-            for h in 0..nh {
-                assert_eq!(m.u32_at(&a[3], h), 0, "counter of head {h} not reset");
-                let kvh = h / (nh / nkv);
-                let mut parts = Vec::new();
-                for s in 0..n_used {
-                    let (t0, t1) = (s * split, ((s + 1) * split).min(pos + 1));
-                    let scores: Vec<f32> = (t0..t1)
-                        .map(|t| {
-                            (0..hd)
-                                .map(|i| q[h * hd + i] * m.f16_at(&a[5], t * width + kvh * hd + i))
-                                .sum::<f32>()
-                                * scale
-                        })
-                        .collect();
-                    let mx = scores.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-                    let mut o = vec![0.0f32; hd];
-                    let mut sum = 0.0f32;
-                    for (t, sc) in (t0..t1).zip(&scores) {
-                        let p = (sc - mx).exp();
-                        sum += p;
-                        for (i, oi) in o.iter_mut().enumerate() {
-                            *oi += p * m.f16_at(&a[6], t * width + kvh * hd + i);
-                        }
+            let sh = AttnShape {
+                nh,
+                nkv,
+                hd,
+                split,
+                scale: f(&a[12]),
+            };
+            split_attention(m, l, &q, pos, sh, [&a[0], &a[3], &a[5], &a[6]]);
+        }
+        "attn_rope_llama" | "attn_rope_neox" | "attn_qknorm_rope_neox" => {
+            // out, part_o, part_ml, counters, qkv, q_norm, k_norm, k_cache, v_cache, pos_buf,
+            // freq_factors, n_head, n_kv_head, head_dim, split_len, max_ctx, scale, eps, base.
+            let (nh, nkv, hd, split, max_ctx) =
+                (u(&a[11]), u(&a[12]), u(&a[13]), u(&a[14]), u(&a[15]));
+            let pos = m.u32_at(&a[9], 0) as usize;
+            assert!(pos < max_ctx, "attn_rope past the cache");
+            let ff = opt_f32s(m, &a[10], hd / 2);
+            let angles = RopeAngles::new(pos, hd, f(&a[18]), ff.as_deref());
+            let style = if e == "attn_rope_llama" {
+                RopeStyle::Norm
+            } else {
+                RopeStyle::Neox
+            };
+            let norm = e == "attn_qknorm_rope_neox";
+            let all = m.f32s(&a[4], (nh + 2 * nkv) * hd);
+            let (mut q, rest) = (all[..nh * hd].to_vec(), &all[nh * hd..]);
+            let (mut k, v) = (rest[..nkv * hd].to_vec(), rest[nkv * hd..].to_vec());
+            for (x, norm_a) in [(&mut q, &a[5]), (&mut k, &a[6])] {
+                let nw = norm.then(|| m.f32s(norm_a, hd));
+                for h in x.chunks_exact_mut(hd) {
+                    if let Some(w) = &nw {
+                        let y = h.to_vec();
+                        rmsnorm(h, &y, w, f(&a[17]));
                     }
-                    parts.push((mx, sum, o));
+                    rope_head(h, &angles, style);
                 }
-                let big_m = parts.iter().map(|p| p.0).fold(f32::NEG_INFINITY, f32::max);
-                let mut out = vec![0.0f32; hd];
-                let mut denom = 0.0;
-                for (mx, sum, o) in &parts {
-                    let w = (mx - big_m).exp();
-                    denom += w * sum;
-                    for i in 0..hd {
-                        out[i] += w * o[i];
-                    }
-                }
-                let out: Vec<f32> = out.iter().map(|x| x / denom).collect();
-                m.put_f32s(&a[0], h * hd, &out);
             }
+            // The append; position pos is then read as f16, as the kernel's shared copy holds it.
+            let width = nkv * hd;
+            for i in 0..width {
+                m.put_f16(&a[7], pos * width + i, k[i]);
+                m.put_f16(&a[8], pos * width + i, v[i]);
+            }
+            let sh = AttnShape {
+                nh,
+                nkv,
+                hd,
+                split,
+                scale: f(&a[16]),
+            };
+            split_attention(m, l, &q, pos, sh, [&a[0], &a[3], &a[7], &a[8]]);
         }
         "kv_append" => {
             let (width, max_ctx) = (u(&a[5]), u(&a[6]));
@@ -442,25 +445,126 @@ fn run(m: &mut Mem, l: &PlannedLaunch) {
     }
 }
 
+#[derive(Clone, Copy)]
+struct AttnShape {
+    nh: usize,
+    nkv: usize,
+    hd: usize,
+    split: usize,
+    scale: f32,
+}
+
+/// attn_decode's semantics: splits of split_len positions, (m, l, o) each, then the combine the
+/// last block of each head does; the counters must be zero before and are left zero.
+/// `bufs` = out, counters, k_cache, v_cache.
+fn split_attention(
+    m: &mut Mem,
+    l: &PlannedLaunch,
+    q: &[f32],
+    pos: usize,
+    sh: AttnShape,
+    bufs: [&PArg; 4],
+) {
+    let AttnShape {
+        nh,
+        nkv,
+        hd,
+        split,
+        scale,
+    } = sh;
+    let [out_a, ctr_a, kc_a, vc_a] = bufs;
+    let width = nkv * hd;
+    let n_used = (pos + 1).div_ceil(split);
+    assert!(
+        n_used <= l.grid[1] as usize,
+        "context past the grid's splits"
+    );
+    for h in 0..nh {
+        assert_eq!(m.u32_at(ctr_a, h), 0, "counter of head {h} not reset");
+        let kvh = h / (nh / nkv);
+        let mut parts = Vec::new();
+        for s in 0..n_used {
+            let (t0, t1) = (s * split, ((s + 1) * split).min(pos + 1));
+            let scores: Vec<f32> = (t0..t1)
+                .map(|t| {
+                    (0..hd)
+                        .map(|i| q[h * hd + i] * m.f16_at(kc_a, t * width + kvh * hd + i))
+                        .sum::<f32>()
+                        * scale
+                })
+                .collect();
+            let mx = scores.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+            let mut o = vec![0.0f32; hd];
+            let mut sum = 0.0f32;
+            for (t, sc) in (t0..t1).zip(&scores) {
+                let p = (sc - mx).exp();
+                sum += p;
+                for (i, oi) in o.iter_mut().enumerate() {
+                    *oi += p * m.f16_at(vc_a, t * width + kvh * hd + i);
+                }
+            }
+            parts.push((mx, sum, o));
+        }
+        let big_m = parts.iter().map(|p| p.0).fold(f32::NEG_INFINITY, f32::max);
+        let mut out = vec![0.0f32; hd];
+        let mut denom = 0.0;
+        for (mx, sum, o) in &parts {
+            let w = (mx - big_m).exp();
+            denom += w * sum;
+            for i in 0..hd {
+                out[i] += w * o[i];
+            }
+        }
+        let out: Vec<f32> = out.iter().map(|x| x / denom).collect();
+        m.put_f32s(out_a, h * hd, &out);
+    }
+}
+
 fn emulate_against_cpu(arch: Arch, ft: FileType, fuse_matvecs: bool) {
     emulate_spec(&models::tiny_spec(arch, ft), 8, fuse_matvecs);
 }
 
+/// `emulate_spec` with the fused plan's attention as given: one launch (attn_rope) or two, and
+/// the positions per split (4: the 9 positions run cross two split boundaries).
+fn emulate_attn(spec: &models::ModelSpec, tpr: u32, attn_rope: bool, split: u32) {
+    emulate_with(
+        spec,
+        PlanOptions {
+            threads_per_row: tpr,
+            max_ctx: 300,
+            fuse_matvecs: true,
+            norm_in_matvec: true,
+            fused_q6_k: true,
+            attn_rope,
+            attn_split_len: split,
+        },
+    );
+}
+
 /// The plan of `spec` at `tpr` threads per row, emulated, against the CPU decoder.
 fn emulate_spec(spec: &models::ModelSpec, tpr: u32, fuse_matvecs: bool) {
+    emulate_with(
+        spec,
+        PlanOptions {
+            threads_per_row: tpr,
+            max_ctx: 300, // two attention splits, the second partly past the context
+            fuse_matvecs,
+            norm_in_matvec: true,
+            fused_q6_k: true,
+            attn_rope: true,
+            attn_split_len: 256,
+        },
+    );
+}
+
+/// The plan of `spec` with `opt`, emulated, against the CPU decoder.
+fn emulate_with(spec: &models::ModelSpec, opt: PlanOptions) {
     let dir = std::env::temp_dir().join(format!("kernlab-emulate-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{}.gguf", spec.name));
     models::synth_spec(spec, &path, &SynthOptions::default(), &mut |_| {}).unwrap();
     let src = GgufFile::open(&path).unwrap();
     let (config, layout) = layout_of(&src).unwrap();
-    let opt = PlanOptions {
-        threads_per_row: tpr,
-        max_ctx: 300, // two attention splits, the second partly past the context
-        fuse_matvecs,
-        norm_in_matvec: true,
-        fused_q6_k: true,
-    };
     let plan = DecodePlan::build(&config, &layout, opt).unwrap();
     let mut mem = Mem {
         bufs: plan
@@ -558,6 +662,10 @@ fn fused_matvec_plan_emulated_matches_the_cpu_decoder() {
     );
     emulate_spec(&spec, 32, true);
     emulate_spec(&spec, 32, false);
+    // attn_rope_llama at 4 positions per split (3 splits), and rope_kv + attn_decode so too.
+    assert!(entries.contains(&"attn_rope_llama"), "{entries:?}");
+    emulate_attn(&spec, 32, true, 4);
+    emulate_attn(&spec, 32, false, 4);
 }
 
 /// Tiny Qwen3 Q8_0 and Q4_K_M models whose rows are multiples of 256 (n_embd 512, n_ff 768,
@@ -587,5 +695,9 @@ fn fused_q8_0_and_q4_k_plans_emulated_match_the_cpu_decoder() {
             "{ft:?}: {entries:?}"
         );
         emulate_spec(&spec, 32, true);
+        assert!(entries.contains(&"attn_qknorm_rope_neox"), "{entries:?}");
+        emulate_attn(&spec, 32, true, 4);
+        emulate_attn(&spec, 32, false, 4);
+        emulate_attn(&spec, 32, true, 1);
     }
 }

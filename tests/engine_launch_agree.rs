@@ -282,6 +282,40 @@ fn plan_launches_equal_the_kernel_tables_builders() {
                             assert_eq!(f(&a[12]), 1.0 / (u(&a[10]) as f32).sqrt(), "{what}");
                             vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
                         }
+                        "attn_rope_llama" | "attn_rope_neox" | "attn_qknorm_rope_neox" => {
+                            let attn = launch::AttnDecodeBufs {
+                                out: buf(&a[0]),
+                                part_o: buf(&a[1]),
+                                part_ml: buf(&a[2]),
+                                counters: buf(&a[3]),
+                                q: buf(&a[4]),
+                                k_cache: buf(&a[7]),
+                                v_cache: buf(&a[8]),
+                                pos_buf: buf(&a[9]),
+                            };
+                            let norms = opt(&a[5]).zip(opt(&a[6]));
+                            assert_eq!(norms.is_some(), e == "attn_qknorm_rope_neox", "{what}");
+                            let bufs = launch::AttnRopeBufs {
+                                attn,
+                                norms,
+                                ff: opt(&a[10]),
+                            };
+                            let p = launch::attn_rope(
+                                k,
+                                bufs,
+                                u(&a[11]),
+                                u(&a[12]),
+                                u(&a[13]),
+                                u(&a[14]),
+                                l.grid[1],
+                                u(&a[15]),
+                                f(&a[17]),
+                                f(&a[18]),
+                                plan.options.max_ctx as u32,
+                            );
+                            assert_eq!(f(&a[16]), 1.0 / (u(&a[13]) as f32).sqrt(), "{what}");
+                            vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
+                        }
                         "attn_partial" => {
                             let c = &ls[i + 1].args;
                             let [p, q] = launch::attention(

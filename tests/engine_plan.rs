@@ -196,6 +196,7 @@ fn fused_matvecs_join_qkv_and_gate_up_of_one_type() {
         llama,
         PlanOptions {
             threads_per_row: 16,
+            attn_rope: false,
             ..PlanOptions::default()
         },
     );
@@ -264,7 +265,10 @@ fn fused_matvecs_join_qkv_and_gate_up_of_one_type() {
     // Qwen3: q/k norm, rope and the append in one block per head.
     let q06 = plan_of(
         models::find("qwen3-0.6b-q8").unwrap(),
-        PlanOptions::default(),
+        PlanOptions {
+            attn_rope: false,
+            ..PlanOptions::default()
+        },
     );
     let e06: Vec<&str> = q06.launches.iter().map(|l| l.kernel.entry).collect();
     // (every qwen3-0.6b-q8 matvec is Q8_0, which has a fused kernel: no rmsnorm launches)
@@ -273,6 +277,31 @@ fn fused_matvecs_join_qkv_and_gate_up_of_one_type() {
     assert_eq!(q06.launches[2].block, [64, 1, 1]);
     assert_eq!(
         e06.len(),
+        28 * (DecodePlan::LAUNCHES_PER_LAYER_FUSED + 1) + DecodePlan::LAUNCHES_OUTSIDE_LAYERS - 1
+    );
+    // The default: q/k norm, rope, append and attention in one launch of (heads, splits).
+    let d06 = plan_of(
+        models::find("qwen3-0.6b-q8").unwrap(),
+        PlanOptions::default(),
+    );
+    let a06 = &d06.launches[2];
+    assert_eq!(a06.kernel.entry, "attn_qknorm_rope_neox");
+    assert_eq!(a06.label, "blk.0.attn_rope");
+    let n_split = (d06.options.max_ctx as u32).div_ceil(plan::DEFAULT_ATTN_SPLIT_LEN);
+    assert_eq!((a06.grid, a06.block), ([16, n_split, 1], [256, 1, 1]));
+    assert_eq!(a06.args[4], PArg::Buf(BufRole::Qkv, 0));
+    let qn = d06.weights.get("blk.0.attn_q_norm.weight").unwrap();
+    assert_eq!(a06.args[5], PArg::Buf(BufRole::Weights, qn.offset_b));
+    assert_eq!(a06.args[7], PArg::Buf(BufRole::KCache, 0));
+    assert_eq!(a06.args[14], PArg::U32(plan::DEFAULT_ATTN_SPLIT_LEN));
+    assert_eq!(a06.args[15], PArg::U32(d06.options.max_ctx as u32));
+    let layer_b = d06.options.max_ctx as u64 * 1024 * 2;
+    assert_eq!(
+        d06.launches[2 + 5].args[8],
+        PArg::Buf(BufRole::VCache, layer_b)
+    );
+    assert_eq!(
+        d06.n_launches(),
         28 * DecodePlan::LAUNCHES_PER_LAYER_FUSED + DecodePlan::LAUNCHES_OUTSIDE_LAYERS - 1
     );
 
@@ -380,6 +409,8 @@ fn attention_grid_spans_the_cache() {
         let opt = PlanOptions {
             max_ctx: 1000,
             fuse_matvecs: entry == "attn_decode",
+            attn_rope: false,
+            attn_split_len: plan::ATTN_SPLIT_LEN,
             ..PlanOptions::default()
         };
         let p = plan_of(spec, opt);
@@ -390,6 +421,20 @@ fn attention_grid_spans_the_cache() {
         assert_eq!(p.buffer_b(BufRole::AttnCounters), 4 * 32);
     }
     assert!(p.launches.iter().all(|l| l.kernel.entry != "attn_partial"));
+    // the default: attn_rope over splits of DEFAULT_ATTN_SPLIT_LEN (1000 positions: 4)
+    let a = p
+        .launches
+        .iter()
+        .find(|l| l.kernel.entry == "attn_rope_llama")
+        .unwrap();
+    assert_eq!(a.grid, [32, 4, 1]);
+    assert_eq!(p.buffer_b(BufRole::AttnPartO), 4 * 32 * 4 * 64);
+    let bad = PlanOptions {
+        attn_split_len: 0,
+        ..PlanOptions::default()
+    };
+    let layout = WeightsLayout::from_spec(spec).unwrap();
+    assert!(DecodePlan::build(&spec.config(), &layout, bad).is_err());
 }
 
 /// The `.param` types of `entry` in `ptx`: "u64", "u32" or "f32".
@@ -505,6 +550,7 @@ fn fused_matvec_kernels_absorb_rmsnorm_and_swiglu() {
         llama,
         PlanOptions {
             fused_q6_k: true,
+            attn_rope: false,
             ..PlanOptions::default()
         },
     );
@@ -524,7 +570,7 @@ fn fused_matvec_kernels_absorb_rmsnorm_and_swiglu() {
     );
     assert_eq!(
         entries.len(),
-        16 * DecodePlan::LAUNCHES_PER_LAYER_FUSED + DecodePlan::LAUNCHES_OUTSIDE_LAYERS - 1
+        16 * (DecodePlan::LAUNCHES_PER_LAYER_FUSED + 1) + DecodePlan::LAUNCHES_OUTSIDE_LAYERS - 1
     );
     assert!(!entries.contains(&"rmsnorm") && !entries.contains(&"swiglu"));
     assert_eq!(p.weight_bytes(), llama.bytes_per_token());

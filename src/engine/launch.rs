@@ -670,6 +670,89 @@ pub fn attn_decode(
     ))
 }
 
+/// The buffers of attn_rope_*: attn_decode's (q is the whole q|k|v of the current position,
+/// raw: q of n_head heads, k and v of n_kv heads, f32), the q/k norm weights (attn_qknorm_rope_neox
+/// reads them; None for the others) and the rope frequency factors.
+#[derive(Debug, Clone, Copy)]
+pub struct AttnRopeBufs {
+    pub attn: AttnDecodeBufs,
+    pub norms: Option<(Buf, Buf)>,
+    pub ff: Option<Buf>,
+}
+
+/// Head dims attn_rope_* takes: d/8 lanes per position must divide the warp.
+pub fn attn_rope_takes(d: u32) -> bool {
+    matches!(d, 64 | 128 | 256)
+}
+
+/// attn_rope_llama / attn_rope_neox / attn_qknorm_rope_neox: rope (and q/k norm), the K/V append
+/// at row pos of the caches (max_ctx rows) and attn_decode's split attention, one launch of grid
+/// (n_head, n_split), ATTN_DECODE_THREADS threads. `ctx_hint` is the context the bytes assume.
+#[allow(clippy::too_many_arguments)]
+pub fn attn_rope(
+    k: KernelId,
+    b: AttnRopeBufs,
+    n_head: u32,
+    n_kv: u32,
+    d: u32,
+    split_len: u32,
+    n_split: u32,
+    max_ctx: u32,
+    eps: f32,
+    base: f32,
+    ctx_hint: u32,
+) -> Result<Planned> {
+    if !attn_rope_takes(d) {
+        return Err(Error::Usage(format!(
+            "attn_rope: head_dim {d} (64, 128 or 256)"
+        )));
+    }
+    let a = b.attn;
+    check_caches("attn_rope", a.k_cache, a.v_cache, n_kv * d, max_ctx)?;
+    let qkv_b = (n_head + 2 * n_kv) as u64 * d as u64 * 4;
+    if a.q.size_b < qkv_b {
+        return Err(Error::Usage(format!(
+            "attn_rope: qkv buffer of {} bytes, {qkv_b} needed",
+            a.q.size_b
+        )));
+    }
+    // attn_decode's checks and byte count, then this kernel's arguments.
+    let p = attn_decode(k, a, n_head, n_kv, d, split_len, n_split, ctx_hint)?;
+    let ptr = |o: Option<Buf>| Arg::U64(o.map_or(0, |b| b.gpu_va));
+    let (qn, kn) = match b.norms {
+        Some((q, k)) => (Some(q), Some(k)),
+        None => (None, None),
+    };
+    let norm_b = if qn.is_some() { 2 * d as u64 * 4 } else { 0 };
+    Ok(grid(
+        k,
+        [n_head, n_split, 1],
+        ATTN_DECODE_THREADS,
+        vec![
+            Arg::Buf(a.out),
+            Arg::Buf(a.part_o),
+            Arg::Buf(a.part_ml),
+            Arg::Buf(a.counters),
+            Arg::Buf(a.q),
+            ptr(qn),
+            ptr(kn),
+            Arg::Buf(a.k_cache),
+            Arg::Buf(a.v_cache),
+            Arg::Buf(a.pos_buf),
+            ptr(b.ff),
+            Arg::U32(n_head),
+            Arg::U32(n_kv),
+            Arg::U32(d),
+            Arg::U32(split_len),
+            Arg::U32(max_ctx),
+            Arg::F32(1.0 / (d as f32).sqrt()),
+            Arg::F32(eps),
+            Arg::F32(base),
+        ],
+        p.bytes + 2 * (n_kv * d) as u64 * 4 + (n_kv * d) as u64 * 4 + norm_b,
+    ))
+}
+
 /// swiglu or add_f32 over n values (three f32 streams).
 pub fn binary(k: KernelId, out: Buf, a: Buf, b: Buf, n: u32) -> Result<Planned> {
     Ok(grid(

@@ -4,9 +4,9 @@
 //! [`crate::engine::decode`] binds the roles to device buffers.
 //!
 //! One step at position p (pos_buf[0] = p, token_buf[0] = the token at p):
-//! embed → per layer [rmsnorm, q|k|v, rope_kv (Qwen3: qk_norm_rope_kv: q/k norm, rope and the
-//! K/V append in one launch), attn_decode (split attention whose last block per head combines),
-//! o-proj (+= x), rmsnorm, gate|up, swiglu, down (+= x)] → output norm → LM head →
+//! embed → per layer [rmsnorm, q|k|v, attn_rope (Qwen3: attn_qknorm_rope: q/k norm, rope, the
+//! K/V append and split attention whose last block per head combines, one launch; with
+//! `attn_rope = false` rope_kv / qk_norm_rope_kv then attn_decode), o-proj (+= x), rmsnorm, gate|up, swiglu, down (+= x)] → output norm → LM head →
 //! argmax (partial + final, into token_buf) →
 //! advance (history[p+1] = token, pos_buf = p+1). Nothing is patched between tokens.
 //! `fuse_matvecs = false` (`--unfused`) keeps one matvec per tensor and the four attention
@@ -30,6 +30,10 @@ pub const DEFAULT_MAX_CTX: usize = 2048;
 /// max_ctx / ATTN_SPLIT_LEN splits per head, fixed at plan time; splits past the position
 /// write an empty partial and return.
 pub const ATTN_SPLIT_LEN: u32 = 32;
+/// Positions per split of the default plan's attention (attn_rope_* / attn_decode): contexts up
+/// to this many take ONE block per head (no partials, fence, counter or combine on the token's
+/// critical path); longer ones still split (and the last block per head combines).
+pub const DEFAULT_ATTN_SPLIT_LEN: u32 = 256;
 /// Blocks of argmax_partial (argmax_final reduces their pairs in one block): the kernel
 /// table's geometry (engine::launch), which dkern's selftest runs on the GPU.
 pub const ARGMAX_BLOCKS: u32 = super::launch::ARGMAX_BLOCKS;
@@ -135,6 +139,14 @@ pub struct PlanOptions {
     /// Q6_K too, with matvec_q6_k_p (off by default: slower on the H100, see
     /// `Builder::fused_for`; `decode --q6k-fused true`).
     pub fused_q6_k: bool,
+    /// With `fuse_matvecs`: the whole attention of a layer in one launch (attn_rope_llama /
+    /// attn_rope_neox / attn_qknorm_rope_neox: rope, q/k norm, K/V append and attention) where
+    /// the head dim allows (64, 128, 256). Off (`decode --separate-rope`): rope_kv (or
+    /// qk_norm_rope_kv) then attn_decode, two launches.
+    pub attn_rope: bool,
+    /// Positions per attention split of the fused plan (attn_rope_* and attn_decode); the
+    /// unfused attn_partial keeps ATTN_SPLIT_LEN.
+    pub attn_split_len: u32,
 }
 
 impl Default for PlanOptions {
@@ -145,6 +157,8 @@ impl Default for PlanOptions {
             fuse_matvecs: true,
             norm_in_matvec: true,
             fused_q6_k: false,
+            attn_rope: true,
+            attn_split_len: DEFAULT_ATTN_SPLIT_LEN,
         }
     }
 }
@@ -172,6 +186,9 @@ pub mod entry {
     pub const ROPE_KV_NEOX: &str = "rope_kv_neox";
     pub const QK_NORM_ROPE_KV_NEOX: &str = "qk_norm_rope_kv_neox";
     pub const ATTN_DECODE: &str = "attn_decode";
+    pub const ATTN_ROPE_LLAMA: &str = "attn_rope_llama";
+    pub const ATTN_ROPE_NEOX: &str = "attn_rope_neox";
+    pub const ATTN_QKNORM_ROPE_NEOX: &str = "attn_qknorm_rope_neox";
     pub const SWIGLU: &str = "swiglu";
     pub const ARGMAX_PARTIAL: &str = "argmax_partial";
     pub const ARGMAX_FINAL: &str = "argmax_final";
@@ -484,6 +501,7 @@ struct AttnLayer {
     /// Byte offset of this layer's rows in the K and V caches.
     layer_off: u64,
     n_split: u32,
+    split_len: u32,
     /// Positions the KV cache holds.
     max_ctx: u32,
 }
@@ -508,6 +526,7 @@ impl Builder<'_> {
             freq_b,
             layer_off,
             n_split,
+            split_len,
             max_ctx,
         } = *at;
         let n = |s: &str| format!("blk.{il}.{s}.weight");
@@ -601,7 +620,7 @@ impl Builder<'_> {
                 PArg::U32(c.n_head as u32),
                 PArg::U32(c.n_head_kv as u32),
                 PArg::U32(hd as u32),
-                PArg::U32(ATTN_SPLIT_LEN),
+                PArg::U32(split_len),
                 PArg::F32(scale),
             ],
         );
@@ -636,6 +655,7 @@ impl Builder<'_> {
             freq_b,
             layer_off,
             n_split,
+            split_len,
             max_ctx,
         } = *at;
         let n = |s: &str| format!("blk.{il}.{s}.weight");
@@ -722,13 +742,86 @@ impl Builder<'_> {
                 PArg::U32(c.n_head as u32),
                 PArg::U32(c.n_head_kv as u32),
                 PArg::U32(hd as u32),
-                PArg::U32(ATTN_SPLIT_LEN),
+                PArg::U32(split_len),
                 PArg::F32(1.0 / (hd as f32).sqrt()),
             ],
         );
         self.last().grid = [c.n_head as u32, n_split, 1];
         // q read, the output written; partials only past one split (not counted: L2).
         self.last().act_b = 2 * f32_b(q);
+        // K and V rows of one position, f16 (each KV head read once; GQA shares it via L1/L2).
+        self.last().kv_b_per_pos = 2 * 2 * kv as u64;
+        Ok(())
+    }
+}
+
+impl Builder<'_> {
+    /// attn_rope_llama / attn_rope_neox / attn_qknorm_rope_neox: the attention of a layer in
+    /// one launch, from the raw q|k|v of the current position.
+    fn attention_rope(&mut self, at: &AttnLayer) -> Result<()> {
+        let (c, w) = (self.c, self.w);
+        let AttnLayer {
+            il,
+            freq_arg,
+            freq_b,
+            layer_off,
+            n_split,
+            split_len,
+            max_ctx,
+        } = *at;
+        let n = |s: &str| format!("blk.{il}.{s}.weight");
+        let (q, kv, hd) = (c.q_dim(), c.kv_dim(), c.head_dim);
+        let (ent, norms, norm_b) = if c.qk_norm {
+            let qn = w.get(&n("attn_q_norm"))?.clone();
+            let kn = w.get(&n("attn_k_norm"))?.clone();
+            if c.rope_style != RopeStyle::Neox {
+                return Err(Error::Unsupported(
+                    "GPU decode fuses q/k norm with neox rope only (Qwen3)".into(),
+                ));
+            }
+            (
+                entry::ATTN_QKNORM_ROPE_NEOX,
+                [Builder::weight(&qn), Builder::weight(&kn)],
+                qn.size_b + kn.size_b,
+            )
+        } else {
+            let ent = match c.rope_style {
+                RopeStyle::Norm => entry::ATTN_ROPE_LLAMA,
+                RopeStyle::Neox => entry::ATTN_ROPE_NEOX,
+            };
+            (ent, [PArg::Null, PArg::Null], 0)
+        };
+        self.push(
+            format!("blk.{il}.attn_rope"),
+            ent,
+            c.n_head as u32,
+            ATTN_DECODE_THREADS,
+            vec![
+                PArg::Buf(BufRole::Att, 0),
+                PArg::Buf(BufRole::AttnPartO, 0),
+                PArg::Buf(BufRole::AttnPartMl, 0),
+                PArg::Buf(BufRole::AttnCounters, 0),
+                Q_ARG,
+                norms[0],
+                norms[1],
+                PArg::Buf(BufRole::KCache, layer_off),
+                PArg::Buf(BufRole::VCache, layer_off),
+                PArg::Buf(BufRole::Pos, 0),
+                freq_arg,
+                PArg::U32(c.n_head as u32),
+                PArg::U32(c.n_head_kv as u32),
+                PArg::U32(hd as u32),
+                PArg::U32(split_len),
+                PArg::U32(max_ctx),
+                PArg::F32(1.0 / (hd as f32).sqrt()),
+                PArg::F32(c.rms_eps),
+                PArg::F32(c.rope_theta),
+            ],
+        );
+        self.last().grid = [c.n_head as u32, n_split, 1];
+        self.last().weight_b = norm_b + freq_b;
+        // q|k|v read, the output written, one f16 row of K and of V written.
+        self.last().act_b = f32_b(q + 2 * kv) + f32_b(q) + 2 * 2 * kv as u64;
         // K and V rows of one position, f16 (each KV head read once; GQA shares it via L1/L2).
         self.last().kv_b_per_pos = 2 * 2 * kv as u64;
         Ok(())
@@ -766,7 +859,17 @@ impl DecodePlan {
         );
         let max_ctx = options.max_ctx as u64;
         let cache_layer_b = max_ctx * kv as u64 * 2;
-        let n_split = (options.max_ctx as u32).div_ceil(ATTN_SPLIT_LEN);
+        if options.attn_split_len == 0 {
+            return Err(Error::Usage(
+                "attention split of 0 positions: expected at least 1".into(),
+            ));
+        }
+        let split_len = if options.fuse_matvecs {
+            options.attn_split_len
+        } else {
+            ATTN_SPLIT_LEN
+        };
+        let n_split = (options.max_ctx as u32).div_ceil(split_len);
         if hd % 64 != 0 || hd > 256 {
             return Err(Error::Unsupported(format!(
                 "GPU attention takes head_dim a multiple of 64 up to 256; this model has {hd}"
@@ -847,9 +950,15 @@ impl DecodePlan {
                 freq_b,
                 layer_off: il as u64 * cache_layer_b,
                 n_split,
+                split_len,
                 max_ctx: options.max_ctx as u32,
             };
-            if options.fuse_matvecs {
+            if options.fuse_matvecs
+                && options.attn_rope
+                && super::launch::attn_rope_takes(hd as u32)
+            {
+                b.attention_rope(&at)?;
+            } else if options.fuse_matvecs {
                 b.attention_fused(&at)?;
             } else {
                 b.attention_unfused(&at)?;
@@ -947,10 +1056,10 @@ impl DecodePlan {
     /// attn_partial, attn_combine, o-proj, rmsnorm, gate, up, swiglu, down.
     pub const LAUNCHES_PER_LAYER: usize = 14;
     /// Launches per layer of the default plan when every matvec has a fused kernel
-    /// (kernels::FUSED_MATVECS; llama1b-q6k): q|k|v with attn_norm, rope_kv (rope + KV append),
-    /// attn_decode (splits and their combine), o-proj (+= x), gate|up with ffn_norm and SwiGLU,
-    /// down (+= x).
-    pub const LAUNCHES_PER_LAYER_FUSED: usize = 6;
+    /// (kernels::FUSED_MATVECS; llama1b-q6k): q|k|v with attn_norm, attn_rope (rope, KV append,
+    /// split attention and its combine), o-proj (+= x), gate|up with ffn_norm and SwiGLU,
+    /// down (+= x). `attn_rope: false` adds one (rope_kv, then attn_decode).
+    pub const LAUNCHES_PER_LAYER_FUSED: usize = 5;
     /// embed, output norm, LM head, argmax_partial, argmax_final, advance (the output norm is
     /// in the LM head's fused matvec where it has one: 5).
     pub const LAUNCHES_OUTSIDE_LAYERS: usize = 6;

@@ -5,7 +5,7 @@
 //! (the per-head counters must be back at zero after each launch).
 
 use super::kernels::spec;
-use super::launch::{self, AttnDecodeBufs, RopeKvBufs};
+use super::launch::{self, AttnDecodeBufs, AttnRopeBufs, RopeKvBufs};
 use super::reference as cpu;
 use super::selftest::{down_f32, poisoned, row, row_scaled, run, up_bytes, up_f32};
 use crate::bench::rng::Rng;
@@ -213,6 +213,162 @@ fn check_attn_decode(
     Ok(())
 }
 
+/// attn_rope_* on (n_head, n_kv, d) over a `max_ctx` cache of random f16 whose row pos is
+/// poisoned (the kernel must take position pos from its own rotated k and v, never the cache),
+/// at each pos of `positions` and split length of `splits`: the output against the CPU rope (+
+/// q/k norm) and attention over the cache with row pos = the kernel's append; the appended k row
+/// against the CPU's rotated k, v bit for bit, every other row unchanged; counters back at 0.
+#[allow(clippy::too_many_arguments)]
+fn check_attn_rope(
+    b: &mut dyn Backend,
+    rng: &mut Rng,
+    entry: &str,
+    (n_head, n_kv, d): (u32, u32, u32),
+    (neox, norm, with_ff): (bool, bool, bool),
+    max_ctx: u32,
+    positions: &[u32],
+    splits: &[u32],
+    rows: &mut Vec<TestRow>,
+) -> Result<()> {
+    let kern = b.load(&spec(entry, None)?)?;
+    let (nq, nk, du) = (n_head as usize, n_kv as usize, d as usize);
+    let width = nk * du;
+    let (base, eps) = if neox { (1e6f32, 1e-6f32) } else { (5e5, 1e-5) };
+    let ff: Option<Vec<f32>> =
+        with_ff.then(|| (0..du / 2).map(|_| 1.0 + 8.0 * rng.f32_unit()).collect());
+    let qn = rng.vec_f32_signed(du);
+    let kn = rng.vec_f32_signed(du);
+    let fb = match &ff {
+        Some(f) => Some(up_f32(b, f)?),
+        None => None,
+    };
+    let (qnb, knb) = (up_f32(b, &qn)?, up_f32(b, &kn)?);
+    let kh0 = cpu::to_f16_bits(&rng.vec_f32_signed(width * max_ctx as usize));
+    let vh0 = cpu::to_f16_bits(&rng.vec_f32_signed(width * max_ctx as usize));
+    let shape = format!("{n_head}/{n_kv} heads d {d}");
+    for &split in splits {
+        let n_split = launch::attn_splits(max_ctx, split);
+        let slots = nq * n_split as usize;
+        let po = poisoned(b, slots * du)?;
+        let pm = poisoned(b, slots * 2)?;
+        let ctr = b.alloc((n_head as u64 * 4).max(16))?;
+        b.memset_u32(ctr, 0)?;
+        for &pos in positions {
+            let p0 = pos as usize;
+            let qkv = rng.vec_f32_signed((nq + 2 * nk) * du);
+            let (q, k, v) = (
+                &qkv[..nq * du],
+                &qkv[nq * du..(nq + nk) * du],
+                &qkv[(nq + nk) * du..],
+            );
+            let (q_rot, k_rot) = if norm {
+                (
+                    cpu::qk_norm_rope(q, &qn, du, eps, pos, base, ff.as_deref()),
+                    cpu::qk_norm_rope(k, &kn, du, eps, pos, base, ff.as_deref()),
+                )
+            } else {
+                (
+                    cpu::rope(q, du, pos, base, ff.as_deref(), neox),
+                    cpu::rope(k, du, pos, base, ff.as_deref(), neox),
+                )
+            };
+            let mut kh = kh0.clone();
+            let mut vh = vh0.clone();
+            kh[p0 * width..(p0 + 1) * width].fill(POISON_F16);
+            vh[p0 * width..(p0 + 1) * width].fill(POISON_F16);
+            let qkvb = up_f32(b, &qkv)?;
+            let pb = up_bytes(b, &pos.to_le_bytes())?;
+            for run_i in 1..=2 {
+                let kcb = up_bytes(b, bytemuck::cast_slice(&kh))?;
+                let vcb = up_bytes(b, bytemuck::cast_slice(&vh))?;
+                let ob = poisoned(b, nq * du)?;
+                let bufs = AttnRopeBufs {
+                    attn: AttnDecodeBufs {
+                        out: ob,
+                        part_o: po,
+                        part_ml: pm,
+                        counters: ctr,
+                        q: qkvb,
+                        k_cache: kcb,
+                        v_cache: vcb,
+                        pos_buf: pb,
+                    },
+                    norms: norm.then_some((qnb, knb)),
+                    ff: fb,
+                };
+                let p = launch::attn_rope(
+                    kern,
+                    bufs,
+                    n_head,
+                    n_kv,
+                    d,
+                    split,
+                    n_split,
+                    max_ctx,
+                    eps,
+                    base,
+                    pos + 1,
+                )?;
+                run(b, &[p])?;
+                let out = down_f32(b, ob, nq * du)?;
+                let kc = down_u16(b, kcb, kh.len())?;
+                let vc = down_u16(b, vcb, vh.len())?;
+                let mut counters = vec![0u32; nq];
+                b.download(ctr, bytemuck::cast_slice_mut(&mut counters))?;
+                let q32: Vec<f32> = q_rot.iter().map(|&x| x as f32).collect();
+                let r = cpu::attention(&q32, &kc, &vc, nq, nk, du, p0 + 1, 1.0 / (d as f32).sqrt());
+                let case = format!("pos {pos}, {shape}, split {split} x{n_split}, run {run_i}");
+                let mut t = row(entry, case.clone(), &out, &r, 2e-3);
+                let zero = counters.iter().all(|&c| c == 0);
+                t.ok &= zero;
+                t.detail = format!("{}; counters back at 0: {zero}", t.detail);
+                rows.push(t);
+                // the append: k row against the CPU's rotation, v bit for bit, nothing else
+                let row_k: Vec<f32> = kc[p0 * width..(p0 + 1) * width]
+                    .iter()
+                    .map(|&h| half::f16::from_bits(h).to_f32())
+                    .collect();
+                // f16 rounding (half an ulp: 2^-11 of the value) plus the angle's error at pos
+                let tol = 1e-3 + 3e-7 * pos as f64;
+                let case_k = format!("k appended, {case}");
+                rows.push(row_scaled(entry, case_k, &row_k, &k_rot, tol));
+                let others = |c: &[u16], o: &[u16]| {
+                    c.chunks(width)
+                        .zip(o.chunks(width))
+                        .enumerate()
+                        .all(|(t, (a, b))| t == p0 || a == b)
+                };
+                let ok = vc[p0 * width..(p0 + 1) * width] == cpu::to_f16_bits(v)[..]
+                    && others(&kc, &kh)
+                    && others(&vc, &vh);
+                rows.push(TestRow {
+                    kernel: entry.to_string(),
+                    case: format!("v appended, {case}"),
+                    ok,
+                    detail: format!("v row = f16(v) bit for bit, other rows unchanged: {ok}"),
+                });
+                for buf in [kcb, vcb, ob] {
+                    b.free(buf)?;
+                }
+            }
+            b.free(qkvb)?;
+            b.free(pb)?;
+        }
+        for buf in [po, pm, ctr] {
+            b.free(buf)?;
+        }
+    }
+    for buf in [qnb, knb].into_iter().chain(fb) {
+        b.free(buf)?;
+    }
+    Ok(())
+}
+
+/// (n_head, n_kv, head_dim).
+type Heads = (u32, u32, u32);
+/// (neox pairs, q/k norm, frequency factors).
+type RopeStyleFlags = (bool, bool, bool);
+
 /// Every fused kernel whose name contains `filter`.
 pub fn selftest_fused(
     b: &mut dyn Backend,
@@ -267,6 +423,22 @@ pub fn selftest_fused(
         }
         // head_dim 256 (4 pairs per lane), GQA 4, a cache that is not whole splits.
         check_attn_decode(b, rng, (8, 2, 256), 700, &[5, 64, 65, 700], rows)?;
+    }
+    // attn_rope_*: positions inside the first split, at and past its end, long; split lengths
+    // of the plan (256) and a short one (32, many splits and the combine).
+    let positions = [0, 16, 255, 256, 1000];
+    let splits = [256, 32];
+    let cases: [(&str, Heads, RopeStyleFlags); 5] = [
+        ("attn_rope_llama", (32, 8, 64), (false, false, true)),
+        ("attn_rope_neox", (16, 8, 128), (true, false, false)),
+        ("attn_qknorm_rope_neox", (16, 8, 128), (true, true, false)),
+        ("attn_qknorm_rope_neox", (32, 8, 128), (true, true, false)),
+        ("attn_rope_llama", (8, 2, 256), (false, false, false)),
+    ];
+    for (entry, shape, style) in cases {
+        if want(entry) {
+            check_attn_rope(b, rng, entry, shape, style, 1024, &positions, &splits, rows)?;
+        }
     }
     Ok(())
 }

@@ -67,6 +67,14 @@ pub struct Args {
     /// (true), or rmsnorm + matvec_q6_k_w + swiglu launches (false); default: the plan's
     #[argh(option)]
     pub q6k_fused: Option<bool>,
+    /// GPU backends: rope_kv (or qk_norm_rope_kv) then attn_decode, two launches per layer,
+    /// instead of the one attn_rope launch that does rope, K/V append and attention
+    #[argh(switch)]
+    pub separate_rope: bool,
+    /// GPU backends: positions per attention split of the fused plan (default 256: contexts up
+    /// to 256 take one block per head, no combine)
+    #[argh(option)]
+    pub attn_split_len: Option<u32>,
     /// print the GPU launch plan of one token (kernels, grids, bytes) and exit; needs no GPU
     /// (a registry name needs no file either)
     #[argh(switch)]

@@ -50,6 +50,10 @@ pub fn run_gpu(args: &Args, kind: BackendKind) -> Result<(), Error> {
         fuse_matvecs: !args.unfused,
         norm_in_matvec: !args.separate_norm,
         fused_q6_k: args.q6k_fused.unwrap_or(PlanOptions::default().fused_q6_k),
+        attn_rope: !args.separate_rope,
+        attn_split_len: args
+            .attn_split_len
+            .unwrap_or(kernlab::engine::plan::DEFAULT_ATTN_SPLIT_LEN),
     };
     let mut dec = GpuDecoder::load(opened.backend, &path, options)?;
     let c = dec.plan.config.clone();
@@ -426,6 +430,10 @@ pub fn print_plan(args: &Args) -> Result<(), Error> {
         fuse_matvecs: !args.unfused,
         norm_in_matvec: !args.separate_norm,
         fused_q6_k: args.q6k_fused.unwrap_or(PlanOptions::default().fused_q6_k),
+        attn_rope: !args.separate_rope,
+        attn_split_len: args
+            .attn_split_len
+            .unwrap_or(kernlab::engine::plan::DEFAULT_ATTN_SPLIT_LEN),
         ..PlanOptions::default()
     };
     let plan = DecodePlan::build(&config, &layout, options)?;
