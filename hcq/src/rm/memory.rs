@@ -31,7 +31,11 @@ fn vram_switch(name: &str) -> bool {
 /// `512m` switch, buffers of 512 MiB and more use 512 MiB pages. An experiment on the H100: a
 /// 1 GB copy (2 GB touched) runs at 57 % of cuda's with 2 MiB pages while 1 GB read and write
 /// match; 512 MiB pages did not change it (1682 GB/s) and slowed the 256 MB copy (2921 → 1640
-/// GB/s), so TLB reach is not the cause and the default stays 2 MiB.
+/// GB/s), so TLB reach is not the cause and the default stays 2 MiB. Session 3 (H100,
+/// docs/device-logs/s3/chain3.log, probe3.log): `bank`, `contig`, both, `512m`, each with the `max`
+/// and `fit` carve-outs, all leave the 1 GB copy at 1605-1694 GB/s (cuda: 2987), and a gap buffer
+/// between src and dst (KERNLAB_BW_GAP_MB 0, 2, 64, 1024) changes the 256 MB copy (2925 -> 1721
+/// at 2 MiB) but never the 1 GB one: the cause is still unknown.
 pub fn vram_page_size(size_b: u64) -> u64 {
     if size_b >= 512 << 20 && vram_switch("512m") {
         PAGE_512M
