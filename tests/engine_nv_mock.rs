@@ -40,6 +40,7 @@ fn each_replay_queues_the_plan_with_its_parameters() {
             fuse_matvecs: true,
             norm_in_matvec: true,
             fused_q6_k: true,
+            ..PlanOptions::default()
         };
         let mut d = GpuDecoder::load(Box::new(b), &path, popt).unwrap();
         let n = d.plan.n_launches();
