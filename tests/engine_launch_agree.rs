@@ -65,9 +65,10 @@ fn plan_launches_equal_the_kernel_tables_builders() {
     );
     for spec in specs {
         let layout = WeightsLayout::from_spec(spec).unwrap();
-        for fuse in [true, false] {
+        for (fuse, stream_q6_k) in [(true, false), (false, false), (true, true)] {
             let options = PlanOptions {
                 fuse_matvecs: fuse,
+                stream_q6_k,
                 ..PlanOptions::default()
             };
             let plan = DecodePlan::build(&spec.config(), &layout, options).unwrap();

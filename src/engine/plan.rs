@@ -137,7 +137,9 @@ pub struct PlanOptions {
     pub fused_q6_k: bool,
     /// Q6_K warp matvecs through the grid-stride `matvec_q6_k_s` (one cp.async pipeline per warp
     /// across its row pairs, a fixed grid of `sm_count` x `stream_blocks_per_sm` blocks) instead
-    /// of `matvec_q6_k_w` (one row pair per warp). `decode --matvec-q6k s|w`.
+    /// of `matvec_q6_k_w` (one row pair per warp). `decode --matvec-q6k s|w`. Off by default:
+    /// slower on the H100 (llama1b-q6k nv 1.354 vs 0.959 ms/token, cuda 0.971 vs 0.890;
+    /// docs/mvstream.md).
     pub stream_q6_k: bool,
     /// SMs of the GPU the plan sizes grid-stride launches for; None: the decoder fills it from
     /// the backend, else kernels::DEFAULT_SM_COUNT.
@@ -159,7 +161,7 @@ impl Default for PlanOptions {
             fuse_matvecs: true,
             norm_in_matvec: true,
             fused_q6_k: false,
-            stream_q6_k: true,
+            stream_q6_k: false,
             sm_count: None,
             stream_blocks_per_sm: DEFAULT_STREAM_BLOCKS_PER_SM,
         }
