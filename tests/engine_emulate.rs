@@ -81,11 +81,13 @@ fn f(a: &PArg) -> f32 {
 }
 
 fn ty_of(entry: &str) -> GgmlType {
-    // matvec_q6_k_w (warp per row) and matvec_q6_k_f / _p (fused) read the rows as matvec_q6_k.
+    // matvec_q6_k_w / _s (warp per row pair; _s grid-stride) and matvec_q6_k_f / _p (fused) read
+    // the rows as matvec_q6_k.
     let suffix = entry
         .strip_prefix("matvec_")
         .map(|s| {
             s.trim_end_matches("_w")
+                .trim_end_matches("_s")
                 .trim_end_matches("_f")
                 .trim_end_matches("_p")
         })
@@ -537,24 +539,22 @@ fn emulate_attn(spec: &models::ModelSpec, tpr: u32, attn_rope: bool, split: u32)
             fused_q6_k: true,
             attn_rope,
             attn_split_len: split,
+            ..PlanOptions::default()
         },
     );
 }
 
 /// The plan of `spec` at `tpr` threads per row, emulated, against the CPU decoder.
 fn emulate_spec(spec: &models::ModelSpec, tpr: u32, fuse_matvecs: bool) {
-    emulate_with(
-        spec,
-        PlanOptions {
-            threads_per_row: tpr,
-            max_ctx: 300, // two attention splits, the second partly past the context
-            fuse_matvecs,
-            norm_in_matvec: true,
-            fused_q6_k: true,
-            attn_rope: true,
-            attn_split_len: 256,
-        },
-    );
+    let opt = PlanOptions {
+        threads_per_row: tpr,
+        max_ctx: 300, // two attention splits, the second partly past the context
+        fuse_matvecs,
+        norm_in_matvec: true,
+        fused_q6_k: true,
+        ..PlanOptions::default()
+    };
+    emulate_with(spec, opt);
 }
 
 /// The plan of `spec` with `opt`, emulated, against the CPU decoder.
@@ -666,6 +666,55 @@ fn fused_matvec_plan_emulated_matches_the_cpu_decoder() {
     assert!(entries.contains(&"attn_rope_llama"), "{entries:?}");
     emulate_attn(&spec, 32, true, 4);
     emulate_attn(&spec, 32, false, 4);
+}
+
+/// The same small Q6_K LLaMA with separate rmsnorm/swiglu launches: every Q6_K matvec (q|k|v,
+/// o, gate|up, down, LM head) goes through the grid-stride matvec_q6_k_s with a fixed grid of
+/// sm_count x blocks per SM (here 2 x 1 blocks: every warp walks several row pairs), or
+/// matvec_q6_k_w with the switch off; both emulated against the CPU decoder.
+#[test]
+fn streaming_q6k_matvec_plan_emulated_matches_the_cpu_decoder() {
+    let mut spec = models::tiny_spec(Arch::Llama, FileType::Q6_K);
+    spec.name = "tiny-llama-stream-q6k";
+    spec.hf_file = "tiny-llama-stream-q6k.gguf";
+    spec.n_embd = 1024;
+    spec.n_head = 8;
+    spec.n_head_kv = 2;
+    spec.head_dim = 128;
+    spec.n_ff = 2048;
+    let layout = kernlab::engine::weights::WeightsLayout::from_spec(&spec).unwrap();
+    for stream in [true, false] {
+        let opt = PlanOptions {
+            max_ctx: 300,
+            fused_q6_k: false,
+            stream_q6_k: stream,
+            sm_count: Some(2),
+            stream_blocks_per_sm: 1,
+            ..PlanOptions::default()
+        };
+        let plan = DecodePlan::build(&spec.config(), &layout, opt).unwrap();
+        let (used, other) = if stream {
+            ("matvec_q6_k_s", "matvec_q6_k_w")
+        } else {
+            ("matvec_q6_k_w", "matvec_q6_k_s")
+        };
+        let mv: Vec<_> = plan
+            .launches
+            .iter()
+            .filter(|l| l.kernel.entry == used)
+            .collect();
+        assert_eq!(mv.len(), 4 * spec.n_layer + 1, "{used}");
+        assert!(plan.launches.iter().all(|l| l.kernel.entry != other));
+        for l in &mv {
+            let rows = match l.args[3] {
+                PArg::U32(r) => r,
+                ref a => panic!("rows {a:?}"),
+            };
+            let want = if stream { 2 } else { rows.div_ceil(8) };
+            assert_eq!(l.grid[0], want, "{} ({rows} rows)", l.label);
+        }
+        emulate_with(&spec, opt);
+    }
 }
 
 /// Tiny Qwen3 Q8_0 and Q4_K_M models whose rows are multiples of 256 (n_embd 512, n_ff 768,

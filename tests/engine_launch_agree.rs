@@ -4,6 +4,7 @@
 //! rows, split limits, partial buffer sizes) pass on the plan's buffers.
 
 use kernlab::engine::decode::bind;
+use kernlab::engine::kernels::DEFAULT_SM_COUNT;
 use kernlab::engine::launch;
 use kernlab::engine::plan::{BufRole, DecodePlan, PlanOptions};
 use kernlab::engine::weights::WeightsLayout;
@@ -64,9 +65,10 @@ fn plan_launches_equal_the_kernel_tables_builders() {
     );
     for spec in specs {
         let layout = WeightsLayout::from_spec(spec).unwrap();
-        for fuse in [true, false] {
+        for (fuse, stream_q6_k) in [(true, false), (false, false), (true, true)] {
             let options = PlanOptions {
                 fuse_matvecs: fuse,
+                stream_q6_k,
                 ..PlanOptions::default()
             };
             let plan = DecodePlan::build(&spec.config(), &layout, options).unwrap();
@@ -115,6 +117,21 @@ fn plan_launches_equal_the_kernel_tables_builders() {
                     )
                     .unwrap();
                     vec![p.launch]
+                } else if e == "matvec_q6_k_s" {
+                    let fill = DEFAULT_SM_COUNT * PlanOptions::default().stream_blocks_per_sm;
+                    let p = launch::matvec_stream(
+                        k,
+                        e,
+                        ty_at(&buf(&a[1])),
+                        buf(&a[0]),
+                        buf(&a[1]),
+                        buf(&a[2]),
+                        u(&a[3]),
+                        u(&a[4]),
+                        u(&a[5]) != 0,
+                        fill,
+                    );
+                    vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
                 } else if e.ends_with("_w") && e.starts_with("matvec_") {
                     let p = launch::matvec_warp(
                         k,

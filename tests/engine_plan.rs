@@ -3,7 +3,7 @@
 //! parameter list of its PTX entry.
 
 use kernlab::engine::decode_kernels::kernel_spec;
-use kernlab::engine::kernels::{fused_matvec_named, warp_matvec_named};
+use kernlab::engine::kernels::{fused_matvec_named, warp_matvec_named, DEFAULT_SM_COUNT};
 use kernlab::engine::plan::{self, BufRole, DecodePlan, PArg, PlanOptions, MATVEC_THREADS};
 use kernlab::engine::weights::{WeightsLayout, WEIGHT_ALIGN_B};
 use kernlab::models::{self, Arch, ModelSpec};
@@ -127,8 +127,10 @@ fn every_registry_model_plans_with_its_planned_bytes() {
 
 #[test]
 fn kernel_sequence_of_one_layer() {
+    // matvec_q6_k_w (one row pair per warp): streaming_q6k_matvecs_take_a_fixed_grid has _s.
     let unfused = PlanOptions {
         fuse_matvecs: false,
+        stream_q6_k: false,
         ..PlanOptions::default()
     };
     let llama = models::find("llama1b-q6k").unwrap();
@@ -367,7 +369,16 @@ fn matvec_grids_cover_every_row_once_for_each_threads_per_row() {
                 continue;
             }
             // the warp-per-row kernels (no {{TPR}}, "_w") run at TPR 32 only, rows_per_warp
-            // rows per warp
+            // rows per warp; the grid-stride ones (_s) have their fixed grid
+            if let Some(m) = warp_matvec_named(l.kernel.entry).filter(|m| m.grid_stride) {
+                let PArg::U32(rows) = l.args[3] else {
+                    panic!("{}: rows arg", l.label)
+                };
+                let fill = DEFAULT_SM_COUNT * PlanOptions::default().stream_blocks_per_sm;
+                let need = (rows as u64).div_ceil((MATVEC_THREADS / 32 * m.rows_per_warp) as u64);
+                assert_eq!(l.grid[0] as u64, need.min(fill as u64), "{}", l.label);
+                continue;
+            }
             let (want, rows_per_block) = match warp_matvec_named(l.kernel.entry) {
                 Some(m) => {
                     assert_eq!(tpr, 32, "{}", l.label);
@@ -541,6 +552,24 @@ fn q6_k_matvec_choice_keeps_the_per_tpr_kernel_where_the_staged_one_cannot_run()
         matvec_choice(GgmlType::Q4_K, 32, 2048).unwrap(),
         ("matvec_q4_k", Some(32))
     );
+    // With streaming on: the grid-stride Q6_K kernel where matvec_q6_k_w would run, only there.
+    use kernlab::engine::kernels::matvec_choice_with;
+    assert_eq!(
+        matvec_choice_with(GgmlType::Q6_K, 32, 2048, true).unwrap(),
+        ("matvec_q6_k_s", None)
+    );
+    assert_eq!(
+        matvec_choice_with(GgmlType::Q6_K, 32, 768, true).unwrap(),
+        ("matvec_q6_k", Some(32))
+    );
+    assert_eq!(
+        matvec_choice_with(GgmlType::Q6_K, 16, 2048, true).unwrap(),
+        ("matvec_q6_k", Some(16))
+    );
+    assert_eq!(
+        matvec_choice_with(GgmlType::Q8_0, 32, 2048, true).unwrap(),
+        ("matvec_q8_0_w", None)
+    );
 }
 
 #[test]
@@ -622,4 +651,52 @@ fn fused_matvec_kernels_absorb_rmsnorm_and_swiglu() {
     assert_eq!(head.kernel.entry, "matvec_q6_k_p");
     assert_eq!(head.args[3], off("output_norm.weight"));
     assert_eq!(head.args[0], PArg::Buf(BufRole::Logits, 0));
+}
+
+/// llama1b-q6k with the streaming Q6_K matvec: every Q6_K matvec (q|k|v, o, gate|up, down, LM
+/// head) is matvec_q6_k_s with grid min(ceil(rows / 8), sm_count x blocks per SM), the rest of
+/// the plan as with matvec_q6_k_w; `stream_q6_k: false` gives matvec_q6_k_w back.
+#[test]
+fn streaming_q6k_matvecs_take_a_fixed_grid() {
+    let llama = models::find("llama1b-q6k").unwrap();
+    for (sm, bps) in [(132, 4), (16, 4), (132, 1)] {
+        let opt = PlanOptions {
+            stream_q6_k: true,
+            sm_count: Some(sm),
+            stream_blocks_per_sm: bps,
+            ..PlanOptions::default()
+        };
+        let p = plan_of(llama, opt);
+        let w = plan_of(
+            llama,
+            PlanOptions {
+                stream_q6_k: false,
+                ..opt
+            },
+        );
+        assert_eq!(p.launches.len(), w.launches.len());
+        let mut n = 0;
+        for (l, lw) in p.launches.iter().zip(&w.launches) {
+            assert_eq!(l.label, lw.label);
+            assert_eq!(l.args, lw.args, "{}", l.label);
+            if lw.kernel.entry != "matvec_q6_k_w" {
+                assert_eq!(l.kernel.entry, lw.kernel.entry);
+                assert_eq!(l.grid, lw.grid);
+                continue;
+            }
+            n += 1;
+            assert_eq!(l.kernel.entry, "matvec_q6_k_s", "{}", l.label);
+            let PArg::U32(rows) = l.args[3] else {
+                panic!("{}: rows arg", l.label)
+            };
+            assert_eq!(lw.grid[0], rows.div_ceil(8));
+            assert_eq!(l.grid[0], rows.div_ceil(8).min(sm * bps), "{}", l.label);
+            assert_eq!(l.block, lw.block);
+            assert_eq!(l.weight_b, lw.weight_b);
+        }
+        // 4 per layer (q|k|v, o, gate|up, down) and the LM head.
+        assert_eq!(n, 16 * 4 + 1);
+        let head = p.launches.iter().find(|l| l.label == "lm_head").unwrap();
+        assert_eq!(head.grid[0], sm * bps);
+    }
 }

@@ -123,6 +123,11 @@ impl GpuDecoder {
     /// Open the GGUF at `path`, lay out and upload its weights, allocate every buffer, load the
     /// kernels and build the step's replay.
     pub fn load(mut backend: Box<dyn Backend>, path: &Path, options: PlanOptions) -> Result<Self> {
+        let mut options = options;
+        if options.sm_count.is_none() {
+            // Grid-stride matvecs fill this GPU once (0 from a backend: the plan's default).
+            options.sm_count = Some(backend.info().sm_count).filter(|&n| n > 0);
+        }
         let src = GgufFile::open(path)?;
         let (config, layout) = layout_of(&src)?;
         let mut plan = DecodePlan::build(&config, &layout, options)?;

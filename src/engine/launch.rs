@@ -120,7 +120,8 @@ fn matvec_launch(
 }
 
 /// A warp-per-row matvec (`entry` in kernels::WARP_MATVECS): y (+)= W x with
-/// rows_per_warp rows per warp, MATVEC_THREADS threads per block.
+/// rows_per_warp rows per warp, MATVEC_THREADS threads per block, one block per row group (a
+/// grid-stride entry runs with that grid too; [`matvec_stream`] caps it).
 #[allow(clippy::too_many_arguments)]
 pub fn matvec_warp(
     kernel: KernelId,
@@ -132,6 +133,54 @@ pub fn matvec_warp(
     rows: u32,
     cols: u32,
     accumulate: bool,
+) -> Result<Planned> {
+    warp_launch(kernel, entry, ty, [y, w, x], rows, cols, accumulate, None)
+}
+
+/// A grid-stride warp matvec (`matvec_q6_k_s`): as [`matvec_warp`] with at most `max_blocks`
+/// blocks (kernels::stream_grid: sm_count x blocks per SM), each warp walking several row groups.
+#[allow(clippy::too_many_arguments)]
+pub fn matvec_stream(
+    kernel: KernelId,
+    entry: &str,
+    ty: GgmlType,
+    y: Buf,
+    w: Buf,
+    x: Buf,
+    rows: u32,
+    cols: u32,
+    accumulate: bool,
+    max_blocks: u32,
+) -> Result<Planned> {
+    let grid_stride = super::kernels::warp_matvec_named(entry).is_some_and(|m| m.grid_stride);
+    if !grid_stride {
+        return Err(Error::Usage(format!(
+            "{entry}: not a grid-stride matvec (one block per row group)"
+        )));
+    }
+    let max_blocks = Some(max_blocks.max(1));
+    warp_launch(
+        kernel,
+        entry,
+        ty,
+        [y, w, x],
+        rows,
+        cols,
+        accumulate,
+        max_blocks,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn warp_launch(
+    kernel: KernelId,
+    entry: &str,
+    ty: GgmlType,
+    [y, w, x]: [Buf; 3],
+    rows: u32,
+    cols: u32,
+    accumulate: bool,
+    max_blocks: Option<u32>,
 ) -> Result<Planned> {
     let m = super::kernels::warp_matvec_named(entry)
         .filter(|m| m.ty == ty && cols.is_multiple_of(m.cols_multiple))
@@ -148,7 +197,7 @@ pub fn matvec_warp(
     }
     let rb = row_bytes(ty, cols as usize)? as u64;
     let rows_per_block = MATVEC_THREADS / 32 * m.rows_per_warp;
-    matvec_launch(
+    let mut p = matvec_launch(
         kernel,
         [y, w, x],
         rows,
@@ -156,7 +205,11 @@ pub fn matvec_warp(
         accumulate,
         rb,
         rows_per_block,
-    )
+    )?;
+    if let Some(cap) = max_blocks {
+        p.launch.grid[0] = p.launch.grid[0].min(cap);
+    }
+    Ok(p)
 }
 
 /// What a fused matvec does with its row dots (the kernel's `mode` parameter).

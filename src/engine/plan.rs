@@ -147,7 +147,23 @@ pub struct PlanOptions {
     /// Positions per attention split of the fused plan (attn_rope_* and attn_decode); the
     /// unfused attn_partial keeps ATTN_SPLIT_LEN.
     pub attn_split_len: u32,
+    /// Q6_K warp matvecs through the grid-stride `matvec_q6_k_s` (one cp.async pipeline per warp
+    /// across its row pairs, a fixed grid of `sm_count` x `stream_blocks_per_sm` blocks) instead
+    /// of `matvec_q6_k_w` (one row pair per warp). `decode --matvec-q6k s|w`. Off by default:
+    /// slower on the H100 (llama1b-q6k nv 1.354 vs 0.959 ms/token, cuda 0.971 vs 0.890;
+    /// docs/mvstream.md).
+    pub stream_q6_k: bool,
+    /// SMs of the GPU the plan sizes grid-stride launches for; None: the decoder fills it from
+    /// the backend, else kernels::DEFAULT_SM_COUNT.
+    pub sm_count: Option<u32>,
+    /// Blocks per SM of the grid-stride matvecs (`decode --stream-blocks-per-sm`).
+    pub stream_blocks_per_sm: u32,
 }
+
+/// Blocks per SM of the grid-stride matvecs by default: 16 warps, each with its ring of
+/// cp.async copies in flight (matvec_q6_k_s: 72 registers, 26880 B shared memory per block, so up
+/// to 7 blocks fit an H100 SM).
+pub const DEFAULT_STREAM_BLOCKS_PER_SM: u32 = 4;
 
 impl Default for PlanOptions {
     fn default() -> Self {
@@ -159,6 +175,9 @@ impl Default for PlanOptions {
             fused_q6_k: false,
             attn_rope: true,
             attn_split_len: DEFAULT_ATTN_SPLIT_LEN,
+            stream_q6_k: false,
+            sm_count: None,
+            stream_blocks_per_sm: DEFAULT_STREAM_BLOCKS_PER_SM,
         }
     }
 }
@@ -225,6 +244,8 @@ struct Builder<'a> {
     fuse: bool,
     norm_in_matvec: bool,
     fused_q6_k: bool,
+    stream_q6_k: bool,
+    stream_blocks: u32,
     out: Vec<PlannedLaunch>,
 }
 
@@ -439,8 +460,10 @@ impl Builder<'_> {
         let cols = t.dims[0];
         let rows: u64 = ts.iter().map(|t| t.n_rows()).sum();
         let size_b: u64 = ts.iter().map(|t| t.size_b).sum();
-        let (entry, entry_tpr) = matvec_choice(t.ty, self.tpr, cols as u32)?;
-        let rows_per_block = match super::kernels::warp_matvec_named(entry) {
+        let (entry, entry_tpr) =
+            super::kernels::matvec_choice_with(t.ty, self.tpr, cols as u32, self.stream_q6_k)?;
+        let warp = super::kernels::warp_matvec_named(entry);
+        let rows_per_block = match warp {
             Some(m) => (MATVEC_THREADS / 32 * m.rows_per_warp) as u64,
             None => (MATVEC_THREADS / self.tpr) as u64,
         };
@@ -463,7 +486,12 @@ impl Builder<'_> {
                 PArg::U32(accumulate as u32),
             ],
         );
+        let stream_blocks = self.stream_blocks;
         let l = self.last();
+        if warp.is_some_and(|m| m.grid_stride) {
+            // A fixed grid that fills the GPU once; the warps walk the rest of the rows.
+            l.grid[0] = l.grid[0].min(stream_blocks);
+        }
         l.kernel.tpr = entry_tpr;
         l.weight_b = size_b;
         l.act_b = 4 * cols + 4 * rows * (1 + accumulate as u64);
@@ -901,6 +929,12 @@ impl DecodePlan {
             fuse: options.fuse_matvecs,
             norm_in_matvec: options.norm_in_matvec,
             fused_q6_k: options.fused_q6_k,
+            stream_q6_k: options.stream_q6_k,
+            stream_blocks: options
+                .sm_count
+                .unwrap_or(super::kernels::DEFAULT_SM_COUNT)
+                .max(1)
+                .saturating_mul(options.stream_blocks_per_sm.max(1)),
             out: Vec::new(),
         };
 

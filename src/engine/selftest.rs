@@ -308,6 +308,56 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
         )?;
     }
 
+    // The grid-stride warp matvecs (matvec_q6_k_s) at the grid the plan gives them on this GPU
+    // (every warp walks several row pairs at 16384 and 128256 rows), then small odd shapes on 1
+    // or 2 blocks: odd rows (a last pair of one row), 1-chunk rows, 5-chunk rows, warps left idle.
+    for wm in WARP_MATVECS.iter().filter(|m| m.grid_stride) {
+        let (entry, ty) = (wm.entry, wm.ty);
+        if !want(entry) {
+            continue;
+        }
+        let k = b.load(&spec(entry, None)?)?;
+        let sm = b.info().sm_count;
+        let plan_grid = |rows: usize| {
+            super::kernels::stream_grid(
+                wm,
+                rows as u64,
+                sm,
+                super::plan::DEFAULT_STREAM_BLOCKS_PER_SM,
+            )
+        };
+        let mut cases: Vec<(usize, usize, u32)> = [
+            (3072, 2048),
+            (2048, 2048),
+            (16384, 2048),
+            (2048, 8192),
+            (128256, 2048),
+        ]
+        .iter()
+        .map(|&(m, kd)| (m, kd, plan_grid(m)))
+        .collect();
+        cases.push((37 + 2 * rng.below(30), 1024 * (1 + rng.below(3)), 1));
+        cases.push((9, 1024, 1));
+        cases.push((8 * 3 + 5, 5120, 2));
+        cases.push((2 + rng.below(6), 2048, 2));
+        for (m, kd, grid) in cases {
+            let case = format!("{m}x{kd} grid {grid}");
+            check_matvec(
+                b,
+                &mut rng,
+                entry,
+                ty,
+                m,
+                kd,
+                case,
+                &mut rows,
+                &mut |yb, wb, xb, acc| {
+                    launch::matvec_stream(k, entry, ty, yb, wb, xb, m as u32, kd as u32, acc, grid)
+                },
+            )?;
+        }
+    }
+
     for fm in FUSED_MATVECS {
         if !want(fm.entry) {
             continue;

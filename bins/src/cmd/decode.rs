@@ -75,6 +75,14 @@ pub struct Args {
     /// to 256 take one block per head, no combine)
     #[argh(option)]
     pub attn_split_len: Option<u32>,
+    /// GPU backends: the Q6_K warp matvec: s (matvec_q6_k_s: grid-stride, one cp.async pipeline
+    /// per warp across its row pairs) or w (matvec_q6_k_w: one row pair per warp); default: the
+    /// plan's
+    #[argh(option)]
+    pub matvec_q6k: Option<String>,
+    /// GPU backends: blocks per SM of the grid-stride matvecs (default: the plan's, 4)
+    #[argh(option)]
+    pub stream_blocks_per_sm: Option<u32>,
     /// print the GPU launch plan of one token (kernels, grids, bytes) and exit; needs no GPU
     /// (a registry name needs no file either)
     #[argh(switch)]

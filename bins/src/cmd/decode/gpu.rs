@@ -17,6 +17,37 @@ const CEILING_COPY_B: u64 = 1 << 30;
 /// Generated tokens left out of the statistics (clocks and caches settle).
 const WARMUP_TOKENS: usize = 2;
 
+/// The plan's knobs from the flags (max_ctx: the default).
+fn plan_options(args: &Args) -> Result<PlanOptions, Error> {
+    let d = PlanOptions::default();
+    let stream_q6_k = match args.matvec_q6k.as_deref() {
+        None => d.stream_q6_k,
+        Some("s") => true,
+        Some("w") => false,
+        Some(other) => {
+            return Err(Error::Usage(format!(
+                "--matvec-q6k {other}: expected s (matvec_q6_k_s) or w (matvec_q6_k_w)"
+            )))
+        }
+    };
+    if args.stream_blocks_per_sm == Some(0) {
+        return Err(Error::Usage(
+            "--stream-blocks-per-sm 0: expected at least 1".to_string(),
+        ));
+    }
+    Ok(PlanOptions {
+        threads_per_row: args.threads_per_row,
+        fuse_matvecs: !args.unfused,
+        norm_in_matvec: !args.separate_norm,
+        fused_q6_k: args.q6k_fused.unwrap_or(d.fused_q6_k),
+        stream_q6_k,
+        stream_blocks_per_sm: args.stream_blocks_per_sm.unwrap_or(d.stream_blocks_per_sm),
+        attn_rope: !args.separate_rope,
+        attn_split_len: args.attn_split_len.unwrap_or(d.attn_split_len),
+        ..d
+    })
+}
+
 pub fn run_gpu(args: &Args, kind: BackendKind) -> Result<(), Error> {
     let path = model_path(&args.model, args.synthetic)?;
     let t0 = Instant::now();
@@ -45,15 +76,8 @@ pub fn run_gpu(args: &Args, kind: BackendKind) -> Result<(), Error> {
         )));
     }
     let options = PlanOptions {
-        threads_per_row: args.threads_per_row,
         max_ctx,
-        fuse_matvecs: !args.unfused,
-        norm_in_matvec: !args.separate_norm,
-        fused_q6_k: args.q6k_fused.unwrap_or(PlanOptions::default().fused_q6_k),
-        attn_rope: !args.separate_rope,
-        attn_split_len: args
-            .attn_split_len
-            .unwrap_or(kernlab::engine::plan::DEFAULT_ATTN_SPLIT_LEN),
+        ..plan_options(args)?
     };
     let mut dec = GpuDecoder::load(opened.backend, &path, options)?;
     let c = dec.plan.config.clone();
@@ -425,17 +449,7 @@ pub fn print_plan(args: &Args) -> Result<(), Error> {
             kernlab::engine::decode::layout_of(&src)?
         }
     };
-    let options = PlanOptions {
-        threads_per_row: args.threads_per_row,
-        fuse_matvecs: !args.unfused,
-        norm_in_matvec: !args.separate_norm,
-        fused_q6_k: args.q6k_fused.unwrap_or(PlanOptions::default().fused_q6_k),
-        attn_rope: !args.separate_rope,
-        attn_split_len: args
-            .attn_split_len
-            .unwrap_or(kernlab::engine::plan::DEFAULT_ATTN_SPLIT_LEN),
-        ..PlanOptions::default()
-    };
+    let options = plan_options(args)?;
     let plan = DecodePlan::build(&config, &layout, options)?;
     println!(
         "{:>4} {:<44} {:<18} {:>16} {:>6} {:>12}",
