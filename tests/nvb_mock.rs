@@ -499,3 +499,58 @@ fn unified_memory_uploads_are_cpu_writes_not_copies() {
         "the GPU's view is the CPU's"
     );
 }
+
+#[test]
+fn pdl_replay_can_leave_cache_invalidation_to_the_latch() {
+    // KERNLAB_NV_INVALIDATE=latch: every kernel that waits on a latch drops its launch-time
+    // cache invalidations (the latch acquire invalidates L1 data); the first kernel, which
+    // follows host work, keeps them.
+    for latch_only in [false, true] {
+        let gpu = MockGpu::new(0x900);
+        let h = gpu.handle();
+        let opts = NvOptions {
+            arena_slots: 8,
+            staging_b: 1 << 16,
+            timeout_ms: 300,
+            replay_order: ReplayOrder::Pdl,
+            invalidate_at_latch_only: latch_only,
+            ..NvOptions::default()
+        };
+        let mut b = NvBackend::with_iface(Box::new(gpu), opts).unwrap();
+        let out = b.alloc(4096).unwrap();
+        let l = store3(&mut b, out, 16, 1.0);
+        let id = b.build_replay(&vec![l.clone(); 3]).unwrap();
+        let before = h.log(|l| l.launches.len());
+        b.replay(id).unwrap();
+        b.sync().unwrap();
+        let qmds: Vec<hcq::Qmd> = h.log(|log| {
+            log.launches[before..]
+                .iter()
+                .map(|x| x.qmd.clone())
+                .collect()
+        });
+        assert_eq!(qmds.len(), 3);
+        for (i, q) in qmds.iter().enumerate() {
+            let want = (i == 0 || !latch_only) as u64;
+            for f in [
+                hcq::Field::InvalidateTextureHeaderCache,
+                hcq::Field::InvalidateTextureSamplerCache,
+                hcq::Field::InvalidateTextureDataCache,
+                hcq::Field::InvalidateShaderDataCache,
+            ] {
+                assert_eq!(
+                    q.get(f).unwrap(),
+                    want,
+                    "kernel {i} {f:?} latch_only {latch_only}"
+                );
+            }
+            if i > 0 {
+                assert_eq!(
+                    q.get(hcq::Field::LatchAcquireInvalidateShaderDataCache)
+                        .unwrap(),
+                    1
+                );
+            }
+        }
+    }
+}

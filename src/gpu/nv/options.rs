@@ -81,6 +81,11 @@ pub struct NvOptions {
     /// no host WFI) instead of a host semaphore release; the next submission then acquires it.
     pub qmd_signal: bool,
     pub grid_membar: GridMembar,
+    /// pdl replays: a kernel that waits on a latch leaves the cache invalidations to the latch
+    /// acquire (LATCH_ACQUIRE_INVALIDATE_*, which `griddepcontrol.wait` performs) instead of
+    /// also invalidating the texture header/sampler/data and shader data caches at its launch
+    /// (KERNLAB_NV_INVALIDATE=latch|launch). A measurement knob; off by default.
+    pub invalidate_at_latch_only: bool,
 }
 
 impl Default for NvOptions {
@@ -95,6 +100,7 @@ impl Default for NvOptions {
             release_irq: false,
             qmd_signal: false,
             grid_membar: GridMembar::Sys,
+            invalidate_at_latch_only: false,
         }
     }
 }
@@ -113,7 +119,8 @@ impl ReplayOrder {
 impl NvOptions {
     /// Defaults overridden by KERNLAB_NV_ARENA (vram|host), KERNLAB_NV_REPLAY
     /// (auto|wfi|chain|pdl|overlap), KERNLAB_NV_TIMEOUT_MS, KERNLAB_NV_CARVEOUT (max|min|fit|KiB),
-    /// KERNLAB_NV_IRQ (0|1), KERNLAB_NV_SIGNAL (host|qmd), KERNLAB_NV_MEMBAR (sys|gpu).
+    /// KERNLAB_NV_IRQ (0|1), KERNLAB_NV_SIGNAL (host|qmd), KERNLAB_NV_MEMBAR (sys|gpu),
+    /// KERNLAB_NV_INVALIDATE (launch|latch).
     pub fn from_env() -> Result<NvOptions> {
         let mut o = NvOptions::default();
         if let Ok(v) = std::env::var("KERNLAB_NV_ARENA") {
@@ -174,6 +181,17 @@ impl NvOptions {
                 _ => {
                     return Err(Error::Usage(format!(
                         "KERNLAB_NV_MEMBAR={v}: expected sys or gpu"
+                    )))
+                }
+            };
+        }
+        if let Ok(v) = std::env::var("KERNLAB_NV_INVALIDATE") {
+            o.invalidate_at_latch_only = match v.as_str() {
+                "latch" => true,
+                "launch" => false,
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "KERNLAB_NV_INVALIDATE={v}: expected launch or latch"
                     )))
                 }
             };

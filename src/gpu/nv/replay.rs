@@ -76,6 +76,16 @@ impl Replay {
                     let latch = i as u32 + 1;
                     if order == ReplayOrder::Pdl && i > 0 {
                         qmd.wait_on_latch(latch - 1)?;
+                        if b.options().invalidate_at_latch_only {
+                            for f in [
+                                Field::InvalidateTextureHeaderCache,
+                                Field::InvalidateTextureSamplerCache,
+                                Field::InvalidateTextureDataCache,
+                                Field::InvalidateShaderDataCache,
+                            ] {
+                                qmd.set(f, 0)?;
+                            }
+                        }
                     }
                     if i + 1 < launches.len() {
                         qmd.set_dependent(0, at + SLOT_B + QMD_OFF as u64)?;
