@@ -164,7 +164,11 @@ fn run(m: &mut Mem, l: &PlannedLaunch) {
             // scale before the accumulate add, the producer's X o nw and sum X^2.
             let (rows, cols, acc, eps) = (u(&a[3]), u(&a[4]), u(&a[5]) != 0, f(&a[7]));
             if a[11] != PArg::Null {
-                assert!(a[11] != a[6] && a[11] != a[10], "{}: clears its own slot", l.label);
+                assert!(
+                    a[11] != a[6] && a[11] != a[10],
+                    "{}: clears its own slot",
+                    l.label
+                );
                 m.put_f32s(&a[11], 0, &[0.0]);
             }
             let s = match a[6] {

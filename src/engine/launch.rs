@@ -278,7 +278,15 @@ pub fn matvec_norm(
             )));
         }
     }
-    let mut p = matvec_launch(kernel, [y, w, x], rows, cols, accumulate, rb, MATVEC_THREADS / 16)?;
+    let mut p = matvec_launch(
+        kernel,
+        [y, w, x],
+        rows,
+        cols,
+        accumulate,
+        rb,
+        MATVEC_THREADS / 16,
+    )?;
     let ptr = |b: Option<Buf>| Arg::U64(b.map_or(0, |b| b.gpu_va));
     p.launch.args.extend([
         ptr(fold.sumsq_in),

@@ -672,8 +672,14 @@ impl Builder<'_> {
             entry: super::kernels::NORM_MATVEC_Q6_K,
             tpr: None,
         };
-        l.args
-            .extend([PArg::Null, PArg::F32(eps), PArg::Null, PArg::Null, PArg::Null, PArg::Null]);
+        l.args.extend([
+            PArg::Null,
+            PArg::F32(eps),
+            PArg::Null,
+            PArg::Null,
+            PArg::Null,
+            PArg::Null,
+        ]);
         Ok(())
     }
 }

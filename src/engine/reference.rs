@@ -292,7 +292,9 @@ pub fn matvec_norm(
     norm_next: Option<&[f32]>,
 ) -> Result<NormMatvecOut> {
     let dots = matvec(ty, w, rows, cols, x, None)?;
-    let s = sumsq_in.map_or(1.0, |ss| 1.0 / (ss as f64 / cols as f64 + eps as f64).sqrt());
+    let s = sumsq_in.map_or(1.0, |ss| {
+        1.0 / (ss as f64 / cols as f64 + eps as f64).sqrt()
+    });
     let y: Vec<f64> = dots
         .iter()
         .enumerate()
