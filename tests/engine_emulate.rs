@@ -90,6 +90,7 @@ fn ty_of(entry: &str) -> GgmlType {
                 .trim_end_matches("_s")
                 .trim_end_matches("_f")
                 .trim_end_matches("_p")
+                .trim_end_matches("_n")
         })
         .or_else(|| entry.strip_prefix("embed_"));
     match suffix {
@@ -156,6 +157,42 @@ fn run(m: &mut Mem, l: &PlannedLaunch) {
                 other => panic!("{e}: mode {other}"),
             };
             m.put_f32s(&a[0], 0, &y);
+        }
+        "matvec_q6_k_n" => {
+            // y, w, x, rows, cols, accumulate, sumsq_in, eps, xw_out, norm_next, sumsq_out,
+            // sumsq_clear (kernels::NORM_MATVEC_PARAMS): the clear, the consumer's 1 / rms
+            // scale before the accumulate add, the producer's X o nw and sum X^2.
+            let (rows, cols, acc, eps) = (u(&a[3]), u(&a[4]), u(&a[5]) != 0, f(&a[7]));
+            if a[11] != PArg::Null {
+                assert!(
+                    a[11] != a[6] && a[11] != a[10],
+                    "{}: clears its own slot",
+                    l.label
+                );
+                m.put_f32s(&a[11], 0, &[0.0]);
+            }
+            let s = match a[6] {
+                PArg::Null => 1.0,
+                ref slot => 1.0 / (m.f32s(slot, 1)[0] / cols as f32 + eps).sqrt(),
+            };
+            let x = m.f32s(&a[2], cols);
+            let mut y = if acc {
+                m.f32s(&a[0], rows)
+            } else {
+                vec![0.0; rows]
+            };
+            for (r, yr) in y.iter_mut().enumerate() {
+                let w = row(m, &a[1], ty_of(e), r, cols);
+                *yr += s * w.iter().zip(&x).map(|(p, q)| p * q).sum::<f32>();
+            }
+            m.put_f32s(&a[0], 0, &y);
+            if a[8] != PArg::Null {
+                let nw = m.f32s(&a[9], rows);
+                let xw: Vec<f32> = y.iter().zip(&nw).map(|(p, q)| p * q).collect();
+                m.put_f32s(&a[8], 0, &xw);
+                let sum = m.f32s(&a[10], 1)[0] + y.iter().map(|v| v * v).sum::<f32>();
+                m.put_f32s(&a[10], 0, &[sum]);
+            }
         }
         _ if e.starts_with("matvec_") => {
             let (rows, cols, acc) = (u(&a[3]), u(&a[4]), u(&a[5]) != 0);
@@ -690,6 +727,7 @@ fn streaming_q6k_matvec_plan_emulated_matches_the_cpu_decoder() {
             stream_q6_k: stream,
             sm_count: Some(2),
             stream_blocks_per_sm: 1,
+            norm_by_producer: false,
             ..PlanOptions::default()
         };
         let plan = DecodePlan::build(&spec.config(), &layout, opt).unwrap();
@@ -712,6 +750,47 @@ fn streaming_q6k_matvec_plan_emulated_matches_the_cpu_decoder() {
             };
             let want = if stream { 2 } else { rows.div_ceil(8) };
             assert_eq!(l.grid[0], want, "{} ({rows} rows)", l.label);
+        }
+        emulate_with(&spec, opt);
+    }
+}
+
+/// The same small Q6_K LLaMA with the norms folded into matvec_q6_k_n (the default where every
+/// matvec around a norm is matvec_q6_k_w): one rmsnorm launch (layer 0's attn_norm) instead of
+/// 2 n_layer + 1, the producers (o-proj, down) writing X o nw into Xn and sum X^2 into a NormSums
+/// slot, the consumers scaling by 1 / rms; emulated over 9 positions (the slots cycle through
+/// clear, add, read every token) against the CPU decoder, and with `norm_by_producer: false`
+/// (decode --norm-launches) the rmsnorm launches and matvec_q6_k_w back.
+#[test]
+fn folded_norm_plan_emulated_matches_the_cpu_decoder() {
+    let mut spec = models::tiny_spec(Arch::Llama, FileType::Q6_K);
+    spec.name = "tiny-llama-normfold-q6k";
+    spec.hf_file = "tiny-llama-normfold-q6k.gguf";
+    spec.n_embd = 1024;
+    spec.n_head = 8;
+    spec.n_head_kv = 2;
+    spec.head_dim = 128;
+    spec.n_ff = 2048;
+    let layout = kernlab::engine::weights::WeightsLayout::from_spec(&spec).unwrap();
+    for fold in [true, false] {
+        let opt = PlanOptions {
+            max_ctx: 300,
+            norm_by_producer: fold,
+            ..PlanOptions::default()
+        };
+        let plan = DecodePlan::build(&spec.config(), &layout, opt).unwrap();
+        let count = |e: &str| plan.launches.iter().filter(|l| l.kernel.entry == e).count();
+        let n = spec.n_layer;
+        if fold {
+            assert_eq!(count("rmsnorm"), 1);
+            assert_eq!(count("matvec_q6_k_n"), 4 * n + 1);
+            assert_eq!(count("matvec_q6_k_w"), 0);
+            assert_eq!(plan.buffer_b(BufRole::NormSums), 4 * 2 * n as u64);
+        } else {
+            assert_eq!(count("rmsnorm"), 2 * n + 1);
+            assert_eq!(count("matvec_q6_k_w"), 4 * n + 1);
+            assert_eq!(count("matvec_q6_k_n"), 0);
+            assert_eq!(plan.buffer_b(BufRole::NormSums), 0);
         }
         emulate_with(&spec, opt);
     }

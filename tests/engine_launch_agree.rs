@@ -145,6 +145,26 @@ fn plan_launches_equal_the_kernel_tables_builders() {
                         u(&a[5]) != 0,
                     );
                     vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
+                } else if e == "matvec_q6_k_n" {
+                    // The folded norm: consumer slot, producer (xw, norm_next, slot), clear.
+                    let fold = launch::NormFold {
+                        sumsq_in: opt(&a[6]),
+                        eps: f(&a[7]),
+                        produce: opt(&a[8]).map(|xw| (xw, buf(&a[9]), buf(&a[10]))),
+                        sumsq_clear: opt(&a[11]),
+                    };
+                    let p = launch::matvec_norm(
+                        k,
+                        ty_at(&buf(&a[1])),
+                        buf(&a[0]),
+                        buf(&a[1]),
+                        buf(&a[2]),
+                        u(&a[3]),
+                        u(&a[4]),
+                        u(&a[5]) != 0,
+                        fold,
+                    );
+                    vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
                 } else if e.starts_with("matvec_") {
                     let p = launch::matvec(
                         k,

@@ -671,6 +671,7 @@ fn streaming_q6k_matvecs_take_a_fixed_grid() {
             llama,
             PlanOptions {
                 stream_q6_k: false,
+                norm_by_producer: false,
                 ..opt
             },
         );
@@ -698,5 +699,115 @@ fn streaming_q6k_matvecs_take_a_fixed_grid() {
         assert_eq!(n, 16 * 4 + 1);
         let head = p.launches.iter().find(|l| l.label == "lm_head").unwrap();
         assert_eq!(head.grid[0], sm * bps);
+    }
+}
+
+/// llama1b-q6k's default plan folds every norm but layer 0's attn_norm into matvec_q6_k_n:
+/// 102 launches instead of 134 (`norm_by_producer: false`), the same weight bytes; the sites
+/// in token order (ffn_norm l: 2l, attn_norm l: 2l - 1, output_norm: 31), each producer
+/// (o-proj, down: accumulating into X) writing Xn with the next norm's weights, adding into its
+/// site's slot and clearing the one before (site 0: the last), each consumer (q|k|v of layers
+/// 1.., gate|up, LM head) reading Xn with its site's slot; layer 0's q|k|v with no slot.
+#[test]
+fn folded_norms_take_the_rmsnorm_launches_out_of_llama1b_q6k() {
+    let llama = models::find("llama1b-q6k").unwrap();
+    let p = plan_of(llama, PlanOptions::default());
+    let old = plan_of(
+        llama,
+        PlanOptions {
+            norm_by_producer: false,
+            ..PlanOptions::default()
+        },
+    );
+    assert_eq!((p.launches.len(), old.launches.len()), (102, 134));
+    assert_eq!(p.weight_bytes(), old.weight_bytes());
+    assert_eq!(p.weight_bytes(), llama.bytes_per_token());
+    assert_eq!(p.buffer_b(BufRole::NormSums), 4 * 32);
+    let rms: Vec<&str> = p
+        .launches
+        .iter()
+        .filter(|l| l.kernel.entry == "rmsnorm")
+        .map(|l| l.label.as_str())
+        .collect();
+    assert_eq!(rms, ["blk.0.attn_norm"]);
+    let w = &p.weights;
+    let off = |n: &str| PArg::Buf(BufRole::Weights, w.get(n).unwrap().offset_b);
+    let slot = |k: u64| PArg::Buf(BufRole::NormSums, 4 * k);
+    let nv: Vec<_> = p
+        .launches
+        .iter()
+        .filter(|l| l.kernel.entry == "matvec_q6_k_n")
+        .collect();
+    assert_eq!(nv.len(), 16 * 4 + 1);
+    for l in &nv {
+        assert_eq!(l.args.len(), 12, "{}", l.label);
+        assert_eq!(l.args[7], PArg::F32(llama.rms_eps));
+    }
+    for il in 0..16u64 {
+        let [qkv, o, gu, down] = [
+            nv[4 * il as usize],
+            nv[4 * il as usize + 1],
+            nv[4 * il as usize + 2],
+            nv[4 * il as usize + 3],
+        ];
+        assert_eq!(
+            qkv.label,
+            format!("blk.{il}.attn_q+blk.{il}.attn_k+blk.{il}.attn_v")
+        );
+        assert_eq!(qkv.args[2], PArg::Buf(BufRole::Xn, 0));
+        let want_in = if il == 0 {
+            PArg::Null
+        } else {
+            slot(2 * il - 1)
+        };
+        assert_eq!(qkv.args[6], want_in);
+        assert_eq!(&qkv.args[8..], &[PArg::Null; 4]);
+        // o-proj: producer of site 2l (ffn_norm l), clears 2l - 1 (the last slot for l = 0).
+        assert_eq!(o.args[0], PArg::Buf(BufRole::X, 0));
+        assert_eq!((o.args[5], o.args[6]), (PArg::U32(1), PArg::Null));
+        assert_eq!(o.args[8], PArg::Buf(BufRole::Xn, 0));
+        assert_eq!(o.args[9], off(&format!("blk.{il}.ffn_norm.weight")));
+        assert_eq!(o.args[10], slot(2 * il));
+        assert_eq!(o.args[11], slot(if il == 0 { 31 } else { 2 * il - 1 }));
+        // gate|up: consumer of 2l.
+        assert_eq!(gu.label, format!("blk.{il}.ffn_gate+blk.{il}.ffn_up"));
+        assert_eq!(
+            (gu.args[2], gu.args[6]),
+            (PArg::Buf(BufRole::Xn, 0), slot(2 * il))
+        );
+        // down: producer of 2l + 1 (attn_norm l + 1, output_norm after the last layer).
+        let next = if il < 15 {
+            format!("blk.{}.attn_norm.weight", il + 1)
+        } else {
+            "output_norm.weight".to_string()
+        };
+        assert_eq!(down.args[2], PArg::Buf(BufRole::GateUp, 0));
+        assert_eq!(down.args[9], off(&next));
+        assert_eq!(
+            (down.args[10], down.args[11]),
+            (slot(2 * il + 1), slot(2 * il))
+        );
+    }
+    let head = nv[64];
+    assert_eq!(head.label, "lm_head");
+    assert_eq!(
+        (head.args[2], head.args[6]),
+        (PArg::Buf(BufRole::Xn, 0), slot(31))
+    );
+    // The rest of the plan (and every matvec's geometry) as with the rmsnorm launches.
+    let same: Vec<_> = old
+        .launches
+        .iter()
+        .filter(|l| l.kernel.entry != "rmsnorm" || l.label == "blk.0.attn_norm")
+        .collect();
+    assert_eq!(same.len(), p.launches.len());
+    for (a, b) in p.launches.iter().zip(same) {
+        assert_eq!((&a.label, a.grid, a.block), (&b.label, b.grid, b.block));
+        if b.kernel.entry == "matvec_q6_k_w" {
+            assert_eq!(a.kernel.entry, "matvec_q6_k_n");
+            assert_eq!(&a.args[..6], &b.args[..6], "{}", a.label);
+        } else {
+            assert_eq!((a.kernel.entry, &a.args), (b.kernel.entry, &b.args));
+        }
     }
 }

@@ -154,8 +154,12 @@ impl GpuDecoder {
             BufRole::VCache,
             BufRole::History,
             BufRole::AttnCounters,
+            BufRole::NormSums,
         ] {
-            backend.memset_u32(bufs[&role], 0)?;
+            // NormSums: only plans with folded norms have it.
+            if let Some(&buf) = bufs.get(&role) {
+                backend.memset_u32(buf, 0)?;
+            }
         }
 
         let mut kernels: HashMap<(&'static str, Option<u32>), KernelId> = HashMap::new();

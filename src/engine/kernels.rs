@@ -52,6 +52,8 @@ pub static MATVEC_Q6_K_W: KernelFile = file!("matvec_q6_k_w.ptx", ["matvec_q6_k_
 pub static MATVEC_Q6_K_F: KernelFile = file!("matvec_q6_k_f.ptx", ["matvec_q6_k_f"]);
 pub static MATVEC_Q6_K_P: KernelFile = file!("matvec_q6_k_p.ptx", ["matvec_q6_k_p"]);
 pub static MATVEC_Q6_K_S: KernelFile = file!("matvec_q6_k_s.ptx", ["matvec_q6_k_s"]);
+/// matvec_q6_k_w with the rmsnorm folded in on the producer side (normfold).
+pub static MATVEC_Q6_K_N: KernelFile = file!("matvec_q6_k_n.ptx", ["matvec_q6_k_n"]);
 pub static MATVEC_Q8_0: KernelFile = file!("matvec_q8_0.ptx", ["matvec_q8_0"]);
 pub static MATVEC_Q8_0_W: KernelFile = file!("matvec_q8_0_w.ptx", ["matvec_q8_0_w"]);
 pub static MATVEC_Q4_K: KernelFile = file!("matvec_q4_k.ptx", ["matvec_q4_k"]);
@@ -88,9 +90,10 @@ pub static EMBED: KernelFile = file!(
 pub static ARGMAX: KernelFile = file!("argmax.ptx", ["argmax_partial", "argmax_final"]);
 
 /// Every decode PTX file.
-pub static DECODE_FILES: [&KernelFile; 25] = [
+pub static DECODE_FILES: [&KernelFile; 26] = [
     &MATVEC_Q6_K,
     &MATVEC_Q6_K_W,
+    &MATVEC_Q6_K_N,
     &MATVEC_Q6_K_F,
     &MATVEC_Q6_K_P,
     &MATVEC_Q6_K_S,
@@ -147,6 +150,26 @@ const MATVEC_PARAMS: &[(&str, ParamTy)] = &[
     ("cols", U32),
     ("accumulate", U32),
 ];
+/// matvec_q6_k_n: MATVEC_PARAMS, then the folded norm's consumer scale (sumsq_in, eps) and
+/// producer outputs (xw_out = y o norm_next, sum y^2 added into sumsq_out), and the slot it
+/// clears (sumsq_clear). A null pointer turns each part off.
+pub const NORM_MATVEC_PARAMS: &[(&str, ParamTy)] = &[
+    ("y", Ptr),
+    ("w", Ptr),
+    ("x", Ptr),
+    ("rows", U32),
+    ("cols", U32),
+    ("accumulate", U32),
+    ("sumsq_in", Ptr),
+    ("eps", F32),
+    ("xw_out", Ptr),
+    ("norm_next", Ptr),
+    ("sumsq_out", Ptr),
+    ("sumsq_clear", Ptr),
+];
+/// The Q6_K matvec with the folded norm: matvec_q6_k_w's geometry (2 rows per warp, cols a
+/// multiple of 1024).
+pub const NORM_MATVEC_Q6_K: &str = "matvec_q6_k_n";
 /// The fused matvecs (`FUSED_MATVECS`): rmsnorm of x, accumulate or SwiGLU in one launch.
 const FUSED_MATVEC_PARAMS: &[(&str, ParamTy)] = &[
     ("y", Ptr),
@@ -204,9 +227,10 @@ macro_rules! k {
     };
 }
 
-static TABLE: [DecodeKernel; 37] = [
+static TABLE: [DecodeKernel; 38] = [
     k!("matvec_q6_k", MATVEC_Q6_K, MATVEC_PARAMS, true),
     k!("matvec_q6_k_w", MATVEC_Q6_K_W, MATVEC_PARAMS, false),
+    k!("matvec_q6_k_n", MATVEC_Q6_K_N, NORM_MATVEC_PARAMS, false),
     k!("matvec_q6_k_s", MATVEC_Q6_K_S, MATVEC_PARAMS, false),
     k!("matvec_q6_k_f", MATVEC_Q6_K_F, FUSED_MATVEC_PARAMS, false),
     k!("matvec_q6_k_p", MATVEC_Q6_K_P, FUSED_MATVEC_PARAMS, false),

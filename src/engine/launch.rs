@@ -212,6 +212,94 @@ fn warp_launch(
     Ok(p)
 }
 
+/// The folded-norm parts of a `matvec_q6_k_n` launch (normfold); all off is matvec_q6_k_w.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct NormFold {
+    /// Consumer: the slot holding sum X^2 of the residual X whose X o nw this launch reads as
+    /// x; each row result is multiplied by 1 / sqrt(slot / cols + eps).
+    pub sumsq_in: Option<Buf>,
+    pub eps: f32,
+    /// Producer: (xw_out, norm_next, sumsq_out): xw_out[r] = y[r] * norm_next[r] once y is
+    /// final, and sum y[r]^2 added into sumsq_out[0].
+    pub produce: Option<(Buf, Buf, Buf)>,
+    /// A slot this launch sets to 0.0 (block 0, thread 0), for a later producer to add into.
+    pub sumsq_clear: Option<Buf>,
+}
+
+/// matvec_q6_k_n: matvec_q6_k_w's y (+)= W x (2 rows per warp, cols a multiple of 1024) with
+/// the norm folded in per `fold`. The slot cleared must not be one the launch reads or adds to.
+#[allow(clippy::too_many_arguments)]
+pub fn matvec_norm(
+    kernel: KernelId,
+    ty: GgmlType,
+    y: Buf,
+    w: Buf,
+    x: Buf,
+    rows: u32,
+    cols: u32,
+    accumulate: bool,
+    fold: NormFold,
+) -> Result<Planned> {
+    let entry = super::kernels::NORM_MATVEC_Q6_K;
+    if ty != GgmlType::Q6_K || cols == 0 || !cols.is_multiple_of(1024) || rows == 0 {
+        return Err(Error::Usage(format!(
+            "{entry}: {rows} x {cols} {ty} (expected Q6_K, cols a non-zero multiple of 1024)"
+        )));
+    }
+    if !w.gpu_va.is_multiple_of(8) || !x.gpu_va.is_multiple_of(16) {
+        return Err(Error::Usage(format!(
+            "{entry}: weights at {:#x} need 8-byte alignment, x at {:#x} 16",
+            w.gpu_va, x.gpu_va
+        )));
+    }
+    let rb = row_bytes(ty, cols as usize)? as u64;
+    let out_b = rows as u64 * 4;
+    let slot_small = |b: &Option<Buf>| b.is_some_and(|b| b.size_b < 4);
+    let produce_small = fold
+        .produce
+        .is_some_and(|(xw, nw, s)| xw.size_b < out_b || nw.size_b < out_b || s.size_b < 4);
+    if w.size_b < rows as u64 * rb
+        || x.size_b < cols as u64 * 4
+        || y.size_b < out_b
+        || slot_small(&fold.sumsq_in)
+        || slot_small(&fold.sumsq_clear)
+        || produce_small
+    {
+        return Err(Error::Usage(format!(
+            "{entry}: buffers too small for {rows} x {cols} (or a norm slot under 4 bytes)"
+        )));
+    }
+    if let Some(c) = fold.sumsq_clear {
+        let out = fold.produce.map(|(_, _, s)| s);
+        if [fold.sumsq_in, out].contains(&Some(c)) {
+            return Err(Error::Usage(format!(
+                "{entry}: the slot cleared at {:#x} is one the launch reads or adds to",
+                c.gpu_va
+            )));
+        }
+    }
+    let mut p = matvec_launch(
+        kernel,
+        [y, w, x],
+        rows,
+        cols,
+        accumulate,
+        rb,
+        MATVEC_THREADS / 16,
+    )?;
+    let ptr = |b: Option<Buf>| Arg::U64(b.map_or(0, |b| b.gpu_va));
+    p.launch.args.extend([
+        ptr(fold.sumsq_in),
+        Arg::F32(fold.eps),
+        ptr(fold.produce.map(|t| t.0)),
+        ptr(fold.produce.map(|t| t.1)),
+        ptr(fold.produce.map(|t| t.2)),
+        ptr(fold.sumsq_clear),
+    ]);
+    p.bytes += fold.sumsq_in.map_or(0, |_| 4) + fold.produce.map_or(0, |_| 2 * out_b + 4);
+    Ok(p)
+}
+
 /// What a fused matvec does with its row dots (the kernel's `mode` parameter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MatvecMode {

@@ -19,6 +19,7 @@ pub mod launch;
 pub mod reference;
 pub mod selftest;
 pub mod selftest_fused;
+pub mod selftest_norm;
 
 pub mod ablate;
 pub mod decode;

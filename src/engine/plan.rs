@@ -75,6 +75,10 @@ pub enum BufRole {
     ArgPartVal,
     /// argmax_partial's best index per block, u32 ARGMAX_BLOCKS.
     ArgPartIdx,
+    /// The folded norms' sums of squares (`PlanOptions::norm_by_producer`): one f32 slot per
+    /// norm site, zero at load; each producer adds into its site's slot and clears the slot of
+    /// the site before it (see [`DecodePlan::norm_site`]).
+    NormSums,
 }
 
 /// One kernel argument, by buffer role.
@@ -158,6 +162,12 @@ pub struct PlanOptions {
     pub sm_count: Option<u32>,
     /// Blocks per SM of the grid-stride matvecs (`decode --stream-blocks-per-sm`).
     pub stream_blocks_per_sm: u32,
+    /// Where every matvec around the norms is a Q6_K warp matvec (llama1b-q6k): the rmsnorms
+    /// after layer 0's attn_norm are folded into matvec_q6_k_n (normfold): the producer of the
+    /// residual (o-proj, down) writes X o nw into Xn and adds sum X^2 into a NormSums slot, the
+    /// consumer (q|k|v, gate|up, LM head) scales its rows by 1 / rms. No rmsnorm launch for
+    /// them. Off (`decode --norm-launches`): rmsnorm launches.
+    pub norm_by_producer: bool,
 }
 
 /// Blocks per SM of the grid-stride matvecs by default: 16 warps, each with its ring of
@@ -178,6 +188,7 @@ impl Default for PlanOptions {
             stream_q6_k: false,
             sm_count: None,
             stream_blocks_per_sm: DEFAULT_STREAM_BLOCKS_PER_SM,
+            norm_by_producer: true,
         }
     }
 }
@@ -246,6 +257,8 @@ struct Builder<'a> {
     fused_q6_k: bool,
     stream_q6_k: bool,
     stream_blocks: u32,
+    /// The norms are folded into matvec_q6_k_n (PlanOptions::norm_by_producer, where it applies).
+    norm_fold: bool,
     out: Vec<PlannedLaunch>,
 }
 
@@ -436,7 +449,12 @@ impl Builder<'_> {
                 return Ok(());
             }
         }
-        self.normed_matvecs(&n("ffn_norm"), &parts)?;
+        if self.norm_fold {
+            let site = DecodePlan::norm_site(self.c, il, NormAt::Ffn);
+            self.folded_consumers(&parts, Some(site))?;
+        } else {
+            self.normed_matvecs(&n("ffn_norm"), &parts)?;
+        }
         self.push(
             format!("blk.{il}.swiglu"),
             entry::SWIGLU,
@@ -517,6 +535,151 @@ impl Builder<'_> {
         let l = self.last();
         l.weight_b = t.size_b;
         l.act_b = 2 * f32_b(n);
+        Ok(())
+    }
+}
+
+/// Which norm of a layer a folded-norm site is (DecodePlan::norm_site).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NormAt {
+    /// attn_norm of a layer after the first (layer 0's keeps its rmsnorm launch).
+    Attn,
+    /// ffn_norm.
+    Ffn,
+    /// output_norm (the layer is ignored).
+    Output,
+}
+
+impl DecodePlan {
+    /// Folded-norm sites per token (NormSums slots): ffn_norm of every layer, attn_norm of
+    /// layers 1.., output_norm.
+    pub fn norm_sites(c: &ModelConfig) -> usize {
+        2 * c.n_layer
+    }
+
+    /// The NormSums slot of a norm, in token order: ffn_norm of layer l is 2l, attn_norm of
+    /// layer l >= 1 is 2l - 1, output_norm the last (2 n_layer - 1). The producer of site k
+    /// clears slot k - 1 (site 0's producer the last slot, whose consumer, the LM head, ran in
+    /// the previous token): every kernel waits in griddepcontrol.wait for its predecessor to
+    /// complete, so the producer of site k runs after the consumer of site k - 1 has read it,
+    /// and the slot is zero again before its own producer adds into it a token later.
+    pub fn norm_site(c: &ModelConfig, il: usize, at: NormAt) -> usize {
+        match at {
+            NormAt::Attn => (2 * il).saturating_sub(1),
+            NormAt::Ffn => 2 * il,
+            NormAt::Output => 2 * c.n_layer - 1,
+        }
+    }
+}
+
+impl Builder<'_> {
+    /// Whether the norms can be folded into matvec_q6_k_n: the plan's matvecs around them (q|k|v,
+    /// o-proj, gate|up, down, LM head) would all be matvec_q6_k_w (Q6_K, cols a multiple of
+    /// 1024, 32 threads per row, not streamed, not fused) and o-proj / down produce n_embd rows.
+    fn norm_fold_applies(&self) -> Result<bool> {
+        if !self.fuse || self.tpr != 32 || self.stream_q6_k || self.c.n_layer == 0 {
+            return Ok(false);
+        }
+        let head = if self.c.tied_embeddings || self.w.find("output.weight").is_none() {
+            "token_embd.weight".to_string()
+        } else {
+            "output.weight".to_string()
+        };
+        let mut names = vec![head];
+        for il in 0..self.c.n_layer {
+            for t in [
+                "attn_q",
+                "attn_k",
+                "attn_v",
+                "attn_output",
+                "ffn_gate",
+                "ffn_up",
+                "ffn_down",
+            ] {
+                names.push(format!("blk.{il}.{t}.weight"));
+            }
+        }
+        for name in &names {
+            let t = self.w.get(name)?;
+            let warp = super::kernels::warp_matvec(t.ty, t.dims[0] as u32, false);
+            if t.ty != crate::GgmlType::Q6_K
+                || warp.is_none_or(|m| m.entry != "matvec_q6_k_w")
+                || self.fused_for(t).is_some()
+            {
+                return Ok(false);
+            }
+        }
+        let e = self.c.n_embd as u64;
+        for il in 0..self.c.n_layer {
+            for t in ["attn_output", "ffn_down"] {
+                if self.w.get(&format!("blk.{il}.{t}.weight"))?.n_rows() != e {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// The NormSums slot `site` as an argument.
+    fn slot(site: usize) -> PArg {
+        PArg::Buf(BufRole::NormSums, f32_b(site))
+    }
+
+    /// y_i = W_i rmsnorm(X) for each part, reading Xn = X o nw (written by the producer of
+    /// `site`) and scaling by 1 / rms from the site's slot; `site` None: Xn is already
+    /// normalised (layer 0's attn_norm launch).
+    fn folded_consumers(&mut self, parts: &[(String, PArg)], site: Option<usize>) -> Result<()> {
+        for (run, y) in self.runs(parts)? {
+            self.norm_matvec(&run, y, BufRole::Xn, false)?;
+            let l = self.last();
+            l.args[6] = site.map_or(PArg::Null, Self::slot);
+            l.act_b += site.map_or(0, |_| 4);
+        }
+        Ok(())
+    }
+
+    /// X += W x (o-proj, down) that also writes Xn = X o `norm` for the consumer of `site`, adds
+    /// sum X^2 into its slot and clears the slot before it.
+    fn folded_producer(&mut self, name: &str, x: BufRole, site: usize, norm: &str) -> Result<()> {
+        let t = self.w.get(name)?.clone();
+        let nt = self.w.get(norm)?.clone();
+        let sites = DecodePlan::norm_sites(self.c);
+        self.norm_matvec(&[t], PArg::Buf(BufRole::X, 0), x, true)?;
+        let l = self.last();
+        l.args[8] = PArg::Buf(BufRole::Xn, 0);
+        l.args[9] = Self::weight(&nt);
+        l.args[10] = Self::slot(site);
+        l.args[11] = Self::slot((site + sites - 1) % sites);
+        l.weight_b += nt.size_b;
+        // xw written, one red per warp (counted once).
+        l.act_b += 4 * nt.dims[0] + 4;
+        Ok(())
+    }
+
+    /// One matvec_q6_k_n over the rows of `ts` with every folded-norm part off (the callers
+    /// set them): matvec_q6_k_w's geometry and bytes.
+    fn norm_matvec(&mut self, ts: &[TensorSlot], y: PArg, x: BufRole, acc: bool) -> Result<()> {
+        self.matvec_rows(ts, y, x, acc)?;
+        let eps = self.c.rms_eps;
+        let l = self.last();
+        if l.kernel.entry != "matvec_q6_k_w" {
+            return Err(Error::Unsupported(format!(
+                "{}: the folded norm needs matvec_q6_k_w's shape, the plan chose {}",
+                l.label, l.kernel.entry
+            )));
+        }
+        l.kernel = KernelRef {
+            entry: super::kernels::NORM_MATVEC_Q6_K,
+            tpr: None,
+        };
+        l.args.extend([
+            PArg::Null,
+            PArg::F32(eps),
+            PArg::Null,
+            PArg::Null,
+            PArg::Null,
+            PArg::Null,
+        ]);
         Ok(())
     }
 }
@@ -903,7 +1066,7 @@ impl DecodePlan {
                 "GPU attention takes head_dim a multiple of 64 up to 256; this model has {hd}"
             )));
         }
-        let buffers = vec![
+        let buffers: Vec<(BufRole, u64)> = vec![
             (BufRole::Weights, w.total_b),
             (BufRole::X, f32_b(e)),
             (BufRole::Xn, f32_b(e)),
@@ -935,8 +1098,14 @@ impl DecodePlan {
                 .unwrap_or(super::kernels::DEFAULT_SM_COUNT)
                 .max(1)
                 .saturating_mul(options.stream_blocks_per_sm.max(1)),
+            norm_fold: false,
             out: Vec::new(),
         };
+        b.norm_fold = options.norm_by_producer && b.norm_fold_applies()?;
+        let mut buffers = buffers;
+        if b.norm_fold {
+            buffers.push((BufRole::NormSums, f32_b(DecodePlan::norm_sites(c))));
+        }
 
         let embd = w.get("token_embd.weight")?.clone();
         b.push(
@@ -961,14 +1130,22 @@ impl DecodePlan {
         let freqs = w.find("rope_freqs.weight").cloned();
         for il in 0..c.n_layer {
             let n = |s: &str| format!("blk.{il}.{s}.weight");
-            b.normed_matvecs(
-                &n("attn_norm"),
-                &[
-                    (n("attn_q"), q_arg),
-                    (n("attn_k"), k_arg),
-                    (n("attn_v"), v_arg),
-                ],
-            )?;
+            let qkv_parts = [
+                (n("attn_q"), q_arg),
+                (n("attn_k"), k_arg),
+                (n("attn_v"), v_arg),
+            ];
+            if b.norm_fold {
+                // Layer 0's attn_norm keeps its launch (the embedding produces X); the others
+                // were folded into the down matvec before.
+                let site = (il > 0).then(|| DecodePlan::norm_site(c, il, NormAt::Attn));
+                if site.is_none() {
+                    b.rmsnorm(&n("attn_norm"), BufRole::Xn, BufRole::X)?;
+                }
+                b.folded_consumers(&qkv_parts, site)?;
+            } else {
+                b.normed_matvecs(&n("attn_norm"), &qkv_parts)?;
+            }
 
             let freq_arg = freqs.as_ref().map_or(PArg::Null, Builder::weight);
             // The frequency table is read from DRAM once per step (then it sits in L2): counted
@@ -998,9 +1175,23 @@ impl DecodePlan {
                 b.attention_unfused(&at)?;
             }
 
-            b.residual_matvec(&n("attn_output"), BufRole::Att)?;
-            b.ffn_gate_up(il)?;
-            b.residual_matvec(&n("ffn_down"), BufRole::GateUp)?;
+            if b.norm_fold {
+                let ffn_site = DecodePlan::norm_site(c, il, NormAt::Ffn);
+                b.folded_producer(&n("attn_output"), BufRole::Att, ffn_site, &n("ffn_norm"))?;
+                b.ffn_gate_up(il)?;
+                let (site, norm) = if il + 1 < c.n_layer {
+                    let next = format!("blk.{}.attn_norm.weight", il + 1);
+                    (DecodePlan::norm_site(c, il + 1, NormAt::Attn), next)
+                } else {
+                    let out = "output_norm.weight".to_string();
+                    (DecodePlan::norm_site(c, il, NormAt::Output), out)
+                };
+                b.folded_producer(&n("ffn_down"), BufRole::GateUp, site, &norm)?;
+            } else {
+                b.residual_matvec(&n("attn_output"), BufRole::Att)?;
+                b.ffn_gate_up(il)?;
+                b.residual_matvec(&n("ffn_down"), BufRole::GateUp)?;
+            }
         }
 
         let head = if c.tied_embeddings || w.find("output.weight").is_none() {
@@ -1008,10 +1199,13 @@ impl DecodePlan {
         } else {
             "output.weight"
         };
-        b.normed_matvecs(
-            "output_norm.weight",
-            &[(head.to_string(), PArg::Buf(BufRole::Logits, 0))],
-        )?;
+        let head_parts = [(head.to_string(), PArg::Buf(BufRole::Logits, 0))];
+        if b.norm_fold {
+            let site = DecodePlan::norm_site(c, c.n_layer - 1, NormAt::Output);
+            b.folded_consumers(&head_parts, Some(site))?;
+        } else {
+            b.normed_matvecs("output_norm.weight", &head_parts)?;
+        }
         b.last().label = "lm_head".into();
         b.push(
             "argmax_partial".into(),

@@ -265,3 +265,54 @@ pub fn matvec_fused(
         _ => dots,
     })
 }
+
+/// What matvec_q6_k_n (engine::launch::matvec_norm) produces: y, and for a producer launch
+/// xw = y o norm_next and the sum of y^2 it adds into its slot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NormMatvecOut {
+    pub y: Vec<f64>,
+    pub xw: Option<Vec<f64>>,
+    pub sumsq: f64,
+}
+
+/// matvec_q6_k_n: dot_r = W_r x, times s = 1 / sqrt(sumsq_in / cols + eps) when `sumsq_in` is
+/// given (the consumer of a folded norm), plus y_in[r] when accumulating; with `norm_next` (the
+/// producer) also xw[r] = y[r] norm_next[r] and sum_r y[r]^2, from y rounded to f32 as the
+/// kernel stores it.
+#[allow(clippy::too_many_arguments)]
+pub fn matvec_norm(
+    ty: GgmlType,
+    w: &[u8],
+    rows: usize,
+    cols: usize,
+    x: &[f32],
+    sumsq_in: Option<f32>,
+    eps: f32,
+    y_in: Option<&[f32]>,
+    norm_next: Option<&[f32]>,
+) -> Result<NormMatvecOut> {
+    let dots = matvec(ty, w, rows, cols, x, None)?;
+    let s = sumsq_in.map_or(1.0, |ss| {
+        1.0 / (ss as f64 / cols as f64 + eps as f64).sqrt()
+    });
+    let y: Vec<f64> = dots
+        .iter()
+        .enumerate()
+        .map(|(r, d)| d * s + y_in.map_or(0.0, |y| y[r] as f64))
+        .collect();
+    let (xw, sumsq) = match norm_next {
+        Some(nw) if nw.len() >= rows => {
+            let yf: Vec<f64> = y.iter().map(|&v| v as f32 as f64).collect();
+            let xw = yf.iter().zip(nw).map(|(a, &b)| a * b as f64).collect();
+            (Some(xw), yf.iter().map(|a| a * a).sum())
+        }
+        Some(nw) => {
+            return Err(Error::Check(format!(
+                "matvec_norm: norm_next has {} values, rows {rows}",
+                nw.len()
+            )))
+        }
+        None => (None, 0.0),
+    };
+    Ok(NormMatvecOut { y, xw, sumsq })
+}

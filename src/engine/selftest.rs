@@ -65,7 +65,13 @@ pub(super) fn row(kernel: &str, case: String, out: &[f32], reference: &[f64], to
 /// As `row` for a matvec: the relative error's floor is 1 % of the largest |y| (not 1e-3), since
 /// an output that sums to near zero out of kd random products carries the rounding error of
 /// the large terms (a TPR=32 Q5_K case on the H100 had abs err 4.6e-6 on |y| ~ 1.4e-3: rel 3.4e-3).
-fn row_matvec(kernel: &str, case: String, out: &[f32], reference: &[f64], tol: f64) -> TestRow {
+pub(super) fn row_matvec(
+    kernel: &str,
+    case: String,
+    out: &[f32],
+    reference: &[f64],
+    tol: f64,
+) -> TestRow {
     let big = reference.iter().fold(0f64, |m, r| m.max(r.abs()));
     let (abs, rel) = cpu::max_errors(out, reference, (0.01 * big).max(1e-3));
     TestRow {
@@ -101,7 +107,12 @@ pub(super) fn row_scaled(
 }
 
 /// Random weights of `ty` as valid GGUF rows (quantized from uniform [-1, 1) values).
-fn random_weights(rng: &mut Rng, ty: GgmlType, rows: usize, cols: usize) -> Result<Vec<u8>> {
+pub(super) fn random_weights(
+    rng: &mut Rng,
+    ty: GgmlType,
+    rows: usize,
+    cols: usize,
+) -> Result<Vec<u8>> {
     let src = rng.vec_f32_signed(rows * cols);
     if ty == GgmlType::F16 {
         return Ok(src
@@ -662,5 +673,6 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
     }
     b.free(pos_buf)?;
     super::selftest_fused::selftest_fused(b, filter, &mut rng, &mut rows)?;
+    super::selftest_norm::selftest_norm(b, filter, &mut rng, &mut rows)?;
     Ok(rows)
 }

@@ -63,6 +63,11 @@ pub struct Args {
     /// the fused matvecs that normalise x and apply SwiGLU themselves
     #[argh(switch)]
     pub separate_norm: bool,
+    /// GPU backends: keep the rmsnorm launches where the plan would fold the norms into the Q6_K
+    /// matvecs around them (matvec_q6_k_n: the producer of the residual writes x o norm and its
+    /// sum of squares, the consumer scales by 1 / rms; the default where it applies)
+    #[argh(switch)]
+    pub norm_launches: bool,
     /// GPU backends: Q6_K rows through the fused matvec matvec_q6_k_p, rmsnorm and SwiGLU inside
     /// (true), or rmsnorm + matvec_q6_k_w + swiglu launches (false); default: the plan's
     #[argh(option)]

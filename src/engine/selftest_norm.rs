@@ -1,0 +1,147 @@
+//! matvec_q6_k_n (the norm folded into the Q6_K warp matvec, normfold) on a GPU backend against
+//! [`super::reference::matvec_norm`]: the real llama1b shapes (the 3072 x 2048 q|k|v consumer
+//! scaling by 1 / rms from its slot; the 2048 x 2048 o-proj and 2048 x 8192 down producers
+//! accumulating into y, writing y o norm_next and adding sum y^2 into a slot that starts at a
+//! known nonzero value, and clearing another slot), then a small odd shape with every part on.
+//! Random inputs; y (when stored), xw and the cleared slot poisoned first.
+
+use super::kernels::{spec, NORM_MATVEC_Q6_K};
+use super::launch::{self, NormFold};
+use super::reference as cpu;
+use super::selftest::{down_f32, poisoned, random_weights, row, row_matvec, run, up_bytes, up_f32};
+use crate::bench::rng::Rng;
+use crate::bench::selftest::TestRow;
+use crate::gpu::{Backend, KernelId};
+use crate::{GgmlType, Result};
+
+/// One case: rows x cols; `consumer`: a sumsq_in slot; `producer`: accumulate into random y,
+/// xw, sum y^2 into a slot starting at a known value, and a clear.
+struct Case {
+    rows: usize,
+    cols: usize,
+    consumer: bool,
+    producer: bool,
+}
+
+fn check(b: &mut dyn Backend, rng: &mut Rng, k: KernelId, c: &Case) -> Result<Vec<TestRow>> {
+    let (rows, cols, eps) = (c.rows, c.cols, 1e-5f32);
+    let ty = GgmlType::Q6_K;
+    let w = random_weights(rng, ty, rows, cols)?;
+    let x = rng.vec_f32_signed(cols);
+    let y0 = rng.vec_f32_signed(rows);
+    let nw = rng.vec_f32_signed(rows);
+    // A sum of squares like a residual's (mean square ~ 1/3 .. 4/3), and a slot's earlier sum.
+    let sumsq_in = cols as f32 * (1.0 + rng.f32_unit()) / 3.0;
+    let slot0 = 1.0 + 10.0 * rng.f32_unit();
+    let (wb, xb) = (up_bytes(b, &w)?, up_f32(b, &x)?);
+    let yb = if c.producer {
+        up_f32(b, &y0)?
+    } else {
+        poisoned(b, rows)?
+    };
+    let (inb, nwb) = (up_f32(b, &[sumsq_in])?, up_f32(b, &nw)?);
+    let (xwb, outb, clrb) = (poisoned(b, rows)?, up_f32(b, &[slot0])?, poisoned(b, 1)?);
+    let fold = NormFold {
+        sumsq_in: c.consumer.then_some(inb),
+        eps,
+        produce: c.producer.then_some((xwb, nwb, outb)),
+        sumsq_clear: c.producer.then_some(clrb),
+    };
+    let p = launch::matvec_norm(
+        k,
+        ty,
+        yb,
+        wb,
+        xb,
+        rows as u32,
+        cols as u32,
+        c.producer,
+        fold,
+    )?;
+    run(b, &[p])?;
+    let r = cpu::matvec_norm(
+        ty,
+        &w,
+        rows,
+        cols,
+        &x,
+        c.consumer.then_some(sumsq_in),
+        eps,
+        c.producer.then_some(&y0[..]),
+        c.producer.then_some(&nw[..]),
+    )?;
+    let name = NORM_MATVEC_Q6_K;
+    let shape = format!(
+        "{rows}x{cols}{}{}",
+        if c.consumer { " /rms" } else { "" },
+        if c.producer {
+            " y+= xw sumsq clear"
+        } else {
+            ""
+        }
+    );
+    let tol = 1e-5 * (cols as f64).sqrt() * 10.0;
+    let mut out = vec![row_matvec(
+        name,
+        format!("{shape}: y"),
+        &down_f32(b, yb, rows)?,
+        &r.y,
+        tol,
+    )];
+    if let Some(xw) = &r.xw {
+        let got = down_f32(b, xwb, rows)?;
+        out.push(row_matvec(name, format!("{shape}: xw"), &got, xw, tol));
+        let got = down_f32(b, outb, 1)?;
+        let want = [slot0 as f64 + r.sumsq];
+        out.push(row(
+            name,
+            format!("{shape}: slot += sum y^2"),
+            &got,
+            &want,
+            1e-4,
+        ));
+        let cleared = down_f32(b, clrb, 1)?[0];
+        out.push(TestRow {
+            kernel: name.to_string(),
+            case: format!("{shape}: cleared slot"),
+            ok: cleared.to_bits() == 0,
+            detail: format!("{cleared} (want 0.0 over the NaN poison)"),
+        });
+    }
+    for buf in [wb, xb, yb, inb, nwb, xwb, outb, clrb] {
+        b.free(buf)?;
+    }
+    Ok(out)
+}
+
+/// matvec_q6_k_n's cases when `filter` selects it.
+pub fn selftest_norm(
+    b: &mut dyn Backend,
+    filter: Option<&str>,
+    rng: &mut Rng,
+    rows: &mut Vec<TestRow>,
+) -> Result<()> {
+    if !filter.is_none_or(|f| NORM_MATVEC_Q6_K.contains(f)) {
+        return Ok(());
+    }
+    let k = b.load(&spec(NORM_MATVEC_Q6_K, None)?)?;
+    let odd = 37 + 2 * rng.below(30);
+    let cases = [
+        (3072, 2048, true, false),
+        (2048, 2048, false, true),
+        (2048, 8192, false, true),
+        (128256 / 8, 2048, true, false),
+        (odd, 1024 * (1 + rng.below(3)), true, true),
+        (odd, 1024, false, false),
+    ];
+    for (n_rows, cols, consumer, producer) in cases {
+        let c = Case {
+            rows: n_rows,
+            cols,
+            consumer,
+            producer,
+        };
+        rows.extend(check(b, rng, k, &c)?);
+    }
+    Ok(())
+}
