@@ -1,6 +1,7 @@
-"""Runs ptx/decode/matvec_q6_k_p.ptx in emu.py (a SIMT interpreter of the PTX subset it uses;
-cp.async copies land only at cp.async.wait_group) on random Q6_K blocks and compares with gguf-py
-dequantize + float64 dots. Usage: python3 scripts/mvq6p/check.py [seed]; needs numpy, gguf."""
+"""Runs ptx/decode/matvec_q6_k_p.ptx in scripts/ptxemu/emu.py (a SIMT interpreter of the PTX subset
+it uses; cp.async copies land only at cp.async.wait_group) on random Q6_K blocks and compares
+with gguf-py dequantize + float64 dots. Usage: python3 scripts/mvq6p/check.py [seed]; needs
+numpy, gguf."""
 import os
 import struct
 import sys
@@ -8,7 +9,7 @@ import sys
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "ptxemu"))  # the shared interpreter
 from emu import Mem, run_kernel  # noqa: E402
 from gguf import GGMLQuantizationType as T  # noqa: E402
 from gguf.quants import dequantize  # noqa: E402

@@ -1,15 +1,15 @@
-"""Runs ptx/decode/matvec_q6_k_s.ptx in emu.py (a SIMT interpreter of the PTX subset it uses;
-cp.async copies land only at cp.async.wait_group, so a slot refilled too early shows) on random
-Q6_K blocks with small grids (every warp walks several row pairs, odd rows, 1-chunk rows) and
-compares with gguf-py dequantize + float64 dots. Usage: python3 scripts/mvstream/check.py [seed];
-needs numpy, gguf."""
+"""Runs ptx/decode/matvec_q6_k_s.ptx in scripts/ptxemu/emu.py (a SIMT interpreter of the PTX subset
+it uses; cp.async copies land only at cp.async.wait_group, so a slot refilled too early shows)
+on random Q6_K blocks with small grids (every warp walks several row pairs, odd rows, 1-chunk
+rows) and compares with gguf-py dequantize + float64 dots. Usage: python3
+scripts/mvstream/check.py [seed]; needs numpy, gguf."""
 import os
 import sys
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "ptxemu"))  # the shared interpreter
 from emu import Mem, run_kernel  # noqa: E402
 from gguf import GGMLQuantizationType as T  # noqa: E402
 from gguf.quants import dequantize  # noqa: E402
