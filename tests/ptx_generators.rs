@@ -24,7 +24,10 @@ struct Generator {
 const GENERATORS: &[Generator] = &[
     Generator {
         script: "scripts/mvq8/gen.py",
-        inputs: &["scripts/mvq8/header_q8_0_f.txt", "scripts/mvq8/header_q4_k_f.txt"],
+        inputs: &[
+            "scripts/mvq8/header_q8_0_f.txt",
+            "scripts/mvq8/header_q4_k_f.txt",
+        ],
         outputs: &[
             GeneratedPtx {
                 committed: "ptx/decode/matvec_q8_0_f.ptx",
@@ -76,7 +79,12 @@ fn run_generator(root: &Path, tmp: &Path, gen: &Generator) -> Vec<(&'static str,
     let mut cmd = Command::new("python3");
     cmd.current_dir(root).arg(gen.script).args(gen.inputs);
     if gen.to_stdout {
-        assert_eq!(gen.outputs.len(), 1, "{}: stdout holds one file", gen.script);
+        assert_eq!(
+            gen.outputs.len(),
+            1,
+            "{}: stdout holds one file",
+            gen.script
+        );
         let out = cmd.output().unwrap();
         assert!(
             out.status.success(),
