@@ -669,19 +669,27 @@ fn plan_emulated_on_the_host_matches_the_cpu_decoder() {
     }
 }
 
-/// A small Q6_K LLaMA whose rows are whole 1024-value chunks (n_embd 1024, n_ff 2048), so that
-/// at 32 threads per row the plan takes the fused matvecs: q|k|v with attn_norm, gate|up with
-/// ffn_norm in glu mode, o-proj and down accumulating, the LM head with output_norm.
-#[test]
-fn fused_matvec_plan_emulated_matches_the_cpu_decoder() {
+/// The tiny Q6_K LLaMA widened so its rows are whole 1024-value chunks (n_embd 1024, n_ff 2048,
+/// 8 heads of 128, 2 kv heads): the shape the chunked Q6_K kernels (matvec_q6_k_p, _s, _n)
+/// need. `name` and `hf_file` keep each test's synthesized file apart.
+fn q6k_llama_1024(name: &'static str, hf_file: &'static str) -> models::ModelSpec {
     let mut spec = models::tiny_spec(Arch::Llama, FileType::Q6_K);
-    spec.name = "tiny-llama-fused-q6k";
-    spec.hf_file = "tiny-llama-fused-q6k.gguf";
+    spec.name = name;
+    spec.hf_file = hf_file;
     spec.n_embd = 1024;
     spec.n_head = 8;
     spec.n_head_kv = 2;
     spec.head_dim = 128;
     spec.n_ff = 2048;
+    spec
+}
+
+/// A small Q6_K LLaMA whose rows are whole 1024-value chunks (n_embd 1024, n_ff 2048), so that
+/// at 32 threads per row the plan takes the fused matvecs: q|k|v with attn_norm, gate|up with
+/// ffn_norm in glu mode, o-proj and down accumulating, the LM head with output_norm.
+#[test]
+fn fused_matvec_plan_emulated_matches_the_cpu_decoder() {
+    let spec = q6k_llama_1024("tiny-llama-fused-q6k", "tiny-llama-fused-q6k.gguf");
     let layout = kernlab::engine::weights::WeightsLayout::from_spec(&spec).unwrap();
     let fused = PlanOptions {
         fused_q6_k: true,
@@ -711,14 +719,7 @@ fn fused_matvec_plan_emulated_matches_the_cpu_decoder() {
 /// matvec_q6_k_w with the switch off; both emulated against the CPU decoder.
 #[test]
 fn streaming_q6k_matvec_plan_emulated_matches_the_cpu_decoder() {
-    let mut spec = models::tiny_spec(Arch::Llama, FileType::Q6_K);
-    spec.name = "tiny-llama-stream-q6k";
-    spec.hf_file = "tiny-llama-stream-q6k.gguf";
-    spec.n_embd = 1024;
-    spec.n_head = 8;
-    spec.n_head_kv = 2;
-    spec.head_dim = 128;
-    spec.n_ff = 2048;
+    let spec = q6k_llama_1024("tiny-llama-stream-q6k", "tiny-llama-stream-q6k.gguf");
     let layout = kernlab::engine::weights::WeightsLayout::from_spec(&spec).unwrap();
     for stream in [true, false] {
         let opt = PlanOptions {
@@ -763,14 +764,7 @@ fn streaming_q6k_matvec_plan_emulated_matches_the_cpu_decoder() {
 /// (decode --norm-launches) the rmsnorm launches and matvec_q6_k_w back.
 #[test]
 fn folded_norm_plan_emulated_matches_the_cpu_decoder() {
-    let mut spec = models::tiny_spec(Arch::Llama, FileType::Q6_K);
-    spec.name = "tiny-llama-normfold-q6k";
-    spec.hf_file = "tiny-llama-normfold-q6k.gguf";
-    spec.n_embd = 1024;
-    spec.n_head = 8;
-    spec.n_head_kv = 2;
-    spec.head_dim = 128;
-    spec.n_ff = 2048;
+    let spec = q6k_llama_1024("tiny-llama-normfold-q6k", "tiny-llama-normfold-q6k.gguf");
     let layout = kernlab::engine::weights::WeightsLayout::from_spec(&spec).unwrap();
     for fold in [true, false] {
         let opt = PlanOptions {

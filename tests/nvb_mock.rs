@@ -20,16 +20,46 @@ fn backend(sm_version: u32) -> (NvBackend, MockHandle) {
 }
 
 fn backend_with(sm_version: u32, replay_order: ReplayOrder) -> (NvBackend, MockHandle) {
-    let gpu = MockGpu::new(sm_version);
-    let h = gpu.handle();
-    let opts = NvOptions {
+    backend_from(
+        MockGpu::new(sm_version),
+        NvOptions {
+            replay_order,
+            ..mock_options()
+        },
+    )
+}
+
+/// What every mock backend starts from: a small arena and staging buffer, and a short timeout
+/// so that a fence the backend misses fails the test quickly instead of stalling it.
+fn mock_options() -> NvOptions {
+    NvOptions {
         arena_slots: 8,
         staging_b: 1 << 16,
         timeout_ms: 300,
-        replay_order,
         ..NvOptions::default()
-    };
+    }
+}
+
+fn backend_from(gpu: MockGpu, opts: NvOptions) -> (NvBackend, MockHandle) {
+    let h = gpu.handle();
     (NvBackend::with_iface(Box::new(gpu), opts).unwrap(), h)
+}
+
+/// Builds a replay of `copies` store3 launches, runs it once and returns the QMDs it submitted,
+/// in launch order.
+fn replay_store3_qmds(b: &mut NvBackend, h: &MockHandle, copies: usize) -> Vec<hcq::Qmd> {
+    let out = b.alloc(4096).unwrap();
+    let l = store3(b, out, 16, 1.0);
+    let id = b.build_replay(&vec![l; copies]).unwrap();
+    let before = h.log(|l| l.launches.len());
+    b.replay(id).unwrap();
+    b.sync().unwrap();
+    h.log(|log| {
+        log.launches[before..]
+            .iter()
+            .map(|x| x.qmd.clone())
+            .collect()
+    })
 }
 
 fn store3(b: &mut NvBackend, out: kernlab::gpu::Buf, n: u32, scale: f32) -> Launch {
@@ -229,17 +259,14 @@ fn gpu_scope_membar_between_replayed_grids_and_sys_scope_at_the_end() {
         (GridMembar::GpuBetween, ReplayOrder::ComputeWfi),
         (GridMembar::GpuBetween, ReplayOrder::Chain),
     ] {
-        let gpu = MockGpu::new(0x900);
-        let h = gpu.handle();
-        let opts = NvOptions {
-            arena_slots: 8,
-            staging_b: 1 << 16,
-            timeout_ms: 300,
-            replay_order: order,
-            grid_membar: membar,
-            ..NvOptions::default()
-        };
-        let mut b = NvBackend::with_iface(Box::new(gpu), opts).unwrap();
+        let (mut b, h) = backend_from(
+            MockGpu::new(0x900),
+            NvOptions {
+                replay_order: order,
+                grid_membar: membar,
+                ..mock_options()
+            },
+        );
         let out = b.alloc(4096).unwrap();
         let l = store3(&mut b, out, 16, 1.0);
         let id = b.build_replay(&vec![l.clone(); 5]).unwrap();
@@ -272,16 +299,13 @@ fn carveout_policies_set_the_sm_shared_memory_config() {
         Carveout::Min,
         Carveout::Fixed(120),
     ] {
-        let gpu = MockGpu::new(0x900);
-        let h = gpu.handle();
-        let opts = NvOptions {
-            arena_slots: 8,
-            staging_b: 1 << 16,
-            timeout_ms: 300,
-            carveout: policy,
-            ..NvOptions::default()
-        };
-        let mut b = NvBackend::with_iface(Box::new(gpu), opts).unwrap();
+        let (mut b, h) = backend_from(
+            MockGpu::new(0x900),
+            NvOptions {
+                carveout: policy,
+                ..mock_options()
+            },
+        );
         let out = b.alloc(4096).unwrap();
         let l = store3(&mut b, out, 16, 1.0);
         b.launch(&l).unwrap();
@@ -321,18 +345,7 @@ fn pdl_replay_links_each_kernel_to_the_next_through_a_latch() {
     // latch i + 1 on completion; kernel i + 1 waits on that latch in griddepcontrol.wait. The
     // last kernel adds 1 to the run counter, as in chain. QMD V3 (Ampere/Orin) has no latches.
     let (mut b, h) = backend_with(0x900, ReplayOrder::Pdl);
-    let out = b.alloc(4096).unwrap();
-    let l = store3(&mut b, out, 16, 1.0);
-    let id = b.build_replay(&vec![l.clone(); 4]).unwrap();
-    let before = h.log(|l| l.launches.len());
-    b.replay(id).unwrap();
-    b.sync().unwrap();
-    let qmds: Vec<hcq::Qmd> = h.log(|log| {
-        log.launches[before..]
-            .iter()
-            .map(|x| x.qmd.clone())
-            .collect()
-    });
+    let qmds = replay_store3_qmds(&mut b, &h, 4);
     assert_eq!(qmds.len(), 4);
     let get = |q: &hcq::Qmd, f| q.get(f).unwrap();
     for (i, q) in qmds.iter().enumerate() {
@@ -472,15 +485,7 @@ fn qmd_signal_releases_the_timeline_from_the_qmd_and_orders_the_next_launch() {
 fn unified_memory_uploads_are_cpu_writes_not_copies() {
     // An Orin-like iGPU (sm_87, memory shared with the CPU): the backend maps every buffer and
     // uploads/downloads without the copy engine; a kernel still sees what the CPU wrote.
-    let gpu = MockGpu::new_unified(0x807);
-    let h = gpu.handle();
-    let opts = NvOptions {
-        arena_slots: 8,
-        staging_b: 1 << 16,
-        timeout_ms: 300,
-        ..NvOptions::default()
-    };
-    let mut b = NvBackend::with_iface(Box::new(gpu), opts).unwrap();
+    let (mut b, h) = backend_from(MockGpu::new_unified(0x807), mock_options());
     let n = 200 * 1024;
     let data: Vec<u8> = (0..n).map(|i| (i * 13 % 251) as u8).collect();
     let a = b.alloc(n as u64).unwrap();
@@ -506,29 +511,15 @@ fn pdl_replay_can_leave_cache_invalidation_to_the_latch() {
     // cache invalidations (the latch acquire invalidates L1 data); the first kernel, which
     // follows host work, keeps them.
     for latch_only in [false, true] {
-        let gpu = MockGpu::new(0x900);
-        let h = gpu.handle();
-        let opts = NvOptions {
-            arena_slots: 8,
-            staging_b: 1 << 16,
-            timeout_ms: 300,
-            replay_order: ReplayOrder::Pdl,
-            invalidate_at_latch_only: latch_only,
-            ..NvOptions::default()
-        };
-        let mut b = NvBackend::with_iface(Box::new(gpu), opts).unwrap();
-        let out = b.alloc(4096).unwrap();
-        let l = store3(&mut b, out, 16, 1.0);
-        let id = b.build_replay(&vec![l.clone(); 3]).unwrap();
-        let before = h.log(|l| l.launches.len());
-        b.replay(id).unwrap();
-        b.sync().unwrap();
-        let qmds: Vec<hcq::Qmd> = h.log(|log| {
-            log.launches[before..]
-                .iter()
-                .map(|x| x.qmd.clone())
-                .collect()
-        });
+        let (mut b, h) = backend_from(
+            MockGpu::new(0x900),
+            NvOptions {
+                replay_order: ReplayOrder::Pdl,
+                invalidate_at_latch_only: latch_only,
+                ..mock_options()
+            },
+        );
+        let qmds = replay_store3_qmds(&mut b, &h, 3);
         assert_eq!(qmds.len(), 3);
         for (i, q) in qmds.iter().enumerate() {
             let want = (i == 0 || !latch_only) as u64;

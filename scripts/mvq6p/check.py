@@ -1,6 +1,7 @@
-"""Runs ptx/decode/matvec_q6_k_p.ptx in emu.py (a SIMT interpreter of the PTX subset it uses;
-cp.async copies land only at cp.async.wait_group) on random Q6_K blocks and compares with gguf-py
-dequantize + float64 dots. Usage: python3 scripts/mvq6p/check.py [seed]; needs numpy, gguf."""
+"""Runs ptx/decode/matvec_q6_k_p.ptx in scripts/ptxemu/emu.py (a SIMT interpreter of the PTX subset
+it uses; cp.async copies land only at cp.async.wait_group) on random Q6_K blocks and compares
+with gguf-py dequantize + float64 dots. Usage: python3 scripts/mvq6p/check.py [seed]; needs
+numpy, gguf."""
 import os
 import struct
 import sys
@@ -8,24 +9,16 @@ import sys
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "ptxemu"))  # the shared interpreter
 from emu import Mem, run_kernel  # noqa: E402
-from gguf import GGMLQuantizationType as T  # noqa: E402
-from gguf.quants import dequantize  # noqa: E402
+from gguf_blocks import rand_q6_k_blocks  # noqa: E402
 
 rng = np.random.default_rng(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
 TEXT = open(os.path.join(HERE, "..", "..", "ptx", "decode", "matvec_q6_k_p.ptx")).read()
 
 
-def rand_blocks(rows, cols):
-    nb = rows * cols // 256
-    raw = rng.integers(0, 256, (nb, 210), dtype=np.uint8)
-    raw[:, 208:210] = np.float16(rng.uniform(0.001, 0.01, nb)).view(np.uint8).reshape(nb, 2)
-    return raw.tobytes(), dequantize(raw.reshape(rows, -1), T.Q6_K).reshape(rows, cols)
-
-
 def check(rows, cols, mode, norm):
-    wb, W = rand_blocks(rows, cols)
+    wb, W = rand_q6_k_blocks(rng, rows, cols)
     x = rng.uniform(-1, 1, cols).astype(np.float32)
     nw = rng.uniform(0.5, 1.5, cols).astype(np.float32)
     yrows = rows // 2 if mode == 2 else rows

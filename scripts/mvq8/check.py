@@ -1,10 +1,11 @@
-"""Runs ptx/decode/matvec_{q8_0,q4_k}_f.ptx in emu.py (a SIMT interpreter of the PTX subset they
-use; cp.async copies land only at cp.async.wait_group) on random GGUF blocks and compares with
-gguf-py dequantize + float64 dots. Usage: python3 scripts/mvq8/check.py [seed]; needs numpy, gguf."""
+"""Runs ptx/decode/matvec_{q8_0,q4_k}_f.ptx in scripts/ptxemu/emu.py (a SIMT interpreter of the PTX
+subset they use; cp.async copies land only at cp.async.wait_group) on random GGUF blocks and
+compares with gguf-py dequantize + float64 dots. Usage: python3 scripts/mvq8/check.py [seed];
+needs numpy, gguf."""
 import sys, numpy as np, struct
 import os
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "ptxemu"))  # the shared interpreter
 from emu import run_kernel, Mem
 from gguf.quants import dequantize
 from gguf import GGMLQuantizationType as T

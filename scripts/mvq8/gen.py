@@ -1,14 +1,12 @@
-"""Writes ptx/decode/matvec_{q8_0,q4_k}_f.ptx: python3 scripts/mvq8/gen.py scripts/mvq8/header_q8_0_f.txt scripts/mvq8/header_q4_k_f.txt ptx/decode/matvec_q8_0_f.ptx ptx/decode/matvec_q4_k_f.ptx"""
+"""Writes ptx/decode/matvec_{q8_0,q4_k}_f.ptx: python3 scripts/mvq8/gen.py scripts/mvq8/header_q8_0_f.txt scripts/mvq8/header_q4_k_f.txt ptx/decode/matvec_q8_0_f.ptx ptx/decode/matvec_q4_k_f.ptx
+(tests/ptx_generators.rs checks that the committed files are this script's output)."""
+import os
 import sys
 
-PARAMS = """    .param .u64 y,
-    .param .u64 w,
-    .param .u64 x,
-    .param .u64 norm_w,
-    .param .u32 rows,
-    .param .u32 cols,
-    .param .u32 mode,
-    .param .f32 eps"""
+# shared PTX pieces (scripts/ptxgen/snippets.py)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ptxgen"))
+from snippets import (FUSED_MATVEC_PARAMS, butterfly_sum, bytes_to_f32,  # noqa: E402
+                      cvta_global_lines, ld_param_lines, param_decls, silu_gate_times_up)
 
 def issue(n, cfg):
     """cp.async one chunk (register c) of both rows into stage c&3, then commit."""
@@ -48,16 +46,6 @@ ILOOP_{n}:
 ISSUED_{n}:
     cp.async.commit_group;
 """
-
-def f4(dst, word, k):
-    """4 unsigned bytes of `word` (each < 256) -> 4 floats, no cvt: byte into the low byte of
-    0x4B000000 (2^23 + b), minus 2^23 (k is the float to subtract)."""
-    s = ""
-    for j in range(4):
-        s += f"    prmt.b32 t{j}, {word}, 0x4B000000, 0x754{j};\n"
-    for j in range(4):
-        s += f"    sub.f32 {dst}{j}, t{j}, {k};\n"
-    return s
 
 def compute_q8(cfg):
     s = """    // chunk k: 16 blocks per row at st (row A) and st + 544 (row B). Lane takes quarter
@@ -99,7 +87,7 @@ def compute_q8(cfg):
     xor.b32 qa, qa, 0x80808080;          // s8 b -> u8 b + 128
     xor.b32 qb, qb, 0x80808080;
 """
-            s += f4("va", "qa", "0f4B000080") + f4("vb", "qb", "0f4B000080")
+            s += bytes_to_f32("va", "qa", "0f4B000080") + bytes_to_f32("vb", "qb", "0f4B000080")
             s += """    mul.f32 dot, va0, xa0;
     fma.rn.f32 dot, va1, xa1, dot;
     fma.rn.f32 dot, va2, xa2, dot;
@@ -163,7 +151,7 @@ def compute_q4k(cfg):
 """
         for i in range(4):
             s += f"    and.b32 lo, q{i}, 0x0F0F0F0F;\n    shr.u32 hi, q{i}, 4;\n    and.b32 hi, hi, 0x0F0F0F0F;\n"
-            s += f4("vl", "lo", "0f4B000000") + f4("vh", "hi", "0f4B000000")
+            s += bytes_to_f32("vl", "lo", "0f4B000000") + bytes_to_f32("vh", "hi", "0f4B000000")
             for j in range(4):
                 s += f"    fma.rn.f32 sl, vl{j}, xl{i}{j}, sl;\n    fma.rn.f32 shh, vh{j}, xh{i}{j}, shh;\n"
         s += """    // 6-bit scale/min of sub-blocks j0 = 2 c4 and j1 = 2 c4 + 1 (ggml get_scale_min_k4):
@@ -207,6 +195,8 @@ def compute_q4k(cfg):
 
 def kernel(cfg):
     name = cfg["name"]
+    load_params = "\n".join(ld_param_lines(FUSED_MATVEC_PARAMS)
+                            + cvta_global_lines(("yp", "wp", "xp")))
     n = cfg
     body = []
     body.append(f"""{cfg['header']}.version 8.0
@@ -216,7 +206,7 @@ def kernel(cfg):
 .extern .shared .align 16 .b8 xs_dyn[];  // x (normalised), f32[cols]; launch shared_b = 4 cols
 
 .visible .entry {name}(
-{PARAMS}
+{param_decls(FUSED_MATVEC_PARAMS)}
 )
 {{
     .reg .pred p_a, p_b, p_x, p_y, p_h, p_c1, p_c2, p_lo, p_glu, p_acc;
@@ -235,17 +225,7 @@ def kernel(cfg):
     .shared .align 16 .b8 wstage[{4*cfg['WARPSTAGE'] + 16}];  // 4 warps x 4 stages x 2 rows x {cfg['ROWSTAGE']} B (+16: the last 3-word read)
     .shared .align 4 .f32 red[4];
 
-    ld.param.u64 yp, [y];
-    ld.param.u64 wp, [w];
-    ld.param.u64 xp, [x];
-    ld.param.u64 nwp, [norm_w];
-    ld.param.u32 nrows, [rows];
-    ld.param.u32 ncols, [cols];
-    ld.param.u32 md, [mode];
-    ld.param.f32 epsv, [eps];
-    cvta.to.global.u64 yp, yp;
-    cvta.to.global.u64 wp, wp;
-    cvta.to.global.u64 xp, xp;
+{load_params}
 
     mov.u32 tid, %tid.x;
     and.b32 lane, tid, 31;
@@ -310,16 +290,7 @@ XEND:
     setp.eq.u64 p_x, nwp, 0;
     @p_x bra XSYNC;                      // block-uniform
     cvta.to.global.u64 nwp, nwp;
-    shfl.sync.bfly.b32 tot, ssq, 16, 31, -1;
-    add.f32 ssq, ssq, tot;
-    shfl.sync.bfly.b32 tot, ssq, 8, 31, -1;
-    add.f32 ssq, ssq, tot;
-    shfl.sync.bfly.b32 tot, ssq, 4, 31, -1;
-    add.f32 ssq, ssq, tot;
-    shfl.sync.bfly.b32 tot, ssq, 2, 31, -1;
-    add.f32 ssq, ssq, tot;
-    shfl.sync.bfly.b32 tot, ssq, 1, 31, -1;
-    add.f32 ssq, ssq, tot;
+{butterfly_sum(['ssq'], 'tot').rstrip()}
     mov.u32 t0, red;
     shl.b32 t1, warp, 2;
     add.u32 t1, t1, t0;
@@ -396,12 +367,9 @@ REDUCE:
     body.append("""    setp.ne.u32 p_y, lane, 0;
     @p_y bra DONE;
     @!p_glu bra PLAIN;
-    mul.f32 e, accA, 0fBFB8AA3B;         // -g log2(e)
-    ex2.approx.f32 e, e;                 // e^-g (inf for g < -88: silu -> -0)
-    add.f32 e, e, 0f3F800000;
-    div.rn.f32 g, accA, e;               // silu(g), as the swiglu kernel
-    mul.f32 g, g, accB;
-    mul.wide.u32 t64, wid, 4;
+""")
+    body.append(silu_gate_times_up("accA", "accB"))
+    body.append("""    mul.wide.u32 t64, wid, 4;
     add.u64 ga, yp, t64;
     st.global.f32 [ga], g;
     bra DONE;

@@ -1,5 +1,9 @@
-"""A tiny SIMT interpreter for the PTX subset of matvec_q6_k_p (scripts/mvq8/emu.py plus 8-byte
-cp.async.ca, s8 loads, s32 cvt, rem, or, griddepcontrol; host check before device runs)."""
+"""A tiny SIMT interpreter for the PTX subset of the generated matvec kernels (matvec_q8_0_f,
+matvec_q4_k_f, matvec_q6_k_p, matvec_q6_k_s): one Python generator per thread, warps meet at
+shfl / bar.warp.sync, blocks at bar.sync; cp.async copies land only at cp.async.wait_group, so a
+stage refilled too early shows. Shared by scripts/mvq8/check.py, scripts/mvq6p/check.py and
+scripts/mvstream/check.py (host checks before device runs); an instruction outside the subset
+raises, so a checker cannot pass by skipping it."""
 import re, struct
 import numpy as np
 
@@ -68,7 +72,7 @@ def run_kernel(text, entry, params, grid, block, dyn_b, gmem, rng):
         def swrite(a, b):
             assert 0 <= a and a + len(b) <= total, f"shared write {a}"
             smem[a:a+len(b)] = b
-        threads = [thread(code, labels, params, symaddr, tid, bid, gmem, sread, swrite) for tid in range(block)]
+        threads = [thread(code, labels, params, symaddr, tid, bid, grid, gmem, sread, swrite) for tid in range(block)]
         state = [None] * block  # event each is parked at, or 'done'
         resume = [None] * block
         while True:
@@ -105,7 +109,7 @@ def run_kernel(text, entry, params, grid, block, dyn_b, gmem, rng):
             if not progress:
                 raise RuntimeError(f"deadlock: {set(str(state[t]) for t in live)}")
 
-def thread(code, labels, params, symaddr, tid, bid, gmem, sread, swrite):
+def thread(code, labels, params, symaddr, tid, bid, grid, gmem, sread, swrite):
     R = {}
     groups, cur = [], []
     def val(o):
@@ -113,6 +117,7 @@ def thread(code, labels, params, symaddr, tid, bid, gmem, sread, swrite):
         if o in symaddr: return symaddr[o]
         if o == "%tid.x": return tid
         if o == "%ctaid.x": return bid
+        if o == "%nctaid.x": return grid
         if o.startswith("0f"): return int(o[2:], 16)
         if o.startswith("0x"): return int(o, 16)
         if re.match(r"^-?\d+$", o): return int(o) & 0xFFFFFFFFFFFFFFFF
@@ -193,6 +198,7 @@ def thread(code, labels, params, symaddr, tid, bid, gmem, sread, swrite):
             x, y = a[0] & ((1 << w) - 1), a[1] & ((1 << w) - 1)
             R[d] = {"eq": x == y, "ne": x != y, "ge": x >= y, "lt": x < y}[cmp]; continue
         if base == "and" and ty == "pred": R[d] = R[o[1]] and R[o[2]]; continue
+        if base == "not" and ty == "pred": R[d] = not R[o[1]]; continue
         if base == "selp": R[d] = a[0] if R[o[3]] else a[1]; continue
         m = (1 << 64) - 1 if ty.endswith("64") else M32
         if base == "add": R[d] = (a[0] + a[1]) & m
@@ -205,6 +211,7 @@ def thread(code, labels, params, symaddr, tid, bid, gmem, sread, swrite):
         elif base == "and": R[d] = a[0] & a[1] & M32
         elif base == "xor": R[d] = (a[0] ^ a[1]) & M32
         elif base == "or": R[d] = (a[0] | a[1]) & M32
+        elif op == "div.u32": R[d] = (a[0] & M32) // (a[1] & M32)
         elif op == "rem.u32": R[d] = (a[0] & M32) % (a[1] & M32)
         elif base == "min": R[d] = min(a[0] & M32, a[1] & M32)
         elif base == "bfe": R[d] = ((a[0] & M32) >> a[1]) & ((1 << a[2]) - 1)

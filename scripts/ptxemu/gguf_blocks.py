@@ -1,0 +1,14 @@
+"""Random GGUF weight blocks for the interpreter checkers, with gguf-py's dequantization as the
+reference (the checkers compare the PTX's dots against float64 dots of these values)."""
+import numpy as np
+from gguf import GGMLQuantizationType as T
+from gguf.quants import dequantize
+
+
+def rand_q6_k_blocks(rng, rows, cols):
+    """rows x cols Q6_K weights: (raw bytes, dequantized rows x cols). Random ql/qh/scales; the
+    f16 block scale d drawn small and positive so dots stay well inside f32 range."""
+    nb = rows * cols // 256
+    raw = rng.integers(0, 256, (nb, 210), dtype=np.uint8)
+    raw[:, 208:210] = np.float16(rng.uniform(0.001, 0.01, nb)).view(np.uint8).reshape(nb, 2)
+    return raw.tobytes(), dequantize(raw.reshape(rows, -1), T.Q6_K).reshape(rows, cols)
