@@ -58,6 +58,16 @@ step 120 compare-bw "$K" compare bw
 for m in $MODELS; do
   KERNLAB_NV_CARVEOUT=164 step 60 "decode-nvc164-$m" "$K" decode --backend nv --model "$D/$m.gguf" --tokens 128 --json
 done
+for m in $MODELS; do
+  KERNLAB_NV_INVALIDATE=latch step 60 "decode-nvlatchinv-$m" "$K" decode --backend nv --model "$D/$m.gguf" --tokens 128 --json
+done
+KERNLAB_NV_MEMBAR=gpu step 60 decode-nvmembargpu-llama1b-q6k "$K" decode --backend nv --model "$D/llama1b-q6k.gguf" --tokens 128 --json
+KERNLAB_NV_MEMBAR=gpu KERNLAB_NV_INVALIDATE=latch KERNLAB_NV_CARVEOUT=164 step 60 decode-nvall3-llama1b-q6k "$K" decode --backend nv --model "$D/llama1b-q6k.gguf" --tokens 128 --json
+for m in llama1b-q6k qwen3-0.6b-q8; do
+  KERNLAB_DECODE_KEEP=matvec step 60 "decode-nvonlymatvec-$m" "$K" decode --backend nv --model "$D/$m.gguf" --tokens 128 --json
+  KERNLAB_DECODE_KEEP=matvec step 60 "decode-cudaonlymatvec-$m" "$K" decode --backend cuda --model "$D/$m.gguf" --tokens 128 --json
+done
+KERNLAB_NV_INVALIDATE=latch step 120 check64-nvlatchinv-llama1b-q6k "$K" decode --backend nv --model "$D/llama1b-q6k.gguf" --check-against-cpu --tokens 64
 for be in nv cuda; do
   step 60 "decode-${be}q6kfused-qwen3-1.7b-q4km" "$K" decode --backend $be --model "$D/qwen3-1.7b-q4km.gguf" --tokens 128 --json --q6k-fused true
 done
@@ -68,7 +78,7 @@ d=sys.argv[1]
 for f in sorted(glob.glob(d+"/decode-*.out")):
     s=open(f).read()
     try:
-        j=json.loads(s[s.index("{"):]); print(os.path.basename(f)[7:-4].ljust(28), "tok/s %.1f median %.4f ms p10 %.4f p90 %.4f  %.1f%% of %.0f GB/s  memory %.4f overhead %.4f launches %s" % (j["tok_s"], j["median_ms"], j["p10_ms"], j["p90_ms"], j["pct_of_peak"], j["ceiling_gbps"], j["memory_ms"], j["overhead_ms"], j["launches_per_token"]))
+        j=json.loads(s[s.index("\n{")+1:] if not s.startswith("{") else s); print(os.path.basename(f)[7:-4].ljust(28), "tok/s %.1f median %.4f ms p10 %.4f p90 %.4f  %.1f%% of %.0f GB/s  memory %.4f overhead %.4f launches %s" % (j["tok_s"], j["median_ms"], j["p10_ms"], j["p90_ms"], j["pct_of_peak"], j["ceiling_gbps"], j["memory_ms"], j["overhead_ms"], j["launches_per_token"]))
     except Exception as e: print(f, "no json", s[-300:])
 for f in sorted(glob.glob(d+"/check64-*.out"))+sorted(glob.glob(d+"/selftest-*.out")):
     for l in open(f):
