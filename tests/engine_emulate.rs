@@ -82,7 +82,10 @@ fn f(a: &PArg) -> f32 {
 
 fn ty_of(entry: &str) -> GgmlType {
     // matvec_q6_k_w / _s (warp per row pair; _s grid-stride) and matvec_q6_k_f / _p (fused) read
-    // the rows as matvec_q6_k.
+    // the rows as matvec_q6_k; matvec_q8_0_k (split-K) as matvec_q8_0.
+    if entry == "matvec_q8_0_k" {
+        return GgmlType::Q8_0;
+    }
     let suffix = entry
         .strip_prefix("matvec_")
         .map(|s| {
@@ -816,7 +819,18 @@ fn fused_q8_0_and_q4_k_plans_emulated_match_the_cpu_decoder() {
             entries.iter().filter(|e| **e == entry).count() >= 2 * spec.n_layer,
             "{ft:?}: {entries:?}"
         );
+        if ft == FileType::Q8_0 {
+            // The o-proj (512 cols, 512 rows) takes the split-K matvec; ffn_down (768 cols, not a
+            // multiple of 512) stays on matvec_q8_0_f.
+            let split = entries.iter().filter(|e| **e == "matvec_q8_0_k").count();
+            assert_eq!(split, spec.n_layer, "{entries:?}");
+        }
         emulate_spec(&spec, 32, true);
+        let no_split = PlanOptions {
+            split_q8_0: false,
+            ..PlanOptions::default()
+        };
+        emulate_with(&spec, no_split);
         assert!(entries.contains(&"attn_qknorm_rope_neox"), "{entries:?}");
         emulate_attn(&spec, 32, true, 4);
         emulate_attn(&spec, 32, false, 4);

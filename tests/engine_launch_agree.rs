@@ -145,6 +145,19 @@ fn plan_launches_equal_the_kernel_tables_builders() {
                         u(&a[5]) != 0,
                     );
                     vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
+                } else if e == "matvec_q8_0_k" {
+                    let p = launch::matvec_split(
+                        k,
+                        e,
+                        ty_at(&buf(&a[1])),
+                        buf(&a[0]),
+                        buf(&a[1]),
+                        buf(&a[2]),
+                        u(&a[3]),
+                        u(&a[4]),
+                        u(&a[5]) != 0,
+                    );
+                    vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
                 } else if e == "matvec_q6_k_n" {
                     // The folded norm: consumer slot, producer (xw, norm_next, slot), clear.
                     let fold = launch::NormFold {

@@ -3,7 +3,9 @@
 //! parameter list of its PTX entry.
 
 use kernlab::engine::decode_kernels::kernel_spec;
-use kernlab::engine::kernels::{fused_matvec_named, warp_matvec_named, DEFAULT_SM_COUNT};
+use kernlab::engine::kernels::{
+    fused_matvec_named, split_matvec_named, warp_matvec_named, DEFAULT_SM_COUNT,
+};
 use kernlab::engine::plan::{self, BufRole, DecodePlan, PArg, PlanOptions, MATVEC_THREADS};
 use kernlab::engine::weights::{WeightsLayout, WEIGHT_ALIGN_B};
 use kernlab::models::{self, Arch, ModelSpec};
@@ -379,7 +381,13 @@ fn matvec_grids_cover_every_row_once_for_each_threads_per_row() {
                 assert_eq!(l.grid[0] as u64, need.min(fill as u64), "{}", l.label);
                 continue;
             }
+            // the split-K kernel (matvec_q8_0_k) at TPR 32 only, rows_per_block rows per block
+            let split = split_matvec_named(l.kernel.entry);
             let (want, rows_per_block) = match warp_matvec_named(l.kernel.entry) {
+                _ if split.is_some() => {
+                    assert_eq!(tpr, 32, "{}", l.label);
+                    (None, split.map_or(0, |m| m.rows_per_block as u64))
+                }
                 Some(m) => {
                     assert_eq!(tpr, 32, "{}", l.label);
                     (None, (MATVEC_THREADS / 32 * m.rows_per_warp) as u64)
@@ -809,5 +817,79 @@ fn folded_norms_take_the_rmsnorm_launches_out_of_llama1b_q6k() {
         } else {
             assert_eq!((a.kernel.entry, &a.args), (b.kernel.entry, &b.args));
         }
+    }
+}
+
+/// qwen3-0.6b-q8 (1024 rows; o-proj 2048 cols, ffn_down 3072): on the assumed H100 (132 SMs) the
+/// residual matvecs take the split-K matvec_q8_0_k (one row pair per block: 512 blocks,
+/// accumulate into X), the rest keeps matvec_q8_0_f; with `split_q8_0` off, or on a GPU where
+/// the row-pair-per-warp launch already gives every SM 4 blocks (16 SMs), none does.
+#[test]
+fn residual_q8_0_matvecs_split_their_columns_where_rows_are_few() {
+    let spec = models::find("qwen3-0.6b-q8").unwrap();
+    let p = plan_of(spec, PlanOptions::default());
+    let split: Vec<_> = p
+        .launches
+        .iter()
+        .filter(|l| l.kernel.entry == "matvec_q8_0_k")
+        .collect();
+    assert_eq!(split.len(), 2 * 28);
+    for (i, l) in split.iter().enumerate() {
+        let (name, cols) = if i % 2 == 0 {
+            ("attn_output", 2048)
+        } else {
+            ("ffn_down", 3072)
+        };
+        assert_eq!(l.label, format!("blk.{}.{name}", i / 2));
+        assert_eq!((l.grid, l.block), ([512, 1, 1], [MATVEC_THREADS, 1, 1]));
+        let w = p.weights.get(&format!("{}.weight", l.label)).unwrap();
+        let x = if i % 2 == 0 {
+            BufRole::Att
+        } else {
+            BufRole::GateUp
+        };
+        assert_eq!(
+            l.args,
+            vec![
+                PArg::Buf(BufRole::X, 0),
+                PArg::Buf(BufRole::Weights, w.offset_b),
+                PArg::Buf(x, 0),
+                PArg::U32(1024),
+                PArg::U32(cols),
+                PArg::U32(1),
+            ]
+        );
+        assert_eq!(l.weight_b, w.size_b);
+        assert_eq!(l.act_b, 4 * cols as u64 + 8 * 1024);
+    }
+    let off = plan_of(
+        spec,
+        PlanOptions {
+            split_q8_0: false,
+            ..PlanOptions::default()
+        },
+    );
+    let orin = plan_of(
+        spec,
+        PlanOptions {
+            sm_count: Some(16),
+            ..PlanOptions::default()
+        },
+    );
+    for q in [&off, &orin] {
+        assert!(q.launches.iter().all(|l| l.kernel.entry != "matvec_q8_0_k"));
+        assert_eq!(q.n_launches(), p.n_launches());
+        assert_eq!(q.weight_bytes(), p.weight_bytes());
+        let f = q
+            .launches
+            .iter()
+            .filter(|l| l.kernel.entry == "matvec_q8_0_f")
+            .count();
+        let pf = p
+            .launches
+            .iter()
+            .filter(|l| l.kernel.entry == "matvec_q8_0_f")
+            .count();
+        assert_eq!(f, pf + 2 * 28);
     }
 }

@@ -137,6 +137,45 @@ pub fn matvec_warp(
     warp_launch(kernel, entry, ty, [y, w, x], rows, cols, accumulate, None)
 }
 
+/// A split-K matvec (`entry` in kernels::split_matvec_named: matvec_q8_0_k): y (+)= W x, one
+/// block of MATVEC_THREADS threads per rows_per_block rows, its warps splitting the columns.
+#[allow(clippy::too_many_arguments)]
+pub fn matvec_split(
+    kernel: KernelId,
+    entry: &str,
+    ty: GgmlType,
+    y: Buf,
+    w: Buf,
+    x: Buf,
+    rows: u32,
+    cols: u32,
+    accumulate: bool,
+) -> Result<Planned> {
+    let m = super::kernels::split_matvec_named(entry)
+        .filter(|m| m.ty == ty && cols > 0 && cols.is_multiple_of(m.cols_multiple))
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "{entry}: not a split-K matvec for {ty} with {cols} cols"
+            ))
+        })?;
+    if !w.gpu_va.is_multiple_of(8) || !x.gpu_va.is_multiple_of(16) {
+        return Err(Error::Usage(format!(
+            "{entry}: weights at {:#x} need 8-byte alignment, x at {:#x} 16",
+            w.gpu_va, x.gpu_va
+        )));
+    }
+    let rb = row_bytes(ty, cols as usize)? as u64;
+    matvec_launch(
+        kernel,
+        [y, w, x],
+        rows,
+        cols,
+        accumulate,
+        rb,
+        m.rows_per_block,
+    )
+}
+
 /// A grid-stride warp matvec (`matvec_q6_k_s`): as [`matvec_warp`] with at most `max_blocks`
 /// blocks (kernels::stream_grid: sm_count x blocks per SM), each warp walking several row groups.
 #[allow(clippy::too_many_arguments)]

@@ -168,7 +168,19 @@ pub struct PlanOptions {
     /// consumer (q|k|v, gate|up, LM head) scales its rows by 1 / rms. No rmsnorm launch for
     /// them. Off (`decode --norm-launches`): rmsnorm launches.
     pub norm_by_producer: bool,
+    /// The residual Q8_0 matvecs of the fused plan (o-proj, ffn_down: accumulate, no norm)
+    /// through the split-K `matvec_q8_0_k` (a row pair per block, its 4 warps splitting the
+    /// columns) instead of matvec_q8_0_f, where cols is a multiple of 512 and the row-pair-per-
+    /// warp launch would fill fewer than [`SPLIT_MAX_BLOCKS_PER_SM`] blocks per SM
+    /// (rows < 32 x sm_count: qwen3-0.6b's 1024 rows on the H100). `decode --split-q8 false`.
+    /// On by default: qwen3-0.6b-q8 on the H100 nv 0.673 vs 0.803 ms/token, cuda 0.720 vs 0.760
+    /// (docs/mvsplit.md).
+    pub split_q8_0: bool,
 }
+
+/// Blocks of 4 warps (2 rows each) per SM below which a residual Q8_0 matvec is split over its
+/// columns (`PlanOptions::split_q8_0`): fewer leave each SM a handful of warps walking long rows.
+pub const SPLIT_MAX_BLOCKS_PER_SM: u32 = 4;
 
 /// Blocks per SM of the grid-stride matvecs by default: 16 warps, each with its ring of
 /// cp.async copies in flight (matvec_q6_k_s: 72 registers, 26880 B shared memory per block, so up
@@ -189,6 +201,7 @@ impl Default for PlanOptions {
             sm_count: None,
             stream_blocks_per_sm: DEFAULT_STREAM_BLOCKS_PER_SM,
             norm_by_producer: true,
+            split_q8_0: true,
         }
     }
 }
@@ -226,8 +239,8 @@ pub mod entry {
     pub const ADVANCE: &str = "decode_advance";
 }
 
-use super::kernels::FusedMatvec;
 pub use super::kernels::{embed_entry, fused_matvec, matvec_choice, matvec_entry};
+use super::kernels::{split_matvec, FusedMatvec, SplitMatvec};
 use super::launch::MatvecMode;
 
 /// Whether output `next` starts where the outputs of `run` (starting at `start`) end.
@@ -259,6 +272,8 @@ struct Builder<'a> {
     stream_blocks: u32,
     /// The norms are folded into matvec_q6_k_n (PlanOptions::norm_by_producer, where it applies).
     norm_fold: bool,
+    /// Residual Q8_0 matvecs with fewer rows than this take matvec_q8_0_k (0: never).
+    split_below_rows: u64,
     out: Vec<PlannedLaunch>,
 }
 
@@ -422,6 +437,11 @@ impl Builder<'_> {
     fn residual_matvec(&mut self, name: &str, x: BufRole) -> Result<()> {
         let t = self.w.get(name)?.clone();
         match self.fused_for(&t) {
+            Some(_) if self.split_for(&t).is_some() => {
+                let sk = self.split_for(&t).expect("checked in the guard");
+                self.split(sk, &t, x);
+                Ok(())
+            }
             Some(fm) => {
                 let y = PArg::Buf(BufRole::X, 0);
                 self.fused(fm, &[t], y, x, None, 0, MatvecMode::Accumulate);
@@ -429,6 +449,35 @@ impl Builder<'_> {
             }
             None => self.matvec(name, BufRole::X, x, true),
         }
+    }
+
+    /// The split-K matvec for the residual rows `t` when the plan uses it
+    /// (`PlanOptions::split_q8_0`: cols a multiple of 512, fewer rows than `split_below_rows`).
+    fn split_for(&self, t: &TensorSlot) -> Option<SplitMatvec> {
+        let cols = u32::try_from(t.dims[0]).ok()?;
+        split_matvec(t.ty, cols).filter(|_| t.n_rows() < self.split_below_rows)
+    }
+
+    /// X += W x through the split-K matvec `sk` (one block per rows_per_block rows).
+    fn split(&mut self, sk: SplitMatvec, t: &TensorSlot, x: BufRole) {
+        let (rows, cols) = (t.n_rows(), t.dims[0]);
+        self.push(
+            t.name.trim_end_matches(".weight").to_string(),
+            sk.entry,
+            blocks(rows, sk.rows_per_block as u64),
+            MATVEC_THREADS,
+            vec![
+                PArg::Buf(BufRole::X, 0),
+                Self::weight(t),
+                PArg::Buf(x, 0),
+                PArg::U32(rows as u32),
+                PArg::U32(cols as u32),
+                PArg::U32(1),
+            ],
+        );
+        let l = self.last();
+        l.weight_b = t.size_b;
+        l.act_b = 4 * cols + 4 * rows * 2;
     }
 
     /// ffn_norm, gate, up and SwiGLU into GateUp[0..n_ff] (what ffn_down reads): one fused
@@ -1099,6 +1148,16 @@ impl DecodePlan {
                 .max(1)
                 .saturating_mul(options.stream_blocks_per_sm.max(1)),
             norm_fold: false,
+            split_below_rows: if options.split_q8_0 {
+                // The fused matvec's blocks hold 8 rows (4 warps x 2).
+                8 * SPLIT_MAX_BLOCKS_PER_SM as u64
+                    * options
+                        .sm_count
+                        .unwrap_or(super::kernels::DEFAULT_SM_COUNT)
+                        .max(1) as u64
+            } else {
+                0
+            },
             out: Vec::new(),
         };
         b.norm_fold = options.norm_by_producer && b.norm_fold_applies()?;

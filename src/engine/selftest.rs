@@ -369,6 +369,44 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
         }
     }
 
+    // The split-K matvec (matvec_q8_0_k) on the residual shapes of qwen3-0.6b (o-proj 1024 x
+    // 2048, ffn_down 1024 x 3072) and a 2048 x 2048 one, then small odd shapes: a lone last row,
+    // 1-chunk rows (warps 1..3 idle), 5 and 9 chunks (warps with 1, 2 or 3 trips: the loop
+    // re-enters its first register set), 16 chunks (4 trips each). Every case stores into a
+    // poisoned y and accumulates into a random one.
+    let sk = super::kernels::SPLIT_MATVEC_Q8_0;
+    if want(sk.entry) {
+        let k = b.load(&spec(sk.entry, None)?)?;
+        let cm = sk.cols_multiple as usize;
+        let cases = [
+            (1024, 2048),
+            (1024, 3072),
+            (2048, 2048),
+            (1, cm),
+            (3, cm),
+            (37 + 2 * rng.below(30), 5 * cm),
+            (2 + rng.below(60), 9 * cm),
+            (5, 16 * cm),
+            (1 + rng.below(9), cm * (1 + rng.below(8))),
+        ];
+        for (m, kd) in cases {
+            let (entry, ty) = (sk.entry, sk.ty);
+            check_matvec(
+                b,
+                &mut rng,
+                entry,
+                ty,
+                m,
+                kd,
+                format!("{m}x{kd}"),
+                &mut rows,
+                &mut |yb, wb, xb, acc| {
+                    launch::matvec_split(k, entry, ty, yb, wb, xb, m as u32, kd as u32, acc)
+                },
+            )?;
+        }
+    }
+
     for fm in FUSED_MATVECS {
         if !want(fm.entry) {
             continue;

@@ -72,6 +72,11 @@ pub struct Args {
     /// (true), or rmsnorm + matvec_q6_k_w + swiglu launches (false); default: the plan's
     #[argh(option)]
     pub q6k_fused: Option<bool>,
+    /// GPU backends: the residual Q8_0 matvecs (o-proj, ffn_down) of the fused plan through the
+    /// split-K matvec_q8_0_k where they have few rows (true), or matvec_q8_0_f (false); default:
+    /// the plan's
+    #[argh(option)]
+    pub split_q8: Option<bool>,
     /// GPU backends: rope_kv (or qk_norm_rope_kv) then attn_decode, two launches per layer,
     /// instead of the one attn_rope launch that does rope, K/V append and attention
     #[argh(switch)]

@@ -45,6 +45,7 @@ fn plan_options(args: &Args) -> Result<PlanOptions, Error> {
         attn_rope: !args.separate_rope,
         attn_split_len: args.attn_split_len.unwrap_or(d.attn_split_len),
         norm_by_producer: !args.norm_launches,
+        split_q8_0: args.split_q8.unwrap_or(d.split_q8_0),
         ..d
     })
 }

@@ -1,0 +1,13 @@
+#!/bin/bash
+export KERNLAB_VOCAB_DIR=$PWD/.carry/vocab KERNLAB_CACHE_DIR=/tmp/kc PATH=$PATH:/usr/local/cuda/bin
+K=.carry/mvsplit/kernlab
+L=$OUT/mvsplit_run1.log
+run() { echo "\$ $*" | tee -a $L; timeout 40 "$@" 2>&1 | tail -n 25 | tee -a $L; echo "rc=${PIPESTATUS[0]}" | tee -a $L; }
+nvidia-smi --query-gpu=name --format=csv,noheader | tee -a $L
+for M in qwen3-0.6b-q8 qwen3-1.7b-q4km; do run $K synth --model $M --out /tmp/$M.gguf; done
+run $K selftest --backend nv --filter matvec_q8_0_k
+run $K selftest --backend cuda --filter matvec_q8_0_k
+for M in qwen3-0.6b-q8 qwen3-1.7b-q4km; do for B in nv cuda; do for S in true false; do
+  run $K decode --model /tmp/$M.gguf --backend $B --tokens 128 --ceiling-gbps 2933 --split-q8 $S
+done; done; done
+run $K decode --model /tmp/qwen3-0.6b-q8.gguf --backend nv --check-against-cpu --tokens 64
