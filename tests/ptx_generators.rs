@@ -59,6 +59,15 @@ const GENERATORS: &[Generator] = &[
         to_stdout: false,
     },
     Generator {
+        script: "scripts/mvsplit/gen.py",
+        inputs: &[],
+        outputs: &[GeneratedPtx {
+            committed: "ptx/decode/matvec_q8_0_k.ptx",
+            entries: &["matvec_q8_0_k"],
+        }],
+        to_stdout: true,
+    },
+    Generator {
         script: "scripts/gen_attn_rope.py",
         inputs: &[],
         outputs: &[GeneratedPtx {
