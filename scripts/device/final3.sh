@@ -52,6 +52,15 @@ mkdir -p "$W/peers"; OUT=$W/peers step 460 peers bash "$C/scripts/run_peers.sh" 
 cat "$W/logs/checks.log" >> "$LOG" 2>/dev/null
 fi
 if [ "$PHASE" != peers ]; then
+if [ "$PHASE" = speed ]; then
+  # The peers phase runs these while llama.cpp builds, and its 300 s may cut them: the speed
+  # phase checks its own binary in full.
+  step 150 selftest-nv "$K" selftest --backend nv
+  step 150 selftest-cuda "$K" selftest --backend cuda
+  for be in nv cuda; do for m in $MODELS; do
+    step 120 "check64-$be-$m" "$K" decode --backend $be --model "$D/$m.gguf" --check-against-cpu --tokens 64
+  done; done
+fi
 
 for m in $MODELS; do
   step 60 "decode-nv-$m" "$K" decode --backend nv --model "$D/$m.gguf" --tokens 128 --json
