@@ -766,8 +766,8 @@ fn streaming_q6k_matvec_plan_emulated_matches_the_cpu_decoder() {
 /// slot, the consumers scaling by 1 / rms; emulated over 9 positions (the slots cycle through
 /// clear, add, read every token) against the CPU decoder, and with `norm_by_producer: false`
 /// (decode --norm-launches) the rmsnorm launches and matvec_q6_k_w back. Each also with the
-/// residual matvecs (1024 rows: few) through the split-K matvec_q6_k_nk (splitq6, the default)
-/// and without (`split_q6_k: false`).
+/// residual matvecs (1024 rows: few) through the split-K matvec_q6_k_nk (splitq6, `split_q6_k: true`)
+/// and without (the default).
 #[test]
 fn folded_norm_plan_emulated_matches_the_cpu_decoder() {
     let spec = q6k_llama_1024("tiny-llama-normfold-q6k", "tiny-llama-normfold-q6k.gguf");

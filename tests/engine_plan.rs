@@ -916,6 +916,7 @@ fn q6_k_residual_matvecs_split_their_columns_where_rows_are_few() {
         let spec = models::find(name).unwrap();
         let on = PlanOptions {
             sm_count: Some(sm),
+            split_q6_k: true,
             ..PlanOptions::default()
         };
         let p = plan_of(spec, on);
@@ -934,7 +935,10 @@ fn q6_k_residual_matvecs_split_their_columns_where_rows_are_few() {
             assert_eq!((&a.label, a.block), (&b.label, b.block), "{name}");
             assert_eq!((a.weight_b, a.act_b), (b.weight_b, b.act_b), "{}", a.label);
             if a.kernel.entry != "matvec_q6_k_nk" {
-                assert_eq!((a.kernel.entry, &a.args, a.grid), (b.kernel.entry, &b.args, b.grid));
+                assert_eq!(
+                    (a.kernel.entry, &a.args, a.grid),
+                    (b.kernel.entry, &b.args, b.grid)
+                );
                 continue;
             }
             n += 1;

@@ -280,7 +280,17 @@ pub fn matvec_norm(
     fold: NormFold,
 ) -> Result<Planned> {
     let entry = super::kernels::NORM_MATVEC_Q6_K;
-    norm_launch(kernel, entry, MATVEC_THREADS / 16, ty, [y, w, x], rows, cols, accumulate, fold)
+    norm_launch(
+        kernel,
+        entry,
+        MATVEC_THREADS / 16,
+        ty,
+        [y, w, x],
+        rows,
+        cols,
+        accumulate,
+        fold,
+    )
 }
 
 /// matvec_q6_k_nk (splitq6): matvec_norm's parameters and results, split over the columns (one
@@ -298,7 +308,17 @@ pub fn matvec_norm_split(
     fold: NormFold,
 ) -> Result<Planned> {
     let entry = super::kernels::NORM_MATVEC_Q6_K_SPLIT;
-    norm_launch(kernel, entry, 2, ty, [y, w, x], rows, cols, accumulate, fold)
+    norm_launch(
+        kernel,
+        entry,
+        2,
+        ty,
+        [y, w, x],
+        rows,
+        cols,
+        accumulate,
+        fold,
+    )
 }
 
 /// A folded-norm Q6_K matvec launch of `entry` with `rows_per_block` rows per block.

@@ -180,8 +180,9 @@ pub struct PlanOptions {
     /// the normfold producer matvec_q6_k_n) through the split-K `matvec_q6_k_nk` (a row pair per
     /// block, its 4 warps splitting the 1024-column chunks) where the row-pair-per-warp launch
     /// would fill fewer than [`SPLIT_MAX_BLOCKS_PER_SM`] blocks per SM (rows < 32 x sm_count:
-    /// llama1b's and qwen3-1.7b's 2048 rows on the H100). `decode --split-q6 false`
-    /// (docs/splitq6.md).
+    /// llama1b's and qwen3-1.7b's 2048 rows on the H100). `decode --split-q6 true`. Off by
+    /// default: on the H100 only llama1b-q6k on nv gains (0.809 vs 0.835 ms/token); cuda 0.816
+    /// vs 0.769, qwen3-1.7b-q4km nv 1.268 vs 1.250, cuda 1.275 vs 1.245 (docs/splitq6.md).
     pub split_q6_k: bool,
 }
 
@@ -209,7 +210,7 @@ impl Default for PlanOptions {
             stream_blocks_per_sm: DEFAULT_STREAM_BLOCKS_PER_SM,
             norm_by_producer: true,
             split_q8_0: true,
-            split_q6_k: true,
+            split_q6_k: false,
         }
     }
 }
@@ -469,7 +470,11 @@ impl Builder<'_> {
     /// arguments (matvec_q6_k_w's get the norm parts off), one row pair per block.
     fn split_q6_last(&mut self) -> Result<()> {
         // The fused plan only (as split_q8_0): the unfused plan keeps matvec_q6_k_w.
-        let below = if self.fuse { self.split_q6_below_rows } else { 0 };
+        let below = if self.fuse {
+            self.split_q6_below_rows
+        } else {
+            0
+        };
         let eps = self.c.rms_eps;
         let l = self.last();
         let plain = l.kernel.entry == "matvec_q6_k_w";

@@ -79,7 +79,7 @@ pub struct Args {
     pub split_q8: Option<bool>,
     /// GPU backends: the Q6_K residual matvecs (o-proj, ffn_down) through the split-K
     /// matvec_q6_k_nk where they have few rows (true), or matvec_q6_k_w / matvec_q6_k_n
-    /// (false); default: the plan's
+    /// (false); default: the plan's (false)
     #[argh(option)]
     pub split_q6: Option<bool>,
     /// GPU backends: rope_kv (or qk_norm_rope_kv) then attn_decode, two launches per layer,
