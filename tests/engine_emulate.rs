@@ -93,6 +93,7 @@ fn ty_of(entry: &str) -> GgmlType {
                 .trim_end_matches("_s")
                 .trim_end_matches("_f")
                 .trim_end_matches("_p")
+                .trim_end_matches("_nk")
                 .trim_end_matches("_n")
         })
         .or_else(|| entry.strip_prefix("embed_"));
@@ -161,7 +162,7 @@ fn run(m: &mut Mem, l: &PlannedLaunch) {
             };
             m.put_f32s(&a[0], 0, &y);
         }
-        "matvec_q6_k_n" => {
+        "matvec_q6_k_n" | "matvec_q6_k_nk" => {
             // y, w, x, rows, cols, accumulate, sumsq_in, eps, xw_out, norm_next, sumsq_out,
             // sumsq_clear (kernels::NORM_MATVEC_PARAMS): the clear, the consumer's 1 / rms
             // scale before the accumulate add, the producer's X o nw and sum X^2.
@@ -764,28 +765,34 @@ fn streaming_q6k_matvec_plan_emulated_matches_the_cpu_decoder() {
 /// 2 n_layer + 1, the producers (o-proj, down) writing X o nw into Xn and sum X^2 into a NormSums
 /// slot, the consumers scaling by 1 / rms; emulated over 9 positions (the slots cycle through
 /// clear, add, read every token) against the CPU decoder, and with `norm_by_producer: false`
-/// (decode --norm-launches) the rmsnorm launches and matvec_q6_k_w back.
+/// (decode --norm-launches) the rmsnorm launches and matvec_q6_k_w back. Each also with the
+/// residual matvecs (1024 rows: few) through the split-K matvec_q6_k_nk (splitq6, `split_q6_k: true`)
+/// and without (the default).
 #[test]
 fn folded_norm_plan_emulated_matches_the_cpu_decoder() {
     let spec = q6k_llama_1024("tiny-llama-normfold-q6k", "tiny-llama-normfold-q6k.gguf");
     let layout = kernlab::engine::weights::WeightsLayout::from_spec(&spec).unwrap();
-    for fold in [true, false] {
+    for (fold, split) in [(true, true), (true, false), (false, true), (false, false)] {
         let opt = PlanOptions {
             max_ctx: 300,
             norm_by_producer: fold,
+            split_q6_k: split,
             ..PlanOptions::default()
         };
         let plan = DecodePlan::build(&spec.config(), &layout, opt).unwrap();
         let count = |e: &str| plan.launches.iter().filter(|l| l.kernel.entry == e).count();
         let n = spec.n_layer;
+        // o-proj and down of every layer
+        let nk = if split { 2 * n } else { 0 };
+        assert_eq!(count("matvec_q6_k_nk"), nk);
         if fold {
             assert_eq!(count("rmsnorm"), 1);
-            assert_eq!(count("matvec_q6_k_n"), 4 * n + 1);
+            assert_eq!(count("matvec_q6_k_n"), 4 * n + 1 - nk);
             assert_eq!(count("matvec_q6_k_w"), 0);
             assert_eq!(plan.buffer_b(BufRole::NormSums), 4 * 2 * n as u64);
         } else {
             assert_eq!(count("rmsnorm"), 2 * n + 1);
-            assert_eq!(count("matvec_q6_k_w"), 4 * n + 1);
+            assert_eq!(count("matvec_q6_k_w"), 4 * n + 1 - nk);
             assert_eq!(count("matvec_q6_k_n"), 0);
             assert_eq!(plan.buffer_b(BufRole::NormSums), 0);
         }

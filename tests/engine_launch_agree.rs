@@ -158,7 +158,7 @@ fn plan_launches_equal_the_kernel_tables_builders() {
                         u(&a[5]) != 0,
                     );
                     vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
-                } else if e == "matvec_q6_k_n" {
+                } else if e == "matvec_q6_k_n" || e == "matvec_q6_k_nk" {
                     // The folded norm: consumer slot, producer (xw, norm_next, slot), clear.
                     let fold = launch::NormFold {
                         sumsq_in: opt(&a[6]),
@@ -166,7 +166,12 @@ fn plan_launches_equal_the_kernel_tables_builders() {
                         produce: opt(&a[8]).map(|xw| (xw, buf(&a[9]), buf(&a[10]))),
                         sumsq_clear: opt(&a[11]),
                     };
-                    let p = launch::matvec_norm(
+                    let build = if e == "matvec_q6_k_nk" {
+                        launch::matvec_norm_split
+                    } else {
+                        launch::matvec_norm
+                    };
+                    let p = build(
                         k,
                         ty_at(&buf(&a[1])),
                         buf(&a[0]),

@@ -680,6 +680,7 @@ fn streaming_q6k_matvecs_take_a_fixed_grid() {
             PlanOptions {
                 stream_q6_k: false,
                 norm_by_producer: false,
+                split_q6_k: false,
                 ..opt
             },
         );
@@ -719,12 +720,17 @@ fn streaming_q6k_matvecs_take_a_fixed_grid() {
 #[test]
 fn folded_norms_take_the_rmsnorm_launches_out_of_llama1b_q6k() {
     let llama = models::find("llama1b-q6k").unwrap();
-    let p = plan_of(llama, PlanOptions::default());
+    // (the split-K residual matvecs: q6_k_residual_matvecs_split_their_columns_where_rows_are_few)
+    let no_split = PlanOptions {
+        split_q6_k: false,
+        ..PlanOptions::default()
+    };
+    let p = plan_of(llama, no_split);
     let old = plan_of(
         llama,
         PlanOptions {
             norm_by_producer: false,
-            ..PlanOptions::default()
+            ..no_split
         },
     );
     assert_eq!((p.launches.len(), old.launches.len()), (102, 134));
@@ -891,5 +897,80 @@ fn residual_q8_0_matvecs_split_their_columns_where_rows_are_few() {
             .filter(|l| l.kernel.entry == "matvec_q8_0_f")
             .count();
         assert_eq!(f, pf + 2 * 28);
+    }
+}
+
+/// splitq6: on the assumed H100 (132 SMs) the Q6_K residual matvecs with few rows (2048 < 32 x
+/// 132) take the split-K matvec_q6_k_nk: llama1b-q6k's attn_output and ffn_down (normfold
+/// producers: matvec_q6_k_n's arguments) and qwen3-1.7b-q4km's Q6_K ffn_down (plain accumulate:
+/// matvec_q6_k_w's arguments, the norm parts off), one row pair per block; everything else, the
+/// launch count and the bytes as with `split_q6_k: false`. On 16 SMs (2048 >= 32 x 16) none.
+#[test]
+fn q6_k_residual_matvecs_split_their_columns_where_rows_are_few() {
+    for (name, sm, want) in [
+        ("llama1b-q6k", 132, 32),
+        ("qwen3-1.7b-q4km", 132, 0),
+        ("llama1b-q6k", 16, 0),
+        ("qwen3-1.7b-q4km", 16, 0),
+    ] {
+        let spec = models::find(name).unwrap();
+        let on = PlanOptions {
+            sm_count: Some(sm),
+            split_q6_k: true,
+            ..PlanOptions::default()
+        };
+        let p = plan_of(spec, on);
+        let q = plan_of(
+            spec,
+            PlanOptions {
+                split_q6_k: false,
+                ..on
+            },
+        );
+        assert_eq!(p.launches.len(), q.launches.len(), "{name}");
+        assert_eq!(p.weight_bytes(), q.weight_bytes(), "{name}");
+        let mut n = 0;
+        let mut plain = 0;
+        for (a, b) in p.launches.iter().zip(&q.launches) {
+            assert_eq!((&a.label, a.block), (&b.label, b.block), "{name}");
+            assert_eq!((a.weight_b, a.act_b), (b.weight_b, b.act_b), "{}", a.label);
+            if a.kernel.entry != "matvec_q6_k_nk" {
+                assert_eq!(
+                    (a.kernel.entry, &a.args, a.grid),
+                    (b.kernel.entry, &b.args, b.grid)
+                );
+                continue;
+            }
+            n += 1;
+            assert!(
+                a.label.ends_with(".attn_output") || a.label.ends_with(".ffn_down"),
+                "{}",
+                a.label
+            );
+            let PArg::U32(rows) = a.args[3] else {
+                panic!("{}: rows arg", a.label)
+            };
+            assert!(rows < 32 * sm, "{}", a.label);
+            assert_eq!(a.grid, [rows.div_ceil(2), 1, 1], "{}", a.label);
+            assert_eq!(&a.args[..6], &b.args[..6], "{}", a.label);
+            assert_eq!(a.args[0], PArg::Buf(BufRole::X, 0));
+            assert_eq!(a.args[5], PArg::U32(1), "{}: accumulates", a.label);
+            match b.kernel.entry {
+                "matvec_q6_k_n" => assert_eq!(a.args, b.args),
+                "matvec_q6_k_w" => {
+                    plain += 1;
+                    assert_eq!(a.args[7], PArg::F32(spec.rms_eps));
+                    assert_eq!(a.args[6], PArg::Null);
+                    assert_eq!(&a.args[8..], &[PArg::Null; 4]);
+                }
+                other => panic!("{}: split from {other}", a.label),
+            }
+        }
+        if name == "qwen3-1.7b-q4km" && sm == 132 {
+            // its Q6_K ffn_down layers (Q4_K_M keeps some down projections in Q6_K)
+            assert!(n > 0 && plain == n, "{name}: {n} split, {plain} plain");
+        } else {
+            assert_eq!(n, want, "{name} on {sm} SMs");
+        }
     }
 }

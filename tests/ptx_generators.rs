@@ -68,6 +68,15 @@ const GENERATORS: &[Generator] = &[
         to_stdout: true,
     },
     Generator {
+        script: "scripts/splitq6/gen.py",
+        inputs: &[],
+        outputs: &[GeneratedPtx {
+            committed: "ptx/decode/matvec_q6_k_nk.ptx",
+            entries: &["matvec_q6_k_nk"],
+        }],
+        to_stdout: false,
+    },
+    Generator {
         script: "scripts/gen_attn_rope.py",
         inputs: &[],
         outputs: &[GeneratedPtx {

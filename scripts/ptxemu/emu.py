@@ -157,6 +157,7 @@ def thread(code, labels, params, symaddr, tid, bid, grid, gmem, sread, swrite):
         if base in ("ld", "st"):
             space = t[1]; vw = 1; ty = t[-1]
             if "v4" in t: vw = 4
+            if "v2" in t: vw = 2
             size = {"f32": 4, "u32": 4, "b32": 4, "b16": 2, "u16": 2, "s8": 1}[ty]
             if base == "ld":
                 a = addr(o[1]); raw = sread(a, size*vw) if space == "shared" else gmem.read(a, size*vw)
@@ -196,7 +197,13 @@ def thread(code, labels, params, symaddr, tid, bid, grid, gmem, sread, swrite):
         if base == "setp":
             cmp = t[1]; w = 64 if ty.endswith("64") else 32
             x, y = a[0] & ((1 << w) - 1), a[1] & ((1 << w) - 1)
-            R[d] = {"eq": x == y, "ne": x != y, "ge": x >= y, "lt": x < y}[cmp]; continue
+            r = {"eq": x == y, "ne": x != y, "ge": x >= y, "lt": x < y}[cmp]
+            if t[2] in ("and", "or"):  # setp.cmp.bool: combined with a predicate operand
+                r = (r and R[o[3]]) if t[2] == "and" else (r or R[o[3]])
+            R[d] = r; continue
+        if op == "red.global.add.f32":
+            ga = addr(o[0]); old = int.from_bytes(gmem.read(ga, 4), "little")
+            gmem.write(ga, bf(f32(old) + f32(val(o[1]))).to_bytes(4, "little")); continue
         if base == "and" and ty == "pred": R[d] = R[o[1]] and R[o[2]]; continue
         if base == "not" and ty == "pred": R[d] = not R[o[1]]; continue
         if base == "selp": R[d] = a[0] if R[o[3]] else a[1]; continue

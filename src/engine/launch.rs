@@ -280,6 +280,60 @@ pub fn matvec_norm(
     fold: NormFold,
 ) -> Result<Planned> {
     let entry = super::kernels::NORM_MATVEC_Q6_K;
+    norm_launch(
+        kernel,
+        entry,
+        MATVEC_THREADS / 16,
+        ty,
+        [y, w, x],
+        rows,
+        cols,
+        accumulate,
+        fold,
+    )
+}
+
+/// matvec_q6_k_nk (splitq6): matvec_norm's parameters and results, split over the columns (one
+/// row pair per block of MATVEC_THREADS threads, its 4 warps splitting the 1024-column chunks).
+#[allow(clippy::too_many_arguments)]
+pub fn matvec_norm_split(
+    kernel: KernelId,
+    ty: GgmlType,
+    y: Buf,
+    w: Buf,
+    x: Buf,
+    rows: u32,
+    cols: u32,
+    accumulate: bool,
+    fold: NormFold,
+) -> Result<Planned> {
+    let entry = super::kernels::NORM_MATVEC_Q6_K_SPLIT;
+    norm_launch(
+        kernel,
+        entry,
+        2,
+        ty,
+        [y, w, x],
+        rows,
+        cols,
+        accumulate,
+        fold,
+    )
+}
+
+/// A folded-norm Q6_K matvec launch of `entry` with `rows_per_block` rows per block.
+#[allow(clippy::too_many_arguments)]
+fn norm_launch(
+    kernel: KernelId,
+    entry: &str,
+    rows_per_block: u32,
+    ty: GgmlType,
+    [y, w, x]: [Buf; 3],
+    rows: u32,
+    cols: u32,
+    accumulate: bool,
+    fold: NormFold,
+) -> Result<Planned> {
     if ty != GgmlType::Q6_K || cols == 0 || !cols.is_multiple_of(1024) || rows == 0 {
         return Err(Error::Usage(format!(
             "{entry}: {rows} x {cols} {ty} (expected Q6_K, cols a non-zero multiple of 1024)"
@@ -324,7 +378,7 @@ pub fn matvec_norm(
         cols,
         accumulate,
         rb,
-        MATVEC_THREADS / 16,
+        rows_per_block,
     )?;
     let ptr = |b: Option<Buf>| Arg::U64(b.map_or(0, |b| b.gpu_va));
     p.launch.args.extend([

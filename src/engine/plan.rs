@@ -176,6 +176,14 @@ pub struct PlanOptions {
     /// On by default: qwen3-0.6b-q8 on the H100 nv 0.673 vs 0.803 ms/token, cuda 0.720 vs 0.760
     /// (docs/mvsplit.md).
     pub split_q8_0: bool,
+    /// The Q6_K residual matvecs (o-proj, ffn_down: accumulate into X; plain matvec_q6_k_w or
+    /// the normfold producer matvec_q6_k_n) through the split-K `matvec_q6_k_nk` (a row pair per
+    /// block, its 4 warps splitting the 1024-column chunks) where the row-pair-per-warp launch
+    /// would fill fewer than [`SPLIT_MAX_BLOCKS_PER_SM`] blocks per SM (rows < 32 x sm_count:
+    /// llama1b's and qwen3-1.7b's 2048 rows on the H100). `decode --split-q6 true`. Off by
+    /// default: on the H100 only llama1b-q6k on nv gains (0.809 vs 0.835 ms/token); cuda 0.816
+    /// vs 0.769, qwen3-1.7b-q4km nv 1.268 vs 1.250, cuda 1.275 vs 1.245 (docs/splitq6.md).
+    pub split_q6_k: bool,
 }
 
 /// Blocks of 4 warps (2 rows each) per SM below which a residual Q8_0 matvec is split over its
@@ -202,6 +210,7 @@ impl Default for PlanOptions {
             stream_blocks_per_sm: DEFAULT_STREAM_BLOCKS_PER_SM,
             norm_by_producer: true,
             split_q8_0: true,
+            split_q6_k: false,
         }
     }
 }
@@ -274,6 +283,8 @@ struct Builder<'a> {
     norm_fold: bool,
     /// Residual Q8_0 matvecs with fewer rows than this take matvec_q8_0_k (0: never).
     split_below_rows: u64,
+    /// Q6_K residual matvecs with fewer rows than this take matvec_q6_k_nk (0: never).
+    split_q6_below_rows: u64,
     out: Vec<PlannedLaunch>,
 }
 
@@ -447,8 +458,55 @@ impl Builder<'_> {
                 self.fused(fm, &[t], y, x, None, 0, MatvecMode::Accumulate);
                 Ok(())
             }
-            None => self.matvec(name, BufRole::X, x, true),
+            None => {
+                self.matvec(name, BufRole::X, x, true)?;
+                self.split_q6_last()
+            }
         }
+    }
+
+    /// The last launch, a residual matvec_q6_k_w or matvec_q6_k_n (accumulate into X), through
+    /// the split-K matvec_q6_k_nk when `PlanOptions::split_q6_k` applies to its rows: same
+    /// arguments (matvec_q6_k_w's get the norm parts off), one row pair per block.
+    fn split_q6_last(&mut self) -> Result<()> {
+        // The fused plan only (as split_q8_0): the unfused plan keeps matvec_q6_k_w.
+        let below = if self.fuse {
+            self.split_q6_below_rows
+        } else {
+            0
+        };
+        let eps = self.c.rms_eps;
+        let l = self.last();
+        let plain = l.kernel.entry == "matvec_q6_k_w";
+        if !plain && l.kernel.entry != super::kernels::NORM_MATVEC_Q6_K {
+            return Ok(());
+        }
+        let (Some(PArg::U32(rows)), Some(PArg::U32(cols))) = (l.args.get(3), l.args.get(4)) else {
+            return Err(Error::Unsupported(format!(
+                "{}: {} launch without rows/cols arguments",
+                l.label, l.kernel.entry
+            )));
+        };
+        let (rows, cols) = (*rows, *cols);
+        if rows as u64 >= below || cols == 0 || !cols.is_multiple_of(1024) {
+            return Ok(());
+        }
+        l.kernel = KernelRef {
+            entry: super::kernels::NORM_MATVEC_Q6_K_SPLIT,
+            tpr: None,
+        };
+        l.grid = [blocks(rows as u64, 2), 1, 1];
+        if plain {
+            l.args.extend([
+                PArg::Null,
+                PArg::F32(eps),
+                PArg::Null,
+                PArg::Null,
+                PArg::Null,
+                PArg::Null,
+            ]);
+        }
+        Ok(())
     }
 
     /// The split-K matvec for the residual rows `t` when the plan uses it
@@ -702,7 +760,7 @@ impl Builder<'_> {
         l.weight_b += nt.size_b;
         // xw written, one red per warp (counted once).
         l.act_b += 4 * nt.dims[0] + 4;
-        Ok(())
+        self.split_q6_last()
     }
 
     /// One matvec_q6_k_n over the rows of `ts` with every folded-norm part off (the callers
@@ -1150,6 +1208,16 @@ impl DecodePlan {
             norm_fold: false,
             split_below_rows: if options.split_q8_0 {
                 // The fused matvec's blocks hold 8 rows (4 warps x 2).
+                8 * SPLIT_MAX_BLOCKS_PER_SM as u64
+                    * options
+                        .sm_count
+                        .unwrap_or(super::kernels::DEFAULT_SM_COUNT)
+                        .max(1) as u64
+            } else {
+                0
+            },
+            split_q6_below_rows: if options.split_q6_k {
+                // matvec_q6_k_w's blocks hold 8 rows (4 warps x 2).
                 8 * SPLIT_MAX_BLOCKS_PER_SM as u64
                     * options
                         .sm_count

@@ -4,8 +4,11 @@
 //! accumulating into y, writing y o norm_next and adding sum y^2 into a slot that starts at a
 //! known nonzero value, and clearing another slot), then a small odd shape with every part on.
 //! Random inputs; y (when stored), xw and the cleared slot poisoned first.
+//! The same checks run on matvec_q6_k_nk (splitq6: the same kernel split over the columns), on
+//! the residual shapes it takes (2048 x 2048 and 2048 x 8192 producers, qwen3-1.7b's 2048 x 6144
+//! plain accumulate) and odd small ones (a lone last row, fewer chunks than warps).
 
-use super::kernels::{spec, NORM_MATVEC_Q6_K};
+use super::kernels::{spec, NORM_MATVEC_Q6_K, NORM_MATVEC_Q6_K_SPLIT};
 use super::launch::{self, NormFold};
 use super::reference as cpu;
 use super::selftest::{down_f32, poisoned, random_weights, row, row_matvec, run, up_bytes, up_f32};
@@ -15,15 +18,23 @@ use crate::gpu::{Backend, KernelId};
 use crate::{GgmlType, Result};
 
 /// One case: rows x cols; `consumer`: a sumsq_in slot; `producer`: accumulate into random y,
-/// xw, sum y^2 into a slot starting at a known value, and a clear.
+/// xw, sum y^2 into a slot starting at a known value, and a clear; `accumulate`: into random y
+/// (always with `producer`).
 struct Case {
     rows: usize,
     cols: usize,
     consumer: bool,
     producer: bool,
+    accumulate: bool,
 }
 
-fn check(b: &mut dyn Backend, rng: &mut Rng, k: KernelId, c: &Case) -> Result<Vec<TestRow>> {
+/// `name`: NORM_MATVEC_Q6_K or NORM_MATVEC_Q6_K_SPLIT, loaded as `k`.
+fn check(
+    b: &mut dyn Backend,
+    rng: &mut Rng,
+    (name, k): (&str, KernelId),
+    c: &Case,
+) -> Result<Vec<TestRow>> {
     let (rows, cols, eps) = (c.rows, c.cols, 1e-5f32);
     let ty = GgmlType::Q6_K;
     let w = random_weights(rng, ty, rows, cols)?;
@@ -34,7 +45,8 @@ fn check(b: &mut dyn Backend, rng: &mut Rng, k: KernelId, c: &Case) -> Result<Ve
     let sumsq_in = cols as f32 * (1.0 + rng.f32_unit()) / 3.0;
     let slot0 = 1.0 + 10.0 * rng.f32_unit();
     let (wb, xb) = (up_bytes(b, &w)?, up_f32(b, &x)?);
-    let yb = if c.producer {
+    let acc = c.producer || c.accumulate;
+    let yb = if acc {
         up_f32(b, &y0)?
     } else {
         poisoned(b, rows)?
@@ -47,17 +59,12 @@ fn check(b: &mut dyn Backend, rng: &mut Rng, k: KernelId, c: &Case) -> Result<Ve
         produce: c.producer.then_some((xwb, nwb, outb)),
         sumsq_clear: c.producer.then_some(clrb),
     };
-    let p = launch::matvec_norm(
-        k,
-        ty,
-        yb,
-        wb,
-        xb,
-        rows as u32,
-        cols as u32,
-        c.producer,
-        fold,
-    )?;
+    let launch_fn = if name == NORM_MATVEC_Q6_K_SPLIT {
+        launch::matvec_norm_split
+    } else {
+        launch::matvec_norm
+    };
+    let p = launch_fn(k, ty, yb, wb, xb, rows as u32, cols as u32, acc, fold)?;
     run(b, &[p])?;
     let r = cpu::matvec_norm(
         ty,
@@ -67,15 +74,16 @@ fn check(b: &mut dyn Backend, rng: &mut Rng, k: KernelId, c: &Case) -> Result<Ve
         &x,
         c.consumer.then_some(sumsq_in),
         eps,
-        c.producer.then_some(&y0[..]),
+        acc.then_some(&y0[..]),
         c.producer.then_some(&nw[..]),
     )?;
-    let name = NORM_MATVEC_Q6_K;
     let shape = format!(
         "{rows}x{cols}{}{}",
         if c.consumer { " /rms" } else { "" },
         if c.producer {
             " y+= xw sumsq clear"
+        } else if acc {
+            " y+="
         } else {
             ""
         }
@@ -121,27 +129,55 @@ pub fn selftest_norm(
     rng: &mut Rng,
     rows: &mut Vec<TestRow>,
 ) -> Result<()> {
-    if !filter.is_none_or(|f| NORM_MATVEC_Q6_K.contains(f)) {
-        return Ok(());
+    if filter.is_none_or(|f| NORM_MATVEC_Q6_K.contains(f)) {
+        let k = b.load(&spec(NORM_MATVEC_Q6_K, None)?)?;
+        let odd = 37 + 2 * rng.below(30);
+        let cases = [
+            (3072, 2048, true, false, false),
+            (2048, 2048, false, true, true),
+            (2048, 8192, false, true, true),
+            (128256 / 8, 2048, true, false, false),
+            (odd, 1024 * (1 + rng.below(3)), true, true, true),
+            (odd, 1024, false, false, false),
+        ];
+        run_cases(b, rng, (NORM_MATVEC_Q6_K, k), &cases, rows)?;
     }
-    let k = b.load(&spec(NORM_MATVEC_Q6_K, None)?)?;
-    let odd = 37 + 2 * rng.below(30);
-    let cases = [
-        (3072, 2048, true, false),
-        (2048, 2048, false, true),
-        (2048, 8192, false, true),
-        (128256 / 8, 2048, true, false),
-        (odd, 1024 * (1 + rng.below(3)), true, true),
-        (odd, 1024, false, false),
-    ];
-    for (n_rows, cols, consumer, producer) in cases {
+    if filter.is_none_or(|f| NORM_MATVEC_Q6_K_SPLIT.contains(f)) {
+        let k = b.load(&spec(NORM_MATVEC_Q6_K_SPLIT, None)?)?;
+        let odd = 37 + 2 * rng.below(30);
+        let cases = [
+            (2048, 2048, false, true, true),
+            (2048, 8192, false, true, true),
+            (2048, 6144, false, false, true),
+            (3072, 2048, true, false, false),
+            // 1 row; a lone last row; 9 chunks (warp 0 takes 3, 2 trips ahead + 1)
+            (1, 1024, true, true, true),
+            (odd, 1024 * (1 + rng.below(3)), true, true, true),
+            (odd, 9 * 1024, false, false, false),
+            (odd + 1, 5 * 1024, true, false, true),
+        ];
+        run_cases(b, rng, (NORM_MATVEC_Q6_K_SPLIT, k), &cases, rows)?;
+    }
+    Ok(())
+}
+
+/// Each (rows, cols, consumer, producer, accumulate) case on kernel `nk`.
+fn run_cases(
+    b: &mut dyn Backend,
+    rng: &mut Rng,
+    nk: (&str, KernelId),
+    cases: &[(usize, usize, bool, bool, bool)],
+    rows: &mut Vec<TestRow>,
+) -> Result<()> {
+    for &(n_rows, cols, consumer, producer, accumulate) in cases {
         let c = Case {
             rows: n_rows,
             cols,
             consumer,
             producer,
+            accumulate,
         };
-        rows.extend(check(b, rng, k, &c)?);
+        rows.extend(check(b, rng, nk, &c)?);
     }
     Ok(())
 }

@@ -77,6 +77,11 @@ pub struct Args {
     /// the plan's
     #[argh(option)]
     pub split_q8: Option<bool>,
+    /// GPU backends: the Q6_K residual matvecs (o-proj, ffn_down) through the split-K
+    /// matvec_q6_k_nk where they have few rows (true), or matvec_q6_k_w / matvec_q6_k_n
+    /// (false); default: the plan's (false)
+    #[argh(option)]
+    pub split_q6: Option<bool>,
     /// GPU backends: rope_kv (or qk_norm_rope_kv) then attn_decode, two launches per layer,
     /// instead of the one attn_rope launch that does rope, K/V append and attention
     #[argh(switch)]
