@@ -84,6 +84,9 @@ for m in llama1b-q6k qwen3-0.6b-q8; do
 done
 KERNLAB_NV_INVALIDATE=latch step 120 check64-nvlatchinv-llama1b-q6k "$K" decode --backend nv --model "$D/llama1b-q6k.gguf" --check-against-cpu --tokens 64
 for be in nv cuda; do
+  step 60 "decode-${be}splitq6-llama1b-q6k" "$K" decode --backend $be --model "$D/llama1b-q6k.gguf" --tokens 128 --json --split-q6 true
+  step 60 "decode-${be}nosplitq8-qwen3-0.6b-q8" "$K" decode --backend $be --model "$D/qwen3-0.6b-q8.gguf" --tokens 128 --json --split-q8 false
+  step 60 "decode-${be}normlaunches-llama1b-q6k" "$K" decode --backend $be --model "$D/llama1b-q6k.gguf" --tokens 128 --json --norm-launches
   step 60 "decode-${be}q6kfused-qwen3-1.7b-q4km" "$K" decode --backend $be --model "$D/qwen3-1.7b-q4km.gguf" --tokens 128 --json --q6k-fused true
 done
 fi
