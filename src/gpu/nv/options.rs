@@ -60,6 +60,9 @@ pub enum GridMembar {
     GpuBetween,
 }
 
+/// The default carve-out in KiB (see `NvOptions::default`).
+pub const DEFAULT_CARVEOUT_KIB: u32 = 164;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NvOptions {
     /// Where the launch arena (bank 0, pushbuffers, QMDs) lives: `DeviceMapped` (VRAM through
@@ -96,7 +99,13 @@ impl Default for NvOptions {
             arena_slots: 1024,
             staging_b: 64 << 20,
             timeout_ms: 20_000,
-            carveout: Carveout::Max,
+            // 164 KiB for every launch (the largest on V3 parts, 100 KiB, where 164 is not
+            // offered): on the H100 decode measured llama1b-q6k 0.833 -> 0.781 ms/token,
+            // qwen3-1.7b-q4km 1.239 -> 1.227, qwen3-0.6b-q8 0.667 -> 0.676 against `max` in one
+            // call (docs/device-logs/s3/final3-speed.log; llama1b 0.865 -> 0.853 in val3.log).
+            // Why is not settled: 100 and 132 KiB (more L1 still) were no better than `max` in
+            // val3.log.
+            carveout: Carveout::Fixed(DEFAULT_CARVEOUT_KIB),
             release_irq: false,
             qmd_signal: false,
             grid_membar: GridMembar::Sys,
