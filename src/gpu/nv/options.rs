@@ -104,7 +104,8 @@ impl Default for NvOptions {
             // qwen3-1.7b-q4km 1.239 -> 1.227, qwen3-0.6b-q8 0.667 -> 0.676 against `max` in one
             // call (docs/device-logs/s3/final3-speed.log; llama1b 0.865 -> 0.853 in val3.log).
             // Why is not settled: 100 and 132 KiB (more L1 still) were no better than `max` in
-            // val3.log.
+            // val3.log. nv matmul at 4096 gained too: fp16 wide tiles 136 -> 402 TFLOP/s, fp32
+            // 19.3 -> 25.5 (docs/device-logs/s3/val4.log).
             carveout: Carveout::Fixed(DEFAULT_CARVEOUT_KIB),
             release_irq: false,
             qmd_signal: false,
