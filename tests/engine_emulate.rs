@@ -166,7 +166,8 @@ fn run(m: &mut Mem, l: &PlannedLaunch) {
             // y, w, x, rows, cols, accumulate, sumsq_in, eps, xw_out, norm_next, sumsq_out,
             // sumsq_clear (kernels::NORM_MATVEC_PARAMS): the clear, the consumer's 1 / rms
             // scale before the accumulate add, the producer's X o nw and sum X^2.
-            let (rows, cols, acc, eps) = (u(&a[3]), u(&a[4]), u(&a[5]) != 0, f(&a[7]));
+            let (rows, cols, mode, eps) = (u(&a[3]), u(&a[4]), u(&a[5]), f(&a[7]));
+            let acc = mode == 1;
             if a[11] != PArg::Null {
                 assert!(
                     a[11] != a[6] && a[11] != a[10],
@@ -180,14 +181,29 @@ fn run(m: &mut Mem, l: &PlannedLaunch) {
                 ref slot => 1.0 / (m.f32s(slot, 1)[0] / cols as f32 + eps).sqrt(),
             };
             let x = m.f32s(&a[2], cols);
+            let dot = |m: &Mem, r: usize| {
+                let w = row(m, &a[1], ty_of(e), r, cols);
+                s * w.iter().zip(&x).map(|(p, q)| p * q).sum::<f32>()
+            };
+            if mode == 2 {
+                // glu: y[p] = silu(gate p) * up p, the up rows after the gate rows.
+                let h: Vec<f32> = (0..rows / 2)
+                    .map(|p| {
+                        let g = dot(m, p);
+                        g / (1.0 + (-g).exp()) * dot(m, p + rows / 2)
+                    })
+                    .collect();
+                assert_eq!(a[8], PArg::Null, "{}: glu produces no xw", l.label);
+                m.put_f32s(&a[0], 0, &h);
+                return;
+            }
             let mut y = if acc {
                 m.f32s(&a[0], rows)
             } else {
                 vec![0.0; rows]
             };
             for (r, yr) in y.iter_mut().enumerate() {
-                let w = row(m, &a[1], ty_of(e), r, cols);
-                *yr += s * w.iter().zip(&x).map(|(p, q)| p * q).sum::<f32>();
+                *yr += dot(m, r);
             }
             m.put_f32s(&a[0], 0, &y);
             if a[8] != PArg::Null {
@@ -767,16 +783,23 @@ fn streaming_q6k_matvec_plan_emulated_matches_the_cpu_decoder() {
 /// clear, add, read every token) against the CPU decoder, and with `norm_by_producer: false`
 /// (decode --norm-launches) the rmsnorm launches and matvec_q6_k_w back. Each also with the
 /// residual matvecs (1024 rows: few) through the split-K matvec_q6_k_nk (splitq6, `split_q6_k: true`)
-/// and without (the default).
+/// and without (the default), and with SwiGLU in the gate|up matvec (the default) or a launch.
 #[test]
 fn folded_norm_plan_emulated_matches_the_cpu_decoder() {
     let spec = q6k_llama_1024("tiny-llama-normfold-q6k", "tiny-llama-normfold-q6k.gguf");
     let layout = kernlab::engine::weights::WeightsLayout::from_spec(&spec).unwrap();
-    for (fold, split) in [(true, true), (true, false), (false, true), (false, false)] {
+    for (fold, split, glu) in [
+        (true, true, true),
+        (true, false, true),
+        (true, false, false),
+        (false, true, true),
+        (false, false, true),
+    ] {
         let opt = PlanOptions {
             max_ctx: 300,
             norm_by_producer: fold,
             split_q6_k: split,
+            glu_in_matvec: glu,
             ..PlanOptions::default()
         };
         let plan = DecodePlan::build(&spec.config(), &layout, opt).unwrap();
@@ -785,6 +808,8 @@ fn folded_norm_plan_emulated_matches_the_cpu_decoder() {
         // o-proj and down of every layer
         let nk = if split { 2 * n } else { 0 };
         assert_eq!(count("matvec_q6_k_nk"), nk);
+        // SwiGLU rides in the folded gate|up matvec (glu mode) unless asked for as a launch.
+        assert_eq!(count("swiglu"), if fold && glu { 0 } else { n });
         if fold {
             assert_eq!(count("rmsnorm"), 1);
             assert_eq!(count("matvec_q6_k_n"), 4 * n + 1 - nk);

@@ -720,9 +720,11 @@ fn streaming_q6k_matvecs_take_a_fixed_grid() {
 #[test]
 fn folded_norms_take_the_rmsnorm_launches_out_of_llama1b_q6k() {
     let llama = models::find("llama1b-q6k").unwrap();
-    // (the split-K residual matvecs: q6_k_residual_matvecs_split_their_columns_where_rows_are_few)
+    // (the split-K residual matvecs: q6_k_residual_matvecs_split_their_columns_where_rows_are_few;
+    // SwiGLU in the gate|up matvec: glu_in_the_gate_up_matvec_takes_the_swiglu_launches_out)
     let no_split = PlanOptions {
         split_q6_k: false,
+        glu_in_matvec: false,
         ..PlanOptions::default()
     };
     let p = plan_of(llama, no_split);
@@ -824,6 +826,54 @@ fn folded_norms_take_the_rmsnorm_launches_out_of_llama1b_q6k() {
             assert_eq!((a.kernel.entry, &a.args), (b.kernel.entry, &b.args));
         }
     }
+}
+
+/// With the folded norms, the gate|up matvec_q6_k_n runs in glu mode (accumulate = 2: gate row
+/// p with up row p + n_ff, silu(g) * u into GateUp[p]) and the 16 swiglu launches of llama1b-q6k
+/// go: 86 launches; everything else as with them.
+#[test]
+fn glu_in_the_gate_up_matvec_takes_the_swiglu_launches_out() {
+    let llama = models::find("llama1b-q6k").unwrap();
+    let with_swiglu = PlanOptions {
+        glu_in_matvec: false,
+        ..PlanOptions::default()
+    };
+    let p = plan_of(llama, PlanOptions::default());
+    let old = plan_of(llama, with_swiglu);
+    assert_eq!((p.launches.len(), old.launches.len()), (86, 102));
+    assert_eq!(p.weight_bytes(), old.weight_bytes());
+    let kept: Vec<_> = old
+        .launches
+        .iter()
+        .filter(|l| l.kernel.entry != "swiglu")
+        .collect();
+    assert_eq!(kept.len(), p.launches.len());
+    for (a, b) in p.launches.iter().zip(kept) {
+        assert_eq!((&a.label, a.grid, a.block), (&b.label, b.grid, b.block));
+        if a.label.ends_with("ffn_up") {
+            assert_eq!(a.kernel.entry, "matvec_q6_k_n");
+            assert_eq!(a.args[0], PArg::Buf(BufRole::GateUp, 0), "{}", a.label);
+            assert_eq!(a.args[3], PArg::U32(2 * 8192));
+            assert_eq!(a.args[5], PArg::U32(2), "{}: glu mode", a.label);
+            assert_eq!((&a.args[..5], &a.args[6..]), (&b.args[..5], &b.args[6..]));
+        } else {
+            assert_eq!((a.kernel.entry, &a.args), (b.kernel.entry, &b.args));
+        }
+    }
+    // Without the fold there is no matvec_q6_k_n to carry it: swiglu stays.
+    let unfolded = plan_of(
+        llama,
+        PlanOptions {
+            norm_by_producer: false,
+            ..PlanOptions::default()
+        },
+    );
+    let n_swiglu = unfolded
+        .launches
+        .iter()
+        .filter(|l| l.kernel.entry == "swiglu")
+        .count();
+    assert_eq!(n_swiglu, 16);
 }
 
 /// qwen3-0.6b-q8 (1024 rows; o-proj 2048 cols, ffn_down 3072): on the assumed H100 (132 SMs) the

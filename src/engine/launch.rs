@@ -276,7 +276,7 @@ pub fn matvec_norm(
     x: Buf,
     rows: u32,
     cols: u32,
-    accumulate: bool,
+    mode: MatvecMode,
     fold: NormFold,
 ) -> Result<Planned> {
     let entry = super::kernels::NORM_MATVEC_Q6_K;
@@ -288,7 +288,7 @@ pub fn matvec_norm(
         [y, w, x],
         rows,
         cols,
-        accumulate,
+        mode,
         fold,
     )
 }
@@ -308,17 +308,12 @@ pub fn matvec_norm_split(
     fold: NormFold,
 ) -> Result<Planned> {
     let entry = super::kernels::NORM_MATVEC_Q6_K_SPLIT;
-    norm_launch(
-        kernel,
-        entry,
-        2,
-        ty,
-        [y, w, x],
-        rows,
-        cols,
-        accumulate,
-        fold,
-    )
+    let mode = if accumulate {
+        MatvecMode::Accumulate
+    } else {
+        MatvecMode::Store
+    };
+    norm_launch(kernel, entry, 2, ty, [y, w, x], rows, cols, mode, fold)
 }
 
 /// A folded-norm Q6_K matvec launch of `entry` with `rows_per_block` rows per block.
@@ -331,9 +326,15 @@ fn norm_launch(
     [y, w, x]: [Buf; 3],
     rows: u32,
     cols: u32,
-    accumulate: bool,
+    mode: MatvecMode,
     fold: NormFold,
 ) -> Result<Planned> {
+    let glu = mode == MatvecMode::Glu;
+    if glu && (!rows.is_multiple_of(2) || fold.produce.is_some()) {
+        return Err(Error::Usage(format!(
+            "{entry} glu: {rows} rows (expected gate rows then as many up rows, no producer outputs)"
+        )));
+    }
     if ty != GgmlType::Q6_K || cols == 0 || !cols.is_multiple_of(1024) || rows == 0 {
         return Err(Error::Usage(format!(
             "{entry}: {rows} x {cols} {ty} (expected Q6_K, cols a non-zero multiple of 1024)"
@@ -346,7 +347,11 @@ fn norm_launch(
         )));
     }
     let rb = row_bytes(ty, cols as usize)? as u64;
-    let out_b = rows as u64 * 4;
+    let out_b = if glu {
+        rows as u64 * 2
+    } else {
+        rows as u64 * 4
+    };
     let slot_small = |b: &Option<Buf>| b.is_some_and(|b| b.size_b < 4);
     let produce_small = fold
         .produce
@@ -376,10 +381,15 @@ fn norm_launch(
         [y, w, x],
         rows,
         cols,
-        accumulate,
+        mode == MatvecMode::Accumulate,
         rb,
         rows_per_block,
     )?;
+    if glu {
+        // One output per gate/up row pair; the grid stays one warp per row pair.
+        p.launch.args[5] = Arg::U32(mode.code());
+        p.bytes -= out_b;
+    }
     let ptr = |b: Option<Buf>| Arg::U64(b.map_or(0, |b| b.gpu_va));
     p.launch.args.extend([
         ptr(fold.sumsq_in),

@@ -16,6 +16,9 @@ use super::weights::{TensorSlot, WeightsLayout};
 use crate::models::{ModelConfig, RopeStyle};
 use crate::{Error, Result};
 
+/// matvec_q6_k_n's `accumulate` value for glu mode (gate row p and up row p + rows/2 per warp,
+/// silu(g) * u written to y[p]).
+pub const MATVEC_GLU: u32 = 2;
 /// Threads per block of every matvec: rows per block = MATVEC_THREADS / threads-per-row.
 pub const MATVEC_THREADS: u32 = super::launch::MATVEC_THREADS;
 /// Threads per block of the element-wise kernels, rmsnorm and argmax (engine::launch).
@@ -168,6 +171,10 @@ pub struct PlanOptions {
     /// consumer (q|k|v, gate|up, LM head) scales its rows by 1 / rms. No rmsnorm launch for
     /// them. Off (`decode --norm-launches`): rmsnorm launches.
     pub norm_by_producer: bool,
+    /// With the folded norms: the gate|up matvec_q6_k_n in glu mode (accumulate = 2: a warp takes
+    /// gate row p and up row p + n_ff and writes silu(g) * u) instead of a swiglu launch after it.
+    /// Off (`decode --swiglu-launch`): the swiglu launch.
+    pub glu_in_matvec: bool,
     /// The residual Q8_0 matvecs of the fused plan (o-proj, ffn_down: accumulate, no norm)
     /// through the split-K `matvec_q8_0_k` (a row pair per block, its 4 warps splitting the
     /// columns) instead of matvec_q8_0_f, where cols is a multiple of 512 and the row-pair-per-
@@ -209,6 +216,7 @@ impl Default for PlanOptions {
             sm_count: None,
             stream_blocks_per_sm: DEFAULT_STREAM_BLOCKS_PER_SM,
             norm_by_producer: true,
+            glu_in_matvec: true,
             split_q8_0: true,
             split_q6_k: false,
         }
@@ -281,6 +289,8 @@ struct Builder<'a> {
     stream_blocks: u32,
     /// The norms are folded into matvec_q6_k_n (PlanOptions::norm_by_producer, where it applies).
     norm_fold: bool,
+    /// With `norm_fold`: SwiGLU inside the gate|up matvec (PlanOptions::glu_in_matvec).
+    glu_in_matvec: bool,
     /// Residual Q8_0 matvecs with fewer rows than this take matvec_q8_0_k (0: never).
     split_below_rows: u64,
     /// Q6_K residual matvecs with fewer rows than this take matvec_q6_k_nk (0: never).
@@ -559,6 +569,14 @@ impl Builder<'_> {
         if self.norm_fold {
             let site = DecodePlan::norm_site(self.c, il, NormAt::Ffn);
             self.folded_consumers(&parts, Some(site))?;
+            if self.glu_in_matvec && runs.len() == 1 {
+                // One launch over gate and up: its warps pair gate row p with up row p + ff and
+                // write silu(g) * u into GateUp[p], where swiglu would have.
+                let l = self.last();
+                l.args[5] = PArg::U32(MATVEC_GLU);
+                l.act_b -= 4 * ff as u64;
+                return Ok(());
+            }
         } else {
             self.normed_matvecs(&n("ffn_norm"), &parts)?;
         }
@@ -1206,6 +1224,7 @@ impl DecodePlan {
                 .max(1)
                 .saturating_mul(options.stream_blocks_per_sm.max(1)),
             norm_fold: false,
+            glu_in_matvec: options.glu_in_matvec,
             split_below_rows: if options.split_q8_0 {
                 // The fused matvec's blocks hold 8 rows (4 warps x 2).
                 8 * SPLIT_MAX_BLOCKS_PER_SM as u64

@@ -9,7 +9,7 @@
 //! plain accumulate) and odd small ones (a lone last row, fewer chunks than warps).
 
 use super::kernels::{spec, NORM_MATVEC_Q6_K, NORM_MATVEC_Q6_K_SPLIT};
-use super::launch::{self, NormFold};
+use super::launch::{self, MatvecMode, NormFold};
 use super::reference as cpu;
 use super::selftest::{down_f32, poisoned, random_weights, row, row_matvec, run, up_bytes, up_f32};
 use crate::bench::rng::Rng;
@@ -59,12 +59,17 @@ fn check(
         produce: c.producer.then_some((xwb, nwb, outb)),
         sumsq_clear: c.producer.then_some(clrb),
     };
-    let launch_fn = if name == NORM_MATVEC_Q6_K_SPLIT {
-        launch::matvec_norm_split
+    let (n_rows, n_cols) = (rows as u32, cols as u32);
+    let p = if name == NORM_MATVEC_Q6_K_SPLIT {
+        launch::matvec_norm_split(k, ty, yb, wb, xb, n_rows, n_cols, acc, fold)?
     } else {
-        launch::matvec_norm
+        let mode = if acc {
+            MatvecMode::Accumulate
+        } else {
+            MatvecMode::Store
+        };
+        launch::matvec_norm(k, ty, yb, wb, xb, n_rows, n_cols, mode, fold)?
     };
-    let p = launch_fn(k, ty, yb, wb, xb, rows as u32, cols as u32, acc, fold)?;
     run(b, &[p])?;
     let r = cpu::matvec_norm(
         ty,
@@ -141,6 +146,10 @@ pub fn selftest_norm(
             (odd, 1024, false, false, false),
         ];
         run_cases(b, rng, (NORM_MATVEC_Q6_K, k), &cases, rows)?;
+        // glu (the gate|up consumer): llama1b's 2 x 8192 rows, and a small odd gate count.
+        for (gate_rows, cols) in [(8192, 2048), (odd, 1024 * (1 + rng.below(3)))] {
+            rows.push(check_glu(b, rng, k, gate_rows, cols)?);
+        }
     }
     if filter.is_none_or(|f| NORM_MATVEC_Q6_K_SPLIT.contains(f)) {
         let k = b.load(&spec(NORM_MATVEC_Q6_K_SPLIT, None)?)?;
@@ -180,4 +189,49 @@ fn run_cases(
         rows.extend(check(b, rng, nk, &c)?);
     }
     Ok(())
+}
+
+/// matvec_q6_k_n in glu mode: `gate_rows` gate rows then as many up rows, consumer scale on,
+/// y[p] = silu(g_p) * u_p against the CPU (reference::matvec_norm's row dots, silu in f64).
+fn check_glu(
+    b: &mut dyn Backend,
+    rng: &mut Rng,
+    k: KernelId,
+    gate_rows: usize,
+    cols: usize,
+) -> Result<TestRow> {
+    let (rows, eps, ty) = (2 * gate_rows, 1e-5f32, GgmlType::Q6_K);
+    let w = random_weights(rng, ty, rows, cols)?;
+    let x = rng.vec_f32_signed(cols);
+    let sumsq_in = cols as f32 * (1.0 + rng.f32_unit()) / 3.0;
+    let (wb, xb, yb) = (up_bytes(b, &w)?, up_f32(b, &x)?, poisoned(b, rows)?);
+    let inb = up_f32(b, &[sumsq_in])?;
+    let fold = NormFold {
+        sumsq_in: Some(inb),
+        eps,
+        produce: None,
+        sumsq_clear: None,
+    };
+    let (n_rows, n_cols) = (rows as u32, cols as u32);
+    let p = launch::matvec_norm(k, ty, yb, wb, xb, n_rows, n_cols, MatvecMode::Glu, fold)?;
+    run(b, &[p])?;
+    let dots = cpu::matvec_norm(ty, &w, rows, cols, &x, Some(sumsq_in), eps, None, None)?.y;
+    let want: Vec<f64> = (0..gate_rows)
+        .map(|i| {
+            let g = dots[i];
+            g / (1.0 + (-g).exp()) * dots[i + gate_rows]
+        })
+        .collect();
+    let got = down_f32(b, yb, gate_rows)?;
+    for buf in [wb, xb, yb, inb] {
+        b.free(buf)?;
+    }
+    let tol = 1e-5 * (cols as f64).sqrt() * 10.0;
+    Ok(row_matvec(
+        NORM_MATVEC_Q6_K,
+        format!("{gate_rows}+{gate_rows}x{cols} /rms glu: silu(g) u"),
+        &got,
+        &want,
+        tol,
+    ))
 }

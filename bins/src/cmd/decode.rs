@@ -68,6 +68,10 @@ pub struct Args {
     /// sum of squares, the consumer scales by 1 / rms; the default where it applies)
     #[argh(switch)]
     pub norm_launches: bool,
+    /// GPU backends, with the folded norms: a swiglu launch after the gate|up matvec instead of
+    /// SwiGLU inside it (glu mode of matvec_q6_k_n)
+    #[argh(switch)]
+    pub swiglu_launch: bool,
     /// GPU backends: Q6_K rows through the fused matvec matvec_q6_k_p, rmsnorm and SwiGLU inside
     /// (true), or rmsnorm + matvec_q6_k_w + swiglu launches (false); default: the plan's
     #[argh(option)]

@@ -45,6 +45,7 @@ fn plan_options(args: &Args) -> Result<PlanOptions, Error> {
         attn_rope: !args.separate_rope,
         attn_split_len: args.attn_split_len.unwrap_or(d.attn_split_len),
         norm_by_producer: !args.norm_launches,
+        glu_in_matvec: !args.swiglu_launch,
         split_q8_0: args.split_q8.unwrap_or(d.split_q8_0),
         split_q6_k: args.split_q6.unwrap_or(d.split_q6_k),
         ..d
