@@ -107,6 +107,16 @@ fn each_replay_queues_the_plan_with_its_parameters() {
         let run = d.run_timed(&[1, 2], 5).unwrap();
         assert_eq!((run.generated.len(), run.gen_ns.len()), (5, 5));
         assert!(run.gen_ns.iter().all(|ns| ns.is_finite() && *ns >= 0.0));
+        // Tokens chained 3 per replay: 7 tokens = 2 groups of 3 (one replay of 3 steps each, a
+        // mark between groups) + 1 single step; each token gets its interval's time / its size.
+        let before = h.log(|l| l.launches.len());
+        let run = d.run_timed_chained(&[1, 2], 7, 3).unwrap();
+        assert_eq!((run.generated.len(), run.gen_ns.len()), (7, 7));
+        assert_eq!(run.tokens_per_replay, 3);
+        assert_eq!(run.gen_ns[0], run.gen_ns[2], "one group, one time");
+        assert_eq!(run.gen_ns[3], run.gen_ns[5], "one group, one time");
+        let seen = h.log(|l| l.launches.len()) - before;
+        assert_eq!(seen, (2 + 7) * n, "prompt 2 + 7 tokens of steps");
         let prof = d.profile(7, 3).unwrap();
         assert_eq!(prof.len(), n);
         assert!(prof.windows(2).all(|w| w[0].elapsed_ns >= w[1].elapsed_ns));

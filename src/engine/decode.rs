@@ -20,6 +20,9 @@ pub struct GpuDecoder {
     bufs: HashMap<BufRole, Buf>,
     launches: Vec<Launch>,
     replay: ReplayId,
+    /// A replay of the step's launches repeated k times (k, id), built on first use by
+    /// `run_timed_chained`.
+    replay_k: Option<(usize, ReplayId)>,
 }
 
 /// Per-token times of a timed greedy run.
@@ -31,6 +34,9 @@ pub struct TimedRun {
     pub gen_ns: Vec<f64>,
     /// Wall time of the prompt positions (one replay each, token uploaded by the host).
     pub prompt_ns: f64,
+    /// Tokens chained in one replay (1: a replay and a mark per token). With k > 1 each token of
+    /// a group is given the group's time / k.
+    pub tokens_per_replay: usize,
 }
 
 /// One kernel of a profiled step.
@@ -177,6 +183,7 @@ impl GpuDecoder {
             bufs,
             launches,
             replay,
+            replay_k: None,
         })
     }
 
@@ -280,7 +287,35 @@ impl GpuDecoder {
     /// Greedy decode: the prompt one step per position (token uploaded each time), then `n_gen`
     /// chained replays with a timing mark between each and no host wait until the end.
     pub fn run_timed(&mut self, prompt: &[u32], n_gen: usize) -> Result<TimedRun> {
+        self.run_timed_chained(prompt, n_gen, 1)
+    }
+
+    /// As `run_timed`, with the generated tokens queued `k` at a time as one replay of the step
+    /// repeated k times (the tokens chain on the GPU: each step reads the token and position the
+    /// previous one wrote), and a mark only between groups; a last partial group runs one
+    /// replay per token. Saves the per-replay submission gap between the tokens of a group.
+    pub fn run_timed_chained(
+        &mut self,
+        prompt: &[u32],
+        n_gen: usize,
+        k: usize,
+    ) -> Result<TimedRun> {
         self.check_run(prompt, n_gen)?;
+        let k = k.clamp(1, n_gen.max(1));
+        let group = if k > 1 {
+            match self.replay_k {
+                Some((built, id)) if built == k => Some(id),
+                _ => {
+                    let repeated: Vec<Launch> =
+                        (0..k).flat_map(|_| self.launches.clone()).collect();
+                    let id = self.backend.build_replay(&repeated)?;
+                    self.replay_k = Some((k, id));
+                    Some(id)
+                }
+            }
+        } else {
+            None
+        };
         crate::bench::timing::warm_clocks(self.backend.as_mut())?;
         let t0 = std::time::Instant::now();
         for (pos, &tok) in prompt.iter().enumerate() {
@@ -290,16 +325,31 @@ impl GpuDecoder {
         self.backend.sync()?;
         let prompt_ns = t0.elapsed().as_nanos() as f64;
         self.backend.clear_marks();
+        // (mark before, tokens the interval holds)
         let mut marks = Vec::with_capacity(n_gen + 1);
+        let mut sizes = Vec::with_capacity(n_gen);
         marks.push(self.backend.mark()?);
-        for _ in 0..n_gen {
-            self.step()?;
+        let mut left = n_gen;
+        while left > 0 {
+            match group {
+                Some(id) if left >= k => {
+                    self.backend.replay(id)?;
+                    sizes.push(k);
+                    left -= k;
+                }
+                _ => {
+                    self.step()?;
+                    sizes.push(1);
+                    left -= 1;
+                }
+            }
             marks.push(self.backend.mark()?);
         }
         self.backend.sync()?;
         let mut gen_ns = Vec::with_capacity(n_gen);
-        for w in marks.windows(2) {
-            gen_ns.push(self.backend.elapsed_ns(w[0], w[1])?);
+        for (w, &n) in marks.windows(2).zip(&sizes) {
+            let ns = self.backend.elapsed_ns(w[0], w[1])?;
+            gen_ns.extend(std::iter::repeat_n(ns / n as f64, n));
         }
         self.backend.clear_marks();
         let generated = self.history(prompt.len(), n_gen)?;
@@ -308,6 +358,7 @@ impl GpuDecoder {
             generated,
             gen_ns,
             prompt_ns,
+            tokens_per_replay: k,
         })
     }
 

@@ -102,6 +102,11 @@ pub struct Args {
     /// GPU backends: blocks per SM of the grid-stride matvecs (default: the plan's, 4)
     #[argh(option)]
     pub stream_blocks_per_sm: Option<u32>,
+    /// GPU backends: generated tokens queued K at a time as one replay of K chained steps, with
+    /// a timing mark per group (each token gets the group's time / K; the first group is
+    /// warm-up). Default 1: one replay and one mark per token
+    #[argh(option, default = "1")]
+    pub tokens_per_replay: usize,
     /// print the GPU launch plan of one token (kernels, grids, bytes) and exit; needs no GPU
     /// (a registry name needs no file either)
     #[argh(switch)]

@@ -167,7 +167,12 @@ pub fn run_gpu(args: &Args, kind: BackendKind) -> Result<(), Error> {
         }
     };
 
-    let run = dec.run_timed(&prompt, args.tokens)?;
+    if args.tokens_per_replay == 0 {
+        return Err(Error::Usage(
+            "--tokens-per-replay 0: expected at least 1".into(),
+        ));
+    }
+    let run = dec.run_timed_chained(&prompt, args.tokens, args.tokens_per_replay)?;
     let profile = if args.profile {
         let last = run
             .generated
@@ -263,9 +268,16 @@ fn measure_copy_gbps(b: &mut dyn Backend) -> Result<f64, Error> {
     Ok(2.0 * CEILING_COPY_B as f64 / best)
 }
 
+/// The per-token times after warm-up: the first WARMUP_TOKENS tokens, or with tokens chained
+/// k per replay the whole first group (which holds them).
 fn timed(run: &TimedRun) -> &[f64] {
-    if run.gen_ns.len() > WARMUP_TOKENS {
-        &run.gen_ns[WARMUP_TOKENS..]
+    let skip = WARMUP_TOKENS.max(if run.tokens_per_replay > 1 {
+        run.tokens_per_replay
+    } else {
+        0
+    });
+    if run.gen_ns.len() > skip {
+        &run.gen_ns[skip..]
     } else {
         &run.gen_ns
     }
@@ -274,8 +286,8 @@ fn timed(run: &TimedRun) -> &[f64] {
 fn print_table(run: &TimedRun, c: &Ctx) {
     println!("model    {}", c.model.display());
     println!(
-        "backend  {}; {} launches per token (one replay), threads-per-row {}",
-        c.note, c.launches, c.args.threads_per_row
+        "backend  {}; {} launches per token, {} token(s) per replay, threads-per-row {}",
+        c.note, c.launches, run.tokens_per_replay, c.args.threads_per_row
     );
     println!(
         "prefill  {} tokens: {:.2} tok/s (one step per position, host-fed)",
@@ -350,6 +362,7 @@ fn report_json(run: &TimedRun, c: &Ctx) -> Json {
     )
     .set("threads_per_row", c.args.threads_per_row)
     .set("launches_per_token", c.launches)
+    .set("tokens_per_replay", run.tokens_per_replay)
     .set("bytes_per_token", c.bytes)
     .set("bytes_context", c.mid_ctx)
     .set("tok_s", num(1e9 / s.median))
