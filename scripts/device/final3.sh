@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Session 3's closing comparison (session 2's final2.sh plus the session 3 variants) on the device, in ONE call so every ratio comes from one run:
+# Session 3's closing comparison on the device (split in two phases, see Usage):
 #   1. kernlab synth of the three seed models (random weights, real shapes and tokenizers);
 #   2. bench/peers/run_peers.sh builds llama.cpp (CPU); meanwhile the correctness checks run on the
 #      GPU: selftest nv/cuda, decode --check-against-cpu --tokens 64 for 3 models x {nv, cuda}, and

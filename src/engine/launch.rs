@@ -65,12 +65,7 @@ pub fn matvec(
         GgmlType::Q4_K | GgmlType::Q5_K | GgmlType::F16 => 16,
         _ => 2,
     };
-    if !w.gpu_va.is_multiple_of(align) || !x.gpu_va.is_multiple_of(16) {
-        return Err(Error::Usage(format!(
-            "matvec {ty}: weights at {:#x} need {align}-byte alignment, x at {:#x} 16",
-            w.gpu_va, x.gpu_va
-        )));
-    }
+    check_aligned(&format!("matvec {ty}"), w, align, x)?;
     if ty == GgmlType::F16 && !cols.is_multiple_of(8) {
         return Err(Error::Usage(format!(
             "matvec F16: cols {cols} not a multiple of 8"
@@ -89,6 +84,18 @@ pub fn matvec(
         rb,
         rows_per_block,
     )
+}
+
+/// The matvec alignment rule: weights on a `w_align_b` boundary (the kernel's widest weight
+/// load), x on 16 (float4 loads).
+fn check_aligned(what: &str, w: Buf, w_align_b: u64, x: Buf) -> Result<()> {
+    if !w.gpu_va.is_multiple_of(w_align_b) || !x.gpu_va.is_multiple_of(16) {
+        return Err(Error::Usage(format!(
+            "{what}: weights at {:#x} need {w_align_b}-byte alignment, x at {:#x} 16",
+            w.gpu_va, x.gpu_va
+        )));
+    }
+    Ok(())
 }
 
 /// The launch every matvec kernel shares: (y, w, x, rows, cols, accumulate), MATVEC_THREADS
@@ -158,12 +165,7 @@ pub fn matvec_split(
                 "{entry}: not a split-K matvec for {ty} with {cols} cols"
             ))
         })?;
-    if !w.gpu_va.is_multiple_of(8) || !x.gpu_va.is_multiple_of(16) {
-        return Err(Error::Usage(format!(
-            "{entry}: weights at {:#x} need 8-byte alignment, x at {:#x} 16",
-            w.gpu_va, x.gpu_va
-        )));
-    }
+    check_aligned(entry, w, 8, x)?;
     let rb = row_bytes(ty, cols as usize)? as u64;
     matvec_launch(
         kernel,
@@ -228,12 +230,7 @@ fn warp_launch(
                 "{entry}: not a warp-per-row matvec for {ty} with {cols} cols"
             ))
         })?;
-    if !w.gpu_va.is_multiple_of(8) || !x.gpu_va.is_multiple_of(16) {
-        return Err(Error::Usage(format!(
-            "{entry}: weights at {:#x} need 8-byte alignment, x at {:#x} 16",
-            w.gpu_va, x.gpu_va
-        )));
-    }
+    check_aligned(entry, w, 8, x)?;
     let rb = row_bytes(ty, cols as usize)? as u64;
     let rows_per_block = MATVEC_THREADS / 32 * m.rows_per_warp;
     let mut p = matvec_launch(
@@ -340,12 +337,7 @@ fn norm_launch(
             "{entry}: {rows} x {cols} {ty} (expected Q6_K, cols a non-zero multiple of 1024)"
         )));
     }
-    if !w.gpu_va.is_multiple_of(8) || !x.gpu_va.is_multiple_of(16) {
-        return Err(Error::Usage(format!(
-            "{entry}: weights at {:#x} need 8-byte alignment, x at {:#x} 16",
-            w.gpu_va, x.gpu_va
-        )));
-    }
+    check_aligned(entry, w, 8, x)?;
     let rb = row_bytes(ty, cols as usize)? as u64;
     let out_b = if glu {
         rows as u64 * 2
