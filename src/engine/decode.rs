@@ -325,7 +325,7 @@ impl GpuDecoder {
         self.backend.sync()?;
         let prompt_ns = t0.elapsed().as_nanos() as f64;
         self.backend.clear_marks();
-        // (mark before, tokens the interval holds)
+        // sizes[i]: the tokens between marks i and i + 1
         let mut marks = Vec::with_capacity(n_gen + 1);
         let mut sizes = Vec::with_capacity(n_gen);
         marks.push(self.backend.mark()?);
