@@ -6,9 +6,16 @@
 //! One step at position p (pos_buf[0] = p, token_buf[0] = the token at p):
 //! embed → per layer [rmsnorm, q|k|v, attn_rope (Qwen3: attn_qknorm_rope: q/k norm, rope, the
 //! K/V append and split attention whose last block per head combines, one launch; with
-//! `attn_rope = false` rope_kv / qk_norm_rope_kv then attn_decode), o-proj (+= x), rmsnorm, gate|up, swiglu, down (+= x)] → output norm → LM head →
-//! argmax (partial + final, into token_buf) →
-//! advance (history[p+1] = token, pos_buf = p+1). Nothing is patched between tokens.
+//! `attn_rope = false` rope_kv / qk_norm_rope_kv then attn_decode), o-proj (+= x), rmsnorm,
+//! gate|up, swiglu, down (+= x)] → output norm → LM head → argmax (partial + final, into
+//! token_buf) → advance (history[p+1] = token, pos_buf = p+1). Nothing is patched between tokens.
+//! Where the kernels allow, launches of that list fold into their neighbours:
+//! - the fused matvecs (Q8_0, Q4_K: `norm_in_matvec`) normalise x themselves and apply SwiGLU;
+//! - with every matvec around a norm a Q6_K warp matvec (llama1b-q6k), the norms after layer 0's
+//!   move to the producer of the residual (`norm_by_producer`, matvec_q6_k_n) and SwiGLU into the
+//!   gate|up matvec (`glu_in_matvec`): per layer q|k|v, attn_rope, o-proj, gate|up, down;
+//! - residual matvecs with few rows split their columns over a block's warps (`split_q8_0`,
+//!   `split_q6_k`).
 //! `fuse_matvecs = false` (`--unfused`) keeps one matvec per tensor and the four attention
 //! launches of before: (q/k norm +) rope, kv_append, attn_partial, attn_combine.
 
