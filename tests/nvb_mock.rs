@@ -545,3 +545,54 @@ fn pdl_replay_can_leave_cache_invalidation_to_the_latch() {
         }
     }
 }
+
+#[test]
+fn qmd_overrides_from_kernlab_nv_qmd_reach_every_launch() {
+    // KERNLAB_NV_QMD names QMD fields by their header names; every launch (lone or replayed)
+    // carries the values; a field this QMD version lacks is a clear error at launch.
+    use kernlab::gpu::nv::options::parse_qmd_overrides;
+    let o = parse_qmd_overrides("OCCUPANCY_MAX_WARP=16, FREE_CTA_SLOTS_EMPTY_SM=0x3").unwrap();
+    assert_eq!(o[0], Some((hcq::Field::OccupancyMaxWarp, 16)));
+    assert_eq!(o[1], Some((hcq::Field::FreeCtaSlotsEmptySm, 3)));
+    assert!(o[2].is_none());
+    for bad in [
+        "NO_SUCH_FIELD=1",
+        "OCCUPANCY_MAX_WARP",
+        "OCCUPANCY_MAX_WARP=x",
+        "A=1,B=2,C=3,D=4,E=5",
+    ] {
+        assert!(parse_qmd_overrides(bad).is_err(), "{bad}");
+    }
+    for (sm, ok) in [(0x900, true), (0x807, false)] {
+        let gpu = MockGpu::new(sm);
+        let h = gpu.handle();
+        let opts = NvOptions {
+            arena_slots: 8,
+            staging_b: 1 << 16,
+            timeout_ms: 300,
+            replay_order: ReplayOrder::ComputeWfi,
+            qmd_overrides: o,
+            ..NvOptions::default()
+        };
+        let mut b = NvBackend::with_iface(Box::new(gpu), opts).unwrap();
+        let out = b.alloc(4096).unwrap();
+        let l = store3(&mut b, out, 16, 1.0);
+        let r = b.launch(&l);
+        if !ok {
+            // QMD V3 has no OCCUPANCY_MAX_WARP.
+            let e = r.unwrap_err().to_string();
+            assert!(e.contains("KERNLAB_NV_QMD"), "{e}");
+            continue;
+        }
+        r.unwrap();
+        let id = b.build_replay(&[l.clone(), l]).unwrap();
+        b.replay(id).unwrap();
+        b.sync().unwrap();
+        let qmds: Vec<hcq::Qmd> = h.log(|log| log.launches.iter().map(|x| x.qmd.clone()).collect());
+        assert_eq!(qmds.len(), 3);
+        for q in &qmds {
+            assert_eq!(q.get(hcq::Field::OccupancyMaxWarp).unwrap(), 16);
+            assert_eq!(q.get(hcq::Field::FreeCtaSlotsEmptySm).unwrap(), 3);
+        }
+    }
+}

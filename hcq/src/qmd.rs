@@ -108,6 +108,19 @@ pub enum Field {
     /// V4 only: the caches `griddepcontrol.wait` invalidates when it acquires the latch.
     LatchAcquireInvalidateShaderDataCache,
     LatchAcquireInvalidateTextureDataCache,
+    /// How the CTA scheduler places a grid's CTAs (both versions: SEQUENTIALLY_RUN_CTAS,
+    /// FREE_CTA_SLOTS_EMPTY_SM; V4 only: CTA_LAUNCH_QUEUE and the OCCUPANCY_* thresholds and
+    /// maxima). hcq leaves them zero, as tinygrad and Mesa do; they are here so a device run can
+    /// try other values (KERNLAB_NV_QMD) against what CUDA's launches get.
+    SequentiallyRunCtas,
+    FreeCtaSlotsEmptySm,
+    CtaLaunchQueue,
+    OccupancyThresholdWarp,
+    OccupancyMaxWarp,
+    OccupancyThresholdRegister,
+    OccupancyMaxRegister,
+    OccupancyThresholdSharedMem,
+    OccupancyMaxSharedMem,
 }
 
 /// Every field, with every index each version has (for tests and dumps).
@@ -156,6 +169,15 @@ pub fn all_fields() -> Vec<Field> {
         EnableProgramPreExit,
         LatchAcquireInvalidateShaderDataCache,
         LatchAcquireInvalidateTextureDataCache,
+        SequentiallyRunCtas,
+        FreeCtaSlotsEmptySm,
+        CtaLaunchQueue,
+        OccupancyThresholdWarp,
+        OccupancyMaxWarp,
+        OccupancyThresholdRegister,
+        OccupancyMaxRegister,
+        OccupancyThresholdSharedMem,
+        OccupancyMaxSharedMem,
     ];
     for i in 0..3 {
         v.extend([
@@ -282,6 +304,15 @@ impl Field {
             | EnableProgramPreExit
             | LatchAcquireInvalidateShaderDataCache
             | LatchAcquireInvalidateTextureDataCache => None,
+            SequentiallyRunCtas => one(370),
+            FreeCtaSlotsEmptySm => Some((671, 664)),
+            CtaLaunchQueue
+            | OccupancyThresholdWarp
+            | OccupancyMaxWarp
+            | OccupancyThresholdRegister
+            | OccupancyMaxRegister
+            | OccupancyThresholdSharedMem
+            | OccupancyMaxSharedMem => None,
         }
     }
 
@@ -358,11 +389,29 @@ impl Field {
             EnableProgramPreExit => one(1151),
             LatchAcquireInvalidateShaderDataCache => one(1406),
             LatchAcquireInvalidateTextureDataCache => one(1407),
+            SequentiallyRunCtas => one(1138),
+            CtaLaunchQueue => one(1139),
+            FreeCtaSlotsEmptySm => Some((1147, 1140)),
+            OccupancyThresholdWarp => Some((1287, 1280)),
+            OccupancyMaxWarp => Some((1295, 1288)),
+            OccupancyThresholdRegister => Some((1303, 1296)),
+            OccupancyMaxRegister => Some((1311, 1304)),
+            OccupancyThresholdSharedMem => Some((1319, 1312)),
+            OccupancyMaxSharedMem => Some((1327, 1320)),
         }
     }
 }
 
 impl Field {
+    /// The field of `v` whose header name ends in `_{short}` (e.g. "OCCUPANCY_MAX_WARP" or
+    /// "RELEASE_ENABLE(1)"), None when `v` has none.
+    pub fn from_header_short(v: QmdVersion, short: &str) -> Option<Field> {
+        all_fields().into_iter().find(|f| {
+            f.header_name(v)
+                .is_some_and(|n| n.strip_suffix(short).is_some_and(|p| p.ends_with("_00_")))
+        })
+    }
+
     /// The header's name for this field in `v` (e.g. "NVCBC0_QMDV04_00_RELEASE_ENABLE(1)"), or
     /// None when `v` has no such field.
     pub fn header_name(self, v: QmdVersion) -> Option<String> {
@@ -485,6 +534,15 @@ impl Field {
             LatchAcquireInvalidateTextureDataCache => {
                 "LATCH_ACQUIRE_INVALIDATE_TEXTURE_DATA_CACHE".into()
             }
+            SequentiallyRunCtas => "SEQUENTIALLY_RUN_CTAS".into(),
+            FreeCtaSlotsEmptySm => "FREE_CTA_SLOTS_EMPTY_SM".into(),
+            CtaLaunchQueue => "CTA_LAUNCH_QUEUE".into(),
+            OccupancyThresholdWarp => "OCCUPANCY_THRESHOLD_WARP".into(),
+            OccupancyMaxWarp => "OCCUPANCY_MAX_WARP".into(),
+            OccupancyThresholdRegister => "OCCUPANCY_THRESHOLD_REGISTER".into(),
+            OccupancyMaxRegister => "OCCUPANCY_MAX_REGISTER".into(),
+            OccupancyThresholdSharedMem => "OCCUPANCY_THRESHOLD_SHARED_MEM".into(),
+            OccupancyMaxSharedMem => "OCCUPANCY_MAX_SHARED_MEM".into(),
         };
         Some(format!(
             "{}{short}",

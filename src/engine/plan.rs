@@ -16,6 +16,7 @@
 //!   gate|up matvec (`glu_in_matvec`): per layer q|k|v, attn_rope, o-proj, gate|up, down;
 //! - residual matvecs with few rows split their columns over a block's warps (`split_q8_0`,
 //!   `split_q6_k`).
+//!
 //! `fuse_matvecs = false` (`--unfused`) keeps one matvec per tensor and the four attention
 //! launches of before: (q/k norm +) rope, kv_append, attn_partial, attn_combine.
 

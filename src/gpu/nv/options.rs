@@ -2,7 +2,8 @@
 //! call can compare them without rebuilding. Defaults are what is documented in docs/nvb.md.
 
 use crate::{Error, Result};
-use hcq::MemPlace;
+use hcq::qmd::Field;
+use hcq::{MemPlace, QmdVersion};
 
 /// How the kernels of a prebuilt replay are kept in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +90,49 @@ pub struct NvOptions {
     /// also invalidating the texture header/sampler/data and shader data caches at its launch
     /// (KERNLAB_NV_INVALIDATE=latch|launch). A measurement knob; off by default.
     pub invalidate_at_latch_only: bool,
+    /// QMD fields every launch sets on top of what hcq and the launch choose, for device
+    /// experiments (KERNLAB_NV_QMD="OCCUPANCY_MAX_WARP=16,FREE_CTA_SLOTS_EMPTY_SM=1": header
+    /// names without the NVCBC0_QMDV04_00_ / NVC6C0_QMDV03_00_ prefix). At most
+    /// QMD_OVERRIDES_MAX; none by default.
+    pub qmd_overrides: [Option<(Field, u64)>; QMD_OVERRIDES_MAX],
+}
+
+/// How many QMD fields KERNLAB_NV_QMD may set.
+pub const QMD_OVERRIDES_MAX: usize = 4;
+
+/// KERNLAB_NV_QMD's list: `NAME=value` pairs (value decimal or 0x hex), NAME a QMD field of
+/// either version.
+pub fn parse_qmd_overrides(v: &str) -> Result<[Option<(Field, u64)>; QMD_OVERRIDES_MAX]> {
+    let mut out = [None; QMD_OVERRIDES_MAX];
+    let pairs: Vec<&str> = v
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if pairs.len() > QMD_OVERRIDES_MAX {
+        return Err(Error::Usage(format!(
+            "KERNLAB_NV_QMD={v}: at most {QMD_OVERRIDES_MAX} fields"
+        )));
+    }
+    for (slot, pair) in out.iter_mut().zip(pairs) {
+        let bad = || Error::Usage(format!("KERNLAB_NV_QMD: '{pair}' is not FIELD=value"));
+        let (name, value) = pair.split_once('=').ok_or_else(bad)?;
+        let value = match value.trim().strip_prefix("0x") {
+            Some(h) => u64::from_str_radix(h, 16),
+            None => value.trim().parse(),
+        }
+        .map_err(|_| bad())?;
+        let name = name.trim();
+        let field = Field::from_header_short(QmdVersion::V4, name)
+            .or_else(|| Field::from_header_short(QmdVersion::V3, name))
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "KERNLAB_NV_QMD: no QMD field {name} (use the header's name, e.g. OCCUPANCY_MAX_WARP)"
+                ))
+            })?;
+        *slot = Some((field, value));
+    }
+    Ok(out)
 }
 
 impl Default for NvOptions {
@@ -111,6 +155,7 @@ impl Default for NvOptions {
             qmd_signal: false,
             grid_membar: GridMembar::Sys,
             invalidate_at_latch_only: false,
+            qmd_overrides: [None; QMD_OVERRIDES_MAX],
         }
     }
 }
@@ -130,7 +175,7 @@ impl NvOptions {
     /// Defaults overridden by KERNLAB_NV_ARENA (vram|host), KERNLAB_NV_REPLAY
     /// (auto|wfi|chain|pdl|overlap), KERNLAB_NV_TIMEOUT_MS, KERNLAB_NV_CARVEOUT (max|min|fit|KiB),
     /// KERNLAB_NV_IRQ (0|1), KERNLAB_NV_SIGNAL (host|qmd), KERNLAB_NV_MEMBAR (sys|gpu),
-    /// KERNLAB_NV_INVALIDATE (launch|latch).
+    /// KERNLAB_NV_INVALIDATE (launch|latch), KERNLAB_NV_QMD (FIELD=value,...).
     pub fn from_env() -> Result<NvOptions> {
         let mut o = NvOptions::default();
         if let Ok(v) = std::env::var("KERNLAB_NV_ARENA") {
@@ -194,6 +239,9 @@ impl NvOptions {
                     )))
                 }
             };
+        }
+        if let Ok(v) = std::env::var("KERNLAB_NV_QMD") {
+            o.qmd_overrides = parse_qmd_overrides(&v)?;
         }
         if let Ok(v) = std::env::var("KERNLAB_NV_INVALIDATE") {
             o.invalidate_at_latch_only = match v.as_str() {
