@@ -167,13 +167,13 @@ fn plan_launches_equal_the_kernel_tables_builders() {
                         sumsq_clear: opt(&a[11]),
                     };
                     let (ty, y, w, x) = (ty_at(&buf(&a[1])), buf(&a[0]), buf(&a[1]), buf(&a[2]));
-                    let p = if e == "matvec_q6_k_nk" {
-                        let acc = u(&a[5]) != 0;
-                        launch::matvec_norm_split(k, ty, y, w, x, u(&a[3]), u(&a[4]), acc, fold)
+                    let mode = launch::MatvecMode::from_code(u(&a[5])).unwrap();
+                    let build = if e == "matvec_q6_k_nk" {
+                        launch::matvec_norm_split
                     } else {
-                        let mode = launch::MatvecMode::from_code(u(&a[5])).unwrap();
-                        launch::matvec_norm(k, ty, y, w, x, u(&a[3]), u(&a[4]), mode, fold)
+                        launch::matvec_norm
                     };
+                    let p = build(k, ty, y, w, x, u(&a[3]), u(&a[4]), mode, fold);
                     vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
                 } else if e.starts_with("matvec_") {
                     let p = launch::matvec(

@@ -301,15 +301,13 @@ pub fn matvec_norm_split(
     x: Buf,
     rows: u32,
     cols: u32,
-    accumulate: bool,
+    mode: MatvecMode,
     fold: NormFold,
 ) -> Result<Planned> {
     let entry = super::kernels::NORM_MATVEC_Q6_K_SPLIT;
-    let mode = if accumulate {
-        MatvecMode::Accumulate
-    } else {
-        MatvecMode::Store
-    };
+    if mode == MatvecMode::Glu {
+        return Err(Error::Usage(format!("{entry}: no glu mode")));
+    }
     norm_launch(kernel, entry, 2, ty, [y, w, x], rows, cols, mode, fold)
 }
 

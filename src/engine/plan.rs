@@ -24,9 +24,6 @@ use super::weights::{TensorSlot, WeightsLayout};
 use crate::models::{ModelConfig, RopeStyle};
 use crate::{Error, Result};
 
-/// matvec_q6_k_n's `accumulate` value for glu mode (gate row p and up row p + rows/2 per warp,
-/// silu(g) * u written to y[p]).
-pub const MATVEC_GLU: u32 = 2;
 /// Threads per block of every matvec: rows per block = MATVEC_THREADS / threads-per-row.
 pub const MATVEC_THREADS: u32 = super::launch::MATVEC_THREADS;
 /// Threads per block of the element-wise kernels, rmsnorm and argmax (engine::launch).
@@ -581,7 +578,7 @@ impl Builder<'_> {
                 // One launch over gate and up: its warps pair gate row p with up row p + ff and
                 // write silu(g) * u into GateUp[p], where swiglu would have.
                 let l = self.last();
-                l.args[5] = PArg::U32(MATVEC_GLU);
+                l.args[5] = PArg::U32(MatvecMode::Glu.code());
                 l.act_b -= 4 * ff as u64;
                 return Ok(());
             }
@@ -1218,6 +1215,13 @@ impl DecodePlan {
             (BufRole::ArgPartVal, f32_b(ARGMAX_BLOCKS as usize)),
             (BufRole::ArgPartIdx, f32_b(ARGMAX_BLOCKS as usize)),
         ];
+        let sm_count = options
+            .sm_count
+            .unwrap_or(super::kernels::DEFAULT_SM_COUNT)
+            .max(1);
+        // Residual matvecs with fewer rows than fill SPLIT_MAX_BLOCKS_PER_SM blocks of 8 rows (4
+        // warps x 2: matvec_q8_0_f's and matvec_q6_k_w's blocks) per SM split their columns.
+        let split_rows = 8 * SPLIT_MAX_BLOCKS_PER_SM as u64 * sm_count as u64;
         let mut b = Builder {
             c,
             w,
@@ -1226,33 +1230,11 @@ impl DecodePlan {
             norm_in_matvec: options.norm_in_matvec,
             fused_q6_k: options.fused_q6_k,
             stream_q6_k: options.stream_q6_k,
-            stream_blocks: options
-                .sm_count
-                .unwrap_or(super::kernels::DEFAULT_SM_COUNT)
-                .max(1)
-                .saturating_mul(options.stream_blocks_per_sm.max(1)),
+            stream_blocks: sm_count.saturating_mul(options.stream_blocks_per_sm.max(1)),
             norm_fold: false,
             glu_in_matvec: options.glu_in_matvec,
-            split_below_rows: if options.split_q8_0 {
-                // The fused matvec's blocks hold 8 rows (4 warps x 2).
-                8 * SPLIT_MAX_BLOCKS_PER_SM as u64
-                    * options
-                        .sm_count
-                        .unwrap_or(super::kernels::DEFAULT_SM_COUNT)
-                        .max(1) as u64
-            } else {
-                0
-            },
-            split_q6_below_rows: if options.split_q6_k {
-                // matvec_q6_k_w's blocks hold 8 rows (4 warps x 2).
-                8 * SPLIT_MAX_BLOCKS_PER_SM as u64
-                    * options
-                        .sm_count
-                        .unwrap_or(super::kernels::DEFAULT_SM_COUNT)
-                        .max(1) as u64
-            } else {
-                0
-            },
+            split_below_rows: if options.split_q8_0 { split_rows } else { 0 },
+            split_q6_below_rows: if options.split_q6_k { split_rows } else { 0 },
             out: Vec::new(),
         };
         b.norm_fold = options.norm_by_producer && b.norm_fold_applies()?;

@@ -60,16 +60,17 @@ fn check(
         sumsq_clear: c.producer.then_some(clrb),
     };
     let (n_rows, n_cols) = (rows as u32, cols as u32);
-    let p = if name == NORM_MATVEC_Q6_K_SPLIT {
-        launch::matvec_norm_split(k, ty, yb, wb, xb, n_rows, n_cols, acc, fold)?
+    let mode = if acc {
+        MatvecMode::Accumulate
     } else {
-        let mode = if acc {
-            MatvecMode::Accumulate
-        } else {
-            MatvecMode::Store
-        };
-        launch::matvec_norm(k, ty, yb, wb, xb, n_rows, n_cols, mode, fold)?
+        MatvecMode::Store
     };
+    let launch_fn = if name == NORM_MATVEC_Q6_K_SPLIT {
+        launch::matvec_norm_split
+    } else {
+        launch::matvec_norm
+    };
+    let p = launch_fn(k, ty, yb, wb, xb, n_rows, n_cols, mode, fold)?;
     run(b, &[p])?;
     let r = cpu::matvec_norm(
         ty,
