@@ -592,3 +592,67 @@ fn qmd_overrides_from_kernlab_nv_qmd_reach_every_launch() {
         }
     }
 }
+
+#[test]
+fn bank0_words_from_kernlab_nv_bank0_reach_every_launch_and_never_the_parameters() {
+    // KERNLAB_NV_BANK0 writes driver words of bank 0 (e.g. sm_90's global-memory descriptor at
+    // 0x208) into every launch, lone or replayed; an offset inside the parameters is refused.
+    use kernlab::gpu::nv::options::parse_bank0_words;
+    let o = parse_bank0_words("0x208=0x0, 0x20c=0x10000000,16=7").unwrap();
+    assert_eq!(
+        o[..3],
+        [Some((0x208, 0)), Some((0x20c, 0x1000_0000)), Some((16, 7))]
+    );
+    assert!(o[3].is_none());
+    for bad in [
+        "0x209=1",
+        "0x208",
+        "x=1",
+        "0x208=0x1ffffffff",
+        &"4=1,".repeat(9),
+    ] {
+        assert!(parse_bank0_words(bad).is_err(), "{bad}");
+    }
+    let (mut b, h) = backend_from(
+        MockGpu::new(0x900),
+        NvOptions {
+            replay_order: ReplayOrder::ComputeWfi,
+            bank0_words: o,
+            ..mock_options()
+        },
+    );
+    let out = b.alloc(4096).unwrap();
+    let l = store3(&mut b, out, 16, 1.0);
+    b.launch(&l).unwrap();
+    b.sync().unwrap();
+    let lone = h.log(|log| log.launches.last().unwrap().cbuf0.clone());
+    let word = |c: &[u8], off: usize| u32::from_le_bytes(c[off..off + 4].try_into().unwrap());
+    assert_eq!(word(&lone, 0x20c), 0x1000_0000);
+    assert_eq!(word(&lone, 16), 7);
+    // The parameters are untouched: the first is the output buffer's address.
+    assert_eq!(word(&lone, 0x210) as u64, out.gpu_va & 0xffff_ffff);
+    let before = h.log(|log| log.launches.len());
+    let id = b.build_replay(&[l.clone(), l.clone()]).unwrap();
+    b.replay(id).unwrap();
+    b.sync().unwrap();
+    h.log(|log| {
+        assert!(log.launches.len() >= before + 2);
+        for m in &log.launches[before..] {
+            assert_eq!(word(&m.cbuf0, 0x20c), 0x1000_0000);
+        }
+    });
+    let (mut b, _h) = backend_from(
+        MockGpu::new(0x900),
+        NvOptions {
+            bank0_words: parse_bank0_words("0x210=1").unwrap(),
+            ..mock_options()
+        },
+    );
+    let out = b.alloc(4096).unwrap();
+    let l = store3(&mut b, out, 16, 1.0);
+    let e = b.launch(&l).unwrap_err().to_string();
+    assert!(
+        e.contains("KERNLAB_NV_BANK0") && e.contains("parameters"),
+        "{e}"
+    );
+}

@@ -1,5 +1,6 @@
 //! Benchmarks: bandwidth, matmul, latency; the selftest; CPU references; timing, tables and JSON.
 
+pub mod bank0;
 pub mod bw;
 pub mod kernels;
 pub mod latency;

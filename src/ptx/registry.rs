@@ -18,6 +18,11 @@ pub const FILES: &[KernelFile] = &[
         entries: &["empty", "spin_ns"],
     },
     KernelFile {
+        file: "bank0.ptx",
+        text: include_str!("../../ptx/bank0.ptx"),
+        entries: &["bank0_dump"],
+    },
+    KernelFile {
         file: "fill.ptx",
         text: include_str!("../../ptx/fill.ptx"),
         entries: &["fill_u32", "fill_v4"],

@@ -6,6 +6,7 @@ use argh::FromArgs;
 use hcq::rm::classes::class_name;
 use hcq::rm::RmIface;
 use hcq::Iface;
+use kernlab::bench::bank0;
 use kernlab::json::Json;
 use std::path::Path;
 
@@ -16,6 +17,10 @@ pub struct Args {
     /// print JSON instead of text
     #[argh(switch)]
     pub json: bool,
+    /// also run a kernel on nv and on cuda that copies its constant bank 0 out, and show the
+    /// driver words each path puts there side by side
+    #[argh(switch)]
+    pub bank0: bool,
 }
 
 /// Desktop (RM/UVM) nodes, then Tegra (nvgpu/nvmap) nodes.
@@ -160,6 +165,10 @@ pub fn run(args: Args) -> Result<(), Error> {
             },
         );
         j.insert("tegra", hcq::tegra::probe_report());
+        if args.bank0 {
+            drop(nv);
+            j.insert("bank0", bank0::json(&bank0::dump_both()));
+        }
         println!("{}", j.to_string_pretty());
         return Ok(());
     }
@@ -212,5 +221,9 @@ pub fn run(args: Args) -> Result<(), Error> {
         println!("{line}");
     }
     println!("backend cpu: always available");
+    if args.bank0 {
+        drop(nv);
+        print!("{}", bank0::render(&bank0::dump_both()));
+    }
     Ok(())
 }

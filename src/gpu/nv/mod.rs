@@ -298,16 +298,23 @@ impl NvBackend {
 
     /// The QMD and bank 0 that `l` gives (what a launch writes), bank 0 placed at `cbuf0_va`.
     pub fn prepared(&self, l: &Launch, cbuf0_va: u64) -> Result<(hcq::Qmd, Vec<u8>)> {
-        let (mut qmd, cbuf0) = prepare::prepare(
-            self.kernel(l.kernel)?,
-            l,
-            cbuf0_va,
-            self.opts.carveout,
-            self.dev.info.sm_version,
-        )?;
+        let k = self.kernel(l.kernel)?;
+        let (mut qmd, mut cbuf0) =
+            prepare::prepare(k, l, cbuf0_va, self.opts.carveout, self.dev.info.sm_version)?;
         for &(field, value) in self.opts.qmd_overrides.iter().flatten() {
             qmd.set(field, value)
                 .map_err(|e| Error::Usage(format!("KERNLAB_NV_QMD: {e}")))?;
+        }
+        let param_base = k.info.param_base as usize;
+        for &(off, word) in self.opts.bank0_words.iter().flatten() {
+            let at = off as usize;
+            if at + 4 > param_base {
+                return Err(Error::Usage(format!(
+                    "KERNLAB_NV_BANK0: 0x{off:x} is not in front of {}'s parameters (0x{param_base:x})",
+                    k.name
+                )));
+            }
+            cbuf0[at..at + 4].copy_from_slice(&word.to_le_bytes());
         }
         Ok((qmd, cbuf0))
     }

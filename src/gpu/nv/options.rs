@@ -95,6 +95,45 @@ pub struct NvOptions {
     /// names without the NVCBC0_QMDV04_00_ / NVC6C0_QMDV03_00_ prefix). At most
     /// QMD_OVERRIDES_MAX; none by default.
     pub qmd_overrides: [Option<(Field, u64)>; QMD_OVERRIDES_MAX],
+    /// 32-bit words of bank 0's driver area (in front of the parameters) every launch sets on
+    /// top of hcq's, for device experiments: KERNLAB_NV_BANK0="0x208=0x0,0x20c=0x10000000"
+    /// (byte offset=value). `kernlab doctor --bank0` shows what cuda puts there. At most
+    /// BANK0_OVERRIDES_MAX; none by default.
+    pub bank0_words: [Option<(u32, u32)>; BANK0_OVERRIDES_MAX],
+}
+
+/// How many bank-0 words KERNLAB_NV_BANK0 may set.
+pub const BANK0_OVERRIDES_MAX: usize = 8;
+
+/// KERNLAB_NV_BANK0's list: `offset=value` pairs (decimal or 0x hex), offsets 4-byte aligned.
+pub fn parse_bank0_words(v: &str) -> Result<[Option<(u32, u32)>; BANK0_OVERRIDES_MAX]> {
+    let mut out = [None; BANK0_OVERRIDES_MAX];
+    let pairs: Vec<&str> = v
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if pairs.len() > BANK0_OVERRIDES_MAX {
+        return Err(Error::Usage(format!(
+            "KERNLAB_NV_BANK0={v}: at most {BANK0_OVERRIDES_MAX} words"
+        )));
+    }
+    let num = |t: &str| match t.trim().strip_prefix("0x") {
+        Some(h) => u32::from_str_radix(h, 16).ok(),
+        None => t.trim().parse().ok(),
+    };
+    for (slot, pair) in out.iter_mut().zip(pairs) {
+        let parsed = pair
+            .split_once('=')
+            .and_then(|(o, w)| Some((num(o)?, num(w)?)))
+            .filter(|(o, _)| o % 4 == 0);
+        *slot = Some(parsed.ok_or_else(|| {
+            Error::Usage(format!(
+                "KERNLAB_NV_BANK0: '{pair}' is not OFFSET=VALUE with a 4-byte aligned offset"
+            ))
+        })?);
+    }
+    Ok(out)
 }
 
 /// How many QMD fields KERNLAB_NV_QMD may set.
@@ -156,6 +195,7 @@ impl Default for NvOptions {
             grid_membar: GridMembar::Sys,
             invalidate_at_latch_only: false,
             qmd_overrides: [None; QMD_OVERRIDES_MAX],
+            bank0_words: [None; BANK0_OVERRIDES_MAX],
         }
     }
 }
@@ -175,7 +215,8 @@ impl NvOptions {
     /// Defaults overridden by KERNLAB_NV_ARENA (vram|host), KERNLAB_NV_REPLAY
     /// (auto|wfi|chain|pdl|overlap), KERNLAB_NV_TIMEOUT_MS, KERNLAB_NV_CARVEOUT (max|min|fit|KiB),
     /// KERNLAB_NV_IRQ (0|1), KERNLAB_NV_SIGNAL (host|qmd), KERNLAB_NV_MEMBAR (sys|gpu),
-    /// KERNLAB_NV_INVALIDATE (launch|latch), KERNLAB_NV_QMD (FIELD=value,...).
+    /// KERNLAB_NV_INVALIDATE (launch|latch), KERNLAB_NV_QMD (FIELD=value,...),
+    /// KERNLAB_NV_BANK0 (offset=value,...).
     pub fn from_env() -> Result<NvOptions> {
         let mut o = NvOptions::default();
         if let Ok(v) = std::env::var("KERNLAB_NV_ARENA") {
@@ -242,6 +283,9 @@ impl NvOptions {
         }
         if let Ok(v) = std::env::var("KERNLAB_NV_QMD") {
             o.qmd_overrides = parse_qmd_overrides(&v)?;
+        }
+        if let Ok(v) = std::env::var("KERNLAB_NV_BANK0") {
+            o.bank0_words = parse_bank0_words(&v)?;
         }
         if let Ok(v) = std::env::var("KERNLAB_NV_INVALIDATE") {
             o.invalidate_at_latch_only = match v.as_str() {
