@@ -2,7 +2,7 @@
 //! bank 0 as the "GPU" read them), copies through the staging buffer, timing marks, the prebuilt
 //! replay, and the error paths (hang → timeout naming queue, values and kernel; fault).
 
-use hcq::classes::NVCBC0_WAIT_FOR_IDLE;
+use hcq::classes::{NVCBC0_SEND_PCAS_A, NVCBC0_WAIT_FOR_IDLE};
 use hcq::qmd::sm_config_encoding;
 use hcq::qmd::Field;
 use hcq::{MockGpu, MockHandle, QmdVersion};
@@ -369,6 +369,46 @@ fn pdl_replay_links_each_kernel_to_the_next_through_a_latch() {
         }
     }
     let (mut b3, _) = backend_with(0x807, ReplayOrder::Pdl);
+    let out = b3.alloc(4096).unwrap();
+    let l = store3(&mut b3, out, 16, 1.0);
+    let e = b3.build_replay(&[l.clone(), l]).unwrap_err();
+    assert!(e.to_string().contains("QMD V4"), "{e}");
+}
+
+#[test]
+fn latch_replay_launches_every_qmd_from_the_pushbuffer_joined_by_latches() {
+    // latch: pdl's latches (kernel i arrives at latch i + 1, kernel i + 1 waits on it) with no
+    // dependent QMDs and no run counter: each QMD is launched by its own SEND_PCAS_A, with no
+    // WAIT_FOR_IDLE between them.
+    let (mut b, h) = backend_with(0x900, ReplayOrder::Latch);
+    let before = h.log(|l| l.methods.len());
+    let qmds = replay_store3_qmds(&mut b, &h, 4);
+    assert_eq!(qmds.len(), 4);
+    let get = |q: &hcq::Qmd, f| q.get(f).unwrap();
+    for (i, q) in qmds.iter().enumerate() {
+        let last = i == 3;
+        assert_eq!(get(q, hcq::Field::DependentQmdEnable(0)), 0, "{i}");
+        assert_eq!(get(q, hcq::Field::ArriveAtLatchValid), !last as u64, "{i}");
+        if !last {
+            assert_eq!(get(q, hcq::Field::ArriveAtLatchId), i as u64 + 1);
+        }
+        assert_eq!(get(q, hcq::Field::WaitOnLatchValid), (i > 0) as u64, "{i}");
+        if i > 0 {
+            assert_eq!(get(q, hcq::Field::WaitOnLatchId), i as u64);
+        }
+        assert!(q.release(0).unwrap().is_none(), "no chain end");
+    }
+    let (pcas, wfis) = h.log(|log| {
+        let m = &log.methods[before..];
+        let count = |mthd| {
+            m.iter()
+                .filter(|(_, x)| x.subc == 1 && x.mthd == mthd)
+                .count()
+        };
+        (count(NVCBC0_SEND_PCAS_A), count(NVCBC0_WAIT_FOR_IDLE))
+    });
+    assert_eq!((pcas, wfis), (4, 0));
+    let (mut b3, _) = backend_with(0x807, ReplayOrder::Latch);
     let out = b3.alloc(4096).unwrap();
     let l = store3(&mut b3, out, 16, 1.0);
     let e = b3.build_replay(&[l.clone(), l]).unwrap_err();

@@ -37,8 +37,26 @@ echo "selftest nv bank0 cuda: $(KERNLAB_NV_BANK0=$DESC timeout 150 $K selftest -
 for q in "CTA_LAUNCH_QUEUE=1" "FREE_CTA_SLOTS_EMPTY_SM=1" "OCCUPANCY_THRESHOLD_WARP=16" "OCCUPANCY_MAX_WARP=64"; do
   dec nv "matvec only, $q" KERNLAB_DECODE_KEEP=matvec KERNLAB_NV_QMD=$q
 done
+# Round trip: which launch-time work costs (CWD membar at grid end, cache invalidations).
+lat() { local be=$1 label=$2; shift 2
+  echo "$be $label: $(env "$@" timeout 60 $K latency --backend $be --iters 1000 2>&1 | grep -E "^ *(empty|replay100)|rror" | tr -s ' ' | tr '\n' ';')"; }
+lat cuda "default"
+lat nv "default"
+lat nv "membar gpu" KERNLAB_NV_QMD=CWD_MEMBAR_TYPE=3
+lat nv "membar none" KERNLAB_NV_QMD=CWD_MEMBAR_TYPE=0
+lat nv "no invalidate" KERNLAB_NV_QMD=INVALIDATE_TEXTURE_HEADER_CACHE=0,INVALIDATE_TEXTURE_SAMPLER_CACHE=0,INVALIDATE_TEXTURE_DATA_CACHE=0,INVALIDATE_SHADER_DATA_CACHE=0
+lat nv "bank0 cuda" KERNLAB_NV_BANK0=$DESC
+lat nv "replay latch" KERNLAB_NV_REPLAY=latch
+# latch: pdl's latches without the dependent chain. Does a latch order grids launched from the
+# pushbuffer? The CPU check says (kernels read what the previous one wrote), then the speed.
+echo "check nv latch: $(KERNLAB_NV_REPLAY=latch timeout 120 $K decode --backend nv --model $D/$m.gguf --check-against-cpu --tokens 32 2>&1 | grep -E "argmax|rror" | head -2 | tr '\n' ' ')"
+dec nv "full, replay latch" KERNLAB_NV_REPLAY=latch
+m=llama1b-q6k
+dec nv "full, membar gpu" KERNLAB_NV_QMD=CWD_MEMBAR_TYPE=3
 for x in qwen3-0.6b-q8 qwen3-1.7b-q4km; do
   [ -f $D/$x.gguf ] || timeout 60 $K synth --model $x --out $D/$x.gguf > /dev/null
   m=$x; dec cuda "$x full"; dec nv "$x full"; dec nv "$x full, bank0 cuda" KERNLAB_NV_BANK0=$DESC
 done
 } 2>&1 | tee "$O/probe4.log"
+# Where qwen3-1.7b-q4km's token goes (no profile of it was ever taken).
+timeout 60 $K decode --backend nv --model $D/qwen3-1.7b-q4km.gguf --tokens 16 --profile 2>&1 | tail -45 | tee "$O/profile-q4km.txt"

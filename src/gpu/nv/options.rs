@@ -29,6 +29,12 @@ pub enum ReplayOrder {
     /// No wait between launches: the kernels may overlap. Only for measuring the launch rate
     /// of independent kernels; not the default.
     Overlap,
+    /// Pdl's latches without the chain (QMD V4 only): every QMD is launched from the pushbuffer
+    /// as in `Overlap`, so the front end queues them all at once, and kernel i+1's
+    /// `griddepcontrol.wait` waits for the latch kernel i arrives at. Whether a latch orders
+    /// grids that are not each other's dependents is what the device has to show (a
+    /// measurement knob, not the default).
+    Latch,
 }
 
 /// The SM's shared-memory / L1 split a launch asks for (QMD TARGET/MAX_SM_CONFIG_SHARED_MEM_SIZE).
@@ -213,7 +219,7 @@ impl ReplayOrder {
 
 impl NvOptions {
     /// Defaults overridden by KERNLAB_NV_ARENA (vram|host), KERNLAB_NV_REPLAY
-    /// (auto|wfi|chain|pdl|overlap), KERNLAB_NV_TIMEOUT_MS, KERNLAB_NV_CARVEOUT (max|min|fit|KiB),
+    /// (auto|wfi|chain|pdl|latch|overlap), KERNLAB_NV_TIMEOUT_MS, KERNLAB_NV_CARVEOUT (max|min|fit|KiB),
     /// KERNLAB_NV_IRQ (0|1), KERNLAB_NV_SIGNAL (host|qmd), KERNLAB_NV_MEMBAR (sys|gpu),
     /// KERNLAB_NV_INVALIDATE (launch|latch), KERNLAB_NV_QMD (FIELD=value,...),
     /// KERNLAB_NV_BANK0 (offset=value,...).
@@ -237,9 +243,10 @@ impl NvOptions {
                 "chain" => ReplayOrder::Chain,
                 "pdl" => ReplayOrder::Pdl,
                 "overlap" => ReplayOrder::Overlap,
+                "latch" => ReplayOrder::Latch,
                 _ => {
                     return Err(Error::Usage(format!(
-                        "KERNLAB_NV_REPLAY={v}: expected auto, wfi, chain, pdl or overlap"
+                        "KERNLAB_NV_REPLAY={v}: expected auto, wfi, chain, pdl, latch or overlap"
                     )))
                 }
             };

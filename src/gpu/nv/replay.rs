@@ -54,10 +54,12 @@ impl Replay {
         let base = mem.gpu_va;
         let mut names: Vec<String> = Vec::new();
         let mut images = Vec::with_capacity(launches.len());
-        if order == ReplayOrder::Pdl && b.device().qmd_version != hcq::QmdVersion::V4 {
-            return Err(Error::Unsupported(
-                "KERNLAB_NV_REPLAY=pdl needs QMD V4 (Hopper); use chain or wfi".into(),
-            ));
+        if matches!(order, ReplayOrder::Pdl | ReplayOrder::Latch)
+            && b.device().qmd_version != hcq::QmdVersion::V4
+        {
+            return Err(Error::Unsupported(format!(
+                "KERNLAB_NV_REPLAY={order:?} needs QMD V4 (Hopper); use chain or wfi"
+            )));
         }
         let mut chain = None;
         for (i, l) in launches.iter().enumerate() {
@@ -100,6 +102,17 @@ impl Replay {
                             runs: 0,
                         });
                     }
+                }
+                ReplayOrder::Latch => {
+                    // Latch i + 1 joins kernel i to kernel i + 1, as in Pdl; no dependents.
+                    let latch = i as u32 + 1;
+                    if i > 0 {
+                        qmd.wait_on_latch(latch - 1)?;
+                    }
+                    if i + 1 < launches.len() {
+                        qmd.arrive_at_latch_early(latch)?;
+                    }
+                    pcas_launch(&mut pb, at + QMD_OFF as u64)?;
                 }
                 _ => {
                     if i > 0 && order == ReplayOrder::ComputeWfi {
