@@ -258,6 +258,7 @@ fn gpu_scope_membar_between_replayed_grids_and_sys_scope_at_the_end() {
         (GridMembar::Sys, ReplayOrder::ComputeWfi),
         (GridMembar::GpuBetween, ReplayOrder::ComputeWfi),
         (GridMembar::GpuBetween, ReplayOrder::Chain),
+        (GridMembar::NoneBetween, ReplayOrder::Pdl),
     ] {
         let (mut b, h) = backend_from(
             MockGpu::new(0x900),
@@ -283,6 +284,7 @@ fn gpu_scope_membar_between_replayed_grids_and_sys_scope_at_the_end() {
         let want: Vec<u64> = match membar {
             GridMembar::Sys => vec![1; 6],
             GridMembar::GpuBetween => vec![3, 3, 3, 3, 1, 1],
+            GridMembar::NoneBetween => vec![0, 0, 0, 0, 1, 1],
         };
         assert_eq!(types, want, "{membar:?} {order:?}");
     }

@@ -9,7 +9,7 @@ use super::{pcas_launch, NvBackend};
 use crate::gpu::Launch;
 use crate::{Error, Result};
 use hcq::classes::*;
-use hcq::qmd::{Field, CWD_MEMBAR_TYPE_L1_MEMBAR};
+use hcq::qmd::{Field, CWD_MEMBAR_TYPE_L1_MEMBAR, CWD_MEMBAR_TYPE_L1_NONE};
 use hcq::{Mem, PushBuf};
 
 const _: () = assert!(CBUF0_MAX_B <= QMD_OFF);
@@ -65,8 +65,16 @@ impl Replay {
         for (i, l) in launches.iter().enumerate() {
             let at = base + i as u64 * SLOT_B;
             let (mut qmd, cbuf0) = b.prepared(l, at)?;
-            if b.options().grid_membar == GridMembar::GpuBetween && i + 1 < launches.len() {
-                qmd.set(Field::CwdMembarType, CWD_MEMBAR_TYPE_L1_MEMBAR)?;
+            if i + 1 < launches.len() {
+                match b.options().grid_membar {
+                    GridMembar::Sys => {}
+                    GridMembar::GpuBetween => {
+                        qmd.set(Field::CwdMembarType, CWD_MEMBAR_TYPE_L1_MEMBAR)?
+                    }
+                    GridMembar::NoneBetween => {
+                        qmd.set(Field::CwdMembarType, CWD_MEMBAR_TYPE_L1_NONE)?
+                    }
+                }
             }
             match order {
                 ReplayOrder::Chain | ReplayOrder::Pdl => {
