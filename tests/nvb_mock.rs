@@ -259,6 +259,7 @@ fn gpu_scope_membar_between_replayed_grids_and_sys_scope_at_the_end() {
         (GridMembar::GpuBetween, ReplayOrder::ComputeWfi),
         (GridMembar::GpuBetween, ReplayOrder::Chain),
         (GridMembar::NoneBetween, ReplayOrder::Pdl),
+        (GridMembar::NoneWhereReleased, ReplayOrder::Pdl),
     ] {
         let (mut b, h) = backend_from(
             MockGpu::new(0x900),
@@ -285,9 +286,41 @@ fn gpu_scope_membar_between_replayed_grids_and_sys_scope_at_the_end() {
             GridMembar::Sys => vec![1; 6],
             GridMembar::GpuBetween => vec![3, 3, 3, 3, 1, 1],
             GridMembar::NoneBetween => vec![0, 0, 0, 0, 1, 1],
+            // store3 comes from a bare cubin: nothing says it releases its writes.
+            GridMembar::NoneWhereReleased => vec![1; 6],
         };
         assert_eq!(types, want, "{membar:?} {order:?}");
     }
+}
+
+#[test]
+fn grid_end_barrier_is_dropped_only_after_kernels_that_release_their_writes() {
+    // The default policy: L1_NONE after a grid whose PTX releases its writes itself (the empty
+    // kernel writes nothing), L1_SYSMEMBAR after fill_u32 (stores, no fence) and the last grid.
+    if kernlab::ptx::toolchain::find_ptxas().is_none() {
+        eprintln!("SKIP grid_end_barrier_is_dropped_only_after_kernels_that_release_their_writes: no ptxas");
+        return;
+    }
+    let (mut b, h) = backend_with(0x900, ReplayOrder::Pdl);
+    let empty = b.load(&kernlab::ptx::kernel("empty").unwrap()).unwrap();
+    let fill = b.load(&kernlab::ptx::kernel("fill_u32").unwrap()).unwrap();
+    assert!(b.releases_writes(empty) && !b.releases_writes(fill));
+    let out = b.alloc(4096).unwrap();
+    let e = Launch::linear(empty, 1, 32, vec![]);
+    let f = Launch::linear(fill, 1, 256, vec![Arg::Buf(out), Arg::U64(64), Arg::U32(7)]);
+    let id = b
+        .build_replay(&[e.clone(), f.clone(), e.clone(), e])
+        .unwrap();
+    let before = h.log(|l| l.launches.len());
+    b.replay(id).unwrap();
+    b.sync().unwrap();
+    let types: Vec<u64> = h.log(|log| {
+        log.launches[before..]
+            .iter()
+            .map(|x| x.qmd.get(hcq::Field::CwdMembarType).unwrap())
+            .collect()
+    });
+    assert_eq!(types, vec![0, 1, 0, 1]);
 }
 
 #[test]

@@ -9,6 +9,7 @@
 pub mod cache;
 pub mod nvjitlink;
 pub mod registry;
+pub mod release;
 pub mod resources;
 pub mod substitute;
 pub mod toolchain;

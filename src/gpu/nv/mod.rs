@@ -39,6 +39,9 @@ pub struct NvBackend {
     info: GpuInfo,
     opts: NvOptions,
     kernels: Vec<hcq::Kernel>,
+    /// Per kernel: its PTX releases its own writes before it ends (`ptx::release`), so a
+    /// replay may drop the barrier at the end of its grid. False for bare cubins.
+    releases_writes: Vec<bool>,
     kernel_ids: HashMap<String, KernelId>,
     modules: Vec<hcq::Module>,
     bufs: HashMap<u64, Mem>,
@@ -123,6 +126,7 @@ impl NvBackend {
             info,
             opts,
             kernels: Vec::new(),
+            releases_writes: Vec::new(),
             kernel_ids: HashMap::new(),
             modules: Vec::new(),
             bufs: HashMap::new(),
@@ -287,7 +291,13 @@ impl NvBackend {
         // Module loading may have submitted (local memory setup) and waited: nothing in flight.
         self.sync()?;
         self.kernels.push(k);
+        self.releases_writes.push(false);
         Ok(KernelId(self.kernels.len() - 1))
+    }
+
+    /// Whether kernel `id` releases its own global writes before it ends.
+    pub fn releases_writes(&self, id: KernelId) -> bool {
+        self.releases_writes.get(id.0).copied().unwrap_or(false)
     }
 
     fn kernel(&self, id: KernelId) -> Result<&hcq::Kernel> {
@@ -454,6 +464,7 @@ impl Backend for NvBackend {
         }
         let asm = ptx::assemble(spec, &self.info.arch, None)?;
         let id = self.load_cubin(&asm.cubin, spec.entry)?;
+        self.releases_writes[id.0] = ptx::release::releases_before_exit(&spec.ptx()?, spec.entry);
         self.kernel_ids.insert(label, id);
         Ok(id)
     }

@@ -59,16 +59,21 @@ pub enum Carveout {
 /// The memory barrier at the end of each grid of a replay (QMD CWD_MEMBAR_TYPE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GridMembar {
+    /// L1_NONE after every grid of a replay but the last whose kernel releases its own writes
+    /// (`ptx::release`: a `fence.acq_rel.gpu` before every `ret`, or no global writes),
+    /// L1_SYSMEMBAR after the others and the last. The default: the barrier cost 0.35 µs per
+    /// grid on the H100 (100-kernel replay 0.70 -> 0.35 µs per kernel; llama1b-q6k decode
+    /// 0.765 -> 0.722 ms with it dropped everywhere, session 5).
+    NoneWhereReleased,
     /// L1_SYSMEMBAR after every grid (tinygrad's choice).
     Sys,
     /// L1_MEMBAR (GPU scope) after every grid of a replay but the last, which keeps
     /// L1_SYSMEMBAR so the host sees everything once the replay's signal lands: the kernels
     /// in between only feed other kernels.
     GpuBetween,
-    /// L1_NONE after every grid of a replay but the last (L1_SYSMEMBAR): the next grid is
-    /// ordered by the replay's latch, dependent launch or WAIT_FOR_IDLE alone. Measured on
-    /// the H100 (session 5): the 100-kernel replay costs 0.35 µs per kernel with it, 0.70
-    /// with L1_SYSMEMBAR or L1_MEMBAR.
+    /// L1_NONE after every grid of a replay but the last, whatever the kernel: a measurement
+    /// knob, not safe — a kernel whose stores are still in flight when it ends can feed the
+    /// next grid stale values (seen on the H100, see `NoneWhereReleased`).
     NoneBetween,
 }
 
@@ -203,7 +208,7 @@ impl Default for NvOptions {
             carveout: Carveout::Fixed(DEFAULT_CARVEOUT_KIB),
             release_irq: false,
             qmd_signal: false,
-            grid_membar: GridMembar::Sys,
+            grid_membar: GridMembar::NoneWhereReleased,
             invalidate_at_latch_only: false,
             qmd_overrides: [None; QMD_OVERRIDES_MAX],
             bank0_words: [None; BANK0_OVERRIDES_MAX],
@@ -225,7 +230,7 @@ impl ReplayOrder {
 impl NvOptions {
     /// Defaults overridden by KERNLAB_NV_ARENA (vram|host), KERNLAB_NV_REPLAY
     /// (auto|wfi|chain|pdl|latch|overlap), KERNLAB_NV_TIMEOUT_MS, KERNLAB_NV_CARVEOUT (max|min|fit|KiB),
-    /// KERNLAB_NV_IRQ (0|1), KERNLAB_NV_SIGNAL (host|qmd), KERNLAB_NV_MEMBAR (sys|gpu),
+    /// KERNLAB_NV_IRQ (0|1), KERNLAB_NV_SIGNAL (host|qmd), KERNLAB_NV_MEMBAR (auto|sys|gpu|none),
     /// KERNLAB_NV_INVALIDATE (launch|latch), KERNLAB_NV_QMD (FIELD=value,...),
     /// KERNLAB_NV_BANK0 (offset=value,...).
     pub fn from_env() -> Result<NvOptions> {
@@ -284,12 +289,13 @@ impl NvOptions {
         }
         if let Ok(v) = std::env::var("KERNLAB_NV_MEMBAR") {
             o.grid_membar = match v.as_str() {
+                "auto" => GridMembar::NoneWhereReleased,
                 "sys" => GridMembar::Sys,
                 "gpu" => GridMembar::GpuBetween,
                 "none" => GridMembar::NoneBetween,
                 _ => {
                     return Err(Error::Usage(format!(
-                        "KERNLAB_NV_MEMBAR={v}: expected sys, gpu or none"
+                        "KERNLAB_NV_MEMBAR={v}: expected auto, sys, gpu or none"
                     )))
                 }
             };

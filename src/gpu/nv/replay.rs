@@ -67,6 +67,11 @@ impl Replay {
             let (mut qmd, cbuf0) = b.prepared(l, at)?;
             if i + 1 < launches.len() {
                 match b.options().grid_membar {
+                    GridMembar::NoneWhereReleased => {
+                        if b.releases_writes(l.kernel) {
+                            qmd.set(Field::CwdMembarType, CWD_MEMBAR_TYPE_L1_NONE)?
+                        }
+                    }
                     GridMembar::Sys => {}
                     GridMembar::GpuBetween => {
                         qmd.set(Field::CwdMembarType, CWD_MEMBAR_TYPE_L1_MEMBAR)?
