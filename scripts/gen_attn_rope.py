@@ -599,7 +599,6 @@ FINAL:
     add.u64 %x64, %out, %x64;
     st.global.f32 [%x64], %fo;
 DONE:
-    fence.acq_rel.gpu;   // release this thread's writes before the grid ends (nv drops the grid-end membar)
     ret;""")
     return o
 

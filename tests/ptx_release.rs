@@ -1,32 +1,27 @@
-//! Every decode kernel (and the engine's advance kernel) releases its own writes before it
-//! ends, so decode replays on nv run without the grid-end barrier (`ptx::release`); the empty
-//! kernel of latency's replay writes nothing.
+//! `ptx::release` on the registry's own kernels: the empty kernel (latency's replay) writes no
+//! global memory, so a replay may drop the barrier after it; the fill kernel stores and has no
+//! release fence, and neither do the decode kernels (the fence before every `ret` was measured
+//! on the H100 and made decode 12-23 % slower on both paths, session 5), so they keep it.
 
-use kernlab::engine::decode_kernels::ADVANCE_FILE;
 use kernlab::engine::kernels::all_specs;
 use kernlab::ptx::release::releases_before_exit;
-use kernlab::ptx::KernelSpec;
 
 #[test]
-fn decode_kernels_and_the_empty_kernel_release_before_exit() {
-    let mut specs = all_specs();
-    specs.push(KernelSpec {
-        file: &ADVANCE_FILE,
-        entry: "decode_advance",
-        vars: vec![],
-    });
-    specs.push(kernlab::ptx::kernel("empty").unwrap());
+fn only_kernels_without_writes_or_with_the_fence_drop_the_barrier() {
+    let empty = kernlab::ptx::kernel("empty").unwrap();
+    assert!(releases_before_exit(&empty.ptx().unwrap(), "empty"));
+    let fill = kernlab::ptx::kernel("fill_u32").unwrap();
+    assert!(!releases_before_exit(&fill.ptx().unwrap(), "fill_u32"));
+    let specs = all_specs();
+    assert!(specs.len() > 30);
+    // Every decode kernel writes global memory and ends without the fence: its replays keep
+    // the barrier (add the fence to a kernel, and this test, only with a measurement).
     for spec in &specs {
-        let ptx = spec.ptx().unwrap();
         assert!(
-            releases_before_exit(&ptx, spec.entry),
-            "{} {}: a ret without fence.acq_rel.gpu before it",
+            !releases_before_exit(&spec.ptx().unwrap(), spec.entry),
+            "{} {} now counts as releasing its writes",
             spec.file.file,
             spec.entry
         );
     }
-    assert!(specs.len() > 30, "only {} kernels checked", specs.len());
-    // A writer without the fence is caught: the fill kernel (bandwidth) has none.
-    let fill = kernlab::ptx::kernel("fill_u32").unwrap();
-    assert!(!releases_before_exit(&fill.ptx().unwrap(), "fill_u32"));
 }

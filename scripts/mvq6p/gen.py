@@ -222,7 +222,7 @@ REDUCE:
 ST{i}:
     st.global.f32 [ga+{4 * i}], acc{i};
 """)
-    b.append("DONE:\n    fence.acq_rel.gpu;   // release this thread's writes before the grid ends (nv drops the grid-end membar)\n    ret;\n}\n")
+    b.append("DONE:\n    ret;\n}\n")
     return "".join(b)
 
 

@@ -388,7 +388,6 @@ STA:
 STB:
     st.global.f32 [ga+4], accB;
 DONE:
-    fence.acq_rel.gpu;   // release this thread's writes before the grid ends (nv drops the grid-end membar)
     ret;
 }
 """)

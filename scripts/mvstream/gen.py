@@ -218,7 +218,6 @@ LOOP:
     setp.lt.u32 ce1, t0, nrows;
     bra LOOP;
 DONE:
-    fence.acq_rel.gpu;   // release this thread's writes before the grid ends (nv drops the grid-end membar)
     ret;
 }
 """)

@@ -256,7 +256,6 @@ WRITE:
     @p_r1 fma.rn.f32 ss, acc1, acc1, ss;
     red.global.add.f32 [sop], ss;
 DONE:
-    fence.acq_rel.gpu;   // release this thread's writes before the grid ends (nv drops the grid-end membar)
     ret;
 }
 """)

@@ -5,6 +5,8 @@
 //! stored is visible before the grid can count as done and the next grid's
 //! `griddepcontrol.wait` returns). Without either, L1_NONE let a consumer read stale values
 //! on the H100 (session 5: qwen3-0.6b logits off by 6.3e-3 relative, 4.4e-4 with the barrier).
+//! The decode kernels carry no such fence: with one before every `ret` (and the barrier
+//! dropped) they were correct again but 12-23 % slower on both paths, so they keep the barrier.
 
 /// The instruction that counts as the release before `ret;`.
 pub const RELEASE_FENCE: &str = "fence.acq_rel.gpu;";

@@ -39,8 +39,9 @@ pub struct NvBackend {
     info: GpuInfo,
     opts: NvOptions,
     kernels: Vec<hcq::Kernel>,
-    /// Per kernel: its PTX releases its own writes before it ends (`ptx::release`), so a
-    /// replay may drop the barrier at the end of its grid. False for bare cubins.
+    /// Per kernel: its PTX releases its own writes before it ends or writes no global memory
+    /// (`ptx::release`), so a replay may drop the barrier at the end of its grid. False for
+    /// bare cubins.
     releases_writes: Vec<bool>,
     kernel_ids: HashMap<String, KernelId>,
     modules: Vec<hcq::Module>,

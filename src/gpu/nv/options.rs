@@ -61,9 +61,10 @@ pub enum Carveout {
 pub enum GridMembar {
     /// L1_NONE after every grid of a replay but the last whose kernel releases its own writes
     /// (`ptx::release`: a `fence.acq_rel.gpu` before every `ret`, or no global writes),
-    /// L1_SYSMEMBAR after the others and the last. The default: the barrier cost 0.35 µs per
-    /// grid on the H100 (100-kernel replay 0.70 -> 0.35 µs per kernel; llama1b-q6k decode
-    /// 0.765 -> 0.722 ms with it dropped everywhere, session 5).
+    /// L1_SYSMEMBAR after the others and the last. The default. The barrier costs 0.35 µs per
+    /// grid on the H100 (100-kernel replay of the empty kernel, which writes nothing: 0.70 ->
+    /// 0.35 µs per kernel). The decode kernels write and carry no fence (the fence cost more
+    /// than the barrier, see `ptx::release`), so their replays keep it.
     NoneWhereReleased,
     /// L1_SYSMEMBAR after every grid (tinygrad's choice).
     Sys,
