@@ -1,7 +1,9 @@
 //! What a launch path puts in constant bank 0 in front of the parameters: the `bank0_dump`
 //! kernel copies every word of its own bank 0 to a buffer. nv fills those driver words itself
 //! (hcq's program.rs); cuda's come from the CUDA driver. Side by side they show what nv leaves
-//! out, e.g. the 64-bit global-memory descriptor every LDG/STG reads on sm_90 (c[0x0][0x208]).
+//! out. On the H100 (session 5) cuda, like nv, leaves the 64-bit global-memory descriptor that
+//! every LDG/STG reads on sm_90 (c[0x0][0x208]) at 0, and fills ~40 other words nv does not;
+//! setting those on nv launches (KERNLAB_NV_BANK0) changed no timing.
 
 use crate::gpu::{Arg, Backend, Launch};
 use crate::{ptx, Error, Result};

@@ -54,9 +54,13 @@ fn instruction(line: &str) -> &str {
 }
 
 /// True for a store, atomic or reduction that may write global memory (the generic and
-/// `.global` forms; shared, local and param ones do not count).
+/// `.global` forms; shared, local and param ones do not count), and for a bulk copy from shared
+/// to global memory (`cp.async.bulk.global.shared::cta`, destination first).
 fn writes_global(ins: &str) -> bool {
     let op = ins.split(char::is_whitespace).next().unwrap_or("");
+    if op.starts_with("cp.") && op.contains(".global.shared") {
+        return true;
+    }
     let mut parts = op.split('.');
     let head = parts.next().unwrap_or("");
     if !matches!(head, "st" | "atom" | "red") && !op.starts_with("cp.reduce") {
@@ -144,5 +148,11 @@ DONE:
         assert!(!writes_global("st.shared.u32 [%r1], 1;"));
         assert!(!writes_global("ld.global.u32 %r1, [%rd1];"));
         assert!(!writes_global("setp.lt.u32 %p1, %r1, %r2;"));
+        assert!(!writes_global(
+            "cp.async.cg.shared.global [%r1], [%rd1], 16;"
+        ));
+        assert!(writes_global(
+            "cp.async.bulk.global.shared::cta.bulk_group [%rd1], [%r1], 256;"
+        ));
     }
 }
