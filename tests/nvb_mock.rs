@@ -62,6 +62,16 @@ fn replay_store3_qmds(b: &mut NvBackend, h: &MockHandle, copies: usize) -> Vec<h
     })
 }
 
+/// CWD_MEMBAR_TYPE of every launch the mock saw from launch `before` on.
+fn membar_types_since(h: &MockHandle, before: usize) -> Vec<u64> {
+    h.log(|log| {
+        log.launches[before..]
+            .iter()
+            .map(|x| x.qmd.get(hcq::Field::CwdMembarType).unwrap())
+            .collect()
+    })
+}
+
 fn store3(b: &mut NvBackend, out: kernlab::gpu::Buf, n: u32, scale: f32) -> Launch {
     let cubin = if b.info().arch == "sm_90" {
         fixture("store3.sm_90.cubin")
@@ -276,12 +286,7 @@ fn gpu_scope_membar_between_replayed_grids_and_sys_scope_at_the_end() {
         b.replay(id).unwrap();
         b.launch(&l).unwrap();
         b.sync().unwrap();
-        let types: Vec<u64> = h.log(|log| {
-            log.launches[before..]
-                .iter()
-                .map(|x| x.qmd.get(hcq::Field::CwdMembarType).unwrap())
-                .collect()
-        });
+        let types = membar_types_since(&h, before);
         let want: Vec<u64> = match membar {
             GridMembar::Sys => vec![1; 6],
             GridMembar::GpuBetween => vec![3, 3, 3, 3, 1, 1],
@@ -314,12 +319,7 @@ fn grid_end_barrier_is_dropped_only_after_kernels_that_release_their_writes() {
     let before = h.log(|l| l.launches.len());
     b.replay(id).unwrap();
     b.sync().unwrap();
-    let types: Vec<u64> = h.log(|log| {
-        log.launches[before..]
-            .iter()
-            .map(|x| x.qmd.get(hcq::Field::CwdMembarType).unwrap())
-            .collect()
-    });
+    let types = membar_types_since(&h, before);
     assert_eq!(types, vec![0, 1, 0, 1]);
 }
 

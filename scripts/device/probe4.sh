@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Session 4, first call: what does cuda put in constant bank 0 that nv leaves out (doctor
+# Written in session 4, run in session 5 (docs/device-logs/s5/probe4.log): what does cuda put in constant bank 0 that nv leaves out (doctor
 # --bank0), and does nv with cuda's global-memory descriptor (c[0x0][0x208], which every LDG/STG
 # reads on sm_90; hcq leaves it 0) close the 1 GB copy gap and the Q6_K matvec gap? Then the CTA
 # placement QMD fields (qmdprobe). Usage (device, repo root): bash scripts/device/probe4.sh

@@ -35,14 +35,18 @@ use std::collections::HashMap;
 /// Timing marks a backend can hold at once (16 B of Host memory each).
 pub const MARK_SLOTS: u64 = 4096;
 
+/// A kernel as loaded, with what its PTX says about its writes.
+struct LoadedKernel {
+    kernel: hcq::Kernel,
+    /// The PTX releases its own writes before it ends or writes no global memory
+    /// (`ptx::release`), so a replay may drop the barrier at the end of its grid.
+    releases_writes: bool,
+}
+
 pub struct NvBackend {
     info: GpuInfo,
     opts: NvOptions,
-    kernels: Vec<hcq::Kernel>,
-    /// Per kernel: its PTX releases its own writes before it ends or writes no global memory
-    /// (`ptx::release`), so a replay may drop the barrier at the end of its grid. False for
-    /// bare cubins.
-    releases_writes: Vec<bool>,
+    kernels: Vec<LoadedKernel>,
     kernel_ids: HashMap<String, KernelId>,
     modules: Vec<hcq::Module>,
     bufs: HashMap<u64, Mem>,
@@ -127,7 +131,6 @@ impl NvBackend {
             info,
             opts,
             kernels: Vec::new(),
-            releases_writes: Vec::new(),
             kernel_ids: HashMap::new(),
             modules: Vec::new(),
             bufs: HashMap::new(),
@@ -283,27 +286,40 @@ impl NvBackend {
         Ok(())
     }
 
-    /// Load kernel `entry` from a cubin (what `load` does after assembling).
+    /// Load kernel `entry` from a cubin (what `load` does after assembling). Nothing says what
+    /// a bare cubin does with its writes, so replays keep the barrier after it.
     pub fn load_cubin(&mut self, cubin: &[u8], entry: &str) -> Result<KernelId> {
+        self.load_kernel(cubin, entry, false)
+    }
+
+    fn load_kernel(
+        &mut self,
+        cubin: &[u8],
+        entry: &str,
+        releases_writes: bool,
+    ) -> Result<KernelId> {
         self.sync()?;
         let module = hcq::Module::load(&mut self.dev, cubin)?;
         let k = module.kernel(entry)?.clone();
         self.modules.push(module);
         // Module loading may have submitted (local memory setup) and waited: nothing in flight.
         self.sync()?;
-        self.kernels.push(k);
-        self.releases_writes.push(false);
+        self.kernels.push(LoadedKernel {
+            kernel: k,
+            releases_writes,
+        });
         Ok(KernelId(self.kernels.len() - 1))
     }
 
     /// Whether kernel `id` releases its own global writes before it ends.
     pub fn releases_writes(&self, id: KernelId) -> bool {
-        self.releases_writes.get(id.0).copied().unwrap_or(false)
+        self.kernels.get(id.0).is_some_and(|k| k.releases_writes)
     }
 
     fn kernel(&self, id: KernelId) -> Result<&hcq::Kernel> {
         self.kernels
             .get(id.0)
+            .map(|k| &k.kernel)
             .ok_or_else(|| Error::Usage(format!("nv: kernel id {} not loaded", id.0)))
     }
 
@@ -464,8 +480,8 @@ impl Backend for NvBackend {
             return Ok(*id);
         }
         let asm = ptx::assemble(spec, &self.info.arch, None)?;
-        let id = self.load_cubin(&asm.cubin, spec.entry)?;
-        self.releases_writes[id.0] = ptx::release::releases_before_exit(&spec.ptx()?, spec.entry);
+        let releases = ptx::release::releases_before_exit(&spec.ptx()?, spec.entry);
+        let id = self.load_kernel(&asm.cubin, spec.entry, releases)?;
         self.kernel_ids.insert(label, id);
         Ok(id)
     }

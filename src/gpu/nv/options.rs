@@ -122,23 +122,33 @@ pub struct NvOptions {
 /// How many bank-0 words KERNLAB_NV_BANK0 may set.
 pub const BANK0_OVERRIDES_MAX: usize = 8;
 
-/// KERNLAB_NV_BANK0's list: `offset=value` pairs (decimal or 0x hex), offsets 4-byte aligned.
-pub fn parse_bank0_words(v: &str) -> Result<[Option<(u32, u32)>; BANK0_OVERRIDES_MAX]> {
-    let mut out = [None; BANK0_OVERRIDES_MAX];
-    let pairs: Vec<&str> = v
+/// The comma-separated `key=value` items of environment variable `var` (value `v`), at most
+/// `max` of them (`what` names them in the error).
+fn env_list<'a>(var: &str, v: &'a str, max: usize, what: &str) -> Result<Vec<&'a str>> {
+    let items: Vec<&str> = v
         .split(',')
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .collect();
-    if pairs.len() > BANK0_OVERRIDES_MAX {
-        return Err(Error::Usage(format!(
-            "KERNLAB_NV_BANK0={v}: at most {BANK0_OVERRIDES_MAX} words"
-        )));
+    if items.len() > max {
+        return Err(Error::Usage(format!("{var}={v}: at most {max} {what}")));
     }
-    let num = |t: &str| match t.trim().strip_prefix("0x") {
-        Some(h) => u32::from_str_radix(h, 16).ok(),
+    Ok(items)
+}
+
+/// A decimal or 0x-hex integer.
+fn parse_int(t: &str) -> Option<u64> {
+    match t.trim().strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
         None => t.trim().parse().ok(),
-    };
+    }
+}
+
+/// KERNLAB_NV_BANK0's list: `offset=value` pairs (decimal or 0x hex), offsets 4-byte aligned.
+pub fn parse_bank0_words(v: &str) -> Result<[Option<(u32, u32)>; BANK0_OVERRIDES_MAX]> {
+    let mut out = [None; BANK0_OVERRIDES_MAX];
+    let pairs = env_list("KERNLAB_NV_BANK0", v, BANK0_OVERRIDES_MAX, "words")?;
+    let num = |t: &str| parse_int(t).and_then(|n| u32::try_from(n).ok());
     for (slot, pair) in out.iter_mut().zip(pairs) {
         let parsed = pair
             .split_once('=')
@@ -160,24 +170,11 @@ pub const QMD_OVERRIDES_MAX: usize = 4;
 /// either version.
 pub fn parse_qmd_overrides(v: &str) -> Result<[Option<(Field, u64)>; QMD_OVERRIDES_MAX]> {
     let mut out = [None; QMD_OVERRIDES_MAX];
-    let pairs: Vec<&str> = v
-        .split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect();
-    if pairs.len() > QMD_OVERRIDES_MAX {
-        return Err(Error::Usage(format!(
-            "KERNLAB_NV_QMD={v}: at most {QMD_OVERRIDES_MAX} fields"
-        )));
-    }
+    let pairs = env_list("KERNLAB_NV_QMD", v, QMD_OVERRIDES_MAX, "fields")?;
     for (slot, pair) in out.iter_mut().zip(pairs) {
         let bad = || Error::Usage(format!("KERNLAB_NV_QMD: '{pair}' is not FIELD=value"));
         let (name, value) = pair.split_once('=').ok_or_else(bad)?;
-        let value = match value.trim().strip_prefix("0x") {
-            Some(h) => u64::from_str_radix(h, 16),
-            None => value.trim().parse(),
-        }
-        .map_err(|_| bad())?;
+        let value = parse_int(value).ok_or_else(bad)?;
         let name = name.trim();
         let field = Field::from_header_short(QmdVersion::V4, name)
             .or_else(|| Field::from_header_short(QmdVersion::V3, name))
