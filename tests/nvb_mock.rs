@@ -324,6 +324,39 @@ fn grid_end_barrier_is_dropped_only_after_kernels_that_release_their_writes() {
 }
 
 #[test]
+fn exit_fence_lets_writing_kernels_drop_the_grid_end_barrier_on_sm_90_only() {
+    // KERNLAB_NV_EXIT_FENCE=release: fill_u32 is assembled with fence.release.gpu before its
+    // ret, so under the default membar policy a replay drops the barrier after it too (the last
+    // grid keeps L1_SYSMEMBAR). On sm_87 (no such fence) nothing changes.
+    if kernlab::ptx::toolchain::find_ptxas().is_none() {
+        eprintln!("SKIP exit_fence_lets_writing_kernels_drop_the_grid_end_barrier_on_sm_90_only: no ptxas");
+        return;
+    }
+    for (sm, order, want) in [
+        (0x900, ReplayOrder::Pdl, vec![0, 0, 1]),
+        (0x807, ReplayOrder::ComputeWfi, vec![1, 1, 1]),
+    ] {
+        let (mut b, h) = backend_from(
+            MockGpu::new(sm),
+            NvOptions {
+                replay_order: order,
+                exit_fence: true,
+                ..mock_options()
+            },
+        );
+        let fill = b.load(&kernlab::ptx::kernel("fill_u32").unwrap()).unwrap();
+        assert_eq!(b.releases_writes(fill), sm == 0x900, "sm {sm:#x}");
+        let out = b.alloc(4096).unwrap();
+        let f = Launch::linear(fill, 1, 256, vec![Arg::Buf(out), Arg::U64(64), Arg::U32(7)]);
+        let id = b.build_replay(&[f.clone(), f.clone(), f]).unwrap();
+        let before = h.log(|l| l.launches.len());
+        b.replay(id).unwrap();
+        b.sync().unwrap();
+        assert_eq!(membar_types_since(&h, before), want, "sm {sm:#x}");
+    }
+}
+
+#[test]
 fn carveout_policies_set_the_sm_shared_memory_config() {
     // max: 228 KiB; fit: the smallest carve-out holding the CTAs the SM's thread and register
     // limits allow (store3 needs only the 1 KiB reservation per CTA); min: the template's;

@@ -193,6 +193,42 @@ def compute_q4k(cfg):
     s += "UNIT_END:\n"
     return s
 
+# 16-byte x vectors each thread stages per trip of XLOOP (registers: 4 per vector for x, 4 for
+# norm_w; the trip's loads all go out before the first is used).
+X_UNROLL = 4
+X_REGS = ["n0, n1, n2, n3", "xa0, xa1, xa2, xa3", "xb0, xb1, xb2, xb3", "va0, va1, va2, va3"]
+W_REGS = ["vb0, vb1, vb2, vb3", "vl0, vl1, vl2, vl3", "vh0, vh1, vh2, vh3", "xl00, xl01, xl02, xl03"]
+
+
+def x_trip():
+    """One XLOOP trip: vector j of the trip is i + 128 j, in range under p_v<j> (p_v0 is the loop
+    test's), its norm weights loaded under p_w<j> (in range and the norm fused)."""
+    out = ["    setp.lt.u32 p_v0, i, n4;"]
+    for j in range(1, X_UNROLL):
+        out.append(f"    add.u32 t1, i, {128 * j};")
+        out.append(f"    setp.lt.u32 p_v{j}, t1, n4;")
+    for j in range(X_UNROLL):
+        out.append(f"    and.pred p_w{j}, p_v{j}, p_h;")
+    for j in range(X_UNROLL):
+        xr, wr = X_REGS[j].split(", "), W_REGS[j].split(", ")
+        if j:  # vector 0 is in range: loaded and stored unguarded
+            out += [f"    mov.f32 {r}, 0f00000000;" for r in xr]
+        out += [f"    mov.f32 {r}, 0f3F800000;" for r in wr]
+    for j in range(X_UNROLL):
+        guard = f"@p_v{j} " if j else ""
+        out.append(f"    {guard}ld.global.nc.v4.f32 {{{X_REGS[j]}}}, [ga+{2048 * j}];")
+    for j in range(X_UNROLL):
+        out.append(f"    @p_w{j} ld.global.nc.v4.f32 {{{W_REGS[j]}}}, [src+{2048 * j}];")
+    out += ["    shl.b32 t0, i, 4;", "    add.u32 t0, t0, xs;"]
+    for j in range(X_UNROLL):
+        xr, wr = X_REGS[j].split(", "), W_REGS[j].split(", ")
+        out += [f"    fma.rn.f32 ssq, {x}, {x}, ssq;" for x in xr]
+        out += [f"    mul.f32 {x}, {x}, {w};" for x, w in zip(xr, wr)]
+        guard = f"@p_v{j} " if j else ""
+        out.append(f"    {guard}st.shared.v4.f32 [t0+{2048 * j}], {{{X_REGS[j]}}};")
+    return "\n".join(out)
+
+
 def kernel(cfg):
     name = cfg["name"]
     load_params = "\n".join(ld_param_lines(FUSED_MATVEC_PARAMS)
@@ -207,9 +243,9 @@ def kernel(cfg):
 
 .visible .entry {name}(
 {param_decls(FUSED_MATVEC_PARAMS)}
-)
+){cfg['maxnreg']}
 {{
-    .reg .pred p_a, p_b, p_x, p_y, p_h, p_c1, p_c2, p_lo, p_glu, p_acc;
+    .reg .pred p_a, p_b, p_x, p_y, p_h, p_c1, p_c2, p_lo, p_glu, p_acc, p_v<4>, p_w<4>;
     .reg .b32 nrows, ncols, md, tid, lane, warp, wid, half, need, rowA, rowB, nblk, nch, wst,
         xs, c, cb, nb, pc, pc2, dst0, i, k, st, n4, t0, t1, t2, t3, t4, b0, bi, q8, h16, blk, a,
         sh, w0, w1, w2, q0, q1, q2, q3, qa, qb, r0, r1, r2, r3, h0, h1, h2, h3, lo, hi, c4, hf,
@@ -266,37 +302,39 @@ def kernel(cfg):
     // x and y, which earlier kernels write, are touched only after this.
     griddepcontrol.wait;
 
-    // Stage x in shared memory (all 128 threads), sum of squares on the way.
+    // Stage x in shared memory (all 128 threads), sum of squares on the way: {X_UNROLL} 16-byte
+    // vectors per thread and trip, every load of a trip issued before the first is used, so
+    // a row of up to 2048 columns costs one L2 round trip instead of one per vector. With
+    // norm_w the block stages x * norm_w and keeps the 1/rms factor, a scalar, for the two dot
+    // products at the end (W (s v) = s (W v)): no second pass over the staged values.
     mov.u32 xs, xs_dyn;
     shr.u32 n4, ncols, 2;
     mov.f32 ssq, 0f00000000;
+    setp.ne.u64 p_h, nwp, 0;             // block-uniform: fuse the norm
+    @p_h cvta.to.global.u64 nwp, nwp;
     mov.u32 i, tid;
 XLOOP:
     setp.ge.u32 p_x, i, n4;
     @p_x bra XEND;
     mul.wide.u32 t64, i, 16;
     add.u64 ga, xp, t64;
-    ld.global.nc.v4.f32 {{n0, n1, n2, n3}}, [ga];
-    shl.b32 t0, i, 4;
-    add.u32 t0, t0, xs;
-    st.shared.v4.f32 [t0], {{n0, n1, n2, n3}};
-    fma.rn.f32 ssq, n0, n0, ssq;
-    fma.rn.f32 ssq, n1, n1, ssq;
-    fma.rn.f32 ssq, n2, n2, ssq;
-    fma.rn.f32 ssq, n3, n3, ssq;
-    add.u32 i, i, 128;
+    add.u64 src, nwp, t64;
+{x_trip()}
+    add.u32 i, i, {X_UNROLL * 128};
     bra XLOOP;
 XEND:
-    setp.eq.u64 p_x, nwp, 0;
-    @p_x bra XSYNC;                      // block-uniform
-    cvta.to.global.u64 nwp, nwp;
+    mov.f32 rs, 0f3F800000;              // 1 / rms; 1 without the norm
+    @!p_h bra XSYNC;                     // block-uniform
 {butterfly_sum(['ssq'], 'tot').rstrip()}
     mov.u32 t0, red;
     shl.b32 t1, warp, 2;
     add.u32 t1, t1, t0;
     setp.ne.u32 p_y, lane, 0;
     @!p_y st.shared.f32 [t1], ssq;
+XSYNC:
     bar.sync 0;
+    @!p_h bra XREADY;
+    mov.u32 t0, red;
     ld.shared.f32 tot, [t0];
     ld.shared.f32 e, [t0+4];
     add.f32 tot, tot, e;
@@ -309,29 +347,7 @@ XEND:
     add.f32 tot, tot, epsv;
     sqrt.rn.f32 tot, tot;
     rcp.rn.f32 rs, tot;                  // 1 / rms, as the rmsnorm kernel
-    mov.u32 i, tid;
-NLOOP:                                   // each thread rescales the values it staged
-    setp.ge.u32 p_x, i, n4;
-    @p_x bra XSYNC;
-    shl.b32 t0, i, 4;
-    add.u32 t0, t0, xs;
-    ld.shared.v4.f32 {{n0, n1, n2, n3}}, [t0];
-    mul.wide.u32 t64, i, 16;
-    add.u64 ga, nwp, t64;
-    ld.global.nc.v4.f32 {{xa0, xa1, xa2, xa3}}, [ga];
-    mul.f32 n0, n0, rs;
-    mul.f32 n1, n1, rs;
-    mul.f32 n2, n2, rs;
-    mul.f32 n3, n3, rs;
-    mul.f32 n0, n0, xa0;
-    mul.f32 n1, n1, xa1;
-    mul.f32 n2, n2, xa2;
-    mul.f32 n3, n3, xa3;
-    st.shared.v4.f32 [t0], {{n0, n1, n2, n3}};
-    add.u32 i, i, 128;
-    bra NLOOP;
-XSYNC:
-    bar.sync 0;
+XREADY:
     @!p_a bra DONE;                      // warp-uniform; no block barrier after this
 
 {cfg['lane_setup']}
@@ -364,7 +380,9 @@ REDUCE:
     add.f32 accA, accA, y0;
     add.f32 accB, accB, y1;
 """)
-    body.append("""    setp.ne.u32 p_y, lane, 0;
+    body.append("""    mul.f32 accA, accA, rs;              // the norm's 1/rms (1 without it)
+    mul.f32 accB, accB, rs;
+    setp.ne.u32 p_y, lane, 0;
     @p_y bra DONE;
     @!p_glu bra PLAIN;
 """)
@@ -427,8 +445,13 @@ Q4_LANE = """    // lane's place in a chunk: block bi = lane >> 3, part = lane &
     add.u32 sh1p6, sh1, 6;"""
 
 q8 = dict(name="matvec_q8_0_f", BB=34, CHB=16, CHSHIFT=4, BLKSHIFT=5, ROWSTAGE=544, STAGE=1088,
-          WARPSTAGE=4352, compute=compute_q8, lane_setup=Q8_LANE, header=open(sys.argv[1]).read())
+          WARPSTAGE=4352, compute=compute_q8, lane_setup=Q8_LANE, header=open(sys.argv[1]).read(),
+          maxnreg="")
+# The unrolled x staging took ptxas 13 from 80 to 92 registers (5 blocks an SM instead of 6);
+# capped at 80 it spills nothing.
+
 q4 = dict(name="matvec_q4_k_f", BB=144, CHB=4, CHSHIFT=2, BLKSHIFT=8, ROWSTAGE=576, STAGE=1152,
-          WARPSTAGE=4608, compute=compute_q4k, lane_setup=Q4_LANE, header=open(sys.argv[2]).read())
+          WARPSTAGE=4608, compute=compute_q4k, lane_setup=Q4_LANE, header=open(sys.argv[2]).read(),
+          maxnreg=" .maxnreg 80")
 open(sys.argv[3], "w").write(kernel(q8))
 open(sys.argv[4], "w").write(kernel(q4))

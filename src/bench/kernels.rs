@@ -16,6 +16,7 @@ pub struct Kernels {
     pub fill_u32: KernelId,
     pub fill_v4: KernelId,
     pub copy_v4: KernelId,
+    pub bump: KernelId,
     pub read_sum: KernelId,
     /// Every large matmul kernel: fp32 first, then the tensor-core configs.
     pub matmuls: Vec<(MatmulKind, KernelId, u32)>,
@@ -35,6 +36,7 @@ impl Kernels {
             fill_u32: b.load(&kernel("fill_u32")?)?,
             fill_v4: b.load(&kernel("fill_v4")?)?,
             copy_v4: b.load(&kernel("copy_v4")?)?,
+            bump: b.load(&kernel("bump_u32")?)?,
             read_sum: b.load(&kernel("read_sum_f32")?)?,
             matmuls,
             matmul16: b.load(&kernel("matmul16_f32")?)?,
@@ -58,6 +60,22 @@ pub fn copy(k: &Kernels, dst: Buf, src: Buf, n16: u64, blocks: u32) -> Launch {
         blocks,
         STREAM_THREADS,
         vec![Arg::Buf(dst), Arg::Buf(src), Arg::U64(n16)],
+    )
+}
+
+/// One grid of the order check: dst[i] = src[i] + 1 over n elements, 256 threads a block,
+/// element n-1-g for thread g when `flip`.
+pub fn bump(k: &Kernels, dst: Buf, src: Buf, n: u32, flip: bool) -> Launch {
+    Launch::linear(
+        k.bump,
+        n.div_ceil(256),
+        256,
+        vec![
+            Arg::Buf(dst),
+            Arg::Buf(src),
+            Arg::U32(n),
+            Arg::U32(flip as u32),
+        ],
     )
 }
 

@@ -96,6 +96,9 @@ pub fn run(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow>> {
         ));
         b.free(buf)?;
     }
+    if want("replay_order") {
+        rows.push(replay_order(b, &k, &mut rng)?);
+    }
     if want("copy_v4") {
         let n16 = 7000 + rng.below(3000) as u64;
         let host = rng.vec_u32((n16 * 4) as usize);
@@ -227,6 +230,50 @@ pub fn run(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow>> {
         }
     }
     Ok(rows)
+}
+
+/// The order between the grids of a prebuilt replay (nv queue, CUDA graph): 100 `bump_u32`
+/// grids alternate A -> B and B -> A, so every element of A gains exactly 100 per replay unless
+/// some grid read a value its predecessor had not yet made visible. One wave of 2 blocks an SM
+/// (room beside them for the next grid's blocks, which under programmatic dependent launch are
+/// resident and waiting when the previous grid ends, as the decode kernels are): without the
+/// nv path's grid-end barrier this is the shape that reads stale values. Replayed 20 times.
+fn replay_order(b: &mut dyn Backend, k: &Kernels, rng: &mut Rng) -> Result<TestRow> {
+    const GRIDS: u32 = 100;
+    const REPLAYS: u32 = 20;
+    let n = b.info().sm_count.max(1) * 2 * 256;
+    let start = rng.vec_u32(n as usize);
+    let a = b.alloc(n as u64 * 4)?;
+    let bb = b.alloc(n as u64 * 4)?;
+    b.upload(a, bytemuck::cast_slice(&start))?;
+    b.memset_u32(bb, POISON_U32)?;
+    let list: Vec<Launch> = (0..GRIDS)
+        .map(|g| {
+            let (dst, src) = if g % 2 == 0 { (bb, a) } else { (a, bb) };
+            kernels::bump(k, dst, src, n, g % 2 == 1)
+        })
+        .collect();
+    let id = b.build_replay(&list)?;
+    for _ in 0..REPLAYS {
+        b.replay(id)?;
+    }
+    b.sync()?;
+    let mut out = vec![0u32; n as usize];
+    b.download(a, bytemuck::cast_slice_mut(&mut out))?;
+    let gain = GRIDS * REPLAYS;
+    let short = out
+        .iter()
+        .zip(&start)
+        .filter(|(o, s)| **o != s.wrapping_add(gain))
+        .count();
+    b.free(bb)?;
+    b.free(a)?;
+    Ok(pass(
+        "replay_order",
+        format!("{GRIDS} bump_u32 grids over {n} elements, {REPLAYS} replays"),
+        short == 0,
+        format!("elements not +{gain}: {short}"),
+    ))
 }
 
 pub fn render(rows: &[TestRow]) -> String {

@@ -124,9 +124,14 @@ impl Backend for CudaBackend {
     }
 
     fn upload(&mut self, dst: Buf, src: &[u8]) -> Result<()> {
-        self.sync()?;
-        self.buf(dst, "cuMemcpyHtoD")?.upload(0, src)?;
-        Ok(())
+        // On the backend's own stream, then waited for. cuMemcpyHtoD from pageable memory runs
+        // on the legacy stream, which a CU_STREAM_NON_BLOCKING stream does not wait for, and may
+        // return once the bytes are staged, before they land: a kernel launched next could then
+        // see them land after its own writes (session 6: selftest's KV-append check failed 3 of
+        // 552 on the H100 that way, on its first run only).
+        self.buf(dst, "cuMemcpyHtoDAsync")?
+            .upload_async(0, src, &self.stream)?;
+        self.sync()
     }
 
     fn download(&mut self, src: Buf, dst: &mut [u8]) -> Result<()> {

@@ -17,4 +17,4 @@ pub mod toolchain;
 pub use registry::{kernel, kernels, KernelFile, KernelSpec, FILES};
 pub use resources::{parse_ptxas_log, ResourceUsage};
 pub use substitute::render;
-pub use toolchain::{assemble, Assembled, Tool};
+pub use toolchain::{assemble, assemble_text, Assembled, Tool};

@@ -28,6 +28,11 @@ pub const FILES: &[KernelFile] = &[
         entries: &["fill_u32", "fill_v4"],
     },
     KernelFile {
+        file: "order.ptx",
+        text: include_str!("../../ptx/order.ptx"),
+        entries: &["bump_u32"],
+    },
+    KernelFile {
         file: "copy.ptx",
         text: include_str!("../../ptx/copy.ptx"),
         entries: &["copy_v4"],
@@ -72,6 +77,13 @@ pub const FILES: &[KernelFile] = &[
 /// Threads per block of read_sum_f32 is 32 * this.
 pub const READ_WARPS: u32 = 8;
 
+/// 90 for "sm_90" and "sm_90a", 0 for a name that is not sm_NN.
+pub fn sm_number(arch: &str) -> u32 {
+    arch.strip_prefix("sm_")
+        .and_then(|d| d.trim_end_matches('a').parse().ok())
+        .unwrap_or(0)
+}
+
 /// The one arch-dependent rewrite of kernel text. `griddepcontrol.wait` (PTX ISA 7.8, sm_90 and
 /// later) makes a grid wait for the grids it depends on under programmatic dependent launch (the
 /// nv backend's `pdl` replay); with no such launch it returns at once. Before sm_90 a grid only
@@ -83,10 +95,7 @@ pub fn lower_for_arch(ptx: &str, arch: &str) -> String {
     if !ptx.contains(WAIT) {
         return ptx.to_string();
     }
-    let sm: u32 = arch
-        .strip_prefix("sm_")
-        .and_then(|d| d.trim_end_matches('a').parse().ok())
-        .unwrap_or(0);
+    let sm = sm_number(arch);
     let mut out = String::with_capacity(ptx.len());
     for line in ptx.lines() {
         let t = line.trim();
@@ -95,7 +104,10 @@ pub fn lower_for_arch(ptx: &str, arch: &str) -> String {
         }
         if sm >= 90 && t.starts_with(".target sm_") {
             out.push_str(&format!(".target {arch}"));
-        } else if sm >= 90 && t.starts_with(".version ") && version_below_7_8(&t[9..]) {
+        } else if sm >= 90
+            && t.starts_with(".version ")
+            && super::release::version_below(&t[9..], (7, 8))
+        {
             out.push_str(".version 7.8");
         } else {
             out.push_str(line);
@@ -103,12 +115,6 @@ pub fn lower_for_arch(ptx: &str, arch: &str) -> String {
         out.push('\n');
     }
     out
-}
-
-fn version_below_7_8(v: &str) -> bool {
-    let mut it = v.trim().split('.').map(|x| x.parse::<u32>().unwrap_or(0));
-    let (major, minor) = (it.next().unwrap_or(0), it.next().unwrap_or(0));
-    (major, minor) < (7, 8)
 }
 
 /// A kernel entry with its variant values: what is assembled and loaded.

@@ -178,23 +178,33 @@ pub fn assemble(
     driver_link: Option<DriverLink>,
 ) -> Result<Assembled> {
     check_arch(arch)?;
-    let ptx = spec.ptx_for(arch)?;
-    let name = spec.entry;
+    assemble_text(&spec.ptx_for(arch)?, spec.entry, arch, driver_link)
+}
+
+/// Assemble PTX text already lowered for `arch` (e.g. [`KernelSpec::ptx_for`] with a backend's
+/// own rewrite on top), entry `name`, as [`assemble`] does.
+pub fn assemble_text(
+    ptx: &str,
+    name: &str,
+    arch: &str,
+    driver_link: Option<DriverLink>,
+) -> Result<Assembled> {
+    check_arch(arch)?;
     if let Some(path) = find_ptxas() {
         let tool = Tool::Ptxas {
             version: ptxas_version(&path)?,
             path: path.clone(),
         };
-        return cached(&ptx, arch, name, tool, |ptx| ptxas(&path, ptx, arch, name));
+        return cached(ptx, arch, name, tool, |ptx| ptxas(&path, ptx, arch, name));
     }
     if let Some(j) = super::nvjitlink::open() {
         let tool = Tool::NvJitLink {
             version: j.version(),
         };
-        return cached(&ptx, arch, name, tool, |ptx| j.link(ptx, arch, name));
+        return cached(ptx, arch, name, tool, |ptx| j.link(ptx, arch, name));
     }
     if let Some(link) = driver_link {
-        return cached(&ptx, arch, name, Tool::DriverLink, |ptx| link(ptx, name));
+        return cached(ptx, arch, name, Tool::DriverLink, |ptx| link(ptx, name));
     }
     Err(Error::Ptx(format!(
         "no PTX assembler for {name}: ptxas not on PATH, CUDA_HOME or the pip package \

@@ -479,8 +479,13 @@ impl Backend for NvBackend {
         if let Some(id) = self.kernel_ids.get(&label) {
             return Ok(*id);
         }
-        let asm = ptx::assemble(spec, &self.info.arch, None)?;
-        let releases = ptx::release::releases_before_exit(&spec.ptx()?, spec.entry);
+        let arch = &self.info.arch;
+        let mut text = spec.ptx_for(arch)?;
+        if self.opts.exit_fence && ptx::registry::sm_number(arch) >= 90 {
+            text = ptx::release::fence_exits(&text, arch);
+        }
+        let asm = ptx::assemble_text(&text, spec.entry, arch, None)?;
+        let releases = ptx::release::releases_before_exit(&text, spec.entry);
         let id = self.load_kernel(&asm.cubin, spec.entry, releases)?;
         self.kernel_ids.insert(label, id);
         Ok(id)

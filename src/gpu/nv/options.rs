@@ -102,6 +102,10 @@ pub struct NvOptions {
     /// no host WFI) instead of a host semaphore release; the next submission then acquires it.
     pub qmd_signal: bool,
     pub grid_membar: GridMembar,
+    /// Add `fence.release.gpu` before every `ret` of each kernel that writes global memory
+    /// (`ptx::release::fence_exits`; sm_90 and later, ignored before), so that under
+    /// `grid_membar` auto its replays need no grid-end barrier (KERNLAB_NV_EXIT_FENCE=release|off).
+    pub exit_fence: bool,
     /// pdl replays: a kernel that waits on a latch leaves the cache invalidations to the latch
     /// acquire (LATCH_ACQUIRE_INVALIDATE_*, which `griddepcontrol.wait` performs) instead of
     /// also invalidating the texture header/sampler/data and shader data caches at its launch
@@ -207,6 +211,7 @@ impl Default for NvOptions {
             release_irq: false,
             qmd_signal: false,
             grid_membar: GridMembar::NoneWhereReleased,
+            exit_fence: false,
             invalidate_at_latch_only: false,
             qmd_overrides: [None; QMD_OVERRIDES_MAX],
             bank0_words: [None; BANK0_OVERRIDES_MAX],
@@ -294,6 +299,17 @@ impl NvOptions {
                 _ => {
                     return Err(Error::Usage(format!(
                         "KERNLAB_NV_MEMBAR={v}: expected auto, sys, gpu or none"
+                    )))
+                }
+            };
+        }
+        if let Ok(v) = std::env::var("KERNLAB_NV_EXIT_FENCE") {
+            o.exit_fence = match v.as_str() {
+                "release" => true,
+                "off" => false,
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "KERNLAB_NV_EXIT_FENCE={v}: expected release or off"
                     )))
                 }
             };
