@@ -764,3 +764,39 @@ fn bank0_words_from_kernlab_nv_bank0_reach_every_launch_and_never_the_parameters
         "{e}"
     );
 }
+
+#[test]
+fn latency_rows_each_start_after_an_all_sm_load() {
+    // The latency bench keeps the SM clock up by load alone: before every row a spin kernel
+    // of 4 blocks an SM runs for >= 20 ms (the nv path holds no clock request). On the mock
+    // the rows complete at once; what is checked is the order of what was submitted.
+    if kernlab::ptx::toolchain::find_ptxas().is_none() {
+        eprintln!("SKIP latency_rows_each_start_after_an_all_sm_load: no ptxas");
+        return;
+    }
+    let (mut b, h) = backend_with(0x900, ReplayOrder::Pdl);
+    let sms = b.info().sm_count as u64;
+    let rows = kernlab::bench::latency::run(&mut b, 20).unwrap();
+    assert!(rows.len() >= 6, "{} rows", rows.len());
+    let loads = h.log(|log| {
+        log.launches
+            .iter()
+            .filter(|l| l.qmd.get(hcq::Field::GridWidth).unwrap() == 4 * sms)
+            .map(|l| u64::from_le_bytes(l.cbuf0[0x210..0x218].try_into().unwrap()))
+            .collect::<Vec<u64>>()
+    });
+    // One 20 ms load per row (rows of launch + wait and the launch-only row; the 200 ms
+    // warm-up comes first unless another test of this process already ran it).
+    let per_row = loads.iter().filter(|&&ns| ns == 20_000_000).count();
+    assert!(
+        per_row >= rows.len(),
+        "{per_row} loads for {} rows",
+        rows.len()
+    );
+    assert!(
+        loads
+            .iter()
+            .all(|&ns| ns == 20_000_000 || ns == 200_000_000),
+        "{loads:?}"
+    );
+}

@@ -3,7 +3,8 @@
 # binary: selftest on nv and cuda (the cuda upload now ordered on the backend's stream; the
 # replay_order check now one wave of waiting blocks), and replay_order under
 # KERNLAB_NV_MEMBAR=none, which must fail if the check can see the race decode saw; (3) the CPU
-# check and decode speed of the three models on both paths; (4) latency.
+# check and decode speed of the three models on both paths; (4) latency, each row now after
+# a 20 ms all-SM load (the nv path holds no clock request).
 # Usage (device, repo root): bash scripts/device/probe9.sh   carry: .carry/main .carry/vocab
 set -uo pipefail
 K=$(realpath .carry/main/kernlab); D=/tmp/pm; O=${OUT:-/tmp/p9-out}; mkdir -p "$D" "$O"

@@ -3,6 +3,7 @@
 
 use super::kernels::{self, Kernels};
 use super::table::Table;
+use super::timing;
 use crate::gpu::{Arg, Backend, GpuInfo, Launch};
 use crate::json::Json;
 use crate::stats::summarize;
@@ -32,12 +33,19 @@ fn row(name: &'static str, what: &'static str, samples_ns: Vec<f64>) -> LatRow {
     }
 }
 
-/// Time `op` + wait, `iters` times after `iters / 10` warm-ups.
+/// Milliseconds of all-SM load before each row (after the process's first warm-up): a row of
+/// back-to-back round trips leaves the GPU mostly idle, and on the nv path, which holds no
+/// clock request as a CUDA context does, the SM clock then sank towards idle between rows.
+const ROW_WARMUP_MS: u64 = 20;
+
+/// Time `op` + wait, `iters` times after a load warm-up and `iters / 10` untimed runs.
 fn each(
     b: &mut dyn Backend,
     iters: usize,
     op: &mut dyn FnMut(&mut dyn Backend) -> Result<()>,
 ) -> Result<Vec<f64>> {
+    timing::warm_clocks(b)?;
+    timing::busy_all_sms(b, ROW_WARMUP_MS)?;
     for _ in 0..iters / 10 {
         op(b)?;
         b.sync()?;
@@ -82,6 +90,7 @@ pub fn run(b: &mut dyn Backend, iters: usize) -> Result<Vec<LatRow>> {
 
     // Launch-only: `iters` launches back to back, one wait; per-launch host time of each call,
     // and the batch average (wait included) as the last sample's weight is small.
+    timing::busy_all_sms(b, ROW_WARMUP_MS)?;
     for _ in 0..iters / 10 {
         b.launch(&empty)?;
     }

@@ -20,6 +20,12 @@ pub fn warm_clocks(b: &mut dyn Backend) -> Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
+    busy_all_sms(b, ms)
+}
+
+/// Keep every SM busy for `ms` milliseconds (a spin kernel, 4 blocks an SM) and wait: load, the
+/// one thing that holds the clocks up without changing a setting. 0 does nothing.
+pub fn busy_all_sms(b: &mut dyn Backend, ms: u64) -> Result<()> {
     if ms == 0 {
         return Ok(());
     }
