@@ -114,6 +114,7 @@ fn plan_launches_equal_the_kernel_tables_builders() {
                         u(&a[5]),
                         launch::MatvecMode::from_code(u(&a[6])).unwrap(),
                         f(&a[7]),
+                        DEFAULT_SM_COUNT * PlanOptions::default().fused_blocks_per_sm,
                     )
                     .unwrap();
                     vec![p.launch]

@@ -1024,3 +1024,41 @@ fn q6_k_residual_matvecs_split_their_columns_where_rows_are_few() {
         }
     }
 }
+
+/// The fused Q8_0 / Q4_K matvecs with `fused_blocks_per_sm`: the same launches and arguments,
+/// the grid min(one block per 4 row pairs, sm_count x blocks per SM); 0 leaves it uncapped.
+#[test]
+fn fused_matvec_grids_are_capped_by_fused_blocks_per_sm() {
+    for name in ["qwen3-1.7b-q4km", "qwen3-0.6b-q8"] {
+        let m = models::find(name).unwrap();
+        let base = PlanOptions {
+            sm_count: Some(132),
+            fused_blocks_per_sm: 0,
+            ..PlanOptions::default()
+        };
+        let w = plan_of(m, base);
+        for bps in [1, 4] {
+            let p = plan_of(
+                m,
+                PlanOptions {
+                    fused_blocks_per_sm: bps,
+                    ..base
+                },
+            );
+            assert_eq!(p.launches.len(), w.launches.len());
+            let mut capped = 0;
+            for (l, lw) in p.launches.iter().zip(&w.launches) {
+                assert_eq!((&l.label, &l.args), (&lw.label, &lw.args));
+                let fused = matches!(l.kernel.entry, "matvec_q8_0_f" | "matvec_q4_k_f");
+                let want = if fused {
+                    lw.grid[0].min(132 * bps)
+                } else {
+                    lw.grid[0]
+                };
+                assert_eq!(l.grid[0], want, "{name} {} bps {bps}", l.label);
+                capped += (fused && l.grid[0] < lw.grid[0]) as usize;
+            }
+            assert!(capped > 0, "{name} bps {bps}: no fused grid was capped");
+        }
+    }
+}

@@ -25,7 +25,9 @@ def rand_blocks(ty, rows, cols):
     raw[:, 2:4] = np.float16(rng.uniform(0.001, 0.01, nb)).view(np.uint8).reshape(nb, 2)
     return raw.tobytes(), dequantize(raw.reshape(rows, -1), T.Q4_K).reshape(rows, cols)
 
-def check(ty, rows, cols, mode, norm):
+def check(ty, rows, cols, mode, norm, grid=None):
+    """grid: the number of blocks (default one per 4 row pairs; fewer make every warp walk
+    several row pairs, its chunk stream crossing from one pair into the next)."""
     text = open(os.path.join(HERE, "..", "..", "ptx", "decode", f"matvec_{ty}_f.ptx")).read()
     wb, W = rand_blocks(ty, rows, cols)
     x = rng.uniform(-1, 1, cols).astype(np.float32)
@@ -38,7 +40,7 @@ def check(ty, rows, cols, mode, norm):
     eps = 1e-6
     params = dict(y=0x40000000, w=0x10000000, x=0x20000000, norm_w=0x30000000 if norm else 0,
                   rows=rows, cols=cols, mode=mode, eps=struct.unpack("<I", struct.pack("<f", eps))[0])
-    grid = -(-(-(-rows // 2)) // 4)
+    grid = grid or -(-(-(-rows // 2)) // 4)
     run_kernel(text, f"matvec_{ty}_f", params, grid, 128, 4 * cols, g, rng)
     out = np.frombuffer(bytes(g.read(0x40000000, 4 * yrows)), np.float32)
     xd = x.astype(np.float64)
@@ -52,7 +54,7 @@ def check(ty, rows, cols, mode, norm):
         ref = gg / (1 + np.exp(-gg)) * u
     err = np.abs(out - ref).max() / max(np.abs(ref).max(), 1e-30)
     ok = err < 1e-4
-    print(f"{ty} {rows}x{cols} mode {mode} norm {norm}: max err / max|ref| {err:.2e} {'ok' if ok else 'FAIL'}")
+    print(f"{ty} {rows}x{cols} mode {mode} norm {norm} grid {grid}: max err / max|ref| {err:.2e} {'ok' if ok else 'FAIL'}")
     return ok
 
 ok = True
@@ -61,4 +63,10 @@ for ty, shapes in (("q8_0", [(10, 512), (9, 768), (4, 2048), (16, 1280)]), ("q4_
         for mode in (0, 1, 2):
             if mode == 2 and r % 2: continue
             ok &= check(ty, r, c, mode, (i + mode) % 2 == 1)
+# Fewer blocks than row pairs / 4: warps walk 2-4 pairs (1, 2 and 3 chunks a row: the stream
+# crosses pairs mid-ring), odd pair counts leave some warps one pair short.
+for ty, shapes in (("q8_0", [(38, 512), (30, 1024), (26, 1536)]), ("q4_k", [(38, 1024), (30, 2048), (26, 3072)])):
+    for i, (r, c) in enumerate(shapes):
+        for mode in (0, 1, 2):
+            ok &= check(ty, r, c, mode, (i + mode) % 2 == 0, grid=1 + i % 2)
 print("ALL OK" if ok else "FAILURES")

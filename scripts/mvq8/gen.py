@@ -8,27 +8,40 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from snippets import (FUSED_MATVEC_PARAMS, butterfly_sum, bytes_to_f32,  # noqa: E402
                       cvta_global_lines, ld_param_lines, param_decls, silu_gate_times_up)
 
-def issue(n, cfg):
-    """cp.async one chunk (register c) of both rows into stage c&3, then commit."""
+def pair_rows(dst_a, dst_b, pair):
+    """The two rows of row pair `pair`: 2 pair and 2 pair + 1; glu: gate row pair and up row
+    pair + rows/2."""
+    return f"""    shl.b32 {dst_a}, {pair}, 1;
+    add.u32 {dst_b}, {dst_a}, 1;
+    @p_glu mov.u32 {dst_a}, {pair};
+    @p_glu add.u32 {dst_b}, {pair}, half;
+"""
+
+
+def issue(n, cfg, ahead):
+    """cp.async the chunk at the issue cursor (chunk ic of row pair iw) into stage (gc + ahead) & 3
+    (the cursor is `ahead` chunks past the one in use, gc), commit, and move the cursor on (to
+    this warp's next pair, iw + 4 nctaid, after the last chunk)."""
     BB, ROWSTAGE, STAGE = cfg["BB"], cfg["ROWSTAGE"], cfg["STAGE"]
     piece = "mul.lo.u32 pc, nb, 9;" if BB == 144 else "mul.lo.u32 pc, nb, 17;\n    shr.u32 pc, pc, 3;"
-    return f"""    // issue chunk c (if it exists) into stage c & 3: {ROWSTAGE} bytes of row A, then of row B
-    setp.ge.u32 p_x, c, nch;
+    return f"""    // issue the cursor's chunk (if its pair exists) into stage (gc + {ahead}) & 3: {ROWSTAGE} bytes of row A, then of row B
+    setp.ge.u32 p_x, iw, need;
     @p_x bra ISSUED_{n};
-    mul.lo.u32 cb, c, {cfg['CHB']};
+    mul.lo.u32 cb, ic, {cfg['CHB']};
     sub.u32 nb, nblk, cb;
     min.u32 nb, nb, {cfg['CHB']};
     {piece}                          // 16-byte pieces per row
-    selp.u32 pc2, pc, 0, p_b;
+    selp.u32 pc2, pc, 0, p_ib;
     add.u32 pc2, pc2, pc;                // pieces of both rows (row B only if it exists)
     mul.lo.u32 t0, cb, {BB};
     cvt.u64.u32 srcoff, t0;
-    and.b32 t0, c, 3;
+    add.u32 t0, gc, {ahead};
+    and.b32 t0, t0, 3;
     mad.lo.u32 dst0, t0, {STAGE}, wst;
     mov.u32 i, lane;
 ILOOP_{n}:
     setp.ge.u32 p_x, i, pc2;
-    @p_x bra ISSUED_{n};
+    @p_x bra NEXTC_{n};
     setp.ge.u32 p_y, i, pc;
     sub.u32 t0, i, pc;
     selp.u32 t0, t0, i, p_y;             // piece inside its row
@@ -43,9 +56,35 @@ ILOOP_{n}:
     cp.async.cg.shared.global [t1], [src], 16;
     add.u32 i, i, 32;
     bra ILOOP_{n};
-ISSUED_{n}:
+NEXTC_{n}:
+    add.u32 ic, ic, 1;
+    setp.lt.u32 p_x, ic, nch;
+    @p_x bra ISSUED_{n};
+    mov.u32 ic, 0;                       // the pair's last chunk: on to this warp's next pair
+{pair_step("iw")}{issue_rows(cfg['BB'])}ISSUED_{n}:
     cp.async.commit_group;
 """
+
+
+def pair_step(reg):
+    """reg += the grid's warp count (4 nctaid): a warp's next row pair, whatever the grid size."""
+    return f"""    mov.u32 t0, %nctaid.x;
+    shl.b32 t0, t0, 2;
+    add.u32 {reg}, {reg}, t0;
+"""
+
+
+def issue_rows(bb):
+    """Row pointers wA, wB and p_ib (row B exists) of the issue cursor's pair iw (`bb` bytes a
+    block; the row bytes are recomputed here, one register less through the loop)."""
+    return pair_rows("t1", "t2", "iw") + f"""    setp.lt.u32 p_ib, t2, nrows;
+    mul.lo.u32 t3, nblk, {bb};               // row bytes
+    mul.wide.u32 t64, t1, t3;
+    add.u64 wA, wp, t64;
+    mul.wide.u32 t64, t2, t3;
+    add.u64 wB, wp, t64;
+"""
+
 
 def compute_q8(cfg):
     s = """    // chunk k: 16 blocks per row at st (row A) and st + 544 (row B). Lane takes quarter
@@ -208,7 +247,7 @@ def x_trip():
         out.append(f"    add.u32 t1, i, {128 * j};")
         out.append(f"    setp.lt.u32 p_v{j}, t1, n4;")
     for j in range(X_UNROLL):
-        out.append(f"    and.pred p_w{j}, p_v{j}, p_h;")
+        out.append(f"    and.pred p_w{j}, p_v{j}, p_nw;")
     for j in range(X_UNROLL):
         xr, wr = X_REGS[j].split(", "), W_REGS[j].split(", ")
         if j:  # vector 0 is in range: loaded and stored unguarded
@@ -245,11 +284,11 @@ def kernel(cfg):
 {param_decls(FUSED_MATVEC_PARAMS)}
 ){cfg['maxnreg']}
 {{
-    .reg .pred p_a, p_b, p_x, p_y, p_h, p_c1, p_c2, p_lo, p_glu, p_acc, p_v<4>, p_w<4>;
+    .reg .pred p_a, p_b, p_x, p_y, p_h, p_c1, p_c2, p_lo, p_glu, p_acc, p_v<4>, p_w<4>, p_nw, p_ib;
     .reg .b32 nrows, ncols, md, tid, lane, warp, wid, half, need, rowA, rowB, nblk, nch, wst,
-        xs, c, cb, nb, pc, pc2, dst0, i, k, st, n4, t0, t1, t2, t3, t4, b0, bi, q8, h16, blk, a,
+        xs, cb, nb, pc, pc2, dst0, i, k, st, n4, t0, t1, t2, t3, t4, b0, bi, q8, h16, blk, a,
         sh, w0, w1, w2, q0, q1, q2, q3, qa, qb, r0, r1, r2, r3, h0, h1, h2, h3, lo, hi, c4, hf,
-        colu, qoff, xl, sh0, sh1, sh0p4, sh0p6, sh1p4, sh1p6, rb;
+        colu, qoff, xl, sh0, sh1, sh0p4, sh0p6, sh1p4, sh1p6, iw, ic, gc;
     .reg .b64 yp, wp, xp, nwp, wA, wB, src, srcoff, t64, ga;
     .reg .f32 epsv, accA, accB, ssq, tot, rs, e, g, dot, dd, dm, sl, shh, sxl, sxh, sc0, sc1, m0,
         m1, t5, y0, y1, xa0, xa1, xa2, xa3, xb0, xb1, xb2, xb3, va0, va1, va2, va3, vb0, vb1,
@@ -267,35 +306,29 @@ def kernel(cfg):
     and.b32 lane, tid, 31;
     shr.u32 warp, tid, 5;
     mov.u32 t0, %ctaid.x;
-    mad.lo.u32 wid, t0, 4, warp;         // row pair of this warp
+    mad.lo.u32 wid, t0, 4, warp;         // first row pair of this warp, then every 4 nctaid-th
     setp.eq.u32 p_glu, md, 2;
     setp.eq.u32 p_acc, md, 1;
     shr.u32 half, nrows, 1;
     add.u32 need, nrows, 1;
     shr.u32 need, need, 1;               // row pairs (rows even in glu mode: rows / 2)
-    shl.b32 rowA, wid, 1;
-    add.u32 rowB, rowA, 1;
-    @p_glu mov.u32 rowA, wid;            // glu: gate row r, up row r + rows/2
-    @p_glu add.u32 rowB, wid, half;
-    setp.lt.u32 p_a, wid, need;
-    setp.lt.u32 p_b, rowB, nrows;
-    and.pred p_b, p_b, p_a;
+    setp.lt.u32 p_a, wid, need;          // warps past the end issue nothing (they still stage x)
     shr.u32 nblk, ncols, {cfg['BLKSHIFT']};              // blocks per row
-    mul.lo.u32 rb, nblk, {cfg['BB']};                // row bytes
-    mul.wide.u32 t64, rowA, rb;
-    add.u64 wA, wp, t64;
-    mul.wide.u32 t64, rowB, rb;
-    add.u64 wB, wp, t64;
     add.u32 nch, nblk, {cfg['CHB'] - 1};
     shr.u32 nch, nch, {cfg['CHSHIFT']};              // chunks per row
-    @!p_a mov.u32 nch, 0;                // warps past the end issue nothing (they still stage x)
     mov.u32 wst, wstage;
     mad.lo.u32 wst, warp, {cfg['WARPSTAGE']}, wst;   // this warp's 4 stages
-
-    // The first 3 chunks of both rows go out before x is staged, so they overlap with it.
+    // The warp's chunks, pair after pair, are one stream through the 4-stage ring: the issue
+    // cursor (pair iw, chunk ic) runs 3 chunks ahead of the one in use (stream index gc), into
+    // the next pair when this one's chunks are all out.
+    mov.u32 iw, wid;
+    mov.u32 ic, 0;
+    mov.u32 gc, 0;
+{issue_rows(cfg['BB'])}
+    // The first 3 chunks go out before x is staged, so they overlap with it.
 """)
     for s_ in range(3):
-        body.append(f"    mov.u32 c, {s_};\n" + issue(f"P{s_}", cfg))
+        body.append(issue(f"P{s_}", cfg, s_))
     body.append(f"""
     // Under programmatic dependent launch (nv `pdl` replay) this grid may start before the
     // previous one ends: the first weight chunks (never written by a kernel) are on their way;
@@ -310,8 +343,8 @@ def kernel(cfg):
     mov.u32 xs, xs_dyn;
     shr.u32 n4, ncols, 2;
     mov.f32 ssq, 0f00000000;
-    setp.ne.u64 p_h, nwp, 0;             // block-uniform: fuse the norm
-    @p_h cvta.to.global.u64 nwp, nwp;
+    setp.ne.u64 p_nw, nwp, 0;            // block-uniform: fuse the norm
+    @p_nw cvta.to.global.u64 nwp, nwp;
     mov.u32 i, tid;
 XLOOP:
     setp.ge.u32 p_x, i, n4;
@@ -324,7 +357,7 @@ XLOOP:
     bra XLOOP;
 XEND:
     mov.f32 rs, 0f3F800000;              // 1 / rms; 1 without the norm
-    @!p_h bra XSYNC;                     // block-uniform
+    @!p_nw bra XSYNC;                    // block-uniform
 {butterfly_sum(['ssq'], 'tot').rstrip()}
     mov.u32 t0, red;
     shl.b32 t1, warp, 2;
@@ -333,7 +366,7 @@ XEND:
     @!p_y st.shared.f32 [t1], ssq;
 XSYNC:
     bar.sync 0;
-    @!p_h bra XREADY;
+    @!p_nw bra XREADY;
     mov.u32 t0, red;
     ld.shared.f32 tot, [t0];
     ld.shared.f32 e, [t0+4];
@@ -351,26 +384,28 @@ XREADY:
     @!p_a bra DONE;                      // warp-uniform; no block barrier after this
 
 {cfg['lane_setup']}
+PAIR:                                    // row pair wid: chunks k = 0 .. nch-1
+{pair_rows("rowA", "rowB", "wid")}    setp.lt.u32 p_b, rowB, nrows;
     mov.f32 accA, 0f00000000;
     mov.f32 accB, 0f00000000;
     mov.u32 k, 0;
 LOOP:
     setp.ge.u32 p_y, k, nch;
     @p_y bra REDUCE;
-    add.u32 c, k, 3;
 """)
-    body.append(issue("L", cfg))
+    body.append(issue("L", cfg, 3))
     body.append(f"""    cp.async.wait_group 3;               // this lane's copies of chunk k have landed
     bar.warp.sync -1;                    // ... and every other lane's
-    and.b32 t0, k, 3;
+    and.b32 t0, gc, 3;
     mad.lo.u32 st, t0, {cfg['STAGE']}, wst;
     mul.lo.u32 cb, k, {cfg['CHB']};
     sub.u32 nb, nblk, cb;
     min.u32 nb, nb, {cfg['CHB']};
 """)
     body.append(cfg["compute"](cfg))
-    body.append("""    bar.warp.sync -1;                    // stage k & 3 is refilled (chunk k + 4) next trip
+    body.append("""    bar.warp.sync -1;                    // stage gc & 3 is refilled (chunk gc + 4) next trip
     add.u32 k, k, 1;
+    add.u32 gc, gc, 1;
     bra LOOP;
 REDUCE:
 """)
@@ -383,14 +418,14 @@ REDUCE:
     body.append("""    mul.f32 accA, accA, rs;              // the norm's 1/rms (1 without it)
     mul.f32 accB, accB, rs;
     setp.ne.u32 p_y, lane, 0;
-    @p_y bra DONE;
+    @p_y bra NEXT;
     @!p_glu bra PLAIN;
 """)
     body.append(silu_gate_times_up("accA", "accB"))
     body.append("""    mul.wide.u32 t64, wid, 4;
     add.u64 ga, yp, t64;
     st.global.f32 [ga], g;
-    bra DONE;
+    bra NEXT;
 PLAIN:
     mul.wide.u32 t64, rowA, 4;
     add.u64 ga, yp, t64;
@@ -399,12 +434,15 @@ PLAIN:
     add.f32 accA, accA, y0;
 STA:
     st.global.f32 [ga], accA;
-    @!p_b bra DONE;
+    @!p_b bra NEXT;
     @!p_acc bra STB;
     ld.global.f32 y1, [ga+4];
     add.f32 accB, accB, y1;
 STB:
     st.global.f32 [ga+4], accB;
+NEXT:                                    // this warp's next row pair
+""" + pair_step("wid") + """    setp.lt.u32 p_x, wid, need;
+    @p_x bra PAIR;
 DONE:
     ret;
 }
@@ -447,11 +485,12 @@ Q4_LANE = """    // lane's place in a chunk: block bi = lane >> 3, part = lane &
 q8 = dict(name="matvec_q8_0_f", BB=34, CHB=16, CHSHIFT=4, BLKSHIFT=5, ROWSTAGE=544, STAGE=1088,
           WARPSTAGE=4352, compute=compute_q8, lane_setup=Q8_LANE, header=open(sys.argv[1]).read(),
           maxnreg="")
-# The unrolled x staging took ptxas 13 from 80 to 92 registers (5 blocks an SM instead of 6);
-# capped at 80 it spills nothing.
+# The unrolled x staging and the row-pair stream take ptxas 13 to 92 registers; capped at 88
+# nothing spills on sm_90 or sm_87 (at 80, sm_87 spills 4 bytes). 88 leaves 5 blocks an SM on the
+# H100 (6 at 80); the host sizes the grid to what is resident anyway.
 
 q4 = dict(name="matvec_q4_k_f", BB=144, CHB=4, CHSHIFT=2, BLKSHIFT=8, ROWSTAGE=576, STAGE=1152,
           WARPSTAGE=4608, compute=compute_q4k, lane_setup=Q4_LANE, header=open(sys.argv[2]).read(),
-          maxnreg=" .maxnreg 80")
+          maxnreg=" .maxnreg 88")
 open(sys.argv[3], "w").write(kernel(q8))
 open(sys.argv[4], "w").write(kernel(q4))

@@ -433,6 +433,8 @@ impl MatvecMode {
 /// A fused matvec (`entry` in kernels::FUSED_MATVECS): x (rmsnorm-ed with norm_w when given,
 /// x_i * w_i / sqrt(mean x^2 + eps)), then y = W x, y += W x or the SwiGLU of gate rows and up
 /// rows (`mode`). shared_b = cols * the kernel's shared_b_per_col (x staged per block, or 0).
+/// The grid is one block per 4 row pairs, at most `max_blocks` when that is non-zero (each warp
+/// then walks row pairs wid, wid + 4 nctaid, ...).
 #[allow(clippy::too_many_arguments)]
 pub fn matvec_fused(
     kernel: KernelId,
@@ -446,6 +448,7 @@ pub fn matvec_fused(
     cols: u32,
     mode: MatvecMode,
     eps: f32,
+    max_blocks: u32,
 ) -> Result<Planned> {
     let m = super::kernels::fused_matvec_named(entry)
         .filter(|m| m.ty == ty)
@@ -491,9 +494,13 @@ pub fn matvec_fused(
     let norm_b = norm_w.map_or(0, |_| cols as u64 * 4);
     let y_b = outputs * 4 * (1 + (mode == MatvecMode::Accumulate) as u64);
     let bytes = rows as u64 * rb + cols as u64 * 4 + norm_b + y_b;
+    let mut n_blocks = blocks(outputs, outputs_per_block)?;
+    if max_blocks > 0 {
+        n_blocks = n_blocks.min(max_blocks);
+    }
     let mut p = grid(
         kernel,
-        [blocks(outputs, outputs_per_block)?, 1, 1],
+        [n_blocks, 1, 1],
         m.threads,
         vec![
             Arg::Buf(y),

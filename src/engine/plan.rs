@@ -170,6 +170,11 @@ pub struct PlanOptions {
     pub sm_count: Option<u32>,
     /// Blocks per SM of the grid-stride matvecs (`decode --stream-blocks-per-sm`).
     pub stream_blocks_per_sm: u32,
+    /// The fused Q8_0 / Q4_K matvecs (matvec_q8_0_f, matvec_q4_k_f) on a grid of at most
+    /// `sm_count` x this many blocks, each warp walking row pairs wid, wid + 4 nctaid, ... with
+    /// one cp.async stream across them (`decode --fused-blocks-per-sm`); 0: one block per 4 row
+    /// pairs, every warp one pair (the grid before session 6).
+    pub fused_blocks_per_sm: u32,
     /// Where every matvec around the norms is a Q6_K warp matvec (llama1b-q6k): the rmsnorms
     /// after layer 0's attn_norm are folded into matvec_q6_k_n (normfold): the producer of the
     /// residual (o-proj, down) writes X o nw into Xn and adds sum X^2 into a NormSums slot, the
@@ -202,6 +207,9 @@ pub struct PlanOptions {
 /// columns (`PlanOptions::split_q8_0`): fewer leave each SM a handful of warps walking long rows.
 pub const SPLIT_MAX_BLOCKS_PER_SM: u32 = 4;
 
+/// Blocks per SM of the fused Q8_0 / Q4_K matvecs by default (0: uncapped grid).
+pub const DEFAULT_FUSED_BLOCKS_PER_SM: u32 = 0;
+
 /// Blocks per SM of the grid-stride matvecs by default: 16 warps, each with its ring of
 /// cp.async copies in flight (matvec_q6_k_s: 72 registers, 26880 B shared memory per block, so up
 /// to 7 blocks fit an H100 SM).
@@ -220,6 +228,7 @@ impl Default for PlanOptions {
             stream_q6_k: false,
             sm_count: None,
             stream_blocks_per_sm: DEFAULT_STREAM_BLOCKS_PER_SM,
+            fused_blocks_per_sm: DEFAULT_FUSED_BLOCKS_PER_SM,
             norm_by_producer: true,
             glu_in_matvec: true,
             split_q8_0: true,
@@ -292,6 +301,8 @@ struct Builder<'a> {
     fused_q6_k: bool,
     stream_q6_k: bool,
     stream_blocks: u32,
+    /// Grid cap of the fused Q8_0 / Q4_K matvecs (0: none).
+    fused_max_blocks: u32,
     /// The norms are folded into matvec_q6_k_n (PlanOptions::norm_by_producer, where it applies).
     norm_fold: bool,
     /// With `norm_fold`: SwiGLU inside the gate|up matvec (PlanOptions::glu_in_matvec).
@@ -404,10 +415,14 @@ impl Builder<'_> {
             .map(|t| t.name.trim_end_matches(".weight"))
             .collect::<Vec<_>>()
             .join("+");
+        let mut n_blocks = blocks(outputs, per_block);
+        if self.fused_max_blocks > 0 {
+            n_blocks = n_blocks.min(self.fused_max_blocks);
+        }
         self.push(
             label,
             fm.entry,
-            blocks(outputs, per_block),
+            n_blocks,
             fm.threads,
             vec![
                 y,
@@ -1231,6 +1246,7 @@ impl DecodePlan {
             fused_q6_k: options.fused_q6_k,
             stream_q6_k: options.stream_q6_k,
             stream_blocks: sm_count.saturating_mul(options.stream_blocks_per_sm.max(1)),
+            fused_max_blocks: sm_count.saturating_mul(options.fused_blocks_per_sm),
             norm_fold: false,
             glu_in_matvec: options.glu_in_matvec,
             split_below_rows: if options.split_q8_0 { split_rows } else { 0 },

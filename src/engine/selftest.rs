@@ -159,20 +159,33 @@ fn check_matvec(
     b.free(xb)
 }
 
+/// The shape of one fused matvec check; `max_blocks` caps the grid (0: one row pair per warp).
+#[derive(Clone, Copy)]
+struct FusedCase {
+    rows: usize,
+    cols: usize,
+    mode: MatvecMode,
+    norm: bool,
+    max_blocks: u32,
+}
+
 /// One fused matvec case against the CPU: fresh random weights (rows x cols), x, norm weights
 /// (when `norm`) and y (random for accumulate, NaN-poisoned otherwise).
-#[allow(clippy::too_many_arguments)]
 fn check_fused(
     b: &mut dyn Backend,
     rng: &mut Rng,
     fm: &FusedMatvec,
     k: crate::gpu::KernelId,
-    rows: usize,
-    cols: usize,
-    mode: MatvecMode,
-    norm: bool,
+    f: FusedCase,
     out_rows: &mut Vec<TestRow>,
 ) -> Result<()> {
+    let FusedCase {
+        rows,
+        cols,
+        mode,
+        norm,
+        max_blocks,
+    } = f;
     let eps = 1e-5f32;
     let w = random_weights(rng, fm.ty, rows, cols)?;
     let x = rng.vec_f32_signed(cols);
@@ -197,7 +210,9 @@ fn check_fused(
         cols as u32,
         mode,
         eps,
+        max_blocks,
     )?;
+    let p_blocks = p.launch.grid[0];
     run(b, &[p])?;
     let out = down_f32(b, yb, n_out)?;
     let r = cpu::matvec_fused(
@@ -214,7 +229,15 @@ fn check_fused(
     // As check_matvec; glu multiplies two dots (and silu's ex2.approx): twice the tolerance.
     let glu = (mode == MatvecMode::Glu) as u32 as f64;
     let tol = 1e-4 * (cols as f64).sqrt() * (1.0 + glu);
-    let case = format!("{rows}x{cols} {mode:?}{}", if norm { " +norm" } else { "" });
+    let grid = if max_blocks > 0 {
+        format!(", grid {}", p_blocks)
+    } else {
+        String::new()
+    };
+    let case = format!(
+        "{rows}x{cols} {mode:?}{}{grid}",
+        if norm { " +norm" } else { "" }
+    );
     out_rows.push(row_matvec(fm.entry, case, &out, &r, tol));
     for buf in [wb, xb, nb, yb] {
         b.free(buf)?;
@@ -427,8 +450,27 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
                 cases.push((n_rows, m * (1 + rng.below(span)), mode, norm));
             }
         }
-        for (n_rows, cols, mode, norm) in cases {
-            check_fused(b, &mut rng, &fm, k, n_rows, cols, mode, norm, &mut rows)?;
+        // Each case with one row pair per warp, and the real shapes again on a grid of one
+        // block per SM, so every warp walks several row pairs (its chunk stream crossing from
+        // one pair into the next) as under `decode --fused-blocks-per-sm`.
+        let real = fused_cases(fm.ty).len();
+        let sms = b.info().sm_count.max(1);
+        for (i, (n_rows, cols, mode, norm)) in cases.into_iter().enumerate() {
+            let f = FusedCase {
+                rows: n_rows,
+                cols,
+                mode,
+                norm,
+                max_blocks: 0,
+            };
+            check_fused(b, &mut rng, &fm, k, f, &mut rows)?;
+            if i < real {
+                let f = FusedCase {
+                    max_blocks: sms,
+                    ..f
+                };
+                check_fused(b, &mut rng, &fm, k, f, &mut rows)?;
+            }
         }
     }
 

@@ -102,6 +102,10 @@ pub struct Args {
     /// GPU backends: blocks per SM of the grid-stride matvecs (default: the plan's, 4)
     #[argh(option)]
     pub stream_blocks_per_sm: Option<u32>,
+    /// GPU backends: the fused Q8_0 / Q4_K matvecs on at most N blocks per SM, each warp walking
+    /// several row pairs (0: one row pair per warp); default: the plan's
+    #[argh(option)]
+    pub fused_blocks_per_sm: Option<u32>,
     /// GPU backends: generated tokens queued K at a time as one replay of K chained steps, with
     /// a timing mark per group (each token gets the group's time / K; the first group is
     /// warm-up). Default 1: one replay and one mark per token

@@ -42,6 +42,7 @@ fn plan_options(args: &Args) -> Result<PlanOptions, Error> {
         fused_q6_k: args.q6k_fused.unwrap_or(d.fused_q6_k),
         stream_q6_k,
         stream_blocks_per_sm: args.stream_blocks_per_sm.unwrap_or(d.stream_blocks_per_sm),
+        fused_blocks_per_sm: args.fused_blocks_per_sm.unwrap_or(d.fused_blocks_per_sm),
         attn_rope: !args.separate_rope,
         attn_split_len: args.attn_split_len.unwrap_or(d.attn_split_len),
         norm_by_producer: !args.norm_launches,
