@@ -1061,4 +1061,24 @@ fn fused_matvec_grids_are_capped_by_fused_blocks_per_sm() {
             assert!(capped > 0, "{name} bps {bps}: no fused grid was capped");
         }
     }
+    // The fused Q6_K kernel (matvec_q6_k_p) runs on its own grid only: the cap leaves it alone.
+    let llama = models::find("llama1b-q6k").unwrap();
+    let q6 = PlanOptions {
+        fused_q6_k: true,
+        norm_by_producer: false,
+        sm_count: Some(132),
+        ..PlanOptions::default()
+    };
+    let (a, b) = (
+        plan_of(llama, q6),
+        plan_of(
+            llama,
+            PlanOptions {
+                fused_blocks_per_sm: 1,
+                ..q6
+            },
+        ),
+    );
+    assert!(a.launches.iter().any(|l| l.kernel.entry == "matvec_q6_k_p"));
+    assert_eq!(a.launches, b.launches);
 }

@@ -108,6 +108,14 @@ pub enum Field {
     /// V4 only: the caches `griddepcontrol.wait` invalidates when it acquires the latch.
     LatchAcquireInvalidateShaderDataCache,
     LatchAcquireInvalidateTextureDataCache,
+    /// V4 only, what CUDA 13's graph kernels set and hcq does not (session 6, read from
+    /// CUDA's own QMDs on the H100, docs/device-logs/s6/cuda_qmd_decoded.txt): every node but
+    /// the last has CWD_MEMBAR_TASK_CHASING_ENABLE with L1_MEMBAR, REQUIRE_SCHEDULING_PCAS and
+    /// SELF_COPY_ON_COMPLETION, and schedules the next node as DEPENDENT_QMD0. Here for device
+    /// runs through KERNLAB_NV_QMD; what each does is not documented.
+    CwdMembarTaskChasingEnable,
+    RequireSchedulingPcas,
+    SelfCopyOnCompletion,
     /// How the CTA scheduler places a grid's CTAs (both versions: SEQUENTIALLY_RUN_CTAS,
     /// FREE_CTA_SLOTS_EMPTY_SM; V4 only: CTA_LAUNCH_QUEUE and the OCCUPANCY_* thresholds and
     /// maxima). hcq leaves them zero, as tinygrad and Mesa do; they are here so a device run can
@@ -169,6 +177,9 @@ pub fn all_fields() -> Vec<Field> {
         EnableProgramPreExit,
         LatchAcquireInvalidateShaderDataCache,
         LatchAcquireInvalidateTextureDataCache,
+        CwdMembarTaskChasingEnable,
+        RequireSchedulingPcas,
+        SelfCopyOnCompletion,
         SequentiallyRunCtas,
         FreeCtaSlotsEmptySm,
         CtaLaunchQueue,
@@ -303,7 +314,10 @@ impl Field {
             | PreExitAtLastCtaLaunch
             | EnableProgramPreExit
             | LatchAcquireInvalidateShaderDataCache
-            | LatchAcquireInvalidateTextureDataCache => None,
+            | LatchAcquireInvalidateTextureDataCache
+            | CwdMembarTaskChasingEnable
+            | RequireSchedulingPcas
+            | SelfCopyOnCompletion => None,
             SequentiallyRunCtas => one(370),
             FreeCtaSlotsEmptySm => Some((671, 664)),
             CtaLaunchQueue
@@ -389,6 +403,9 @@ impl Field {
             EnableProgramPreExit => one(1151),
             LatchAcquireInvalidateShaderDataCache => one(1406),
             LatchAcquireInvalidateTextureDataCache => one(1407),
+            CwdMembarTaskChasingEnable => one(382),
+            RequireSchedulingPcas => one(30),
+            SelfCopyOnCompletion => one(378),
             SequentiallyRunCtas => one(1138),
             CtaLaunchQueue => one(1139),
             FreeCtaSlotsEmptySm => Some((1147, 1140)),
@@ -534,6 +551,9 @@ impl Field {
             LatchAcquireInvalidateTextureDataCache => {
                 "LATCH_ACQUIRE_INVALIDATE_TEXTURE_DATA_CACHE".into()
             }
+            CwdMembarTaskChasingEnable => "CWD_MEMBAR_TASK_CHASING_ENABLE".into(),
+            RequireSchedulingPcas => "REQUIRE_SCHEDULING_PCAS".into(),
+            SelfCopyOnCompletion => "SELF_COPY_ON_COMPLETION".into(),
             SequentiallyRunCtas => "SEQUENTIALLY_RUN_CTAS".into(),
             FreeCtaSlotsEmptySm => "FREE_CTA_SLOTS_EMPTY_SM".into(),
             CtaLaunchQueue => "CTA_LAUNCH_QUEUE".into(),

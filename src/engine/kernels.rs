@@ -561,6 +561,10 @@ pub struct FusedMatvec {
     pub w_align_b: u64,
     /// Dynamic shared memory per column of x (4: x staged per block; 0: none).
     pub shared_b_per_col: u32,
+    /// Any grid up to one block per 4 row pairs is correct (each warp walks row pairs w,
+    /// w + 4 nctaid, ...: matvec_q8_0_f and matvec_q4_k_f since session 6), so the plan may cap
+    /// it (`PlanOptions::fused_blocks_per_sm`); false: exactly the kernel's own grid.
+    pub any_grid: bool,
 }
 
 /// The first match of (type, cols) is the plan's ([`fused_matvec`]); every row is selftested.
@@ -578,6 +582,7 @@ pub const FUSED_MATVECS: [FusedMatvec; 4] = [
         max_cols: 65536,
         w_align_b: 8,
         shared_b_per_col: 0,
+        any_grid: false,
     },
     // Q6_K (mvq6): x staged per block, 840-byte chunks in registers, 6736 B static shared memory
     // + cols*4 (<= 48 KiB: cols <= 10240). Not the plan's (matvec_q6_k_p comes first); selftested.
@@ -590,6 +595,7 @@ pub const FUSED_MATVECS: [FusedMatvec; 4] = [
         max_cols: 10240,
         w_align_b: 8,
         shared_b_per_col: 4,
+        any_grid: false,
     },
     // Q8_0 (mvq8): 544-byte chunks of 16 blocks copied with 16-byte cp.async into a 4-stage ring
     // (3 chunks ahead), 17440 B static shared memory + cols*4 <= 48 KiB: cols <= 7680. cols a
@@ -603,6 +609,7 @@ pub const FUSED_MATVECS: [FusedMatvec; 4] = [
         max_cols: 7680,
         w_align_b: 16,
         shared_b_per_col: 4,
+        any_grid: true,
     },
     // Q4_K (mvq8): 576-byte chunks of 4 blocks, same ring; 18464 B static + cols*4: cols <= 7424.
     FusedMatvec {
@@ -614,6 +621,7 @@ pub const FUSED_MATVECS: [FusedMatvec; 4] = [
         max_cols: 7424,
         w_align_b: 16,
         shared_b_per_col: 4,
+        any_grid: true,
     },
 ];
 

@@ -496,6 +496,11 @@ pub fn matvec_fused(
     let bytes = rows as u64 * rb + cols as u64 * 4 + norm_b + y_b;
     let mut n_blocks = blocks(outputs, outputs_per_block)?;
     if max_blocks > 0 {
+        if !m.any_grid {
+            return Err(Error::Usage(format!(
+                "{entry}: runs on its own grid only (one block per {outputs_per_block} outputs), not at most {max_blocks} blocks"
+            )));
+        }
         n_blocks = n_blocks.min(max_blocks);
     }
     let mut p = grid(

@@ -416,7 +416,7 @@ impl Builder<'_> {
             .collect::<Vec<_>>()
             .join("+");
         let mut n_blocks = blocks(outputs, per_block);
-        if self.fused_max_blocks > 0 {
+        if self.fused_max_blocks > 0 && fm.any_grid {
             n_blocks = n_blocks.min(self.fused_max_blocks);
         }
         self.push(
