@@ -664,8 +664,8 @@ fn qmd_overrides_from_kernlab_nv_qmd_reach_every_launch() {
     assert_eq!(o[1], Some((hcq::Field::FreeCtaSlotsEmptySm, 3)));
     assert!(o[2].is_none());
     // The fields CUDA's graph kernels set (session 6) are nameable too.
-    let t = parse_qmd_overrides("CWD_MEMBAR_TASK_CHASING_ENABLE=1,REQUIRE_SCHEDULING_PCAS=1")
-        .unwrap();
+    let t =
+        parse_qmd_overrides("CWD_MEMBAR_TASK_CHASING_ENABLE=1,REQUIRE_SCHEDULING_PCAS=1").unwrap();
     assert_eq!(t[0], Some((hcq::Field::CwdMembarTaskChasingEnable, 1)));
     assert_eq!(t[1], Some((hcq::Field::RequireSchedulingPcas, 1)));
     for bad in [
