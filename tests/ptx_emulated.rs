@@ -5,17 +5,14 @@
 //! check of a kernel change before the device's selftest; it skips with a note when python3,
 //! numpy or gguf is missing (scripts/ci-setup.sh installs them).
 
+mod gguf_util;
+
 use std::path::PathBuf;
 use std::process::Command;
 
 #[test]
 fn fused_matvecs_match_gguf_py_in_the_ptx_interpreter() {
-    let have = Command::new("python3")
-        .args(["-c", "import numpy, gguf"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !have {
+    if !gguf_util::py::have_gguf_py() {
         eprintln!("note: python3 with numpy and gguf not found; skipping scripts/mvq8/check.py");
         return;
     }

@@ -1,6 +1,8 @@
 //! kernlab's dequantize against gguf-py, bit for bit, on the committed fixtures
 //! (scripts/gen_quant_fixtures.py), and the fixtures against a fresh run of the script.
 
+mod gguf_util;
+
 use kernlab::quant;
 use kernlab::GgmlType;
 use std::path::{Path, PathBuf};
@@ -75,12 +77,7 @@ fn quantizers_match_gguf_py_where_same_algorithm() {
 #[test]
 fn committed_fixtures_equal_a_fresh_gguf_py_run() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let have = std::process::Command::new("python3")
-        .args(["-c", "import gguf, numpy"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !have {
+    if !gguf_util::py::have_gguf_py() {
         eprintln!("note: python3 with gguf+numpy not found; skipping the fixture regeneration check (scripts/ci-setup.sh installs them)");
         return;
     }

@@ -6,15 +6,19 @@ use kernlab::json::Json;
 use std::path::Path;
 use std::process::Command;
 
-/// Run scripts/gguf_dump.py (under `repo_root`) on `file`; None (with a printed note) when
-/// python3 or gguf-py is missing here. CI installs them (scripts/ci-setup.sh).
-pub fn gguf_py_dump(repo_root: &Path, file: &Path, max_array: Option<usize>) -> Option<Json> {
-    let have = Command::new("python3")
+/// Whether python3 with gguf-py and numpy runs here (CI installs them: scripts/ci-setup.sh).
+pub fn have_gguf_py() -> bool {
+    Command::new("python3")
         .args(["-c", "import gguf, numpy"])
         .output()
         .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !have {
+        .unwrap_or(false)
+}
+
+/// Run scripts/gguf_dump.py (under `repo_root`) on `file`; None (with a printed note) when
+/// python3 or gguf-py is missing here. CI installs them (scripts/ci-setup.sh).
+pub fn gguf_py_dump(repo_root: &Path, file: &Path, max_array: Option<usize>) -> Option<Json> {
+    if !have_gguf_py() {
         println!("note: python3 with gguf-py is missing; skipping the gguf-py comparison (pip install gguf numpy)");
         return None;
     }
