@@ -876,7 +876,6 @@ impl Qmd {
         Ok(Some((va, v)))
     }
 
-    /// Chain `next_qmd_gpu_va` (256-B aligned) to run after this QMD (ACTION 1 = QMD_SCHEDULE).
     /// Programmatic dependent launch between this grid (the producer) and its dependent QMD
     /// (the consumer), Hopper only: this grid lets the dependent start once its last CTA has
     /// launched and arrives at `latch_id` when it completes; the consumer's
@@ -898,6 +897,8 @@ impl Qmd {
         self.set(Field::LatchAcquireInvalidateTextureDataCache, 1)
     }
 
+    /// Chain `next_qmd_gpu_va` (256-B aligned) to run after this QMD (ACTION 1 = QMD_SCHEDULE,
+    /// with prefetch: what CUDA 13's graph nodes set too, docs/nvb.md).
     pub fn set_dependent(&mut self, i: u8, next_qmd_gpu_va: u64) -> Result<()> {
         if !next_qmd_gpu_va.is_multiple_of(256) {
             return Err(HcqError::Unsupported(format!(
