@@ -207,7 +207,9 @@ pub struct PlanOptions {
 /// columns (`PlanOptions::split_q8_0`): fewer leave each SM a handful of warps walking long rows.
 pub const SPLIT_MAX_BLOCKS_PER_SM: u32 = 4;
 
-/// Blocks per SM of the fused Q8_0 / Q4_K matvecs by default (0: uncapped grid).
+/// Blocks per SM of the fused Q8_0 / Q4_K matvecs by default: 0, the uncapped grid. Capped at
+/// 2-8 blocks per SM they were slower on nv on the H100 (qwen3-1.7b 1.205-1.558 vs 1.190
+/// ms/token) and within 1 % on cuda (docs/mvq8.md).
 pub const DEFAULT_FUSED_BLOCKS_PER_SM: u32 = 0;
 
 /// Blocks per SM of the grid-stride matvecs by default: 16 warps, each with its ring of

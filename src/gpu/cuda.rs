@@ -128,7 +128,7 @@ impl Backend for CudaBackend {
         // on the legacy stream, which a CU_STREAM_NON_BLOCKING stream does not wait for, and may
         // return once the bytes are staged, before they land: a kernel launched next could then
         // see them land after its own writes (session 6: selftest's KV-append check failed 3 of
-        // 552 on the H100 that way, on its first run only).
+        // 552 on the H100, on the first of two runs with the same inputs only: the mark of it).
         self.buf(dst, "cuMemcpyHtoDAsync")?
             .upload_async(0, src, &self.stream)?;
         self.sync()
