@@ -72,6 +72,15 @@ fn membar_types_since(h: &MockHandle, before: usize) -> Vec<u64> {
     })
 }
 
+/// Builds a replay of `launches`, runs it once and returns the CWD_MEMBAR_TYPE of each grid.
+fn replay_membar_types(b: &mut NvBackend, h: &MockHandle, launches: &[Launch]) -> Vec<u64> {
+    let id = b.build_replay(launches).unwrap();
+    let before = h.log(|l| l.launches.len());
+    b.replay(id).unwrap();
+    b.sync().unwrap();
+    membar_types_since(h, before)
+}
+
 fn store3(b: &mut NvBackend, out: kernlab::gpu::Buf, n: u32, scale: f32) -> Launch {
     let cubin = if b.info().arch == "sm_90" {
         fixture("store3.sm_90.cubin")
@@ -313,13 +322,7 @@ fn grid_end_barrier_is_dropped_only_after_kernels_that_release_their_writes() {
     let out = b.alloc(4096).unwrap();
     let e = Launch::linear(empty, 1, 32, vec![]);
     let f = Launch::linear(fill, 1, 256, vec![Arg::Buf(out), Arg::U64(64), Arg::U32(7)]);
-    let id = b
-        .build_replay(&[e.clone(), f.clone(), e.clone(), e])
-        .unwrap();
-    let before = h.log(|l| l.launches.len());
-    b.replay(id).unwrap();
-    b.sync().unwrap();
-    let types = membar_types_since(&h, before);
+    let types = replay_membar_types(&mut b, &h, &[e.clone(), f, e.clone(), e]);
     assert_eq!(types, vec![0, 1, 0, 1]);
 }
 
@@ -348,11 +351,8 @@ fn exit_fence_lets_writing_kernels_drop_the_grid_end_barrier_on_sm_90_only() {
         assert_eq!(b.releases_writes(fill), sm == 0x900, "sm {sm:#x}");
         let out = b.alloc(4096).unwrap();
         let f = Launch::linear(fill, 1, 256, vec![Arg::Buf(out), Arg::U64(64), Arg::U32(7)]);
-        let id = b.build_replay(&[f.clone(), f.clone(), f]).unwrap();
-        let before = h.log(|l| l.launches.len());
-        b.replay(id).unwrap();
-        b.sync().unwrap();
-        assert_eq!(membar_types_since(&h, before), want, "sm {sm:#x}");
+        let types = replay_membar_types(&mut b, &h, &[f.clone(), f.clone(), f]);
+        assert_eq!(types, want, "sm {sm:#x}");
     }
 }
 

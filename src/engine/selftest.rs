@@ -438,6 +438,7 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
         use MatvecMode::{Accumulate, Glu, Store};
         let m = fm.cols_multiple as usize;
         let mut cases = fused_cases(fm.ty);
+        let real = cases.len();
         // Small odd ones: odd row counts and rows not a multiple of the block's rows, 1 to 3
         // chunks per row (an odd chunk count ends on buffer A), every mode with and without norm.
         // Q8_0/Q4_K (cols multiple of 256, chunks of 512/1024 columns): 256 to 3072 columns, so
@@ -454,7 +455,6 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
         // real shapes again on a grid of one block per SM, so every warp walks several row
         // pairs (its chunk stream crossing from one pair into the next) as under
         // `decode --fused-blocks-per-sm`.
-        let real = fused_cases(fm.ty).len();
         let sms = b.info().sm_count.max(1);
         for (i, (n_rows, cols, mode, norm)) in cases.into_iter().enumerate() {
             let f = FusedCase {

@@ -60,11 +60,12 @@ pub enum Carveout {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GridMembar {
     /// L1_NONE after every grid of a replay but the last whose kernel releases its own writes
-    /// (`ptx::release`: a `fence.acq_rel.gpu` before every `ret`, or no global writes),
+    /// (`ptx::release`: a GPU-scope release fence before every `ret`, or no global writes),
     /// L1_SYSMEMBAR after the others and the last. The default. The barrier costs 0.35 µs per
     /// grid on the H100 (100-kernel replay of the empty kernel, which writes nothing: 0.70 ->
-    /// 0.35 µs per kernel). The decode kernels write and carry no fence (the fence cost more
-    /// than the barrier, see `ptx::release`), so their replays keep it.
+    /// 0.35 µs per kernel). The decode kernels write and carry no fence unless
+    /// `exit_fence` adds one (the fence cost more than the barrier, see `ptx::release`), so
+    /// their replays keep it by default.
     NoneWhereReleased,
     /// L1_SYSMEMBAR after every grid (tinygrad's choice).
     Sys,
@@ -125,6 +126,23 @@ pub struct NvOptions {
 
 /// How many bank-0 words KERNLAB_NV_BANK0 may set.
 pub const BANK0_OVERRIDES_MAX: usize = 8;
+
+/// The value environment variable `var` names among `choices`, None when it is unset; any other
+/// value is a usage error listing the choices ("expected a, b or c").
+fn env_choice<T: Copy>(var: &str, choices: &[(&str, T)]) -> Result<Option<T>> {
+    let Ok(v) = std::env::var(var) else {
+        return Ok(None);
+    };
+    if let Some(&(_, t)) = choices.iter().find(|(name, _)| *name == v) {
+        return Ok(Some(t));
+    }
+    let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+    let (last, rest) = names.split_last().expect("at least one choice");
+    Err(Error::Usage(format!(
+        "{var}={v}: expected {} or {last}",
+        rest.join(", ")
+    )))
+}
 
 /// The comma-separated `key=value` items of environment variable `var` (value `v`), at most
 /// `max` of them (`what` names them in the error).
@@ -234,35 +252,28 @@ impl NvOptions {
     /// Defaults overridden by KERNLAB_NV_ARENA (vram|host), KERNLAB_NV_REPLAY
     /// (auto|wfi|chain|pdl|latch|overlap), KERNLAB_NV_TIMEOUT_MS, KERNLAB_NV_CARVEOUT (max|min|fit|KiB),
     /// KERNLAB_NV_IRQ (0|1), KERNLAB_NV_SIGNAL (host|qmd), KERNLAB_NV_MEMBAR (auto|sys|gpu|none),
-    /// KERNLAB_NV_INVALIDATE (launch|latch), KERNLAB_NV_QMD (FIELD=value,...),
-    /// KERNLAB_NV_BANK0 (offset=value,...).
+    /// KERNLAB_NV_EXIT_FENCE (release|off), KERNLAB_NV_INVALIDATE (launch|latch),
+    /// KERNLAB_NV_QMD (FIELD=value,...), KERNLAB_NV_BANK0 (offset=value,...).
     pub fn from_env() -> Result<NvOptions> {
         let mut o = NvOptions::default();
-        if let Ok(v) = std::env::var("KERNLAB_NV_ARENA") {
-            o.arena_place = match v.as_str() {
-                "vram" => MemPlace::DeviceMapped,
-                "host" => MemPlace::Host,
-                _ => {
-                    return Err(Error::Usage(format!(
-                        "KERNLAB_NV_ARENA={v}: expected vram or host"
-                    )))
-                }
-            };
+        if let Some(p) = env_choice(
+            "KERNLAB_NV_ARENA",
+            &[("vram", MemPlace::DeviceMapped), ("host", MemPlace::Host)],
+        )? {
+            o.arena_place = p;
         }
-        if let Ok(v) = std::env::var("KERNLAB_NV_REPLAY") {
-            o.replay_order = match v.as_str() {
-                "auto" => ReplayOrder::Auto,
-                "wfi" => ReplayOrder::ComputeWfi,
-                "chain" => ReplayOrder::Chain,
-                "pdl" => ReplayOrder::Pdl,
-                "overlap" => ReplayOrder::Overlap,
-                "latch" => ReplayOrder::Latch,
-                _ => {
-                    return Err(Error::Usage(format!(
-                        "KERNLAB_NV_REPLAY={v}: expected auto, wfi, chain, pdl, latch or overlap"
-                    )))
-                }
-            };
+        if let Some(r) = env_choice(
+            "KERNLAB_NV_REPLAY",
+            &[
+                ("auto", ReplayOrder::Auto),
+                ("wfi", ReplayOrder::ComputeWfi),
+                ("chain", ReplayOrder::Chain),
+                ("pdl", ReplayOrder::Pdl),
+                ("latch", ReplayOrder::Latch),
+                ("overlap", ReplayOrder::Overlap),
+            ],
+        )? {
+            o.replay_order = r;
         }
         if let Ok(v) = std::env::var("KERNLAB_NV_CARVEOUT") {
             o.carveout = match v.as_str() {
@@ -279,40 +290,25 @@ impl NvOptions {
                 },
             };
         }
-        if let Ok(v) = std::env::var("KERNLAB_NV_SIGNAL") {
-            o.qmd_signal = match v.as_str() {
-                "qmd" => true,
-                "host" => false,
-                _ => {
-                    return Err(Error::Usage(format!(
-                        "KERNLAB_NV_SIGNAL={v}: expected host or qmd"
-                    )))
-                }
-            };
+        if let Some(q) = env_choice("KERNLAB_NV_SIGNAL", &[("host", false), ("qmd", true)])? {
+            o.qmd_signal = q;
         }
-        if let Ok(v) = std::env::var("KERNLAB_NV_MEMBAR") {
-            o.grid_membar = match v.as_str() {
-                "auto" => GridMembar::NoneWhereReleased,
-                "sys" => GridMembar::Sys,
-                "gpu" => GridMembar::GpuBetween,
-                "none" => GridMembar::NoneBetween,
-                _ => {
-                    return Err(Error::Usage(format!(
-                        "KERNLAB_NV_MEMBAR={v}: expected auto, sys, gpu or none"
-                    )))
-                }
-            };
+        if let Some(m) = env_choice(
+            "KERNLAB_NV_MEMBAR",
+            &[
+                ("auto", GridMembar::NoneWhereReleased),
+                ("sys", GridMembar::Sys),
+                ("gpu", GridMembar::GpuBetween),
+                ("none", GridMembar::NoneBetween),
+            ],
+        )? {
+            o.grid_membar = m;
         }
-        if let Ok(v) = std::env::var("KERNLAB_NV_EXIT_FENCE") {
-            o.exit_fence = match v.as_str() {
-                "release" => true,
-                "off" => false,
-                _ => {
-                    return Err(Error::Usage(format!(
-                        "KERNLAB_NV_EXIT_FENCE={v}: expected release or off"
-                    )))
-                }
-            };
+        if let Some(f) = env_choice(
+            "KERNLAB_NV_EXIT_FENCE",
+            &[("release", true), ("off", false)],
+        )? {
+            o.exit_fence = f;
         }
         if let Ok(v) = std::env::var("KERNLAB_NV_QMD") {
             o.qmd_overrides = parse_qmd_overrides(&v)?;
@@ -320,23 +316,14 @@ impl NvOptions {
         if let Ok(v) = std::env::var("KERNLAB_NV_BANK0") {
             o.bank0_words = parse_bank0_words(&v)?;
         }
-        if let Ok(v) = std::env::var("KERNLAB_NV_INVALIDATE") {
-            o.invalidate_at_latch_only = match v.as_str() {
-                "latch" => true,
-                "launch" => false,
-                _ => {
-                    return Err(Error::Usage(format!(
-                        "KERNLAB_NV_INVALIDATE={v}: expected launch or latch"
-                    )))
-                }
-            };
+        if let Some(l) = env_choice(
+            "KERNLAB_NV_INVALIDATE",
+            &[("launch", false), ("latch", true)],
+        )? {
+            o.invalidate_at_latch_only = l;
         }
-        if let Ok(v) = std::env::var("KERNLAB_NV_IRQ") {
-            o.release_irq = match v.as_str() {
-                "1" => true,
-                "0" => false,
-                _ => return Err(Error::Usage(format!("KERNLAB_NV_IRQ={v}: expected 0 or 1"))),
-            };
+        if let Some(i) = env_choice("KERNLAB_NV_IRQ", &[("0", false), ("1", true)])? {
+            o.release_irq = i;
         }
         if let Ok(v) = std::env::var("KERNLAB_NV_TIMEOUT_MS") {
             o.timeout_ms = v.parse().ok().filter(|&t| t > 0).ok_or_else(|| {
@@ -346,5 +333,28 @@ impl NvOptions {
             })?;
         }
         Ok(o)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::env_choice;
+
+    #[test]
+    fn env_choice_maps_names_and_lists_them_on_a_bad_value() {
+        // A variable only this test touches.
+        let var = "KERNLAB_TEST_ENV_CHOICE_ONLY";
+        let choices = [("a", 1), ("b", 2), ("c", 3)];
+        std::env::remove_var(var);
+        assert_eq!(env_choice(var, &choices).unwrap(), None);
+        std::env::set_var(var, "b");
+        assert_eq!(env_choice(var, &choices).unwrap(), Some(2));
+        std::env::set_var(var, "x");
+        let e = env_choice(var, &choices).unwrap_err().to_string();
+        assert!(
+            e.contains("KERNLAB_TEST_ENV_CHOICE_ONLY=x: expected a, b or c"),
+            "{e}"
+        );
+        std::env::remove_var(var);
     }
 }
