@@ -72,6 +72,15 @@ fn membar_types_since(h: &MockHandle, before: usize) -> Vec<u64> {
     })
 }
 
+/// Whether ptxas is here to assemble registry kernels; without it, `test` says it skips.
+fn ptxas_here(test: &str) -> bool {
+    let found = kernlab::ptx::toolchain::find_ptxas().is_some();
+    if !found {
+        eprintln!("SKIP {test}: no ptxas");
+    }
+    found
+}
+
 /// Builds a replay of `launches`, runs it once and returns the CWD_MEMBAR_TYPE of each grid.
 fn replay_membar_types(b: &mut NvBackend, h: &MockHandle, launches: &[Launch]) -> Vec<u64> {
     let id = b.build_replay(launches).unwrap();
@@ -311,8 +320,7 @@ fn gpu_scope_membar_between_replayed_grids_and_sys_scope_at_the_end() {
 fn grid_end_barrier_is_dropped_only_after_kernels_that_release_their_writes() {
     // The default policy: L1_NONE after a grid whose PTX releases its writes itself (the empty
     // kernel writes nothing), L1_SYSMEMBAR after fill_u32 (stores, no fence) and the last grid.
-    if kernlab::ptx::toolchain::find_ptxas().is_none() {
-        eprintln!("SKIP grid_end_barrier_is_dropped_only_after_kernels_that_release_their_writes: no ptxas");
+    if !ptxas_here("grid_end_barrier_is_dropped_only_after_kernels_that_release_their_writes") {
         return;
     }
     let (mut b, h) = backend_with(0x900, ReplayOrder::Pdl);
@@ -331,8 +339,7 @@ fn exit_fence_lets_writing_kernels_drop_the_grid_end_barrier_on_sm_90_only() {
     // KERNLAB_NV_EXIT_FENCE=release: fill_u32 is assembled with fence.release.gpu before its
     // ret, so under the default membar policy a replay drops the barrier after it too (the last
     // grid keeps L1_SYSMEMBAR). On sm_87 (no such fence) nothing changes.
-    if kernlab::ptx::toolchain::find_ptxas().is_none() {
-        eprintln!("SKIP exit_fence_lets_writing_kernels_drop_the_grid_end_barrier_on_sm_90_only: no ptxas");
+    if !ptxas_here("exit_fence_lets_writing_kernels_drop_the_grid_end_barrier_on_sm_90_only") {
         return;
     }
     for (sm, order, want) in [
@@ -514,8 +521,7 @@ fn fault_ends_the_wait_at_once() {
 /// where the cubin says they are.
 #[test]
 fn every_registry_kernel_loads_and_launches() {
-    if kernlab::ptx::toolchain::find_ptxas().is_none() {
-        eprintln!("SKIP every_registry_kernel_loads_and_launches: no ptxas");
+    if !ptxas_here("every_registry_kernel_loads_and_launches") {
         return;
     }
     for sm in [0x900u32, 0x807] {
@@ -775,8 +781,7 @@ fn latency_rows_each_start_after_an_all_sm_load() {
     // The latency bench keeps the SM clock up by load alone: before every row a spin kernel
     // of 4 blocks an SM runs for >= 20 ms (the nv path holds no clock request). On the mock
     // the rows complete at once; what is checked is the order of what was submitted.
-    if kernlab::ptx::toolchain::find_ptxas().is_none() {
-        eprintln!("SKIP latency_rows_each_start_after_an_all_sm_load: no ptxas");
+    if !ptxas_here("latency_rows_each_start_after_an_all_sm_load") {
         return;
     }
     let (mut b, h) = backend_with(0x900, ReplayOrder::Pdl);
