@@ -72,6 +72,20 @@ fn membar_types_since(h: &MockHandle, before: usize) -> Vec<u64> {
     })
 }
 
+/// CWD_MEMBAR_TASK_CHASING_ENABLE of each launch since `before` (0 where the QMD has no such field).
+fn task_chasing_since(h: &MockHandle, before: usize) -> Vec<u64> {
+    h.log(|log| {
+        log.launches[before..]
+            .iter()
+            .map(|x| {
+                x.qmd
+                    .get(hcq::Field::CwdMembarTaskChasingEnable)
+                    .unwrap_or(0)
+            })
+            .collect()
+    })
+}
+
 /// Whether ptxas is here to assemble registry kernels; without it, `test` says it skips.
 fn ptxas_here(test: &str) -> bool {
     let found = kernlab::ptx::toolchain::find_ptxas().is_some();
@@ -288,6 +302,8 @@ fn gpu_scope_membar_between_replayed_grids_and_sys_scope_at_the_end() {
         (GridMembar::GpuBetween, ReplayOrder::Chain),
         (GridMembar::NoneBetween, ReplayOrder::Pdl),
         (GridMembar::NoneWhereReleased, ReplayOrder::Pdl),
+        (GridMembar::Chased, ReplayOrder::Pdl),
+        (GridMembar::Chased, ReplayOrder::Chain),
     ] {
         let (mut b, h) = backend_from(
             MockGpu::new(0x900),
@@ -311,27 +327,52 @@ fn gpu_scope_membar_between_replayed_grids_and_sys_scope_at_the_end() {
             GridMembar::NoneBetween => vec![0, 0, 0, 0, 1, 1],
             // store3 comes from a bare cubin: nothing says it releases its writes.
             GridMembar::NoneWhereReleased => vec![1; 6],
+            GridMembar::Chased => vec![3, 3, 3, 3, 1, 1],
         };
         assert_eq!(types, want, "{membar:?} {order:?}");
+        // Task chasing rides only on the chased L1_MEMBARs, never on the replay's last grid.
+        let chasing = task_chasing_since(&h, before);
+        let want_chasing = if membar == GridMembar::Chased {
+            vec![1, 1, 1, 1, 0, 0]
+        } else {
+            vec![0; 6]
+        };
+        assert_eq!(chasing, want_chasing, "{membar:?} {order:?}");
     }
 }
 
 #[test]
 fn grid_end_barrier_is_dropped_only_after_kernels_that_release_their_writes() {
     // The default policy: L1_NONE after a grid whose PTX releases its writes itself (the empty
-    // kernel writes nothing), L1_SYSMEMBAR after fill_u32 (stores, no fence) and the last grid.
+    // kernel writes nothing), L1_MEMBAR with task chasing after fill_u32 (stores, no fence),
+    // L1_SYSMEMBAR after the last grid. `released` (the old default) has L1_SYSMEMBAR where the
+    // default chases.
     if !ptxas_here("grid_end_barrier_is_dropped_only_after_kernels_that_release_their_writes") {
         return;
     }
-    let (mut b, h) = backend_with(0x900, ReplayOrder::Pdl);
-    let empty = b.load(&kernlab::ptx::kernel("empty").unwrap()).unwrap();
-    let fill = b.load(&kernlab::ptx::kernel("fill_u32").unwrap()).unwrap();
-    assert!(b.releases_writes(empty) && !b.releases_writes(fill));
-    let out = b.alloc(4096).unwrap();
-    let e = Launch::linear(empty, 1, 32, vec![]);
-    let f = Launch::linear(fill, 1, 256, vec![Arg::Buf(out), Arg::U64(64), Arg::U32(7)]);
-    let types = replay_membar_types(&mut b, &h, &[e.clone(), f, e.clone(), e]);
-    assert_eq!(types, vec![0, 1, 0, 1]);
+    for (membar, want_types, want_chasing) in [
+        (GridMembar::Chased, vec![0, 3, 0, 1], vec![0, 1, 0, 0]),
+        (GridMembar::NoneWhereReleased, vec![0, 1, 0, 1], vec![0; 4]),
+    ] {
+        let (mut b, h) = backend_from(
+            MockGpu::new(0x900),
+            NvOptions {
+                replay_order: ReplayOrder::Pdl,
+                grid_membar: membar,
+                ..mock_options()
+            },
+        );
+        let empty = b.load(&kernlab::ptx::kernel("empty").unwrap()).unwrap();
+        let fill = b.load(&kernlab::ptx::kernel("fill_u32").unwrap()).unwrap();
+        assert!(b.releases_writes(empty) && !b.releases_writes(fill));
+        let out = b.alloc(4096).unwrap();
+        let e = Launch::linear(empty, 1, 32, vec![]);
+        let f = Launch::linear(fill, 1, 256, vec![Arg::Buf(out), Arg::U64(64), Arg::U32(7)]);
+        let before = h.log(|l| l.launches.len());
+        let types = replay_membar_types(&mut b, &h, &[e.clone(), f, e.clone(), e]);
+        assert_eq!(types, want_types, "{membar:?}");
+        assert_eq!(task_chasing_since(&h, before), want_chasing, "{membar:?}");
+    }
 }
 
 #[test]
@@ -344,7 +385,8 @@ fn exit_fence_lets_writing_kernels_drop_the_grid_end_barrier_on_sm_90_only() {
     }
     for (sm, order, want) in [
         (0x900, ReplayOrder::Pdl, vec![0, 0, 1]),
-        (0x807, ReplayOrder::ComputeWfi, vec![1, 1, 1]),
+        // No fence on sm_87: the default's L1_MEMBAR (QMD V3: no task chasing) stays.
+        (0x807, ReplayOrder::ComputeWfi, vec![3, 3, 1]),
     ] {
         let (mut b, h) = backend_from(
             MockGpu::new(sm),
@@ -674,6 +716,10 @@ fn qmd_overrides_from_kernlab_nv_qmd_reach_every_launch() {
         parse_qmd_overrides("CWD_MEMBAR_TASK_CHASING_ENABLE=1,REQUIRE_SCHEDULING_PCAS=1").unwrap();
     assert_eq!(t[0], Some((hcq::Field::CwdMembarTaskChasingEnable, 1)));
     assert_eq!(t[1], Some((hcq::Field::RequireSchedulingPcas, 1)));
+    let c =
+        parse_qmd_overrides("SELF_COPY_ON_COMPLETION=1,CONSTANT_BUFFER_INVALIDATE(0)=0").unwrap();
+    assert_eq!(c[0], Some((hcq::Field::SelfCopyOnCompletion, 1)));
+    assert_eq!(c[1], Some((hcq::Field::ConstantBufferInvalidate(0), 0)));
     for bad in [
         "NO_SUCH_FIELD=1",
         "OCCUPANCY_MAX_WARP",

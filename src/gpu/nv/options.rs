@@ -60,8 +60,18 @@ pub enum Carveout {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GridMembar {
     /// L1_NONE after every grid of a replay but the last whose kernel releases its own writes
+    /// (`ptx::release`: a GPU-scope release fence before every `ret`, or no global writes);
+    /// L1_MEMBAR with CWD_MEMBAR_TASK_CHASING_ENABLE (QMD V4) after the others; L1_SYSMEMBAR
+    /// after the last, so the host sees everything once the replay's signal lands. The default.
+    /// Chasing is what a CUDA graph's kernel nodes carry (session 6's dump of CUDA's own QMDs,
+    /// docs/nvb.md); on the H100 it kept every decode correct and cut llama1b from 0.754 to
+    /// 0.731 ms/token, qwen3-0.6b 0.660 -> 0.620, qwen3-1.7b 1.189 -> 1.144 (session 7's
+    /// probe10), where L1_MEMBAR without it changed nothing (session 5's probe4). A QMD V3 GPU
+    /// has no such field and gets plain L1_MEMBAR.
+    Chased,
+    /// L1_NONE after every grid of a replay but the last whose kernel releases its own writes
     /// (`ptx::release`: a GPU-scope release fence before every `ret`, or no global writes),
-    /// L1_SYSMEMBAR after the others and the last. The default. The barrier costs 0.35 µs per
+    /// L1_SYSMEMBAR after the others and the last: the default before `Chased`. The barrier costs 0.35 µs per
     /// grid on the H100 (100-kernel replay of the empty kernel, which writes nothing: 0.70 ->
     /// 0.35 µs per kernel). The decode kernels write and carry no fence unless
     /// `exit_fence` adds one (the fence cost more than the barrier, see `ptx::release`), so
@@ -228,7 +238,7 @@ impl Default for NvOptions {
             carveout: Carveout::Fixed(DEFAULT_CARVEOUT_KIB),
             release_irq: false,
             qmd_signal: false,
-            grid_membar: GridMembar::NoneWhereReleased,
+            grid_membar: GridMembar::Chased,
             exit_fence: false,
             invalidate_at_latch_only: false,
             qmd_overrides: [None; QMD_OVERRIDES_MAX],
@@ -251,7 +261,7 @@ impl ReplayOrder {
 impl NvOptions {
     /// Defaults overridden by KERNLAB_NV_ARENA (vram|host), KERNLAB_NV_REPLAY
     /// (auto|wfi|chain|pdl|latch|overlap), KERNLAB_NV_TIMEOUT_MS, KERNLAB_NV_CARVEOUT (max|min|fit|KiB),
-    /// KERNLAB_NV_IRQ (0|1), KERNLAB_NV_SIGNAL (host|qmd), KERNLAB_NV_MEMBAR (auto|sys|gpu|none),
+    /// KERNLAB_NV_IRQ (0|1), KERNLAB_NV_SIGNAL (host|qmd), KERNLAB_NV_MEMBAR (auto|chased|released|sys|gpu|none),
     /// KERNLAB_NV_EXIT_FENCE (release|off), KERNLAB_NV_INVALIDATE (launch|latch),
     /// KERNLAB_NV_QMD (FIELD=value,...), KERNLAB_NV_BANK0 (offset=value,...).
     pub fn from_env() -> Result<NvOptions> {
@@ -296,7 +306,9 @@ impl NvOptions {
         if let Some(m) = env_choice(
             "KERNLAB_NV_MEMBAR",
             &[
-                ("auto", GridMembar::NoneWhereReleased),
+                ("auto", GridMembar::Chased),
+                ("chased", GridMembar::Chased),
+                ("released", GridMembar::NoneWhereReleased),
                 ("sys", GridMembar::Sys),
                 ("gpu", GridMembar::GpuBetween),
                 ("none", GridMembar::NoneBetween),

@@ -67,6 +67,20 @@ impl Replay {
             let (mut qmd, cbuf0) = b.prepared(l, at)?;
             if i + 1 < launches.len() {
                 match b.options().grid_membar {
+                    GridMembar::Chased => {
+                        if b.releases_writes(l.kernel) {
+                            qmd.set(Field::CwdMembarType, CWD_MEMBAR_TYPE_L1_NONE)?
+                        } else {
+                            qmd.set(Field::CwdMembarType, CWD_MEMBAR_TYPE_L1_MEMBAR)?;
+                            // QMD V3 has no such field: plain L1_MEMBAR there.
+                            if Field::CwdMembarTaskChasingEnable
+                                .bits(qmd.version)
+                                .is_some()
+                            {
+                                qmd.set(Field::CwdMembarTaskChasingEnable, 1)?
+                            }
+                        }
+                    }
                     GridMembar::NoneWhereReleased => {
                         if b.releases_writes(l.kernel) {
                             qmd.set(Field::CwdMembarType, CWD_MEMBAR_TYPE_L1_NONE)?
