@@ -14,12 +14,11 @@ dec() { local bin=$1 be=$2 m=$3 label=$4; shift 4
 date; nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
 for m in llama1b-q6k qwen3-1.7b-q4km; do [ -f $D/$m.gguf ] || timeout 60 $K synth --model $m --out $D/$m.gguf > /dev/null; done
 echo "selftest nv q6_k: $(timeout 120 $K selftest --backend nv --filter q6_k 2>&1 | grep -iE "passed|FAIL|rror" | tail -4 | tr '\n' ' ')"
-echo "selftest cuda q6_k: $(timeout 120 $K selftest --backend cuda --filter q6_k 2>&1 | grep -iE "passed|FAIL|rror" | tail -4 | tr '\n' ' ')"
 for m in llama1b-q6k qwen3-1.7b-q4km; do
   echo "check nv $m prefetch: $(timeout 90 $K decode --backend nv --model $D/$m.gguf --check-against-cpu --tokens 32 2>&1 | grep -E "argmax|rror" | head -1)"
 done
-for r in 1 2; do for m in llama1b-q6k qwen3-1.7b-q4km; do for be in nv cuda; do
-  dec $KO $be $m "old"; dec $K $be $m "prefetch"; done; done; done
+for m in llama1b-q6k qwen3-1.7b-q4km; do for be in nv cuda; do
+  dec $KO $be $m "old"; dec $K $be $m "prefetch"; dec $KO $be $m "old"; dec $K $be $m "prefetch"; done; done
 # What the attention launches cost inside a token (logits wrong; timing only).
 for be in nv cuda; do printf '%-5s %-16s %-10s %s\n' $be llama1b-q6k "drop attn" "$(KERNLAB_DECODE_DROP=attn timeout 40 $K decode --backend $be --model $D/llama1b-q6k.gguf --tokens 128 --ceiling-gbps 2933 2>&1 | grep -E "^decode|rror" | tr '\n' ' ')"; done
 date

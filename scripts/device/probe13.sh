@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Session 7, last call: the final binary checked and timed in one call. selftest on nv and
 # cuda; the CPU check of the three models over 64 tokens on both paths; decode of the three
-# models on both paths, interleaved, twice; latency on both paths.
+# models on both paths, interleaved; latency on both paths.
 # Usage (device, repo root): bash scripts/device/probe13.sh   carry: .carry/main .carry/vocab
 set -uo pipefail
 K=$(realpath .carry/main/kernlab); D=/tmp/pm; O=${OUT:-/tmp/p13-out}; mkdir -p "$D" "$O"
@@ -16,8 +16,8 @@ echo "== CPU check, 64 tokens"
 for m in $MODELS; do for be in nv cuda; do
   echo "check $be $m: $(timeout 90 $K decode --backend $be --model $D/$m.gguf --check-against-cpu --tokens 64 2>&1 | grep -E "argmax|rror" | head -2 | tr '\n' ' ')"; done; done
 echo "== decode"
-for r in 1 2; do for m in $MODELS; do for be in cuda nv; do
-  printf '%-5s %-16s %s\n' $be $m "$(timeout 40 $K decode --backend $be --model $D/$m.gguf --tokens 128 --ceiling-gbps 2933 2>&1 | grep -E "^(decode|bytes|time)|rror" | sed 's/; 126 timed after 2 warm-up//' | tr '\n' ' ')"; done; done; done
+for m in $MODELS; do for be in cuda nv; do
+  printf '%-5s %-16s %s\n' $be $m "$(timeout 40 $K decode --backend $be --model $D/$m.gguf --tokens 128 --ceiling-gbps 2933 2>&1 | grep -E "^(decode|bytes|time)|rror" | sed 's/; 126 timed after 2 warm-up//' | tr "\n" " ")"; done; done
 echo "== latency"
 for be in cuda nv; do echo "$be: $(timeout 60 $K latency --backend $be --iters 1000 2>&1 | grep -E "^ *(empty|replay100)|rror" | tr -s ' ' | tr '\n' ';')"; done
 date
