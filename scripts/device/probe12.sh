@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Session 7, third call: matvec_q6_k_n and matvec_q6_k_w with an L2 prefetch of the rest of each warp's rows
+# Session 7, third call (ran on an H200: the L2 prefetch was slower on both paths and was
+# reverted; the kernels it tested are in commit ec217de): matvec_q6_k_n and matvec_q6_k_w with an L2 prefetch of the rest of each warp's rows
 # before griddepcontrol.wait (.carry/main) against the committed binary (.carry/old): decode of
 # llama1b (all Q6_K) and qwen3-1.7b (Q6_K lm_head and some ffn_down/attn_v), both paths, A/B
 # interleaved twice; the selftest of the Q6_K matvecs and the CPU check with the new binary.

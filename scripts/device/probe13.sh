@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Session 7, last call: the final binary checked and timed in one call. selftest on nv and
+# Session 7, last call: a binary checked and timed in one call (session 7 ran it, after probe12
+# in the same call, on the prefetch binary that was then reverted). selftest on nv and
 # cuda; the CPU check of the three models over 64 tokens on both paths; decode of the three
 # models on both paths, interleaved; latency on both paths.
 # Usage (device, repo root): bash scripts/device/probe13.sh   carry: .carry/main .carry/vocab
