@@ -130,6 +130,30 @@ fn each_replay_queues_the_plan_with_its_parameters() {
             r.summary()
         );
         assert!(d.run_timed(&[1], 600).is_err(), "past the KV cache");
+
+        // --timeline: the step rebuilt with a timestamped release per grid; one row per launch
+        // in plan order, each the time since the previous grid's end (the mock's ptimer runs).
+        d.time_grids().unwrap();
+        let before = h.log(|l| l.launches.len());
+        let tl = d.timeline(3, 4, 2).unwrap();
+        let seen = h.log(|l| l.launches[before..].to_vec());
+        assert_eq!(seen.len(), 2 * n, "two replays");
+        for rec in &seen {
+            let (_, payload) = rec.qmd.release(1).unwrap().expect("grid-end release");
+            assert!((1..=n as u64).contains(&payload));
+            assert_eq!(
+                rec.qmd.get(hcq::Field::ReleaseMembarType(1)).unwrap(),
+                hcq::qmd::RELEASE_MEMBAR_TYPE_FE_NONE,
+                "no barrier in front of a measurement"
+            );
+        }
+        let labels: Vec<&str> = tl.iter().map(|k| k.label.as_str()).collect();
+        let plan: Vec<&str> = d.plan.launches.iter().map(|l| l.label.as_str()).collect();
+        assert_eq!(labels, plan, "launch order");
+        assert!(tl
+            .iter()
+            .all(|k| k.elapsed_ns.is_finite() && k.elapsed_ns >= 0.0));
+        assert!(tl.iter().map(|k| k.elapsed_ns).sum::<f64>() > 0.0);
         let _ = std::fs::remove_file(&path);
     }
 }

@@ -856,3 +856,25 @@ fn latency_rows_each_start_after_an_all_sm_load() {
         "{loads:?}"
     );
 }
+
+#[test]
+fn replay_grid_end_times_come_from_one_timestamped_release_per_grid() {
+    // Backend::time_replay_grids: replays built afterwards give each grid a release (slot 1)
+    // with payload i + 1 and a timestamp, no barrier; grid_end_times reads them after a run,
+    // in order, and names a grid whose slot was never written. Earlier replays record none.
+    let (mut b, _h) = backend_with(0x900, ReplayOrder::Pdl);
+    let out = b.alloc(4096).unwrap();
+    let l = store3(&mut b, out, 16, 1.0);
+    let plain = b.build_replay(&vec![l.clone(); 3]).unwrap();
+    assert!(b.time_replay_grids());
+    let timed = b.build_replay(&vec![l.clone(); 4]).unwrap();
+    let e = b.grid_end_times(timed).unwrap_err().to_string();
+    assert!(e.contains("grid 0 wrote no end timestamp"), "{e}");
+    b.replay(plain).unwrap();
+    b.replay(timed).unwrap();
+    b.sync().unwrap();
+    assert_eq!(b.grid_end_times(plain).unwrap(), None);
+    let t = b.grid_end_times(timed).unwrap().expect("times");
+    assert_eq!(t.len(), 4);
+    assert!(t[0] > 0 && t.windows(2).all(|w| w[0] <= w[1]), "{t:?}");
+}

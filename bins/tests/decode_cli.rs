@@ -226,5 +226,26 @@ fn decode_errors_are_one_line() {
     );
     assert!(!o.status.success());
     assert!(text(&o).contains("context"), "{}", text(&o));
+    // GPU-only timings on the cpu backend.
+    for flag in ["--profile", "--timeline"] {
+        let o = kernlab(
+            &dir,
+            &[
+                "decode",
+                "--model",
+                "tiny-qwen3-q8",
+                "--backend",
+                "cpu",
+                "--synthetic",
+                flag,
+            ],
+        );
+        assert!(!o.status.success());
+        let t = text(&o);
+        assert!(
+            t.contains(flag) && t.contains("--backend cuda or nv") && !t.contains("panicked"),
+            "{t}"
+        );
+    }
     let _ = std::fs::remove_dir_all(dir);
 }

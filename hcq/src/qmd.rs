@@ -623,6 +623,8 @@ const CARVEOUTS_KIB_V4: &[u32] = &[8, 16, 32, 64, 100, 132, 164, 196, 228];
 /// grid completes. L1_SYSMEMBAR makes the grid's writes visible to the host (and PCIe peers);
 /// L1_MEMBAR only GPU-wide, which is all a following kernel needs.
 pub const CWD_MEMBAR_TYPE_L1_NONE: u64 = 0;
+/// RELEASE*_MEMBAR_TYPE_FE_NONE (0 in clc9c0qmd.h and clcbc0qmd.h; FE_SYSMEMBAR is 1).
+pub const RELEASE_MEMBAR_TYPE_FE_NONE: u64 = 0;
 pub const CWD_MEMBAR_TYPE_L1_SYSMEMBAR: u64 = 1;
 pub const CWD_MEMBAR_TYPE_L1_MEMBAR: u64 = 3;
 
@@ -835,6 +837,14 @@ impl Qmd {
         self.set(Field::ReleasePayload64b(i), 1)?;
         self.set(Field::ReleaseMembarType(i), 1)?;
         self.set(Field::ReleaseEnable(i), 1)
+    }
+
+    /// Release semaphore `i` on completion like [`Qmd::set_release`] (64-bit `value`, ptimer
+    /// timestamp at +8) but with no memory barrier in front: a measurement of when the grid
+    /// completed that adds no wait of its own (the writes of the grid need not be visible yet).
+    pub fn set_release_timestamp(&mut self, i: u8, signal_gpu_va: u64, value: u64) -> Result<()> {
+        self.set_release(i, signal_gpu_va, value)?;
+        self.set(Field::ReleaseMembarType(i), RELEASE_MEMBAR_TYPE_FE_NONE)
     }
 
     /// Release semaphore `i` on completion by adding `add` to the 32-bit word at `signal_gpu_va`

@@ -362,6 +362,67 @@ impl GpuDecoder {
         })
     }
 
+    /// Rebuild the step's replay so that it records when each of its grids completes
+    /// (`decode --timeline`); an error on a backend that cannot (only nv can).
+    pub fn time_grids(&mut self) -> Result<()> {
+        if !self.backend.time_replay_grids() {
+            return Err(Error::Unsupported(format!(
+                "--timeline needs per-grid completion times inside a replay, which only the nv backend records (this is {})",
+                self.backend.info().backend
+            )));
+        }
+        // The first replay stays allocated (a few hundred KB); the step uses the new one.
+        self.replay = self.backend.build_replay(&self.launches)?;
+        Ok(())
+    }
+
+    /// Each launch's share of one pipelined step (after [`GpuDecoder::time_grids`]): `runs`
+    /// replays at position `pos` with `token`, each followed by a wait; per launch, the median
+    /// over the runs of the time from the previous grid's completion to its own (the first:
+    /// from the mark before the replay, so it also holds the replay's start). In launch order.
+    pub fn timeline(&mut self, pos: usize, token: u32, runs: usize) -> Result<Vec<KernelTime>> {
+        let n = self.launches.len();
+        let mut deltas: Vec<Vec<f64>> = vec![Vec::with_capacity(runs); n];
+        for _ in 0..runs.max(1) {
+            self.set_input(pos, token)?;
+            self.backend.clear_marks();
+            let from = self.backend.mark()?;
+            self.backend.replay(self.replay)?;
+            let to = self.backend.mark()?;
+            self.backend.sync()?;
+            let total = self.backend.elapsed_ns(from, to)?;
+            let ends = self.backend.grid_end_times(self.replay)?.ok_or_else(|| {
+                Error::Unsupported("--timeline: the replay recorded no grid times".into())
+            })?;
+            if ends.len() != n {
+                return Err(Error::Unsupported(format!(
+                    "--timeline: {} grid times for {n} launches",
+                    ends.len()
+                )));
+            }
+            // The grids' span, and before it what the replay took to its first completion.
+            let span = ends[n - 1].saturating_sub(ends[0]) as f64;
+            deltas[0].push((total - span).max(0.0));
+            for i in 1..n {
+                deltas[i].push(ends[i].saturating_sub(ends[i - 1]) as f64);
+            }
+        }
+        self.backend.clear_marks();
+        let n_ctx = pos as u64 + 1;
+        Ok(self
+            .plan
+            .launches
+            .iter()
+            .zip(deltas)
+            .map(|(pl, d)| KernelTime {
+                label: pl.label.clone(),
+                entry: pl.kernel.entry,
+                elapsed_ns: crate::stats::summarize(&d).median,
+                bytes: pl.bytes_at(n_ctx),
+            })
+            .collect())
+    }
+
     /// Time each launch of one step on its own (mark, launch, mark) at position `pos` with
     /// `token`; sorted slowest first. The step's state is what the launches leave.
     pub fn profile(&mut self, pos: usize, token: u32) -> Result<Vec<KernelTime>> {

@@ -104,4 +104,17 @@ pub trait Backend {
     fn build_replay(&mut self, launches: &[Launch]) -> Result<ReplayId>;
     /// Queue one replay of a prebuilt list.
     fn replay(&mut self, id: ReplayId) -> Result<()>;
+
+    /// From now on, replays built record the GPU time at which each of their grids completes
+    /// ([`Backend::grid_end_times`]); false where the backend cannot (a CUDA graph's nodes have
+    /// no completion time of their own without a profiler).
+    fn time_replay_grids(&mut self) -> bool {
+        false
+    }
+    /// For a replay built after [`Backend::time_replay_grids`]: the GPU nanoseconds at which
+    /// each of its grids completed in its latest run (call after `sync`); None when it records
+    /// none.
+    fn grid_end_times(&mut self, _id: ReplayId) -> Result<Option<Vec<u64>>> {
+        Ok(None)
+    }
 }

@@ -45,6 +45,10 @@ pub struct Args {
     /// per-kernel time and bytes for one token
     #[argh(switch)]
     pub profile: bool,
+    /// nv: each launch's share of the pipelined step, from the GPU time each grid of the
+    /// replay completed (median of 32 replays), in launch order
+    #[argh(switch)]
+    pub timeline: bool,
     /// CPU threads for the cpu backend and the CPU side of --check-against-cpu (default: all cores)
     #[argh(option)]
     pub threads: Option<usize>,
@@ -189,9 +193,9 @@ fn parse_prompt(s: &str) -> Result<Vec<u32>, Error> {
 }
 
 fn run_cpu(args: &Args) -> Result<(), Error> {
-    if args.profile {
+    if args.profile || args.timeline {
         return Err(Error::Unsupported(
-            "decode --profile times GPU kernels; use --backend cuda or nv".into(),
+            "decode --profile and --timeline time GPU kernels; use --backend cuda or nv".into(),
         ));
     }
     if args.check_against_cpu {

@@ -575,6 +575,19 @@ impl Backend for NvBackend {
         Ok(ReplayId(self.replays.len() - 1))
     }
 
+    fn time_replay_grids(&mut self) -> bool {
+        self.opts.grid_timestamps = true;
+        true
+    }
+
+    fn grid_end_times(&mut self, id: ReplayId) -> Result<Option<Vec<u64>>> {
+        let n = self.replays.len();
+        self.replays
+            .get_mut(id.0)
+            .ok_or_else(|| Error::Usage(format!("nv replay id {} of {n} not built", id.0)))?
+            .grid_end_times()
+    }
+
     fn replay(&mut self, id: ReplayId) -> Result<()> {
         let n = self.replays.len();
         let r = self

@@ -117,6 +117,10 @@ pub struct NvOptions {
     /// (`ptx::release::fence_exits`; sm_90 and later, ignored before), so that under
     /// `grid_membar` auto its replays need no grid-end barrier (KERNLAB_NV_EXIT_FENCE=release|off).
     pub exit_fence: bool,
+    /// Replays built while this is set give every grid a second QMD release (slot 1) with a
+    /// timestamp and no barrier, into the replay's own buffer: when each grid completed inside
+    /// the pipelined replay (`decode --timeline`). Off by default.
+    pub grid_timestamps: bool,
     /// pdl replays: a kernel that waits on a latch leaves the cache invalidations to the latch
     /// acquire (LATCH_ACQUIRE_INVALIDATE_*, which `griddepcontrol.wait` performs) instead of
     /// also invalidating the texture header/sampler/data and shader data caches at its launch
@@ -240,6 +244,7 @@ impl Default for NvOptions {
             qmd_signal: false,
             grid_membar: GridMembar::Chased,
             exit_fence: false,
+            grid_timestamps: false,
             invalidate_at_latch_only: false,
             qmd_overrides: [None; QMD_OVERRIDES_MAX],
             bank0_words: [None; BANK0_OVERRIDES_MAX],

@@ -28,12 +28,21 @@ pub struct ChainEnd {
 
 /// Bytes after the pushbuffer for the chain's run counter (a 16-byte aligned semaphore slot).
 const COUNTER_B: u64 = 16;
+/// Bytes per grid of the grid-end timestamps (`NvOptions::grid_timestamps`): a four-word
+/// semaphore, payload at +0 and ptimer nanoseconds at +8.
+const GRID_TIME_B: u64 = 16;
+
+/// The QMD release slot of the grid-end timestamps (slot 0 is the chain end's counter).
+const GRID_TIME_RELEASE: u8 = 1;
 
 pub struct Replay {
     pub mem: Mem,
     pub chain: Option<ChainEnd>,
     pub body_gpu_va: u64,
     pub body_words: u64,
+    /// Offset in `mem` of the grid-end timestamps (`GRID_TIME_B` per grid), when recorded.
+    pub grid_times_off: Option<u64>,
+    pub n_grids: usize,
     /// "replay of N launches (kernels …)" for error messages.
     pub what: String,
 }
@@ -50,7 +59,12 @@ impl Replay {
         let place = b.options().arena_place;
         let body_cap_b = n * 16 * 4 + 64;
         let counter_off = n * SLOT_B + body_cap_b.next_multiple_of(COUNTER_B);
-        let mut mem = b.device().alloc(counter_off + COUNTER_B, place)?;
+        let grid_times_off = b
+            .options()
+            .grid_timestamps
+            .then_some(counter_off + COUNTER_B);
+        let size_b = counter_off + COUNTER_B + grid_times_off.map_or(0, |_| n * GRID_TIME_B);
+        let mut mem = b.device().alloc(size_b, place)?;
         let base = mem.gpu_va;
         let mut names: Vec<String> = Vec::new();
         let mut images = Vec::with_capacity(launches.len());
@@ -94,6 +108,11 @@ impl Replay {
                         qmd.set(Field::CwdMembarType, CWD_MEMBAR_TYPE_L1_NONE)?
                     }
                 }
+            }
+            if let Some(off) = grid_times_off {
+                // Payload i + 1: a slot still 0 after a run names a grid that never released.
+                let at = base + off + i as u64 * GRID_TIME_B;
+                qmd.set_release_timestamp(GRID_TIME_RELEASE, at, i as u64 + 1)?;
             }
             match order {
                 ReplayOrder::Chain | ReplayOrder::Pdl => {
@@ -173,11 +192,17 @@ impl Replay {
         bytes[body_off..body_off + words.len() * 4].copy_from_slice(bytemuck::cast_slice(words));
         let c = counter_off as usize;
         bytes[c..c + COUNTER_B as usize].fill(0);
+        if let Some(off) = grid_times_off {
+            let t = off as usize;
+            bytes[t..t + (n * GRID_TIME_B) as usize].fill(0);
+        }
         b.device().iface.sync_for_device(&mem)?;
         Ok(Replay {
             chain,
             body_gpu_va: base + body_off as u64,
             body_words: words.len() as u64,
+            grid_times_off,
+            n_grids: launches.len(),
             what: format!(
                 "replay of {} launches ({}; {:?})",
                 launches.len(),
@@ -186,5 +211,34 @@ impl Replay {
             ),
             mem,
         })
+    }
+
+    /// The grid-end timestamps of the latest run (see `NvOptions::grid_timestamps`), None
+    /// when this replay records none. A grid whose slot does not hold its own payload has not
+    /// released (the replay has not run, or not finished): an error naming it.
+    pub fn grid_end_times(&mut self) -> Result<Option<Vec<u64>>> {
+        let Some(off) = self.grid_times_off else {
+            return Ok(None);
+        };
+        let what = self.what.clone();
+        let bytes = self.mem.cpu_slice()?;
+        let word = |at: usize| {
+            // SAFETY: `at` + 8 lies inside the replay's CPU mapping (checked by the slice
+            // index below); the GPU writes these words, so the read must not be elided.
+            let p = bytes[at..at + 8].as_ptr() as *const u64;
+            unsafe { std::ptr::read_volatile(p) }
+        };
+        let mut out = Vec::with_capacity(self.n_grids);
+        for i in 0..self.n_grids {
+            let at = off as usize + i * GRID_TIME_B as usize;
+            let payload = word(at);
+            if payload != i as u64 + 1 {
+                return Err(Error::Unsupported(format!(
+                    "{what}: grid {i} wrote no end timestamp (slot holds {payload}; did the replay run and finish?)"
+                )));
+            }
+            out.push(word(at + 8));
+        }
+        Ok(Some(out))
     }
 }

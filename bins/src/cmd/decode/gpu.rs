@@ -85,6 +85,13 @@ pub fn run_gpu(args: &Args, kind: BackendKind) -> Result<(), Error> {
         ..plan_options(args)?
     };
     let mut dec = GpuDecoder::load(opened.backend, &path, options)?;
+    if args.timeline && dec.backend.info().backend != "nv" {
+        // Said before the run, not after it.
+        return Err(Error::Unsupported(format!(
+            "decode --timeline: only the nv backend records when each grid of a replay completes (a CUDA graph's nodes have no such time without a profiler); this is {}",
+            dec.backend.info().backend
+        )));
+    }
     let c = dec.plan.config.clone();
     eprintln!(
         "kernlab decode: {note}; {} loaded in {:.2} s ({} layers, {} launches per token, {:.1} MB weights, KV cache {} positions)",
@@ -184,6 +191,17 @@ pub fn run_gpu(args: &Args, kind: BackendKind) -> Result<(), Error> {
     } else {
         None
     };
+    let timeline = if args.timeline {
+        let last = run
+            .generated
+            .last()
+            .copied()
+            .unwrap_or(prompt[prompt.len() - 1]);
+        dec.time_grids()?;
+        Some(dec.timeline(total, last, TIMELINE_RUNS)?)
+    } else {
+        None
+    };
     // The timed tokens see contexts P+1 .. P+N: bytes at the middle one.
     let mid_ctx = (prompt.len() + args.tokens / 2 + 1) as u64;
     let bytes = dec.plan.dram_bytes_at(mid_ctx);
@@ -206,11 +224,23 @@ pub fn run_gpu(args: &Args, kind: BackendKind) -> Result<(), Error> {
         if let Some(p) = &profile {
             j = j.set("profile", profile_json(p));
         }
+        if let Some(t) = &timeline {
+            j = j.set("timeline", profile_json(t));
+        }
         println!("{}", j.to_string_pretty());
     } else {
         print_table(&run, &ctx);
         if let Some(p) = &profile {
-            print_profile(p);
+            print_profile(
+                p,
+                "profile  one token, each launch timed alone (slowest first)",
+            );
+        }
+        if let Some(t) = &timeline {
+            print_profile(
+                t,
+                &format!("timeline one token in one replay, each launch from the previous grid's end to its own (median of {TIMELINE_RUNS} replays; launch order)"),
+            );
         }
     }
     match check_failed {
@@ -386,13 +416,12 @@ fn report_json(run: &TimedRun, c: &Ctx) -> Json {
     )
 }
 
-fn print_profile(p: &[KernelTime]) {
+/// Replays behind each `--timeline` median.
+const TIMELINE_RUNS: usize = 32;
+
+fn print_profile(p: &[KernelTime], title: &str) {
     let total: f64 = p.iter().map(|k| k.elapsed_ns).sum();
-    println!(
-        "profile  one token, each launch timed alone: {:.3} ms in {} launches",
-        total / 1e6,
-        p.len()
-    );
+    println!("{title}: {:.3} ms in {} launches", total / 1e6, p.len());
     // Per kernel entry first (where the time goes), then every launch.
     let mut by_entry: Vec<(&str, usize, f64, u64)> = Vec::new();
     for k in p {
