@@ -833,7 +833,12 @@ fn latency_rows_each_start_after_an_all_sm_load() {
     let (mut b, h) = backend_with(0x900, ReplayOrder::Pdl);
     let sms = b.info().sm_count as u64;
     let rows = kernlab::bench::latency::run(&mut b, 20).unwrap();
-    assert!(rows.len() >= 6, "{} rows", rows.len());
+    assert!(rows.len() >= 7, "{} rows", rows.len());
+    let names: Vec<&str> = rows.iter().map(|r| r.name).collect();
+    assert!(
+        names.ends_with(&["replay100", "replay100_fill"]),
+        "{names:?}"
+    );
     let loads = h.log(|log| {
         log.launches
             .iter()

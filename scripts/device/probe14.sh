@@ -4,7 +4,7 @@
 # the pipelined token shows (where `--profile`, one launch at a time, shows each launch with
 # its own start and drain). First check that the timestamps are sane: the timeline's total
 # should sit near the token time of the same run, and the replay with the extra releases
-# should decode at nearly the same speed.
+# should decode at nearly the same speed. Also `latency`'s new replay100_fill row on both paths.
 # Usage (device, repo root): bash scripts/device/probe14.sh   carry: .carry/main .carry/vocab
 set -uo pipefail
 K=$(realpath .carry/main/kernlab); D=/tmp/pm; O=${OUT:-/tmp/p14-out}; mkdir -p "$D" "$O"
@@ -18,6 +18,8 @@ for m in $MODELS; do
   echo "== $m (rc $?)"; grep -E "^(decode|time|timeline)|rror" "$O/timeline-$m.txt"
   sed -n '/^timeline/,/^$/p' "$O/timeline-$m.txt" | head -14
 done
+echo "== latency (replay100_fill: 100 kernels that write, new)"
+for be in cuda nv; do echo "$be: $(timeout 60 $K latency --backend $be --iters 1000 2>&1 | grep -E "^ *(empty|replay100)|rror" | tr -s ' ' | tr '\n' ';')"; done
 echo "== cuda refuses --timeline: $(timeout 30 $K decode --backend cuda --model $D/llama1b-q6k.gguf --tokens 8 --timeline 2>&1 | tail -1)"
 date
 } 2>&1 | tee "$O/probe14.log"

@@ -1,5 +1,6 @@
 //! `kernlab latency`: host-measured cost of small GPU operations, each waited for before the
-//! next (launch + wait), plus launch-only throughput and a prebuilt replay of 100 empty kernels.
+//! next (launch + wait), plus launch-only throughput and prebuilt replays of 100 kernels (empty, and
+//! kernels that write).
 
 use super::kernels::{self, Kernels};
 use super::table::Table;
@@ -120,6 +121,17 @@ pub fn run(b: &mut dyn Backend, iters: usize) -> Result<Vec<LatRow>> {
     rows.push(row(
         "replay100",
         "prebuilt replay of 100 empty kernels + wait (per kernel)",
+        per_kernel,
+    ));
+    // The same with kernels that write (16 u32 each, one after the other into one buffer):
+    // what a replay's grid-end barrier costs, which the empty kernel (no writes) may skip.
+    let list = vec![fill16.clone(); REPLAY_KERNELS];
+    let id = b.build_replay(&list)?;
+    let t = each(b, iters, &mut |b| b.replay(id))?;
+    let per_kernel: Vec<f64> = t.iter().map(|ns| ns / REPLAY_KERNELS as f64).collect();
+    rows.push(row(
+        "replay100_fill",
+        "prebuilt replay of 100 fill16 kernels + wait (per kernel)",
         per_kernel,
     ));
 
