@@ -1,8 +1,8 @@
 """A tiny SIMT interpreter for the PTX subset of the generated matvec kernels (matvec_q8_0_f,
-matvec_q4_k_f, matvec_q6_k_p, matvec_q6_k_s): one Python generator per thread, warps meet at
+matvec_q4_k_f, matvec_q6_k_p, matvec_q6_k_s, matvec_q6_k_n): one Python generator per thread, warps meet at
 shfl / bar.warp.sync, blocks at bar.sync; cp.async copies land only at cp.async.wait_group, so a
 stage refilled too early shows. Shared by scripts/mvq8/check.py, scripts/mvq6p/check.py and
-scripts/mvstream/check.py (host checks before device runs); an instruction outside the subset
+scripts/mvstream/check.py, scripts/mvq6n/check.py (host checks before device runs); an instruction outside the subset
 raises, so a checker cannot pass by skipping it."""
 import re, struct
 import numpy as np
@@ -30,7 +30,7 @@ def parse(text, entry):
             size = int(m.group(3)) * (4 if ".f32" in s else 1)
             shared.append((m.group(2), int(m.group(1)), size)); continue
         pred = None
-        m = re.match(r"^@(!?)(\w+)\s+", s)
+        m = re.match(r"^@(!?)(%?\w+)\s+", s)
         if m: pred = (m.group(1) == "!", m.group(2)); s = s[m.end():]
         parts = s.split(None, 1)
         op = parts[0]; ops = []
@@ -72,7 +72,7 @@ def run_kernel(text, entry, params, grid, block, dyn_b, gmem, rng):
         def swrite(a, b):
             assert 0 <= a and a + len(b) <= total, f"shared write {a}"
             smem[a:a+len(b)] = b
-        threads = [thread(code, labels, params, symaddr, tid, bid, grid, gmem, sread, swrite) for tid in range(block)]
+        threads = [thread(code, labels, params, symaddr, tid, bid, grid, block, gmem, sread, swrite) for tid in range(block)]
         state = [None] * block  # event each is parked at, or 'done'
         resume = [None] * block
         while True:
@@ -109,7 +109,7 @@ def run_kernel(text, entry, params, grid, block, dyn_b, gmem, rng):
             if not progress:
                 raise RuntimeError(f"deadlock: {set(str(state[t]) for t in live)}")
 
-def thread(code, labels, params, symaddr, tid, bid, grid, gmem, sread, swrite):
+def thread(code, labels, params, symaddr, tid, bid, grid, block, gmem, sread, swrite):
     R = {}
     groups, cur = [], []
     def val(o):
@@ -118,12 +118,13 @@ def thread(code, labels, params, symaddr, tid, bid, grid, gmem, sread, swrite):
         if o == "%tid.x": return tid
         if o == "%ctaid.x": return bid
         if o == "%nctaid.x": return grid
+        if o == "%ntid.x": return block
         if o.startswith("0f"): return int(o[2:], 16)
         if o.startswith("0x"): return int(o, 16)
         if re.match(r"^-?\d+$", o): return int(o) & 0xFFFFFFFFFFFFFFFF
         raise RuntimeError(f"unknown operand {o} (uninitialised register?)")
     def addr(o):
-        m = re.match(r"^\[(\w+)(?:\+(\d+))?\]$", o)
+        m = re.match(r"^\[(%?\w+)(?:\+(\d+))?\]$", o)
         return val(m.group(1)) + int(m.group(2) or 0)
     def vec(o): return [x.strip() for x in o.strip("{}").split(",")]
     pc = 0
