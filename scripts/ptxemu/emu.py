@@ -198,7 +198,7 @@ def thread(code, labels, params, symaddr, tid, bid, grid, block, gmem, sread, sw
         if base == "setp":
             cmp = t[1]; w = 64 if ty.endswith("64") else 32
             x, y = a[0] & ((1 << w) - 1), a[1] & ((1 << w) - 1)
-            r = {"eq": x == y, "ne": x != y, "ge": x >= y, "lt": x < y}[cmp]
+            r = {"eq": x == y, "ne": x != y, "ge": x >= y, "lt": x < y, "gt": x > y, "le": x <= y}[cmp]
             if t[2] in ("and", "or"):  # setp.cmp.bool: combined with a predicate operand
                 r = (r and R[o[3]]) if t[2] == "and" else (r or R[o[3]])
             R[d] = r; continue
