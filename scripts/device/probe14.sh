@@ -4,7 +4,9 @@
 # the pipelined token shows (where `--profile`, one launch at a time, shows each launch with
 # its own start and drain). First check that the timestamps are sane: the timeline's total
 # should sit near the token time of the same run, and the replay with the extra releases
-# should decode at nearly the same speed. Also `latency`'s new replay100_fill row on both paths.
+# should decode at nearly the same speed. Also `latency`'s new replay100_fill row on both paths,
+# and two plan switches on qwen3-1.7b that were measured on llama1b only: `--q6k-fused true`
+# (its Q6_K attn_v/ffn_down with the norm fused: 159 launches instead of 174) and `--split-q6 true`.
 # Usage (device, repo root): bash scripts/device/probe14.sh   carry: .carry/main .carry/vocab
 set -uo pipefail
 K=$(realpath .carry/main/kernlab); D=/tmp/pm; O=${OUT:-/tmp/p14-out}; mkdir -p "$D" "$O"
@@ -18,6 +20,10 @@ for m in $MODELS; do
   echo "== $m (rc $?)"; grep -E "^(decode|time|timeline)|rror" "$O/timeline-$m.txt"
   sed -n '/^timeline/,/^$/p' "$O/timeline-$m.txt" | head -14
 done
+echo "== qwen3-1.7b plan switches measured so far on llama1b only (ms/token; then the CPU check)"
+for sw in "" "--q6k-fused true" "--split-q6 true"; do for be in cuda nv; do
+  printf '%-5s %-18s %s\n' $be "${sw:-default}" "$(timeout 40 $K decode --backend $be --model $D/qwen3-1.7b-q4km.gguf --tokens 128 --ceiling-gbps 2933 $sw 2>&1 | grep -E "^decode|rror" | tr '\n' ' ')"; done; done
+echo "check nv --q6k-fused true: $(timeout 90 $K decode --backend nv --model $D/qwen3-1.7b-q4km.gguf --check-against-cpu --tokens 32 --q6k-fused true 2>&1 | grep -E "argmax|rror" | head -1)"
 echo "== latency (replay100_fill: 100 kernels that write, new)"
 for be in cuda nv; do echo "$be: $(timeout 60 $K latency --backend $be --iters 1000 2>&1 | grep -E "^ *(empty|replay100)|rror" | tr -s ' ' | tr '\n' ';')"; done
 echo "== cuda refuses --timeline: $(timeout 30 $K decode --backend cuda --model $D/llama1b-q6k.gguf --tokens 8 --timeline 2>&1 | tail -1)"
