@@ -623,10 +623,10 @@ const CARVEOUTS_KIB_V4: &[u32] = &[8, 16, 32, 64, 100, 132, 164, 196, 228];
 /// grid completes. L1_SYSMEMBAR makes the grid's writes visible to the host (and PCIe peers);
 /// L1_MEMBAR only GPU-wide, which is all a following kernel needs.
 pub const CWD_MEMBAR_TYPE_L1_NONE: u64 = 0;
-/// RELEASE*_MEMBAR_TYPE_FE_NONE (0 in clc9c0qmd.h and clcbc0qmd.h; FE_SYSMEMBAR is 1).
-pub const RELEASE_MEMBAR_TYPE_FE_NONE: u64 = 0;
 pub const CWD_MEMBAR_TYPE_L1_SYSMEMBAR: u64 = 1;
 pub const CWD_MEMBAR_TYPE_L1_MEMBAR: u64 = 3;
+/// RELEASE*_MEMBAR_TYPE_FE_NONE (0 in clc9c0qmd.h and clcbc0qmd.h; FE_SYSMEMBAR is 1).
+pub const RELEASE_MEMBAR_TYPE_FE_NONE: u64 = 0;
 
 /// RELEASE_STRUCTURE_SIZE SEMAPHORE_ONE_WORD (clcbc0qmd.h, clc6c0qmd.h): the 32-bit payload only.
 pub const RELEASE_STRUCTURE_SIZE_ONE_WORD: u64 = 1;

@@ -71,11 +71,11 @@ pub enum GridMembar {
     Chased,
     /// L1_NONE after every grid of a replay but the last whose kernel releases its own writes
     /// (`ptx::release`: a GPU-scope release fence before every `ret`, or no global writes),
-    /// L1_SYSMEMBAR after the others and the last: the default before `Chased`. The barrier costs 0.35 µs per
-    /// grid on the H100 (100-kernel replay of the empty kernel, which writes nothing: 0.70 ->
-    /// 0.35 µs per kernel). The decode kernels write and carry no fence unless
-    /// `exit_fence` adds one (the fence cost more than the barrier, see `ptx::release`), so
-    /// their replays keep it by default.
+    /// L1_SYSMEMBAR after the others and the last: the default of sessions 5 and 6 (`released`).
+    /// The barrier costs 0.35 µs per grid on the H100 (100-kernel replay of the empty kernel,
+    /// which writes nothing: 0.70 -> 0.35 µs per kernel). The decode kernels write and carry no
+    /// fence unless `exit_fence` adds one (the fence cost more than the barrier, see
+    /// `ptx::release`), so their replays keep it.
     NoneWhereReleased,
     /// L1_SYSMEMBAR after every grid (tinygrad's choice).
     Sys,

@@ -223,8 +223,9 @@ impl Replay {
         let what = self.what.clone();
         let bytes = self.mem.cpu_slice()?;
         let word = |at: usize| {
-            // SAFETY: `at` + 8 lies inside the replay's CPU mapping (checked by the slice
-            // index below); the GPU writes these words, so the read must not be elided.
+            // SAFETY: the slice index bounds-checks `at..at + 8` inside the replay's CPU mapping,
+            // and `at` is 8-byte aligned (16-byte slots after a 16-byte aligned counter); the GPU
+            // writes these words, so the read must not be elided.
             let p = bytes[at..at + 8].as_ptr() as *const u64;
             unsafe { std::ptr::read_volatile(p) }
         };
