@@ -34,25 +34,28 @@ fn fused_matvecs_match_gguf_py_in_the_ptx_interpreter() {
 }
 
 #[test]
-fn llama_q6_k_matvec_matches_gguf_py_in_the_ptx_interpreter() {
+fn q6_k_warp_matvecs_match_gguf_py_in_the_ptx_interpreter() {
     // matvec_q6_k_n, every Q6_K launch of llama1b-q6k's step (scripts/mvq6n/check.py): plain,
     // accumulate and glu modes, the folded norm's consumer scale and producer outputs, rows of
-    // 1024 to 8192 columns.
+    // 1024 to 8192 columns; and matvec_q6_k_w, plain and accumulate.
     if !gguf_util::py::have_gguf_py() {
         eprintln!("note: python3 with numpy and gguf not found; skipping scripts/mvq6n/check.py");
         return;
     }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new("python3")
-        .current_dir(&root)
-        .args(["scripts/mvq6n/check.py", "5"])
-        .output()
-        .expect("python3 runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && text.contains("ALL OK") && !text.contains("FAIL"),
-        "scripts/mvq6n/check.py:\n{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(text.matches(" ok").count() >= 14, "{text}");
+    // matvec_q6_k_n (llama), then matvec_q6_k_w (the Q6_K tensors of the Qwen plans).
+    for (kernel, cases) in [("n", 14), ("w", 10)] {
+        let out = Command::new("python3")
+            .current_dir(&root)
+            .args(["scripts/mvq6n/check.py", "5", kernel])
+            .output()
+            .expect("python3 runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("ALL OK") && !text.contains("FAIL"),
+            "scripts/mvq6n/check.py {kernel}:\n{text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.matches(" ok").count() >= cases, "{text}");
+    }
 }

@@ -2,7 +2,9 @@
 scripts/ptxemu/emu.py on random Q6_K blocks and compares with gguf-py dequantize + float64 dots:
 plain (mode 0), accumulate (1) and glu (2); the folded norm's consumer scale (sumsq_in), producer
 outputs (xw_out = y o norm_next, sum of y^2 into sumsq_out) and the slot clear (sumsq_clear).
-Usage: python3 scripts/mvq6n/check.py [seed]; needs numpy, gguf."""
+With `w` as second argument: matvec_q6_k_w (the Q6_K matvec of the Qwen plans; same body, modes
+0 and 1, none of the norm parts). Usage: python3 scripts/mvq6n/check.py [seed] [w]; needs numpy,
+gguf."""
 import os
 import struct
 import sys
@@ -15,7 +17,8 @@ from emu import Mem, run_kernel  # noqa: E402
 from gguf_blocks import rand_q6_k_blocks  # noqa: E402
 
 rng = np.random.default_rng(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
-TEXT = open(os.path.join(HERE, "..", "..", "ptx", "decode", "matvec_q6_k_n.ptx")).read()
+KERNEL = "matvec_q6_k_w" if sys.argv[2:3] == ["w"] else "matvec_q6_k_n"
+TEXT = open(os.path.join(HERE, "..", "..", "ptx", "decode", KERNEL + ".ptx")).read()
 W_AT, X_AT, Y_AT, SIN_AT, XW_AT, NN_AT, SOUT_AT, CLR_AT = (0x10000000 * i for i in range(1, 9))
 
 
@@ -41,13 +44,14 @@ def check(rows, cols, mode, consumer, producer):
     g.add(NN_AT, bytearray(norm_next.tobytes()))
     g.add(SOUT_AT, bytearray(np.float32([sumsq_out0]).tobytes()))
     g.add(CLR_AT, bytearray(b"\xff" * 4))
-    params = dict(y=Y_AT, w=W_AT, x=X_AT, rows=rows, cols=cols, accumulate=mode,
-                  sumsq_in=SIN_AT if consumer else 0, eps=f32_bits(eps),
-                  xw_out=XW_AT if producer else 0, norm_next=NN_AT if producer else 0,
-                  sumsq_out=SOUT_AT if producer else 0, sumsq_clear=CLR_AT)
+    params = dict(y=Y_AT, w=W_AT, x=X_AT, rows=rows, cols=cols, accumulate=mode)
+    if KERNEL == "matvec_q6_k_n":
+        params.update(sumsq_in=SIN_AT if consumer else 0, eps=f32_bits(eps),
+                      xw_out=XW_AT if producer else 0, norm_next=NN_AT if producer else 0,
+                      sumsq_out=SOUT_AT if producer else 0, sumsq_clear=CLR_AT)
     # 4 warps a block, 2 rows a warp (glu: one output row a warp from a gate row and an up row)
     grid = -(-rows // 8) if mode != 2 else -(-(rows // 2) // 4)
-    run_kernel(TEXT, "matvec_q6_k_n", params, grid, 128, 0, g, rng)
+    run_kernel(TEXT, KERNEL, params, grid, 128, 0, g, rng)
     out = np.frombuffer(bytes(g.read(Y_AT, 4 * yrows)), np.float32).astype(np.float64)
     d = W.astype(np.float64) @ x.astype(np.float64)
     if consumer:
@@ -67,10 +71,11 @@ def check(rows, cols, mode, consumer, producer):
         s = np.frombuffer(bytes(g.read(SOUT_AT, 4)), np.float32)[0]
         want = float(sumsq_out0) + float((ref * ref).sum())
         errs.append(abs(s - want) / want)
-    clr = np.frombuffer(bytes(g.read(CLR_AT, 4)), np.float32)[0]
+    # matvec_q6_k_w has no slot to clear: count it as cleared
+    clr = np.frombuffer(bytes(g.read(CLR_AT, 4)), np.float32)[0] if KERNEL == "matvec_q6_k_n" else 0.0
     err = max(errs)
     ok = err < 1e-4 and clr == 0.0
-    print(f"q6_k_n {rows}x{cols} mode {mode} consumer {consumer} producer {producer}: "
+    print(f"{KERNEL} {rows}x{cols} mode {mode} consumer {consumer} producer {producer}: "
           f"max err / max|ref| {err:.2e}, slot cleared {clr == 0.0} {'ok' if ok else 'FAIL'}")
     return ok
 
@@ -78,7 +83,9 @@ def check(rows, cols, mode, consumer, producer):
 ok = True
 for i, (r, c) in enumerate([(10, 1024), (9, 2048), (6, 8192), (16, 2048), (12, 3072)]):
     for mode in (0, 1, 2):
-        if mode == 2 and r % 2:
+        if mode == 2 and (r % 2 or KERNEL == "matvec_q6_k_w"):
             continue
-        ok &= check(r, c, mode, consumer=(i + mode) % 2 == 0, producer=mode != 2 and i % 2 == 1)
+        norm_parts = KERNEL == "matvec_q6_k_n"
+        ok &= check(r, c, mode, consumer=norm_parts and (i + mode) % 2 == 0,
+                    producer=norm_parts and mode != 2 and i % 2 == 1)
 print("ALL OK" if ok else "FAILURES")
