@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # NOT RUN (written in session 7, for the next session). The branch q6n-ahead2: matvec_q6_k_n
-# with two chunks per row in flight, the second issued before griddepcontrol.wait (96
-# registers, 5 blocks an SM), against main's kernel (78 registers, 6 blocks). Build both:
+# and matvec_q6_k_w with two chunks per row in flight, the second issued before
+# griddepcontrol.wait (96 / 95 registers, 5 blocks an SM), against main's kernels (78 / 79
+# registers, 6 blocks). Build both:
 #   git worktree add /tmp/ahead2 q6n-ahead2 && (cd /tmp/ahead2 && cargo build --release -p kernlab-bins)
 #   mkdir -p .carry/ahead2 && strip -o .carry/ahead2/kernlab /tmp/ahead2/target/release/kernlab
 # A/B/A/B of llama1b (every matvec is this kernel) and qwen3-1.7b (lm_head and some
