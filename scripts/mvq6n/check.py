@@ -14,7 +14,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "ptxemu"))  # the shared interpreter
 from emu import Mem, run_kernel  # noqa: E402
-from gguf_blocks import rand_q6_k_blocks  # noqa: E402
+from gguf_blocks import matvec_modes_reference, rand_q6_k_blocks  # noqa: E402
 
 rng = np.random.default_rng(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
 KERNEL = "matvec_q6_k_w" if sys.argv[2:3] == ["w"] else "matvec_q6_k_n"
@@ -56,13 +56,7 @@ def check(rows, cols, mode, consumer, producer):
     d = W.astype(np.float64) @ x.astype(np.float64)
     if consumer:
         d = d / np.sqrt(float(sumsq_in) / cols + eps)
-    if mode == 0:
-        ref = d
-    elif mode == 1:
-        ref = d + y0
-    else:
-        gg, u = d[:rows // 2], d[rows // 2:]
-        ref = gg / (1 + np.exp(-gg)) * u
+    ref = matvec_modes_reference(d, mode, y0)
     scale = max(np.abs(ref).max(), 1e-30)
     errs = [np.abs(out - ref).max() / scale]
     if producer and mode != 2:

@@ -11,7 +11,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "ptxemu"))  # the shared interpreter
 from emu import Mem, run_kernel  # noqa: E402
-from gguf_blocks import rand_q6_k_blocks  # noqa: E402
+from gguf_blocks import matvec_modes_reference, rand_q6_k_blocks  # noqa: E402
 
 rng = np.random.default_rng(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
 TEXT = open(os.path.join(HERE, "..", "..", "ptx", "decode", "matvec_q6_k_p.ptx")).read()
@@ -38,14 +38,7 @@ def check(rows, cols, mode, norm):
     xd = x.astype(np.float64)
     if norm:
         xd = xd / np.sqrt((xd * xd).mean() + eps) * nw
-    d = W.astype(np.float64) @ xd
-    if mode == 0:
-        ref = d
-    elif mode == 1:
-        ref = d + y0
-    else:
-        gg, u = d[:rows // 2], d[rows // 2:]
-        ref = gg / (1 + np.exp(-gg)) * u
+    ref = matvec_modes_reference(W.astype(np.float64) @ xd, mode, y0)
     err = np.abs(out - ref).max() / max(np.abs(ref).max(), 1e-30)
     ok = err < 1e-4
     print(f"q6_k_p {rows}x{cols} mode {mode} norm {norm}: max err / max|ref| {err:.2e} "

@@ -113,27 +113,26 @@ pub fn run(b: &mut dyn Backend, iters: usize) -> Result<Vec<LatRow>> {
     r.avg_us = batch_ns / iters as f64 / 1e3;
     rows.push(r);
 
-    // Prebuilt replay of 100 empty kernels: replay + wait, per kernel.
-    let list = vec![empty.clone(); REPLAY_KERNELS];
-    let id = b.build_replay(&list)?;
-    let t = each(b, iters, &mut |b| b.replay(id))?;
-    let per_kernel: Vec<f64> = t.iter().map(|ns| ns / REPLAY_KERNELS as f64).collect();
-    rows.push(row(
-        "replay100",
-        "prebuilt replay of 100 empty kernels + wait (per kernel)",
-        per_kernel,
-    ));
-    // The same with kernels that write (16 u32 each, one after the other into one buffer):
-    // what a replay's grid-end barrier costs, which the empty kernel (no writes) may skip.
-    let list = vec![fill16.clone(); REPLAY_KERNELS];
-    let id = b.build_replay(&list)?;
-    let t = each(b, iters, &mut |b| b.replay(id))?;
-    let per_kernel: Vec<f64> = t.iter().map(|ns| ns / REPLAY_KERNELS as f64).collect();
-    rows.push(row(
-        "replay100_fill",
-        "prebuilt replay of 100 fill16 kernels + wait (per kernel)",
-        per_kernel,
-    ));
+    // Prebuilt replays of 100 kernels: replay + wait, per kernel. Empty kernels, then kernels
+    // that write (16 u32 each, one after the other into one buffer): what a replay's grid-end
+    // barrier costs, which the empty kernel (no writes) may skip.
+    for (name, what, one) in [
+        (
+            "replay100",
+            "prebuilt replay of 100 empty kernels + wait (per kernel)",
+            &empty,
+        ),
+        (
+            "replay100_fill",
+            "prebuilt replay of 100 fill16 kernels + wait (per kernel)",
+            &fill16,
+        ),
+    ] {
+        let id = b.build_replay(&vec![one.clone(); REPLAY_KERNELS])?;
+        let t = each(b, iters, &mut |b| b.replay(id))?;
+        let per_kernel: Vec<f64> = t.iter().map(|ns| ns / REPLAY_KERNELS as f64).collect();
+        rows.push(row(name, what, per_kernel));
+    }
 
     // The spin kernel keeps the timing helper honest; make sure it is exercised here too.
     b.launch(&Launch::linear(k.spin, 1, 1, vec![Arg::U64(1000)]))?;

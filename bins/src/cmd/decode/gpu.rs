@@ -181,22 +181,18 @@ pub fn run_gpu(args: &Args, kind: BackendKind) -> Result<(), Error> {
         ));
     }
     let run = dec.run_timed_chained(&prompt, args.tokens, args.tokens_per_replay)?;
+    // --profile and --timeline run one more step at position `total` on the last token.
+    let last = run
+        .generated
+        .last()
+        .copied()
+        .unwrap_or(prompt[prompt.len() - 1]);
     let profile = if args.profile {
-        let last = run
-            .generated
-            .last()
-            .copied()
-            .unwrap_or(prompt[prompt.len() - 1]);
         Some(dec.profile(total, last)?)
     } else {
         None
     };
     let timeline = if args.timeline {
-        let last = run
-            .generated
-            .last()
-            .copied()
-            .unwrap_or(prompt[prompt.len() - 1]);
         dec.time_grids()?;
         Some(dec.timeline(total, last, TIMELINE_RUNS)?)
     } else {
