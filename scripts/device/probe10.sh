@@ -4,7 +4,8 @@
 # KERNLAB_NV_QMD=CWD_MEMBAR_TASK_CHASING_ENABLE=1 with the chain replay and the GPU-scope
 # barrier, and with pdl; for each: replay100, decode of the three models, and the CPU check of
 # qwen3-0.6b (the model that showed stale reads) and llama1b. Also the full selftest on both
-# paths after session 6's grid-cap fix.
+# paths after session 6's grid-cap fix. (Its latency rows came back empty: --iters 300 is under
+# latency's minimum of 1000, which the grep dropped; probe11 measured latency.)
 # Usage (device, repo root): bash scripts/device/probe10.sh   carry: .carry/main .carry/vocab
 set -uo pipefail
 K=$(realpath .carry/main/kernlab); D=/tmp/pm; O=${OUT:-/tmp/p10-out}; mkdir -p "$D" "$O"
