@@ -11,51 +11,44 @@ mod gguf_util;
 use std::path::PathBuf;
 use std::process::Command;
 
-#[test]
-fn fused_matvecs_match_gguf_py_in_the_ptx_interpreter() {
+/// Run an interpreter check script (`args`: the script and its arguments) from the repo root:
+/// it must exit 0, print ALL OK and no FAIL, and print at least `cases` ok lines (every shape
+/// and mode it covers). False (with a note) when python3, numpy or gguf is missing here.
+fn interpreter_check(args: &[&str], cases: usize) -> bool {
     if !gguf_util::py::have_gguf_py() {
-        eprintln!("note: python3 with numpy and gguf not found; skipping scripts/mvq8/check.py");
-        return;
+        eprintln!(
+            "note: python3 with numpy and gguf not found; skipping {}",
+            args[0]
+        );
+        return false;
     }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let out = Command::new("python3")
-        .current_dir(&root)
-        .args(["scripts/mvq8/check.py", "7"])
+        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .args(args)
         .output()
         .expect("python3 runs");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success() && text.contains("ALL OK") && !text.contains("FAIL"),
-        "scripts/mvq8/check.py:\n{text}\n{}",
+        "{args:?}:\n{text}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // Every shape and mode the script covers printed a line.
-    assert!(text.matches(" ok").count() >= 20, "{text}");
+    assert!(text.matches(" ok").count() >= cases, "{args:?}:\n{text}");
+    true
+}
+
+#[test]
+fn fused_matvecs_match_gguf_py_in_the_ptx_interpreter() {
+    interpreter_check(&["scripts/mvq8/check.py", "7"], 20);
 }
 
 #[test]
 fn q6_k_warp_matvecs_match_gguf_py_in_the_ptx_interpreter() {
     // matvec_q6_k_n, every Q6_K launch of llama1b-q6k's step (scripts/mvq6n/check.py): plain,
     // accumulate and glu modes, the folded norm's consumer scale and producer outputs, rows of
-    // 1024 to 8192 columns; and matvec_q6_k_w, plain and accumulate.
-    if !gguf_util::py::have_gguf_py() {
-        eprintln!("note: python3 with numpy and gguf not found; skipping scripts/mvq6n/check.py");
-        return;
-    }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    // matvec_q6_k_n (llama), then matvec_q6_k_w (the Q6_K tensors of the Qwen plans).
-    for (kernel, cases) in [("n", 14), ("w", 10)] {
-        let out = Command::new("python3")
-            .current_dir(&root)
-            .args(["scripts/mvq6n/check.py", "5", kernel])
-            .output()
-            .expect("python3 runs");
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success() && text.contains("ALL OK") && !text.contains("FAIL"),
-            "scripts/mvq6n/check.py {kernel}:\n{text}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(text.matches(" ok").count() >= cases, "{text}");
+    // 1024 to 8192 columns; then matvec_q6_k_w (the Q6_K tensors of the Qwen plans), plain and
+    // accumulate.
+    if interpreter_check(&["scripts/mvq6n/check.py", "5", "n"], 14) {
+        interpreter_check(&["scripts/mvq6n/check.py", "5", "w"], 10);
     }
 }

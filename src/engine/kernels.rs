@@ -633,6 +633,18 @@ pub fn fused_matvec(ty: GgmlType, cols: u32) -> Option<FusedMatvec> {
         .copied()
 }
 
+impl FusedMatvec {
+    /// Its grid of `blocks` blocks capped at `max_blocks` (0: no cap) where the kernel takes any
+    /// grid; a kernel that does not keeps its own.
+    pub fn capped_blocks(&self, blocks: u32, max_blocks: u32) -> u32 {
+        if max_blocks > 0 && self.any_grid {
+            blocks.min(max_blocks)
+        } else {
+            blocks
+        }
+    }
+}
+
 /// The fused matvec named `entry`, if it is one.
 pub fn fused_matvec_named(entry: &str) -> Option<FusedMatvec> {
     FUSED_MATVECS.iter().find(|m| m.entry == entry).copied()

@@ -494,15 +494,12 @@ pub fn matvec_fused(
     let norm_b = norm_w.map_or(0, |_| cols as u64 * 4);
     let y_b = outputs * 4 * (1 + (mode == MatvecMode::Accumulate) as u64);
     let bytes = rows as u64 * rb + cols as u64 * 4 + norm_b + y_b;
-    let mut n_blocks = blocks(outputs, outputs_per_block)?;
-    if max_blocks > 0 {
-        if !m.any_grid {
-            return Err(Error::Usage(format!(
-                "{entry}: runs on its own grid only (one block per {outputs_per_block} outputs), not at most {max_blocks} blocks"
-            )));
-        }
-        n_blocks = n_blocks.min(max_blocks);
+    if max_blocks > 0 && !m.any_grid {
+        return Err(Error::Usage(format!(
+            "{entry}: runs on its own grid only (one block per {outputs_per_block} outputs), not at most {max_blocks} blocks"
+        )));
     }
+    let n_blocks = m.capped_blocks(blocks(outputs, outputs_per_block)?, max_blocks);
     let mut p = grid(
         kernel,
         [n_blocks, 1, 1],

@@ -417,14 +417,10 @@ impl Builder<'_> {
             .map(|t| t.name.trim_end_matches(".weight"))
             .collect::<Vec<_>>()
             .join("+");
-        let mut n_blocks = blocks(outputs, per_block);
-        if self.fused_max_blocks > 0 && fm.any_grid {
-            n_blocks = n_blocks.min(self.fused_max_blocks);
-        }
         self.push(
             label,
             fm.entry,
-            n_blocks,
+            fm.capped_blocks(blocks(outputs, per_block), self.fused_max_blocks),
             fm.threads,
             vec![
                 y,

@@ -87,8 +87,7 @@ fn writes_global(ins: &str) -> bool {
     if op.starts_with("cp.") && op.contains(".global.shared") {
         return true;
     }
-    let mut parts = op.split('.');
-    let head = parts.next().unwrap_or("");
+    let head = op.split('.').next().unwrap_or("");
     if !matches!(head, "st" | "atom" | "red") && !op.starts_with("cp.reduce") {
         return false;
     }

@@ -177,7 +177,6 @@ pub fn assemble(
     arch: &str,
     driver_link: Option<DriverLink>,
 ) -> Result<Assembled> {
-    check_arch(arch)?;
     assemble_text(&spec.ptx_for(arch)?, spec.entry, arch, driver_link)
 }
 

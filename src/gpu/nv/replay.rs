@@ -80,27 +80,20 @@ impl Replay {
             let at = base + i as u64 * SLOT_B;
             let (mut qmd, cbuf0) = b.prepared(l, at)?;
             if i + 1 < launches.len() {
+                let released = b.releases_writes(l.kernel);
+                let chase = Field::CwdMembarTaskChasingEnable;
                 match b.options().grid_membar {
+                    GridMembar::Chased | GridMembar::NoneWhereReleased if released => {
+                        qmd.set(Field::CwdMembarType, CWD_MEMBAR_TYPE_L1_NONE)?
+                    }
+                    GridMembar::NoneWhereReleased | GridMembar::Sys => {}
                     GridMembar::Chased => {
-                        if b.releases_writes(l.kernel) {
-                            qmd.set(Field::CwdMembarType, CWD_MEMBAR_TYPE_L1_NONE)?
-                        } else {
-                            qmd.set(Field::CwdMembarType, CWD_MEMBAR_TYPE_L1_MEMBAR)?;
-                            // QMD V3 has no such field: plain L1_MEMBAR there.
-                            if Field::CwdMembarTaskChasingEnable
-                                .bits(qmd.version)
-                                .is_some()
-                            {
-                                qmd.set(Field::CwdMembarTaskChasingEnable, 1)?
-                            }
+                        qmd.set(Field::CwdMembarType, CWD_MEMBAR_TYPE_L1_MEMBAR)?;
+                        // QMD V3 has no such field: plain L1_MEMBAR there.
+                        if chase.bits(qmd.version).is_some() {
+                            qmd.set(chase, 1)?
                         }
                     }
-                    GridMembar::NoneWhereReleased => {
-                        if b.releases_writes(l.kernel) {
-                            qmd.set(Field::CwdMembarType, CWD_MEMBAR_TYPE_L1_NONE)?
-                        }
-                    }
-                    GridMembar::Sys => {}
                     GridMembar::GpuBetween => {
                         qmd.set(Field::CwdMembarType, CWD_MEMBAR_TYPE_L1_MEMBAR)?
                     }
