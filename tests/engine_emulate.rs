@@ -869,3 +869,39 @@ fn fused_q8_0_and_q4_k_plans_emulated_match_the_cpu_decoder() {
         emulate_attn(&spec, 32, true, 1);
     }
 }
+
+/// A tiny Qwen3 Q4_K_M whose rows are multiples of 1024 (n_embd 1024), so its Q6_K tensors can
+/// take matvec_q6_k_p: with `fused_q6_k_alone` the Q6_K attn_v beside the fused Q4_K q|k and the
+/// Q6_K LM head fold their norm in (no rmsnorm launch left), the Q6_K ffn_down stays
+/// matvec_q6_k_w; emulated against the CPU decoder, and the same without the switch.
+#[test]
+fn q6k_fused_alone_plan_emulated_matches_the_cpu_decoder() {
+    let mut spec = models::tiny_spec(Arch::Qwen3, FileType::Q4_K_M);
+    spec.name = "tiny-qwen3-q6k-alone";
+    spec.hf_file = "tiny-qwen3-q6k-alone.gguf";
+    spec.n_embd = 1024;
+    spec.n_head = 8;
+    spec.n_head_kv = 2;
+    spec.head_dim = 128;
+    spec.n_ff = 1024;
+    let layout = kernlab::engine::weights::WeightsLayout::from_spec(&spec).unwrap();
+    let alone = PlanOptions {
+        fused_q6_k_alone: true,
+        ..PlanOptions::default()
+    };
+    let with = DecodePlan::build(&spec.config(), &layout, alone).unwrap();
+    let without = DecodePlan::build(&spec.config(), &layout, PlanOptions::default()).unwrap();
+    let count = |p: &DecodePlan, e: &str| p.launches.iter().filter(|l| l.kernel.entry == e).count();
+    let norms = count(&without, "rmsnorm");
+    assert!(
+        norms >= 2,
+        "the test model needs a Q6_K attn_v layer: {norms} rmsnorm launches"
+    );
+    assert_eq!(count(&with, "rmsnorm"), 0);
+    assert_eq!(count(&with, "matvec_q6_k_p"), norms);
+    assert_eq!(count(&without, "matvec_q6_k_p"), 0);
+    assert_eq!(with.launches.len(), without.launches.len() - norms);
+    assert_eq!(with.weight_bytes(), without.weight_bytes());
+    emulate_with(&spec, alone);
+    emulate_with(&spec, PlanOptions::default());
+}

@@ -104,7 +104,11 @@ fn each_replay_queues_the_plan_with_its_parameters() {
 
         // The timed run, the profile and the check go through on a GPU that computes nothing;
         // the check must then fail (its logits stay zero).
+        // The first timed run starts with untimed warm-up steps: at least one chain of 64.
+        let before = h.log(|l| l.launches.len());
         let run = d.run_timed(&[1, 2], 5).unwrap();
+        let seen = h.log(|l| l.launches.len()) - before;
+        assert!(seen >= (64 + 2 + 5) * n, "{seen} launches");
         assert_eq!((run.generated.len(), run.gen_ns.len()), (5, 5));
         assert!(run.gen_ns.iter().all(|ns| ns.is_finite() && *ns >= 0.0));
         // Tokens chained 3 per replay: 7 tokens = 2 groups of 3 (one replay of 3 steps each, a

@@ -1082,3 +1082,48 @@ fn fused_matvec_grids_are_capped_by_fused_blocks_per_sm() {
     assert!(a.launches.iter().any(|l| l.kernel.entry == "matvec_q6_k_p"));
     assert_eq!(a.launches, b.launches);
 }
+
+/// qwen3-1.7b-q4km with `fused_q6_k_alone`: its 14 Q6_K attn_v and the Q6_K LM head take
+/// matvec_q6_k_p with their norm (attn_norm, output_norm) and read X; the 15 rmsnorm launches
+/// go; the Q6_K ffn_down keep matvec_q6_k_w; bytes unchanged.
+#[test]
+fn q6k_fused_alone_drops_the_rmsnorm_launches_of_qwen3_q4km() {
+    let q = models::find("qwen3-1.7b-q4km").unwrap();
+    let base = plan_of(q, PlanOptions::default());
+    let p = plan_of(
+        q,
+        PlanOptions {
+            fused_q6_k_alone: true,
+            ..PlanOptions::default()
+        },
+    );
+    let count = |p: &DecodePlan, e: &str| p.launches.iter().filter(|l| l.kernel.entry == e).count();
+    assert_eq!(count(&base, "rmsnorm"), 15);
+    assert_eq!(count(&p, "rmsnorm"), 0);
+    assert_eq!(p.launches.len(), base.launches.len() - 15);
+    assert_eq!(count(&p, "matvec_q6_k_p"), 15);
+    assert_eq!(
+        count(&p, "matvec_q6_k_w"),
+        count(&base, "matvec_q6_k_w") - 15
+    );
+    assert_eq!(p.weight_bytes(), q.bytes_per_token());
+    let w = &p.weights;
+    let off = |n: &str| PArg::Buf(BufRole::Weights, w.get(n).unwrap().offset_b);
+    for l in p
+        .launches
+        .iter()
+        .filter(|l| l.kernel.entry == "matvec_q6_k_p")
+    {
+        let norm = match l.label.strip_suffix(".attn_v") {
+            Some(blk) => format!("{blk}.attn_norm.weight"),
+            None => {
+                assert_eq!(l.label, "lm_head");
+                assert_eq!(l.args[0], PArg::Buf(BufRole::Logits, 0));
+                "output_norm.weight".to_string()
+            }
+        };
+        assert_eq!(l.args[2], PArg::Buf(BufRole::X, 0), "{}", l.label);
+        assert_eq!(l.args[3], off(&norm), "{}", l.label);
+        assert_eq!(l.args[6], PArg::U32(0), "{}", l.label);
+    }
+}

@@ -16,11 +16,16 @@ pub fn warm_clocks(b: &mut dyn Backend) -> Result<()> {
     if CLOCKS_WARMED.swap(true, Ordering::SeqCst) {
         return Ok(());
     }
-    let ms: u64 = std::env::var("KERNLAB_WARMUP_MS")
+    busy_all_sms(b, env_ms("KERNLAB_WARMUP_MS", 200))
+}
+
+/// Milliseconds from environment variable `var` (a warm-up length), `default` when unset or
+/// not a number.
+pub fn env_ms(var: &str, default: u64) -> u64 {
+    std::env::var(var)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(200);
-    busy_all_sms(b, ms)
+        .unwrap_or(default)
 }
 
 /// Keep every SM busy for `ms` milliseconds (a spin kernel, 4 blocks an SM) and wait: load, the

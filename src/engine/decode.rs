@@ -23,6 +23,8 @@ pub struct GpuDecoder {
     /// A replay of the step's launches repeated k times (k, id), built on first use by
     /// `run_timed_chained`.
     replay_k: Option<(usize, ReplayId)>,
+    /// Whether `warm_steps` has run.
+    warmed: bool,
 }
 
 /// Per-token times of a timed greedy run.
@@ -184,6 +186,7 @@ impl GpuDecoder {
             launches,
             replay,
             replay_k: None,
+            warmed: false,
         })
     }
 
@@ -317,6 +320,7 @@ impl GpuDecoder {
             None
         };
         crate::bench::timing::warm_clocks(self.backend.as_mut())?;
+        self.warm_steps(prompt[0])?;
         let t0 = std::time::Instant::now();
         for (pos, &tok) in prompt.iter().enumerate() {
             self.set_input(pos, tok)?;
@@ -360,6 +364,30 @@ impl GpuDecoder {
             prompt_ns,
             tokens_per_replay: k,
         })
+    }
+
+    /// Once per decoder, untimed steps for `KERNLAB_DECODE_WARMUP_MS` (default 200 ms; 0: none)
+    /// from position 0 with `token`, in chains of at most 64 positions. Why: warm_clocks' spin
+    /// kernel holds the SM clocks up but reads no memory, and the first nv decode on a machine
+    /// fresh from idle ran most of its 64 tokens at 2.4 ms instead of 0.73
+    /// (docs/device-logs/s8/probe14.log); the step itself loads both. The timed run starts
+    /// again from position 0, so what these steps write (KV rows, history) is overwritten.
+    fn warm_steps(&mut self, token: u32) -> Result<()> {
+        if self.warmed {
+            return Ok(());
+        }
+        self.warmed = true;
+        let ms = crate::bench::timing::env_ms("KERNLAB_DECODE_WARMUP_MS", 200);
+        let chain = 64.min(self.plan.options.max_ctx.saturating_sub(1));
+        let t0 = std::time::Instant::now();
+        while chain > 0 && t0.elapsed().as_millis() < ms as u128 {
+            self.set_input(0, token)?;
+            for _ in 0..chain {
+                self.step()?;
+            }
+            self.backend.sync()?;
+        }
+        Ok(())
     }
 
     /// Rebuild the step's replay so that it records when each of its grids completes

@@ -151,6 +151,10 @@ pub struct PlanOptions {
     /// Q6_K too, with matvec_q6_k_p (off by default: slower on the H100, see
     /// `Builder::fused_for`; `decode --q6k-fused true`).
     pub fused_q6_k: bool,
+    /// Q6_K rows through matvec_q6_k_p only where that saves an rmsnorm launch: a Q6_K run that
+    /// is the one run of its norm group without a fused matvec (qwen3-1.7b-q4km's Q6_K attn_v
+    /// beside the fused Q4_K q|k, and its LM head). `decode --q6k-fused-alone true`.
+    pub fused_q6_k_alone: bool,
     /// With `fuse_matvecs`: the whole attention of a layer in one launch (attn_rope_llama /
     /// attn_rope_neox / attn_qknorm_rope_neox: rope, q/k norm, K/V append and attention) where
     /// the head dim allows (64, 128, 256). Off (`decode --separate-rope`): rope_kv (or
@@ -225,6 +229,7 @@ impl Default for PlanOptions {
             fuse_matvecs: true,
             norm_in_matvec: true,
             fused_q6_k: false,
+            fused_q6_k_alone: false,
             attn_rope: true,
             attn_split_len: DEFAULT_ATTN_SPLIT_LEN,
             stream_q6_k: false,
@@ -301,6 +306,7 @@ struct Builder<'a> {
     fuse: bool,
     norm_in_matvec: bool,
     fused_q6_k: bool,
+    fused_q6_k_alone: bool,
     stream_q6_k: bool,
     stream_blocks: u32,
     /// Grid cap of the fused Q8_0 / Q4_K matvecs (0: none).
@@ -373,9 +379,6 @@ impl Builder<'_> {
     /// The fused matvec for rows like `t` when the plan uses them: matvecs fused (the default;
     /// --unfused turns it off) at 32 threads per row (the per-type kernels take the others).
     fn fused_for(&self, t: &TensorSlot) -> Option<FusedMatvec> {
-        if !self.fuse || !self.norm_in_matvec || self.tpr != 32 {
-            return None;
-        }
         // Fused Q6_K (matvec_q6_k_p, before it matvec_q6_k_f) stays out of the default plan: on
         // the H100, llama1b-q6k decoded faster with rmsnorm/swiglu launches around
         // matvec_q6_k_w: matvec_q6_k_p nv 0.988 vs 0.978 ms/token, cuda 0.925 vs 0.888
@@ -384,6 +387,14 @@ impl Builder<'_> {
         // matvecs 128 blocks), more than the 49 launches it saves. Q8_0 and Q4_K gain
         // (qwen3-0.6b-q8 nv 1.268 -> 0.947 ms). `decode --q6k-fused true` turns it on.
         if t.ty == crate::GgmlType::Q6_K && !self.fused_q6_k {
+            return None;
+        }
+        self.fused_any(t)
+    }
+
+    /// The fused matvec of `t`'s type, Q6_K included, where the plan fuses at all.
+    fn fused_any(&self, t: &TensorSlot) -> Option<FusedMatvec> {
+        if !self.fuse || !self.norm_in_matvec || self.tpr != 32 {
             return None;
         }
         fused_matvec(t.ty, u32::try_from(t.dims[0]).ok()?)
@@ -447,8 +458,24 @@ impl Builder<'_> {
         let nt = self.w.get(norm)?.clone();
         let mut norm_b = nt.size_b;
         let mut normed = false;
-        for (run, y) in self.runs(parts)? {
-            if let Some(fm) = self.fused_for(&run[0]) {
+        let runs = self.runs(parts)?;
+        // The one run that would need the rmsnorm launch, when it is Q6_K and
+        // `fused_q6_k_alone` holds: fused too, so the group needs no rmsnorm launch.
+        let unfused: Vec<usize> = (0..runs.len())
+            .filter(|&i| self.fused_for(&runs[i].0[0]).is_none())
+            .collect();
+        let alone = match unfused[..] {
+            [i] if self.fused_q6_k_alone && runs[i].0[0].ty == crate::GgmlType::Q6_K => {
+                self.fused_any(&runs[i].0[0]).map(|fm| (i, fm))
+            }
+            _ => None,
+        };
+        for (i, (run, y)) in runs.into_iter().enumerate() {
+            let fused = match alone {
+                Some((a, fm)) if a == i => Some(fm),
+                _ => self.fused_for(&run[0]),
+            };
+            if let Some(fm) = fused {
                 self.fused(
                     fm,
                     &run,
@@ -1242,6 +1269,7 @@ impl DecodePlan {
             fuse: options.fuse_matvecs,
             norm_in_matvec: options.norm_in_matvec,
             fused_q6_k: options.fused_q6_k,
+            fused_q6_k_alone: options.fused_q6_k_alone,
             stream_q6_k: options.stream_q6_k,
             stream_blocks: sm_count.saturating_mul(options.stream_blocks_per_sm.max(1)),
             fused_max_blocks: sm_count.saturating_mul(options.fused_blocks_per_sm),

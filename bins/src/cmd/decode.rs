@@ -80,6 +80,11 @@ pub struct Args {
     /// (true), or rmsnorm + matvec_q6_k_w + swiglu launches (false); default: the plan's
     #[argh(option)]
     pub q6k_fused: Option<bool>,
+    /// GPU backends: a Q6_K matvec through matvec_q6_k_p only where that saves an rmsnorm
+    /// launch (the one unfused matvec after its norm: qwen3-1.7b-q4km's Q6_K attn_v, the LM
+    /// head) (true), or not (false); default: the plan's (false)
+    #[argh(option)]
+    pub q6k_fused_alone: Option<bool>,
     /// GPU backends: the residual Q8_0 matvecs (o-proj, ffn_down) of the fused plan through the
     /// split-K matvec_q8_0_k where they have few rows (true), or matvec_q8_0_f (false); default:
     /// the plan's

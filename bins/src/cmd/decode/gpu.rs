@@ -40,6 +40,7 @@ fn plan_options(args: &Args) -> Result<PlanOptions, Error> {
         fuse_matvecs: !args.unfused,
         norm_in_matvec: !args.separate_norm,
         fused_q6_k: args.q6k_fused.unwrap_or(d.fused_q6_k),
+        fused_q6_k_alone: args.q6k_fused_alone.unwrap_or(d.fused_q6_k_alone),
         stream_q6_k,
         stream_blocks_per_sm: args.stream_blocks_per_sm.unwrap_or(d.stream_blocks_per_sm),
         fused_blocks_per_sm: args.fused_blocks_per_sm.unwrap_or(d.fused_blocks_per_sm),
