@@ -127,6 +127,17 @@ fn run(m: &mut Mem, l: &PlannedLaunch) {
     let a = &l.args;
     let e = l.kernel.entry;
     match e {
+        kernlab::engine::kernels::MATVEC_PAIR_Q4_K_Q6_K => {
+            // Its two parts' launches: a's 8 arguments, b's 8, a's block count.
+            let parts = kernlab::engine::kernels::MATVEC_PAIR_PARTS;
+            assert_eq!(a.len(), 17, "{}", l.label);
+            for (i, part) in parts.iter().enumerate() {
+                let mut one = l.clone();
+                one.kernel.entry = part;
+                one.args = a[8 * i..8 * i + 8].to_vec();
+                run(m, &one);
+            }
+        }
         _ if e.starts_with("embed_") => {
             let tok = m.u32_at(&a[2], 0) as usize;
             let v = row(m, &a[1], ty_of(e), tok, u(&a[3]));
@@ -873,7 +884,8 @@ fn fused_q8_0_and_q4_k_plans_emulated_match_the_cpu_decoder() {
 /// A tiny Qwen3 Q4_K_M whose rows are multiples of 1024 (n_embd 1024), so its Q6_K tensors can
 /// take matvec_q6_k_p: with `fused_q6_k_alone` the Q6_K attn_v beside the fused Q4_K q|k and the
 /// Q6_K LM head fold their norm in (no rmsnorm launch left), the Q6_K ffn_down stays
-/// matvec_q6_k_w; emulated against the CPU decoder, and the same without the switch.
+/// matvec_q6_k_w; emulated against the CPU decoder, and the same without the switch, and with
+/// `pair_q6_k` (q|k and attn_v in one launch of matvec_q4k_q6k_f).
 #[test]
 fn q6k_fused_alone_plan_emulated_matches_the_cpu_decoder() {
     let mut spec = models::tiny_spec(Arch::Qwen3, FileType::Q4_K_M);
@@ -885,12 +897,16 @@ fn q6k_fused_alone_plan_emulated_matches_the_cpu_decoder() {
     spec.head_dim = 128;
     spec.n_ff = 1024;
     let layout = kernlab::engine::weights::WeightsLayout::from_spec(&spec).unwrap();
-    let alone = PlanOptions {
-        fused_q6_k_alone: true,
+    let unpaired = PlanOptions {
+        pair_q6_k: false,
         ..PlanOptions::default()
     };
+    let alone = PlanOptions {
+        fused_q6_k_alone: true,
+        ..unpaired
+    };
     let with = DecodePlan::build(&spec.config(), &layout, alone).unwrap();
-    let without = DecodePlan::build(&spec.config(), &layout, PlanOptions::default()).unwrap();
+    let without = DecodePlan::build(&spec.config(), &layout, unpaired).unwrap();
     let count = |p: &DecodePlan, e: &str| p.launches.iter().filter(|l| l.kernel.entry == e).count();
     let norms = count(&without, "rmsnorm");
     assert!(
@@ -903,5 +919,16 @@ fn q6k_fused_alone_plan_emulated_matches_the_cpu_decoder() {
     assert_eq!(with.launches.len(), without.launches.len() - norms);
     assert_eq!(with.weight_bytes(), without.weight_bytes());
     emulate_with(&spec, alone);
-    emulate_with(&spec, PlanOptions::default());
+    emulate_with(&spec, unpaired);
+    // The same model with q|k and the Q6_K attn_v in one paired launch (and the LM head alone).
+    let pair = PlanOptions {
+        pair_q6_k: true,
+        ..alone
+    };
+    let paired = DecodePlan::build(&spec.config(), &layout, pair).unwrap();
+    let pairs = count(&paired, kernlab::engine::kernels::MATVEC_PAIR_Q4_K_Q6_K);
+    assert_eq!(pairs, norms - 1, "every Q6_K attn_v layer paired");
+    assert_eq!(paired.launches.len(), with.launches.len() - pairs);
+    assert_eq!(paired.weight_bytes(), without.weight_bytes());
+    emulate_with(&spec, pair);
 }

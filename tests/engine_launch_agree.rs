@@ -4,12 +4,13 @@
 //! rows, split limits, partial buffer sizes) pass on the plan's buffers.
 
 use kernlab::engine::decode::bind;
-use kernlab::engine::kernels::DEFAULT_SM_COUNT;
+use kernlab::engine::kernels::{self, DEFAULT_SM_COUNT};
 use kernlab::engine::launch;
 use kernlab::engine::plan::{BufRole, DecodePlan, PlanOptions};
 use kernlab::engine::weights::WeightsLayout;
 use kernlab::gpu::{Arg, Buf, KernelId, Launch};
 use kernlab::models;
+use kernlab::GgmlType;
 use std::collections::HashMap;
 
 fn buf(a: &Arg) -> Buf {
@@ -35,6 +36,25 @@ fn opt(a: &Arg) -> Option<Buf> {
         Arg::U64(0) => None,
         a => Some(buf(a)),
     }
+}
+
+/// launch::matvec_fused from a fused matvec's arguments (kernels::FUSED_MATVEC_PARAMS order).
+fn fused_of(k: KernelId, e: &str, ty: GgmlType, a: &[Arg], cap: u32) -> launch::Planned {
+    launch::matvec_fused(
+        k,
+        e,
+        ty,
+        buf(&a[0]),
+        buf(&a[1]),
+        buf(&a[2]),
+        opt(&a[3]),
+        u(&a[4]),
+        u(&a[5]),
+        launch::MatvecMode::from_code(u(&a[6])).unwrap(),
+        f(&a[7]),
+        cap,
+    )
+    .unwrap_or_else(|err| panic!("{e}: {err}"))
 }
 
 fn same(mine: &Launch, theirs: &Launch, what: &str) {
@@ -65,10 +85,16 @@ fn plan_launches_equal_the_kernel_tables_builders() {
     );
     for spec in specs {
         let layout = WeightsLayout::from_spec(spec).unwrap();
-        for (fuse, stream_q6_k) in [(true, false), (false, false), (true, true)] {
+        for (fuse, stream_q6_k, pair_q6_k) in [
+            (true, false, false),
+            (false, false, false),
+            (true, true, false),
+            (true, false, true),
+        ] {
             let options = PlanOptions {
                 fuse_matvecs: fuse,
                 stream_q6_k,
+                pair_q6_k,
                 ..PlanOptions::default()
             };
             let plan = DecodePlan::build(&spec.config(), &layout, options).unwrap();
@@ -101,23 +127,20 @@ fn plan_launches_equal_the_kernel_tables_builders() {
                 let a = &l.args;
                 let what = format!("{} {}", spec.name, pl.label);
                 let e = pl.kernel.entry;
-                let theirs: Vec<Launch> = if e.ends_with("_f") && e.starts_with("matvec_") {
-                    let p = launch::matvec_fused(
+                let cap = DEFAULT_SM_COUNT * PlanOptions::default().fused_blocks_per_sm;
+                let theirs: Vec<Launch> = if e == kernels::MATVEC_PAIR_Q4_K_Q6_K {
+                    // Its parts' launches (a's 8 arguments, b's 8), then launch::matvec_pair.
+                    let [pa, pb] = kernels::MATVEC_PAIR_PARTS;
+                    let ta = ty_at(&buf(&a[1]));
+                    let tb = ty_at(&buf(&a[9]));
+                    let p = launch::matvec_pair(
                         k,
-                        e,
-                        ty_at(&buf(&a[1])),
-                        buf(&a[0]),
-                        buf(&a[1]),
-                        buf(&a[2]),
-                        opt(&a[3]),
-                        u(&a[4]),
-                        u(&a[5]),
-                        launch::MatvecMode::from_code(u(&a[6])).unwrap(),
-                        f(&a[7]),
-                        DEFAULT_SM_COUNT * PlanOptions::default().fused_blocks_per_sm,
-                    )
-                    .unwrap();
-                    vec![p.launch]
+                        fused_of(k, pa, ta, &a[..8], cap),
+                        fused_of(k, pb, tb, &a[8..16], cap),
+                    );
+                    vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
+                } else if e.ends_with("_f") && e.starts_with("matvec_") {
+                    vec![fused_of(k, e, ty_at(&buf(&a[1])), a, cap).launch]
                 } else if e == "matvec_q6_k_s" {
                     let fill = DEFAULT_SM_COUNT * PlanOptions::default().stream_blocks_per_sm;
                     let p = launch::matvec_stream(

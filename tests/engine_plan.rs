@@ -310,9 +310,13 @@ fn fused_matvecs_join_qkv_and_gate_up_of_one_type() {
     );
 
     // Q4_K_M: attn_v and ffn_down of some layers are Q6_K; a run stops at a type change.
-    // (Default options: the Q6_K runs take matvec_q6_k_f, the others keep their rmsnorm.)
+    // (Without the paired launch, which joins q|k with a Q6_K attn_v on purpose.)
     let qwen = models::find("qwen3-1.7b-q4km").unwrap();
-    let p = plan_of(qwen, PlanOptions::default());
+    let unpaired = PlanOptions {
+        pair_q6_k: false,
+        ..PlanOptions::default()
+    };
+    let p = plan_of(qwen, unpaired);
     for l in p.launches.iter().filter(|l| l.label.contains('+')) {
         let first = l.label.split('+').next().unwrap();
         let ty = p.weights.get(&format!("{first}.weight")).unwrap().ty;
@@ -1034,6 +1038,7 @@ fn fused_matvec_grids_are_capped_by_fused_blocks_per_sm() {
         let base = PlanOptions {
             sm_count: Some(132),
             fused_blocks_per_sm: 0,
+            pair_q6_k: false,
             ..PlanOptions::default()
         };
         let w = plan_of(m, base);
@@ -1085,16 +1090,20 @@ fn fused_matvec_grids_are_capped_by_fused_blocks_per_sm() {
 
 /// qwen3-1.7b-q4km with `fused_q6_k_alone`: its 14 Q6_K attn_v and the Q6_K LM head take
 /// matvec_q6_k_p with their norm (attn_norm, output_norm) and read X; the 15 rmsnorm launches
-/// go; the Q6_K ffn_down keep matvec_q6_k_w; bytes unchanged.
+/// go; the Q6_K ffn_down keep matvec_q6_k_w; bytes unchanged. Then `pair_q6_k`.
 #[test]
 fn q6k_fused_alone_drops_the_rmsnorm_launches_of_qwen3_q4km() {
     let q = models::find("qwen3-1.7b-q4km").unwrap();
-    let base = plan_of(q, PlanOptions::default());
+    let unpaired = PlanOptions {
+        pair_q6_k: false,
+        ..PlanOptions::default()
+    };
+    let base = plan_of(q, unpaired);
     let p = plan_of(
         q,
         PlanOptions {
             fused_q6_k_alone: true,
-            ..PlanOptions::default()
+            ..unpaired
         },
     );
     let count = |p: &DecodePlan, e: &str| p.launches.iter().filter(|l| l.kernel.entry == e).count();
@@ -1125,5 +1134,33 @@ fn q6k_fused_alone_drops_the_rmsnorm_launches_of_qwen3_q4km() {
         assert_eq!(l.args[2], PArg::Buf(BufRole::X, 0), "{}", l.label);
         assert_eq!(l.args[3], off(&norm), "{}", l.label);
         assert_eq!(l.args[6], PArg::U32(0), "{}", l.label);
+    }
+    // With pair_q6_k (the default): the 14 Q6_K attn_v join their layer's q|k launch (matvec_q4k_q6k_f: q|k's
+    // 8 arguments, attn_v's 8, q|k's block count), leaving only the LM head's rmsnorm.
+    let paired = plan_of(q, PlanOptions::default());
+    let pairs: Vec<_> = paired
+        .launches
+        .iter()
+        .filter(|l| l.kernel.entry == kernlab::engine::kernels::MATVEC_PAIR_Q4_K_Q6_K)
+        .collect();
+    assert_eq!(pairs.len(), 14);
+    assert_eq!(count(&paired, "rmsnorm"), 1);
+    assert_eq!(paired.launches.len(), base.launches.len() - 2 * 14);
+    assert_eq!(paired.weight_bytes(), q.bytes_per_token());
+    let pw = &paired.weights;
+    let poff = |n: &str| PArg::Buf(BufRole::Weights, pw.get(n).unwrap().offset_b);
+    for l in pairs {
+        let blk = l.label.split('.').take(2).collect::<Vec<_>>().join(".");
+        assert_eq!(l.label, format!("{blk}.attn_q+{blk}.attn_k+{blk}.attn_v"));
+        assert_eq!(l.args.len(), 17);
+        assert_eq!(l.args[1], poff(&format!("{blk}.attn_q.weight")));
+        assert_eq!(l.args[9], poff(&format!("{blk}.attn_v.weight")));
+        for i in [3, 11] {
+            assert_eq!(l.args[i], poff(&format!("{blk}.attn_norm.weight")));
+        }
+        // q|k: 2048 + 1024 rows, one block per 8; attn_v: 1024 rows, 8 a block.
+        assert_eq!(l.args[16], PArg::U32(384));
+        assert_eq!(l.grid, [384 + 128, 1, 1]);
+        assert_eq!(l.shared_b, 4 * 2048);
     }
 }

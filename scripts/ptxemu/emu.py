@@ -62,7 +62,8 @@ def run_kernel(text, entry, params, grid, block, dyn_b, gmem, rng):
     symaddr = {}; off = 0
     for name, al, size in shared:
         off = (off + al - 1) // al * al; symaddr[name] = off; off += size
-    off = (off + 15) // 16 * 16; symaddr["xs_dyn"] = off; total = off + dyn_b
+    dyn = re.search(r"\.extern\s+\.shared\s+\.align\s+\d+\s+\.b8\s+(\w+)\[\]", text)
+    off = (off + 15) // 16 * 16; symaddr[dyn.group(1) if dyn else "xs_dyn"] = off; total = off + dyn_b
     for bid in range(grid):
         smem = bytearray(rng.integers(0, 256, total, dtype=np.uint8).tobytes())
         def sread(a, n):

@@ -15,6 +15,16 @@ def rand_q6_k_blocks(rng, rows, cols):
     return raw.tobytes(), dequantize(raw.reshape(rows, -1), T.Q6_K).reshape(rows, cols)
 
 
+def rand_q4_k_blocks(rng, rows, cols):
+    """rows x cols Q4_K weights: (raw bytes, dequantized rows x cols). Random scales/mins/qs;
+    the f16 d and dmin drawn small and positive."""
+    nb = rows * cols // 256
+    raw = rng.integers(0, 256, (nb, 144), dtype=np.uint8)
+    raw[:, 0:2] = np.float16(rng.uniform(0.001, 0.01, nb)).view(np.uint8).reshape(nb, 2)
+    raw[:, 2:4] = np.float16(rng.uniform(0.001, 0.01, nb)).view(np.uint8).reshape(nb, 2)
+    return raw.tobytes(), dequantize(raw.reshape(rows, -1), T.Q4_K).reshape(rows, cols)
+
+
 def matvec_modes_reference(d, mode, y0):
     """What a matvec writes given its float64 dot products d (one per weight row): mode 0 d,
     1 d + y0 (accumulate), 2 silu(gate) * up with gate rows first, then up rows (glu)."""

@@ -50,6 +50,7 @@ macro_rules! file {
 pub static MATVEC_Q6_K: KernelFile = file!("matvec_q6_k.ptx", ["matvec_q6_k"]);
 pub static MATVEC_Q6_K_W: KernelFile = file!("matvec_q6_k_w.ptx", ["matvec_q6_k_w"]);
 pub static MATVEC_Q6_K_F: KernelFile = file!("matvec_q6_k_f.ptx", ["matvec_q6_k_f"]);
+pub static MATVEC_Q4K_Q6K_F: KernelFile = file!("matvec_q4k_q6k_f.ptx", ["matvec_q4k_q6k_f"]);
 pub static MATVEC_Q6_K_P: KernelFile = file!("matvec_q6_k_p.ptx", ["matvec_q6_k_p"]);
 pub static MATVEC_Q6_K_S: KernelFile = file!("matvec_q6_k_s.ptx", ["matvec_q6_k_s"]);
 /// matvec_q6_k_w with the rmsnorm folded in on the producer side (normfold).
@@ -94,8 +95,9 @@ pub static EMBED: KernelFile = file!(
 pub static ARGMAX: KernelFile = file!("argmax.ptx", ["argmax_partial", "argmax_final"]);
 
 /// Every decode PTX file.
-pub static DECODE_FILES: [&KernelFile; 28] = [
+pub static DECODE_FILES: [&KernelFile; 29] = [
     &MATVEC_Q6_K,
+    &MATVEC_Q4K_Q6K_F,
     &MATVEC_Q6_K_W,
     &MATVEC_Q6_K_N,
     &MATVEC_Q6_K_NK,
@@ -191,6 +193,32 @@ const FUSED_MATVEC_PARAMS: &[(&str, ParamTy)] = &[
     ("mode", U32),
     ("eps", F32),
 ];
+/// Two fused matvecs of one x in one launch (scripts/ptxgen/pair.py): the first kernel's
+/// FUSED_MATVEC_PARAMS prefixed a_, the second's b_, then the first kernel's block count.
+const PAIR_MATVEC_PARAMS: &[(&str, ParamTy)] = &[
+    ("a_y", Ptr),
+    ("a_w", Ptr),
+    ("a_x", Ptr),
+    ("a_norm_w", Ptr),
+    ("a_rows", U32),
+    ("a_cols", U32),
+    ("a_mode", U32),
+    ("a_eps", F32),
+    ("b_y", Ptr),
+    ("b_w", Ptr),
+    ("b_x", Ptr),
+    ("b_norm_w", Ptr),
+    ("b_rows", U32),
+    ("b_cols", U32),
+    ("b_mode", U32),
+    ("b_eps", F32),
+    ("blocks_a", U32),
+];
+/// matvec_q4_k_f's blocks then matvec_q6_k_f's in one grid (`PlanOptions::pair_q6_k`:
+/// qwen3-1.7b-q4km's Q4_K q|k with its Q6_K attn_v).
+pub const MATVEC_PAIR_Q4_K_Q6_K: &str = "matvec_q4k_q6k_f";
+/// The two fused matvecs MATVEC_PAIR_Q4_K_Q6_K runs, in block order.
+pub const MATVEC_PAIR_PARTS: [&str; 2] = ["matvec_q4_k_f", "matvec_q6_k_f"];
 const EMBED_PARAMS: &[(&str, ParamTy)] = &[
     ("out", Ptr),
     ("w", Ptr),
@@ -237,7 +265,7 @@ macro_rules! k {
     };
 }
 
-static TABLE: [DecodeKernel; 40] = [
+static TABLE: [DecodeKernel; 41] = [
     k!("matvec_q6_k", MATVEC_Q6_K, MATVEC_PARAMS, true),
     k!("matvec_q6_k_w", MATVEC_Q6_K_W, MATVEC_PARAMS, false),
     k!("matvec_q6_k_n", MATVEC_Q6_K_N, NORM_MATVEC_PARAMS, false),
@@ -245,6 +273,12 @@ static TABLE: [DecodeKernel; 40] = [
     k!("matvec_q6_k_s", MATVEC_Q6_K_S, MATVEC_PARAMS, false),
     k!("matvec_q6_k_f", MATVEC_Q6_K_F, FUSED_MATVEC_PARAMS, false),
     k!("matvec_q6_k_p", MATVEC_Q6_K_P, FUSED_MATVEC_PARAMS, false),
+    k!(
+        "matvec_q4k_q6k_f",
+        MATVEC_Q4K_Q6K_F,
+        PAIR_MATVEC_PARAMS,
+        false
+    ),
     k!("matvec_q8_0", MATVEC_Q8_0, MATVEC_PARAMS, true),
     k!("matvec_q8_0_w", MATVEC_Q8_0_W, MATVEC_PARAMS, false),
     k!("matvec_q8_0_k", MATVEC_Q8_0_K, MATVEC_PARAMS, false),

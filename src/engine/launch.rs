@@ -430,6 +430,33 @@ impl MatvecMode {
     }
 }
 
+/// Two fused matvecs of one x as one launch of the paired `kernel` (scripts/ptxgen/pair.py,
+/// kernels::MATVEC_PAIR_Q4_K_Q6_K): `a` and `b` as [`matvec_fused`] built them for the pair's
+/// two parts (kernels::MATVEC_PAIR_PARTS), on their own uncapped grids. The pair's blocks are
+/// a's then b's; its arguments a's, b's, then a's block count; its dynamic shared memory the
+/// larger of the two (they stage the same x).
+pub fn matvec_pair(kernel: KernelId, a: Planned, b: Planned) -> Result<Planned> {
+    let (la, lb) = (&a.launch, &b.launch);
+    if la.block != lb.block || la.grid[1..] != [1, 1] || lb.grid[1..] != [1, 1] {
+        return Err(Error::Usage(format!(
+            "matvec pair: blocks {:?} and {:?}, grids {:?} and {:?} (one block shape, 1-D grids)",
+            la.block, lb.block, la.grid, lb.grid
+        )));
+    }
+    let mut args = la.args.clone();
+    args.extend(lb.args.iter().cloned());
+    args.push(Arg::U32(la.grid[0]));
+    let mut p = grid(
+        kernel,
+        [la.grid[0] + lb.grid[0], 1, 1],
+        la.block[0],
+        args,
+        a.bytes + b.bytes,
+    );
+    p.launch.shared_b = la.shared_b.max(lb.shared_b);
+    Ok(p)
+}
+
 /// A fused matvec (`entry` in kernels::FUSED_MATVECS): x (rmsnorm-ed with norm_w when given,
 /// x_i * w_i / sqrt(mean x^2 + eps)), then y = W x, y += W x or the SwiGLU of gate rows and up
 /// rows (`mode`). shared_b = cols * the kernel's shared_b_per_col (x staged per block, or 0).

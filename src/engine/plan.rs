@@ -155,6 +155,13 @@ pub struct PlanOptions {
     /// is the one run of its norm group without a fused matvec (qwen3-1.7b-q4km's Q6_K attn_v
     /// beside the fused Q4_K q|k, and its LM head). `decode --q6k-fused-alone true`.
     pub fused_q6_k_alone: bool,
+    /// Where a norm group is one fused Q4_K run and one Q6_K run of the same row length
+    /// (qwen3-1.7b-q4km's q|k and its Q6_K attn_v): both in one launch of the paired kernel
+    /// matvec_q4k_q6k_f (matvec_q4_k_f's blocks, then matvec_q6_k_f's), so the group needs
+    /// neither an rmsnorm launch nor a second matvec launch. On by default: qwen3-1.7b-q4km on
+    /// the H100 nv 1.145 -> 1.096 ms/token, cuda 1.205 -> 1.146 (docs/device-logs/s8/probe17.log).
+    /// `decode --pair-q6 false`.
+    pub pair_q6_k: bool,
     /// With `fuse_matvecs`: the whole attention of a layer in one launch (attn_rope_llama /
     /// attn_rope_neox / attn_qknorm_rope_neox: rope, q/k norm, K/V append and attention) where
     /// the head dim allows (64, 128, 256). Off (`decode --separate-rope`): rope_kv (or
@@ -230,6 +237,7 @@ impl Default for PlanOptions {
             norm_in_matvec: true,
             fused_q6_k: false,
             fused_q6_k_alone: false,
+            pair_q6_k: true,
             attn_rope: true,
             attn_split_len: DEFAULT_ATTN_SPLIT_LEN,
             stream_q6_k: false,
@@ -307,6 +315,7 @@ struct Builder<'a> {
     norm_in_matvec: bool,
     fused_q6_k: bool,
     fused_q6_k_alone: bool,
+    pair_q6_k: bool,
     stream_q6_k: bool,
     stream_blocks: u32,
     /// Grid cap of the fused Q8_0 / Q4_K matvecs (0: none).
@@ -392,6 +401,42 @@ impl Builder<'_> {
         self.fused_any(t)
     }
 
+    /// The two fused matvecs of the paired kernel for a norm group of a fused Q4_K run and a
+    /// Q6_K run (in that order) of one row length, when `pair_q6_k` holds and the shapes fit
+    /// both parts (kernels::MATVEC_PAIR_PARTS).
+    fn pair_for(&self, runs: &[(Vec<TensorSlot>, PArg)]) -> Option<(FusedMatvec, FusedMatvec)> {
+        let [(a, _), (b, _)] = runs else {
+            return None;
+        };
+        let [pa, pb] = super::kernels::MATVEC_PAIR_PARTS;
+        let fa = self.fused_for(&a[0]).filter(|f| f.entry == pa)?;
+        let fb = super::kernels::fused_matvec_named(pb)?;
+        let cols = b[0].dims[0];
+        let fits = b[0].ty == fb.ty
+            && cols == a[0].dims[0]
+            && cols.is_multiple_of(fb.cols_multiple as u64)
+            && cols <= fb.max_cols as u64;
+        (self.pair_q6_k && fits && self.fused_for(&b[0]).is_none()).then_some((fa, fb))
+    }
+
+    /// The last two launches (fused matvecs of the pair's parts) as one launch of the paired
+    /// kernel: a's blocks then b's, a's arguments, b's, a's block count.
+    fn pair_last_two(&mut self) {
+        let b = self.out.pop().expect("two fused launches pushed");
+        let a = self.out.last_mut().expect("two fused launches pushed");
+        a.label = format!("{}+{}", a.label, b.label);
+        a.kernel = KernelRef {
+            entry: super::kernels::MATVEC_PAIR_Q4_K_Q6_K,
+            tpr: None,
+        };
+        a.args.extend(b.args);
+        a.args.push(PArg::U32(a.grid[0]));
+        a.grid[0] += b.grid[0];
+        a.weight_b += b.weight_b;
+        a.act_b += b.act_b;
+        a.shared_b = a.shared_b.max(b.shared_b);
+    }
+
     /// The fused matvec of `t`'s type, Q6_K included, where the plan fuses at all.
     fn fused_any(&self, t: &TensorSlot) -> Option<FusedMatvec> {
         if !self.fuse || !self.norm_in_matvec || self.tpr != 32 {
@@ -459,6 +504,21 @@ impl Builder<'_> {
         let mut norm_b = nt.size_b;
         let mut normed = false;
         let runs = self.runs(parts)?;
+        if let Some((fa, fb)) = self.pair_for(&runs) {
+            let (a, b) = (&runs[0], &runs[1]);
+            self.fused(
+                fa,
+                &a.0,
+                a.1,
+                BufRole::X,
+                Some(&nt),
+                norm_b,
+                MatvecMode::Store,
+            );
+            self.fused(fb, &b.0, b.1, BufRole::X, Some(&nt), 0, MatvecMode::Store);
+            self.pair_last_two();
+            return Ok(());
+        }
         // The one run that would need the rmsnorm launch, when it is Q6_K and
         // `fused_q6_k_alone` holds: fused too, so the group needs no rmsnorm launch.
         let unfused: Vec<usize> = (0..runs.len())
@@ -1270,6 +1330,7 @@ impl DecodePlan {
             norm_in_matvec: options.norm_in_matvec,
             fused_q6_k: options.fused_q6_k,
             fused_q6_k_alone: options.fused_q6_k_alone,
+            pair_q6_k: options.pair_q6_k,
             stream_q6_k: options.stream_q6_k,
             stream_blocks: sm_count.saturating_mul(options.stream_blocks_per_sm.max(1)),
             fused_max_blocks: sm_count.saturating_mul(options.fused_blocks_per_sm),

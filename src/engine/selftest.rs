@@ -1,6 +1,7 @@
 //! Each decode kernel on a GPU backend against [`super::reference`]: fresh random inputs,
 //! outputs poisoned (NaN) first, max abs / rel error reported against a stated tolerance.
 
+use super::kernels;
 use super::kernels::{
     embed_entry, matvec_entry, spec, FusedMatvec, FUSED_MATVECS, TPR_VARIANTS, WARP_MATVECS,
 };
@@ -245,6 +246,115 @@ fn check_fused(
     Ok(())
 }
 
+/// The paired kernel (kernels::MATVEC_PAIR_Q4_K_Q6_K) against the CPU: fresh random Q4_K
+/// (rows_a) and Q6_K (rows_b) weights of one x and norm; both outputs poisoned first, in one
+/// buffer with a poisoned gap between them that must stay poisoned.
+fn check_pair(
+    b: &mut dyn Backend,
+    rng: &mut Rng,
+    k: crate::gpu::KernelId,
+    (rows_a, rows_b, cols, norm): (usize, usize, usize, bool),
+    out_rows: &mut Vec<TestRow>,
+) -> Result<()> {
+    const GAP: usize = 16;
+    let eps = 1e-5f32;
+    let [pa, pb] = kernels::MATVEC_PAIR_PARTS;
+    let (ta, tb) = (GgmlType::Q4_K, GgmlType::Q6_K);
+    let (wa, wb) = (
+        random_weights(rng, ta, rows_a, cols)?,
+        random_weights(rng, tb, rows_b, cols)?,
+    );
+    let x = rng.vec_f32_signed(cols);
+    let nw = rng.vec_f32_signed(cols);
+    let (wab, wbb) = (up_bytes(b, &wa)?, up_bytes(b, &wb)?);
+    let (xb, nb) = (up_f32(b, &x)?, up_f32(b, &nw)?);
+    let total = rows_a + GAP + rows_b + GAP;
+    let yb = poisoned(b, total)?;
+    let part = |off: usize, n: usize| Buf {
+        gpu_va: yb.gpu_va + 4 * off as u64,
+        size_b: 4 * n as u64,
+    };
+    let norm_w = norm.then_some(nb);
+    let store = MatvecMode::Store;
+    let a = launch::matvec_fused(
+        k,
+        pa,
+        ta,
+        part(0, rows_a),
+        wab,
+        xb,
+        norm_w,
+        rows_a as u32,
+        cols as u32,
+        store,
+        eps,
+        0,
+    )?;
+    let c = launch::matvec_fused(
+        k,
+        pb,
+        tb,
+        part(rows_a + GAP, rows_b),
+        wbb,
+        xb,
+        norm_w,
+        rows_b as u32,
+        cols as u32,
+        store,
+        eps,
+        0,
+    )?;
+    let p = launch::matvec_pair(k, a, c)?;
+    let blocks = (p.launch.args[16], p.launch.grid[0]);
+    run(b, &[p])?;
+    let out = down_f32(b, yb, total)?;
+    let case = format!(
+        "{rows_a}x{cols} Q4_K + {rows_b}x{cols} Q6_K{} (blocks_a {:?} of {})",
+        if norm { " +norm" } else { "" },
+        blocks.0,
+        blocks.1
+    );
+    let mut errs = Vec::new();
+    for (ty, w, rows, at) in [(ta, &wa, rows_a, 0), (tb, &wb, rows_b, rows_a + GAP)] {
+        let r = cpu::matvec_fused(
+            ty,
+            w,
+            rows,
+            cols,
+            &x,
+            norm.then_some(&nw[..]),
+            eps,
+            store,
+            None,
+        )?;
+        errs.push(row_matvec(
+            kernels::MATVEC_PAIR_Q4_K_Q6_K,
+            case.clone(),
+            &out[at..at + rows],
+            &r,
+            1e-4 * (cols as f64).sqrt(),
+        ));
+    }
+    let gaps_poisoned = out[rows_a..rows_a + GAP]
+        .iter()
+        .chain(&out[total - GAP..])
+        .all(|v| v.is_nan());
+    let ok = errs.iter().all(|r| r.ok) && gaps_poisoned;
+    out_rows.push(TestRow {
+        kernel: kernels::MATVEC_PAIR_Q4_K_Q6_K.to_string(),
+        case,
+        ok,
+        detail: format!(
+            "q4_k part: {}; q6_k part: {}; poison past each part intact: {gaps_poisoned}",
+            errs[0].detail, errs[1].detail
+        ),
+    });
+    for buf in [wab, wbb, xb, nb, yb] {
+        b.free(buf)?;
+    }
+    Ok(())
+}
+
 /// The real shapes a fused matvec of `ty` runs in decode (rows, cols, mode, norm).
 fn fused_cases(ty: GgmlType) -> Vec<(usize, usize, MatvecMode, bool)> {
     use MatvecMode::{Accumulate, Glu, Store};
@@ -472,6 +582,20 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
                 };
                 check_fused(b, &mut rng, &fm, k, f, &mut rows)?;
             }
+        }
+    }
+
+    if want(kernels::MATVEC_PAIR_Q4_K_Q6_K) {
+        // qwen3-1.7b-q4km's q|k (Q4_K, 2048 + 1024 rows) with its Q6_K attn_v (1024 rows) of
+        // one x and attn_norm, then small odd ones (rows not a multiple of a block's), with
+        // and without the norm.
+        let k = b.load(&spec(kernels::MATVEC_PAIR_Q4_K_Q6_K, None)?)?;
+        let mut cases = vec![(3072, 1024, 2048, true)];
+        for norm in [false, true] {
+            cases.push((3 + 2 * rng.below(40), 1 + 2 * rng.below(40), 1024, norm));
+        }
+        for (rows_a, rows_b, cols, norm) in cases {
+            check_pair(b, &mut rng, k, (rows_a, rows_b, cols, norm), &mut rows)?;
         }
     }
 

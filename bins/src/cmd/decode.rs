@@ -85,6 +85,11 @@ pub struct Args {
     /// head) (true), or not (false); default: the plan's (false)
     #[argh(option)]
     pub q6k_fused_alone: Option<bool>,
+    /// GPU backends: a norm group of a fused Q4_K matvec and a Q6_K one (qwen3-1.7b-q4km's q|k
+    /// and attn_v) as one launch of the paired kernel matvec_q4k_q6k_f (true), or the rmsnorm
+    /// launch and two matvecs (false); default: the plan's (true)
+    #[argh(option)]
+    pub pair_q6: Option<bool>,
     /// GPU backends: the residual Q8_0 matvecs (o-proj, ffn_down) of the fused plan through the
     /// split-K matvec_q8_0_k where they have few rows (true), or matvec_q8_0_f (false); default:
     /// the plan's
