@@ -836,6 +836,26 @@ fn folded_norm_plan_emulated_matches_the_cpu_decoder() {
     }
 }
 
+/// A tiny Qwen3 of file type `ft` named `name` (its GGUF `name`.gguf) with head_dim 128, 2 KV
+/// heads and the given width, query heads and FFN size.
+fn tiny_qwen3(
+    ft: FileType,
+    name: &'static str,
+    n_embd: usize,
+    n_head: usize,
+    n_ff: usize,
+) -> models::ModelSpec {
+    let mut spec = models::tiny_spec(Arch::Qwen3, ft);
+    spec.name = name;
+    spec.hf_file = format!("{name}.gguf").leak();
+    spec.n_embd = n_embd;
+    spec.n_head = n_head;
+    spec.n_head_kv = 2;
+    spec.head_dim = 128;
+    spec.n_ff = n_ff;
+    spec
+}
+
 /// Tiny Qwen3 Q8_0 and Q4_K_M models whose rows are multiples of 256 (n_embd 512, n_ff 768,
 /// q 512, kv 256), so that at 32 threads per row the plan takes matvec_q8_0_f /
 /// matvec_q4_k_f (Q4_K_M's Q6_K tensors keep their per-TPR kernel: their cols are not
@@ -846,14 +866,7 @@ fn fused_q8_0_and_q4_k_plans_emulated_match_the_cpu_decoder() {
         (FileType::Q8_0, "matvec_q8_0_f"),
         (FileType::Q4_K_M, "matvec_q4_k_f"),
     ] {
-        let mut spec = models::tiny_spec(Arch::Qwen3, ft);
-        spec.name = "tiny-qwen3-fused";
-        spec.hf_file = "tiny-qwen3-fused.gguf";
-        spec.n_embd = 512;
-        spec.n_head = 4;
-        spec.n_head_kv = 2;
-        spec.head_dim = 128;
-        spec.n_ff = 768;
+        let spec = tiny_qwen3(ft, "tiny-qwen3-fused", 512, 4, 768);
         let layout = kernlab::engine::weights::WeightsLayout::from_spec(&spec).unwrap();
         let plan = DecodePlan::build(&spec.config(), &layout, PlanOptions::default()).unwrap();
         let entries: Vec<&str> = plan.launches.iter().map(|l| l.kernel.entry).collect();
@@ -888,14 +901,7 @@ fn fused_q8_0_and_q4_k_plans_emulated_match_the_cpu_decoder() {
 /// `pair_q6_k` (q|k and attn_v in one launch of matvec_q4k_q6k_f).
 #[test]
 fn q6k_fused_alone_plan_emulated_matches_the_cpu_decoder() {
-    let mut spec = models::tiny_spec(Arch::Qwen3, FileType::Q4_K_M);
-    spec.name = "tiny-qwen3-q6k-alone";
-    spec.hf_file = "tiny-qwen3-q6k-alone.gguf";
-    spec.n_embd = 1024;
-    spec.n_head = 8;
-    spec.n_head_kv = 2;
-    spec.head_dim = 128;
-    spec.n_ff = 1024;
+    let spec = tiny_qwen3(FileType::Q4_K_M, "tiny-qwen3-q6k-alone", 1024, 8, 1024);
     let layout = kernlab::engine::weights::WeightsLayout::from_spec(&spec).unwrap();
     let unpaired = PlanOptions {
         pair_q6_k: false,

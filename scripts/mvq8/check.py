@@ -7,6 +7,7 @@ import os
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "ptxemu"))  # the shared interpreter
 from emu import run_kernel, Mem
+from gguf_blocks import rand_q4_k_blocks
 from gguf.quants import dequantize
 from gguf import GGMLQuantizationType as T
 
@@ -19,11 +20,7 @@ def rand_blocks(ty, rows, cols):
         q = rng.integers(-128, 128, (nb, 32), dtype=np.int8)
         raw = np.zeros((nb, 34), np.uint8); raw[:, :2] = d.view(np.uint8).reshape(nb, 2); raw[:, 2:] = q.view(np.uint8)
         return raw.tobytes(), dequantize(raw.reshape(rows, -1), T.Q8_0).reshape(rows, cols)
-    nb = rows * cols // 256
-    raw = rng.integers(0, 256, (nb, 144), dtype=np.uint8)
-    raw[:, 0:2] = np.float16(rng.uniform(0.001, 0.01, nb)).view(np.uint8).reshape(nb, 2)
-    raw[:, 2:4] = np.float16(rng.uniform(0.001, 0.01, nb)).view(np.uint8).reshape(nb, 2)
-    return raw.tobytes(), dequantize(raw.reshape(rows, -1), T.Q4_K).reshape(rows, cols)
+    return rand_q4_k_blocks(rng, rows, cols)
 
 def check(ty, rows, cols, mode, norm, grid=None):
     """grid: the number of blocks (default one per 4 row pairs; fewer make every warp walk
