@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Session 8, the new default (the paired q|k + Q6_K attn_v launch on qwen3-1.7b-q4km, 146
+# NOT RUN as such (session 8; probe20.sh has its checks). The new default (the paired q|k + Q6_K attn_v launch on qwen3-1.7b-q4km, 146
 # launches): the full selftest on both paths, the three models on both paths (same call), and
 # qwen3-1.7b's CPU check on both paths with the default plan.
 # Usage (device, repo root): bash scripts/device/probe18.sh   carry: .carry/main .carry/vocab

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Session 8: probe18 (the new default's selftest, timings and CPU check), then ncu (clocks as
+# NOT RUN (session 8's device time ran out; probe20.sh is the slimmer version). probe18 (the new default's selftest, timings and CPU check), then ncu (clocks as
 # found) on why Q4_K's gate|up runs at 1.1 TB/s where Q6_K's reaches 1.9 (decode --timeline,
 # probe16/17): matvec_q4_k_f in qwen3-1.7b (o-proj, gate|up, ..) against llama1b's
 # matvec_q6_k_n gate|up, cuda path (the same PTX), each launch alone under ncu.
