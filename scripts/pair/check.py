@@ -21,7 +21,9 @@ WA, WB, X, NW, Y = (0x10000000 * i for i in range(1, 6))
 GUARD = 8  # poisoned floats after each part's rows: must stay poisoned
 
 
-def check(rows_a, rows_b, cols, norm):
+def check(rows_a, rows_b, cols, norm, cap_a=None):
+    """cap_a: part A on fewer blocks than one per 4 row pairs (decode --fused-blocks-per-sm), so
+    its warps walk several row pairs while part B keeps its own grid."""
     wa, A = rand_q4_k_blocks(rng, rows_a, cols)
     wb, B = rand_q6_k_blocks(rng, rows_b, cols)
     x = rng.uniform(-1, 1, cols).astype(np.float32)
@@ -42,6 +44,7 @@ def check(rows_a, rows_b, cols, norm):
     params.update({f"b_{k}": v for k, v in dict(part, y=yb, w=WB, x=X, rows=rows_b).items()})
     # matvec_q4_k_f: one block per 4 row pairs; matvec_q6_k_f: 2 rows a warp, 8 a block
     blocks_a, blocks_b = -(-(-(-rows_a // 2)) // 4), -(-rows_b // 8)
+    blocks_a = min(blocks_a, cap_a or blocks_a)
     params["blocks_a"] = blocks_a
     run_kernel(TEXT, "matvec_q4k_q6k_f", params, blocks_a + blocks_b, 128, 4 * cols, g, rng)
     out = np.frombuffer(bytes(g.read(Y, 4 * total)), np.uint32)
@@ -63,4 +66,5 @@ def check(rows_a, rows_b, cols, norm):
 ok = True
 for i, (ra, rb, c) in enumerate([(16, 8, 1024), (10, 9, 2048), (3, 17, 1024)]):
     ok &= check(ra, rb, c, norm=i % 2 == 0)
+ok &= check(38, 9, 1024, norm=True, cap_a=2)
 print("ALL OK" if ok else "FAILURES")

@@ -248,12 +248,13 @@ fn check_fused(
 
 /// The paired kernel (kernels::MATVEC_PAIR_Q4_K_Q6_K) against the CPU: fresh random Q4_K
 /// (rows_a) and Q6_K (rows_b) weights of one x and norm; both outputs poisoned first, in one
-/// buffer with a poisoned gap between them that must stay poisoned.
+/// buffer with a poisoned gap between them that must stay poisoned; part A's grid capped at
+/// `cap_a` blocks (0: its own).
 fn check_pair(
     b: &mut dyn Backend,
     rng: &mut Rng,
     k: crate::gpu::KernelId,
-    (rows_a, rows_b, cols, norm): (usize, usize, usize, bool),
+    (rows_a, rows_b, cols, norm, cap_a): (usize, usize, usize, bool, u32),
     out_rows: &mut Vec<TestRow>,
 ) -> Result<()> {
     const GAP: usize = 16;
@@ -288,7 +289,7 @@ fn check_pair(
         cols as u32,
         store,
         eps,
-        0,
+        cap_a,
     )?;
     let c = launch::matvec_fused(
         k,
@@ -590,12 +591,15 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
         // one x and attn_norm, then small odd ones (rows not a multiple of a block's), with
         // and without the norm.
         let k = b.load(&spec(kernels::MATVEC_PAIR_Q4_K_Q6_K, None)?)?;
-        let mut cases = vec![(3072, 1024, 2048, true)];
+        // The real shapes once more with part A on one block per SM (`--fused-blocks-per-sm 1`:
+        // its warps walk several row pairs; part B keeps its grid).
+        let sms = b.info().sm_count.max(1);
+        let mut cases = vec![(3072, 1024, 2048, true, 0), (3072, 1024, 2048, true, sms)];
         for norm in [false, true] {
-            cases.push((3 + 2 * rng.below(40), 1 + 2 * rng.below(40), 1024, norm));
+            cases.push((3 + 2 * rng.below(40), 1 + 2 * rng.below(40), 1024, norm, 0));
         }
-        for (rows_a, rows_b, cols, norm) in cases {
-            check_pair(b, &mut rng, k, (rows_a, rows_b, cols, norm), &mut rows)?;
+        for case in cases {
+            check_pair(b, &mut rng, k, case, &mut rows)?;
         }
     }
 
