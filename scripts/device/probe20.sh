@@ -17,7 +17,9 @@ for m in $MODELS; do for be in nv cuda; do
   printf '%-5s %-16s %s\n' $be $m "$(timeout 40 $K decode --backend $be --model $D/$m.gguf --tokens 128 --ceiling-gbps 2933 2>&1 | grep -E "^decode|rror" | tr '\n' ' ')"; done; done
 # Per-launch effect of two existing switches (whole-token numbers only so far): the grid-stride
 # Q6_K matvec for the LM head / ffn_down, and one wave of the fused Q4_K matvecs.
-for sw in "qwen3-1.7b-q4km --matvec-q6k s" "qwen3-1.7b-q4km --fused-blocks-per-sm 5" "llama1b-q6k --matvec-q6k s" "qwen3-1.7b-q4km" "llama1b-q6k"; do
+# Also llama1b's split-K residual matvecs (ffn_down: 8 chunks a row, walked 2 in flight per
+# warp without the split; whole-token numbers only so far, from before the carve-out change).
+for sw in "qwen3-1.7b-q4km --matvec-q6k s" "qwen3-1.7b-q4km --fused-blocks-per-sm 5" "llama1b-q6k --matvec-q6k s" "llama1b-q6k --split-q6 true" "qwen3-1.7b-q4km" "llama1b-q6k"; do
   set -- $sw; m=$1; shift; t=$(echo "$m $*" | tr -d ' -')
   timeout 60 $K decode --backend nv --model $D/$m.gguf --tokens 32 --timeline "$@" > "$O/timeline-$t.txt" 2>&1
   echo "== timeline $sw: $(grep -E "^timeline" "$O/timeline-$t.txt" | head -1 | sed 's/.*: //')"
