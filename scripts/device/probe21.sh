@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# NOT RUN (written in session 8 on branch q4k-xsum). matvec_q4_k_f with xsum: the min term's
-# sum of x over each 16-value half of a lane's unit staged once per block with x (two xor
-# shuffles) instead of 30 adds per unit and row pair; the pair kernel regenerated from it.
+# NOT RUN (written in session 8 on branch q4k-xsum). matvec_q4_k_f with (1) xsum: the min
+# term's sum of x over each 16-value half of a lane's unit staged once per block with x (two xor
+# shuffles) instead of 30 adds per unit and row pair; (2) nibble -> 1 + q/16 by one prmt, no
+# sub per weight (sum q x = 16 (sum (1 + q/16) x - sum x)); the pair kernel regenerated.
 # The test of the session-8 hypothesis that the Q4_K matvecs are bound by instructions per
 # weight, not by DRAM. Build both binaries first (main and the branch):
 #   git worktree add /tmp/xsum q4k-xsum && (cd /tmp/xsum && cargo build --release -p kernlab-bins)
