@@ -444,7 +444,7 @@ pub fn matvec_pair(kernel: KernelId, a: Planned, b: Planned) -> Result<Planned> 
         )));
     }
     let mut args = la.args.clone();
-    args.extend(lb.args.iter().cloned());
+    args.extend_from_slice(&lb.args);
     args.push(Arg::U32(la.grid[0]));
     let mut p = grid(
         kernel,

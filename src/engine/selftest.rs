@@ -1,9 +1,8 @@
 //! Each decode kernel on a GPU backend against [`super::reference`]: fresh random inputs,
 //! outputs poisoned (NaN) first, max abs / rel error reported against a stated tolerance.
 
-use super::kernels;
 use super::kernels::{
-    embed_entry, matvec_entry, spec, FusedMatvec, FUSED_MATVECS, TPR_VARIANTS, WARP_MATVECS,
+    self, embed_entry, matvec_entry, spec, FusedMatvec, FUSED_MATVECS, TPR_VARIANTS, WARP_MATVECS,
 };
 use super::launch::{self, MatvecMode, Planned};
 use super::reference as cpu;

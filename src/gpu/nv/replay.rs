@@ -208,7 +208,8 @@ impl Replay {
 
     /// The grid-end timestamps of the latest run (see `NvOptions::grid_timestamps`), None
     /// when this replay records none. A grid whose slot does not hold its own payload has not
-    /// released (the replay has not run, or not finished): an error naming it.
+    /// released since the replay was built (it never ran, or its first run has not finished):
+    /// an error naming it. Later runs overwrite the same slots, so call this after `sync`.
     pub fn grid_end_times(&mut self) -> Result<Option<Vec<u64>>> {
         let Some(off) = self.grid_times_off else {
             return Ok(None);
