@@ -86,6 +86,9 @@ fn ty_of(entry: &str) -> GgmlType {
     if entry == "matvec_q8_0_k" {
         return GgmlType::Q8_0;
     }
+    if let Some(fm) = kernlab::engine::kernels::fused_matvec_named(entry) {
+        return fm.ty;
+    }
     let suffix = entry
         .strip_prefix("matvec_")
         .map(|s| {
@@ -127,9 +130,11 @@ fn run(m: &mut Mem, l: &PlannedLaunch) {
     let a = &l.args;
     let e = l.kernel.entry;
     match e {
-        kernlab::engine::kernels::MATVEC_PAIR_Q4_K_Q6_K => {
+        _ if kernlab::engine::kernels::matvec_pair_named(e).is_some() => {
             // Its two parts' launches: a's 8 arguments, b's 8, a's block count.
-            let parts = kernlab::engine::kernels::MATVEC_PAIR_PARTS;
+            let parts = kernlab::engine::kernels::matvec_pair_named(e)
+                .unwrap()
+                .parts;
             assert_eq!(a.len(), 17, "{}", l.label);
             for (i, part) in parts.iter().enumerate() {
                 let mut one = l.clone();
@@ -932,9 +937,25 @@ fn q6k_fused_alone_plan_emulated_matches_the_cpu_decoder() {
         ..alone
     };
     let paired = DecodePlan::build(&spec.config(), &layout, pair).unwrap();
-    let pairs = count(&paired, kernlab::engine::kernels::MATVEC_PAIR_Q4_K_Q6_K);
+    let pairs = count(&paired, kernlab::engine::kernels::MATVEC_PAIRS[0].entry);
     assert_eq!(pairs, norms - 1, "every Q6_K attn_v layer paired");
     assert_eq!(paired.launches.len(), with.launches.len() - pairs);
     assert_eq!(paired.weight_bytes(), without.weight_bytes());
     emulate_with(&spec, pair);
+    // And with matvec_q4_k_x for the Q4_K rows (its pair for q|k with attn_v).
+    let xsum = PlanOptions {
+        q4k_xsum: true,
+        ..pair
+    };
+    let xplan = DecodePlan::build(&spec.config(), &layout, xsum).unwrap();
+    assert_eq!(
+        count(&xplan, kernlab::engine::kernels::MATVEC_PAIRS[1].entry),
+        pairs
+    );
+    assert_eq!(
+        count(&xplan, kernlab::engine::kernels::MATVEC_PAIRS[0].entry),
+        0
+    );
+    assert_eq!(xplan.launches.len(), paired.launches.len());
+    emulate_with(&spec, xsum);
 }

@@ -85,16 +85,19 @@ fn plan_launches_equal_the_kernel_tables_builders() {
     );
     for spec in specs {
         let layout = WeightsLayout::from_spec(spec).unwrap();
-        for (fuse, stream_q6_k, pair_q6_k) in [
-            (true, false, false),
-            (false, false, false),
-            (true, true, false),
-            (true, false, true),
+        for (fuse, stream_q6_k, pair_q6_k, q4k_xsum) in [
+            (true, false, false, false),
+            (false, false, false, false),
+            (true, true, false, false),
+            (true, false, true, false),
+            (true, false, true, true),
+            (true, false, false, true),
         ] {
             let options = PlanOptions {
                 fuse_matvecs: fuse,
                 stream_q6_k,
                 pair_q6_k,
+                q4k_xsum,
                 ..PlanOptions::default()
             };
             let plan = DecodePlan::build(&spec.config(), &layout, options).unwrap();
@@ -128,9 +131,9 @@ fn plan_launches_equal_the_kernel_tables_builders() {
                 let what = format!("{} {}", spec.name, pl.label);
                 let e = pl.kernel.entry;
                 let cap = DEFAULT_SM_COUNT * PlanOptions::default().fused_blocks_per_sm;
-                let theirs: Vec<Launch> = if e == kernels::MATVEC_PAIR_Q4_K_Q6_K {
+                let theirs: Vec<Launch> = if let Some(pair) = kernels::matvec_pair_named(e) {
                     // Its parts' launches (a's 8 arguments, b's 8), then launch::matvec_pair.
-                    let [pa, pb] = kernels::MATVEC_PAIR_PARTS;
+                    let [pa, pb] = pair.parts;
                     let ta = ty_at(&buf(&a[1]));
                     let tb = ty_at(&buf(&a[9]));
                     let p = launch::matvec_pair(
@@ -139,7 +142,7 @@ fn plan_launches_equal_the_kernel_tables_builders() {
                         fused_of(k, pb, tb, &a[8..16], cap),
                     );
                     vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
-                } else if e.ends_with("_f") && e.starts_with("matvec_") {
+                } else if kernels::fused_matvec_named(e).is_some() {
                     vec![fused_of(k, e, ty_at(&buf(&a[1])), a, cap).launch]
                 } else if e == "matvec_q6_k_s" {
                     let fill = DEFAULT_SM_COUNT * PlanOptions::default().stream_blocks_per_sm;

@@ -6,7 +6,9 @@ use kernlab::engine::decode_kernels::kernel_spec;
 use kernlab::engine::kernels::{
     fused_matvec_named, split_matvec_named, warp_matvec_named, DEFAULT_SM_COUNT,
 };
-use kernlab::engine::plan::{self, BufRole, DecodePlan, PArg, PlanOptions, MATVEC_THREADS};
+use kernlab::engine::plan::{
+    self, BufRole, DecodePlan, PArg, PlanOptions, PlannedLaunch, MATVEC_THREADS,
+};
 use kernlab::engine::weights::{WeightsLayout, WEIGHT_ALIGN_B};
 use kernlab::models::{self, Arch, ModelSpec};
 
@@ -1141,7 +1143,7 @@ fn q6k_fused_alone_drops_the_rmsnorm_launches_of_qwen3_q4km() {
     let pairs: Vec<_> = paired
         .launches
         .iter()
-        .filter(|l| l.kernel.entry == kernlab::engine::kernels::MATVEC_PAIR_Q4_K_Q6_K)
+        .filter(|l| l.kernel.entry == kernlab::engine::kernels::MATVEC_PAIRS[0].entry)
         .collect();
     assert_eq!(pairs.len(), 14);
     assert_eq!(count(&paired, "rmsnorm"), 1);
@@ -1163,4 +1165,45 @@ fn q6k_fused_alone_drops_the_rmsnorm_launches_of_qwen3_q4km() {
         assert_eq!(l.grid, [384 + 128, 1, 1]);
         assert_eq!(l.shared_b, 4 * 2048);
     }
+}
+
+/// qwen3-1.7b-q4km with `q4k_xsum`: every matvec_q4_k_f launch becomes matvec_q4_k_x and every
+/// matvec_q4k_q6k_f launch matvec_q4kx_q6k_f, with the same labels, arguments, grids, shared
+/// memory and bytes; nothing else changes. A Q4_K row longer than matvec_q4_k_x's max_cols keeps
+/// matvec_q4_k_f.
+#[test]
+fn q4k_xsum_swaps_only_the_q4_k_kernels() {
+    use kernlab::engine::kernels::{fused_matvec_named, MATVEC_PAIRS, MATVEC_Q4_K_XSUM};
+    let q = models::find("qwen3-1.7b-q4km").unwrap();
+    let base = plan_of(q, PlanOptions::default());
+    let x = plan_of(
+        q,
+        PlanOptions {
+            q4k_xsum: true,
+            ..PlanOptions::default()
+        },
+    );
+    assert_eq!(base.launches.len(), x.launches.len());
+    let mut swapped = 0;
+    for (a, b) in base.launches.iter().zip(&x.launches) {
+        let want = match a.kernel.entry {
+            "matvec_q4_k_f" => MATVEC_Q4_K_XSUM,
+            e if e == MATVEC_PAIRS[0].entry => MATVEC_PAIRS[1].entry,
+            e => e,
+        };
+        swapped += (want != a.kernel.entry) as usize;
+        assert_eq!(b.kernel.entry, want, "{}", a.label);
+        let same = PlannedLaunch {
+            kernel: a.kernel,
+            ..b.clone()
+        };
+        assert_eq!(&same, a, "{}", a.label);
+    }
+    // Per layer: q|k with attn_v (14 pairs; the other 14 layers' q|k|v is Q4_K alone),
+    // o-proj, gate|up; some ffn_down are Q4_K too.
+    assert!(swapped >= 3 * 28, "{swapped} launches swapped");
+    assert_eq!(x.weight_bytes(), base.weight_bytes());
+    let xm = fused_matvec_named(MATVEC_Q4_K_XSUM).unwrap();
+    let fm = fused_matvec_named("matvec_q4_k_f").unwrap();
+    assert!(xm.max_cols < fm.max_cols && xm.ty == fm.ty);
 }

@@ -39,7 +39,13 @@ fn interpreter_check(args: &[&str], cases: usize) -> bool {
 
 #[test]
 fn fused_matvecs_match_gguf_py_in_the_ptx_interpreter() {
-    interpreter_check(&["scripts/mvq8/check.py", "7"], 20);
+    interpreter_check(&["scripts/mvq8/check.py", "7", "q8_0_f,q4_k_f"], 40);
+}
+
+#[test]
+fn fused_q4_k_xsum_matvec_matches_gguf_py_in_the_ptx_interpreter() {
+    // matvec_q4_k_x (`decode --q4k-xsum true`): the same 20 cases as matvec_q4_k_f.
+    interpreter_check(&["scripts/mvq8/check.py", "7", "q4_k_x"], 20);
 }
 
 #[test]
@@ -60,4 +66,10 @@ fn paired_q4_k_q6_k_matvec_matches_gguf_py_in_the_ptx_interpreter() {
     // capped grid, and the poisoned floats past each part's rows left alone
     // (scripts/pair/check.py).
     interpreter_check(&["scripts/pair/check.py", "3"], 4);
+}
+
+#[test]
+fn paired_q4_k_xsum_q6_k_matvec_matches_gguf_py_in_the_ptx_interpreter() {
+    // matvec_q4kx_q6k_f: the same checks with matvec_q4_k_x as part A.
+    interpreter_check(&["scripts/pair/check.py", "3", "matvec_q4kx_q6k_f"], 4);
 }

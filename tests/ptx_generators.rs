@@ -27,6 +27,7 @@ const GENERATORS: &[Generator] = &[
         inputs: &[
             "scripts/mvq8/header_q8_0_f.txt",
             "scripts/mvq8/header_q4_k_f.txt",
+            "scripts/mvq8/header_q4_k_x.txt",
         ],
         outputs: &[
             GeneratedPtx {
@@ -36,6 +37,10 @@ const GENERATORS: &[Generator] = &[
             GeneratedPtx {
                 committed: "ptx/decode/matvec_q4_k_f.ptx",
                 entries: &["matvec_q4_k_f"],
+            },
+            GeneratedPtx {
+                committed: "ptx/decode/matvec_q4_k_x.ptx",
+                entries: &["matvec_q4_k_x"],
             },
         ],
         to_stdout: false,
@@ -85,6 +90,18 @@ const GENERATORS: &[Generator] = &[
         outputs: &[GeneratedPtx {
             committed: "ptx/decode/matvec_q4k_q6k_f.ptx",
             entries: &["matvec_q4k_q6k_f"],
+        }],
+        to_stdout: false,
+    },
+    Generator {
+        script: "scripts/ptxgen/pair.py",
+        inputs: &[
+            "ptx/decode/matvec_q4_k_x.ptx",
+            "ptx/decode/matvec_q6_k_f.ptx",
+        ],
+        outputs: &[GeneratedPtx {
+            committed: "ptx/decode/matvec_q4kx_q6k_f.ptx",
+            entries: &["matvec_q4kx_q6k_f"],
         }],
         to_stdout: false,
     },

@@ -4,6 +4,8 @@
 # qwen3-1.7b on both paths, the three models on both paths once, then the ncu comparison of
 # Q4_K's matvec_q4_k_f with Q6_K's matvec_q6_k_n (cuda path, clocks as found), and per-launch
 # timelines of two existing switches.
+# ncu runs without the decode warm-up steps (each step is slow under ncu); the Q6_K side takes
+# layer 0's four matvec_q6_k_n launches (q|k|v, o, gate|up, down).
 # Usage (device, repo root): bash scripts/device/probe20.sh   carry: .carry/main .carry/vocab
 set -uo pipefail
 K=$(realpath .carry/main/kernlab); D=/tmp/pm; O=${OUT:-/tmp/p20-out}; mkdir -p "$D" "$O"
@@ -26,12 +28,12 @@ for sw in "qwen3-1.7b-q4km --matvec-q6k s" "qwen3-1.7b-q4km --fused-blocks-per-s
   grep -E "^(blk\.1\.|lm_head)" "$O/timeline-$t.txt"
 done
 S="--section SpeedOfLight --section MemoryWorkloadAnalysis --section Occupancy --section WarpStateStats --section SchedulerStats --section LaunchStats"
-timeout 120 ncu --clock-control none $S --kernel-name matvec_q4_k_f --launch-count 2 \
+KERNLAB_DECODE_WARMUP_MS=0 timeout 120 ncu --clock-control none $S --kernel-name matvec_q4_k_f --launch-count 2 \
   "$K" decode --backend cuda --model $D/qwen3-1.7b-q4km.gguf --tokens 2 > "$O/ncu-q4k.txt" 2>&1; echo "ncu q4_k rc $?"
-timeout 100 ncu --clock-control none $S --kernel-name matvec_q6_k_n --launch-skip 2 --launch-count 1 \
+KERNLAB_DECODE_WARMUP_MS=0 timeout 100 ncu --clock-control none $S --kernel-name matvec_q6_k_n --launch-skip 0 --launch-count 4 \
   "$K" decode --backend cuda --model $D/llama1b-q6k.gguf --tokens 2 > "$O/ncu-q6k.txt" 2>&1; echo "ncu q6_k rc $?"
 for f in "$O/ncu-q4k.txt" "$O/ncu-q6k.txt"; do echo "== $f"
-  grep -E "matvec_|Duration|DRAM Throughput|Memory Throughput|L2 Cache Throughput|Compute \(SM\)|Registers Per|Achieved Occupancy|Theoretical Occupancy|Block Limit|Issue Slots Busy|No Eligible|Warp Cycles Per Issued|Grid Size|Waves Per SM" "$f" | head -60
+  grep -E "matvec_|Duration|DRAM Throughput|Memory Throughput|L2 Cache Throughput|Compute \(SM\)|Registers Per|Achieved Occupancy|Theoretical Occupancy|Block Limit|Issue Slots Busy|No Eligible|Warp Cycles Per Issued|Grid Size|Waves Per SM" "$f" | head -90
 done
 date
 } 2>&1 | tee "$O/probe20.log"

@@ -1,7 +1,7 @@
-"""Runs ptx/decode/matvec_{q8_0,q4_k}_f.ptx in scripts/ptxemu/emu.py (a SIMT interpreter of the PTX
-subset they use; cp.async copies land only at cp.async.wait_group) on random GGUF blocks and
-compares with gguf-py dequantize + float64 dots. Usage: python3 scripts/mvq8/check.py [seed];
-needs numpy, gguf."""
+"""Runs ptx/decode/matvec_{q8_0_f,q4_k_f,q4_k_x}.ptx in scripts/ptxemu/emu.py (a SIMT interpreter of
+the PTX subset they use; cp.async copies land only at cp.async.wait_group) on random GGUF blocks
+and compares with gguf-py dequantize + float64 dots. Usage: python3 scripts/mvq8/check.py [seed]
+[kernels, comma-separated: default q8_0_f,q4_k_f,q4_k_x]; needs numpy, gguf."""
 import sys, numpy as np, struct
 import os
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -22,10 +22,12 @@ def rand_blocks(ty, rows, cols):
         return raw.tobytes(), dequantize(raw.reshape(rows, -1), T.Q8_0).reshape(rows, cols)
     return rand_q4_k_blocks(rng, rows, cols)
 
-def check(ty, rows, cols, mode, norm, grid=None):
-    """grid: the number of blocks (default one per 4 row pairs; fewer make every warp walk
-    several row pairs, its chunk stream crossing from one pair into the next)."""
-    text = open(os.path.join(HERE, "..", "..", "ptx", "decode", f"matvec_{ty}_f.ptx")).read()
+def check(kernel, rows, cols, mode, norm, grid=None):
+    """kernel: q8_0_f, q4_k_f or q4_k_x (its block type is the name's first part). grid: the
+    number of blocks (default one per 4 row pairs; fewer make every warp walk several row pairs,
+    its chunk stream crossing from one pair into the next)."""
+    ty = kernel[:-2]
+    text = open(os.path.join(HERE, "..", "..", "ptx", "decode", f"matvec_{kernel}.ptx")).read()
     wb, W = rand_blocks(ty, rows, cols)
     x = rng.uniform(-1, 1, cols).astype(np.float32)
     nw = rng.uniform(0.5, 1.5, cols).astype(np.float32)
@@ -38,7 +40,7 @@ def check(ty, rows, cols, mode, norm, grid=None):
     params = dict(y=0x40000000, w=0x10000000, x=0x20000000, norm_w=0x30000000 if norm else 0,
                   rows=rows, cols=cols, mode=mode, eps=struct.unpack("<I", struct.pack("<f", eps))[0])
     grid = grid or -(-(-(-rows // 2)) // 4)
-    run_kernel(text, f"matvec_{ty}_f", params, grid, 128, 4 * cols, g, rng)
+    run_kernel(text, f"matvec_{kernel}", params, grid, 128, 4 * cols, g, rng)
     out = np.frombuffer(bytes(g.read(0x40000000, 4 * yrows)), np.float32)
     xd = x.astype(np.float64)
     if norm:
@@ -51,19 +53,23 @@ def check(ty, rows, cols, mode, norm, grid=None):
         ref = gg / (1 + np.exp(-gg)) * u
     err = np.abs(out - ref).max() / max(np.abs(ref).max(), 1e-30)
     ok = err < 1e-4
-    print(f"{ty} {rows}x{cols} mode {mode} norm {norm} grid {grid}: max err / max|ref| {err:.2e} {'ok' if ok else 'FAIL'}")
+    print(f"{kernel} {rows}x{cols} mode {mode} norm {norm} grid {grid}: max err / max|ref| {err:.2e} {'ok' if ok else 'FAIL'}")
     return ok
 
-ok = True
-for ty, shapes in (("q8_0", [(10, 512), (9, 768), (4, 2048), (16, 1280)]), ("q4_k", [(10, 1024), (9, 768), (4, 2048), (6, 5120)])):
-    for i, (r, c) in enumerate(shapes):
-        for mode in (0, 1, 2):
-            if mode == 2 and r % 2: continue
-            ok &= check(ty, r, c, mode, (i + mode) % 2 == 1)
+KERNELS = sys.argv[2].split(",") if len(sys.argv) > 2 else ["q8_0_f", "q4_k_f", "q4_k_x"]
+SHAPES = {"q8_0": [(10, 512), (9, 768), (4, 2048), (16, 1280)],
+          "q4_k": [(10, 1024), (9, 768), (4, 2048), (6, 5120)]}
 # Fewer blocks than row pairs / 4: warps walk 2-4 pairs (1, 2 and 3 chunks a row: the stream
 # crosses pairs mid-ring), odd pair counts leave some warps one pair short.
-for ty, shapes in (("q8_0", [(38, 512), (30, 1024), (26, 1536)]), ("q4_k", [(38, 1024), (30, 2048), (26, 3072)])):
-    for i, (r, c) in enumerate(shapes):
+WALK_SHAPES = {"q8_0": [(38, 512), (30, 1024), (26, 1536)],
+               "q4_k": [(38, 1024), (30, 2048), (26, 3072)]}
+ok = True
+for kernel in KERNELS:
+    for i, (r, c) in enumerate(SHAPES[kernel[:-2]]):
         for mode in (0, 1, 2):
-            ok &= check(ty, r, c, mode, (i + mode) % 2 == 0, grid=1 + i % 2)
+            if mode == 2 and r % 2: continue
+            ok &= check(kernel, r, c, mode, (i + mode) % 2 == 1)
+    for i, (r, c) in enumerate(WALK_SHAPES[kernel[:-2]]):
+        for mode in (0, 1, 2):
+            ok &= check(kernel, r, c, mode, (i + mode) % 2 == 0, grid=1 + i % 2)
 print("ALL OK" if ok else "FAILURES")

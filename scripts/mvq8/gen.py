@@ -1,4 +1,6 @@
-"""Writes ptx/decode/matvec_{q8_0,q4_k}_f.ptx: python3 scripts/mvq8/gen.py scripts/mvq8/header_q8_0_f.txt scripts/mvq8/header_q4_k_f.txt ptx/decode/matvec_q8_0_f.ptx ptx/decode/matvec_q4_k_f.ptx
+"""Writes ptx/decode/matvec_{q8_0_f,q4_k_f,q4_k_x}.ptx: python3 scripts/mvq8/gen.py
+scripts/mvq8/header_q8_0_f.txt scripts/mvq8/header_q4_k_f.txt scripts/mvq8/header_q4_k_x.txt
+ptx/decode/matvec_q8_0_f.ptx ptx/decode/matvec_q4_k_f.ptx ptx/decode/matvec_q4_k_x.ptx
 (tests/ptx_generators.rs checks that the committed files are this script's output)."""
 import os
 import sys
@@ -141,6 +143,34 @@ def compute_q8(cfg):
         s += f"UNIT_END_{u}:\n"
     return s
 
+def nibbles_to_f32(dst, word):
+    """The 4 bytes of `word` (each a nibble n at bits 3..6, the rest 0) -> floats {dst}0..3 =
+    1/2 + n/32, exactly: byte k into byte 2 of 0x3F000000 (2^-1 (1 + n/16)), one prmt each and
+    no sub (the 1/2 per value comes off with the fma chain's start, -1/2 sum x)."""
+    return "".join(f"    prmt.b32 {dst}{k}, {word}, 0x3F000000, 0x7{k}44;\n" for k in range(4))
+
+
+# matvec_q4_k_x: the unit's two xsum loads (before its x vectors) and its dot/min combination.
+XSUM_LOADS = """    // -1/2 sum of x over the unit's two 16-column runs (groups t0 / 16 and t0 / 16 + 2), staged
+    // with x: the fma chains start from them (sum (1/2 + q/32) x - 1/2 sum x = sum q x / 32)
+    shr.u32 t1, t0, 2;
+    mov.u32 t2, xsum;
+    add.u32 t1, t1, t2;
+    ld.shared.f32 sxl, [t1];
+    ld.shared.f32 sxh, [t1+8];
+"""
+XSUM_SCALE = """    fma.rn.f32 sl, shh, sc1, sl;         // sum sc sum(q x) / 32
+    mul.f32 t5, sxl, m0;
+    fma.rn.f32 t5, sxh, m1, t5;          // -sum m sum(x) / 2
+    mul.f32 dm, dm, 0f3D800000;          // dmin / 16: the sum is the true one / 32 (rs has the 32)
+"""
+# matvec_q4_k_f: q exact by prmt into 2^23 and a sub, sum x by adds in the unit.
+PLAIN_SCALE = """    fma.rn.f32 sl, shh, sc1, sl;         // sum sc sum(q x)
+    mul.f32 t5, sxl, m0;
+    fma.rn.f32 t5, sxh, m1, t5;          // sum m sum(x)
+"""
+
+
 def compute_q4k(cfg):
     s = """    // chunk k: 4 blocks per row at st (row A) and st + 576 (row B). Lane takes block
     // bi = lane >> 3, part = lane & 7: chunk c4 = part >> 1 (64 values), half hf = part & 1:
@@ -150,7 +180,7 @@ def compute_q4k(cfg):
     @p_x bra UNIT_END;
     shl.b32 t0, k, 10;                   // chunk's first column
     add.u32 t0, t0, colu;                // + 256 bi + 64 c4 + 16 hf
-    shl.b32 t0, t0, 2;
+""" + (XSUM_LOADS if cfg["xsum"] else "") + """    shl.b32 t0, t0, 2;
     add.u32 xl, t0, xs;
     // x vectors in the order v_i = (i + c4) & 3, so the 8 lanes of a shared-memory phase hit 8
     // distinct 16-byte bank groups (unrotated: 4-way conflicts, 256 c4 = 0 mod 128).
@@ -163,12 +193,13 @@ def compute_q4k(cfg):
     ld.shared.v4.f32 {{xl{i}0, xl{i}1, xl{i}2, xl{i}3}}, [t0];
     ld.shared.v4.f32 {{xh{i}0, xh{i}1, xh{i}2, xh{i}3}}, [t0+128];
 """
-    s += "    add.f32 sxl, xl00, xl01;\n    add.f32 sxh, xh00, xh01;\n"
-    for i in range(4):
-        for j in range(4):
-            if i == 0 and j < 2:
-                continue
-            s += f"    add.f32 sxl, sxl, xl{i}{j};\n    add.f32 sxh, sxh, xh{i}{j};\n"
+    if not cfg["xsum"]:
+        s += "    add.f32 sxl, xl00, xl01;\n    add.f32 sxh, xh00, xh01;\n"
+        for i in range(4):
+            for j in range(4):
+                if i == 0 and j < 2:
+                    continue
+                s += f"    add.f32 sxl, sxl, xl{i}{j};\n    add.f32 sxh, sxh, xh{i}{j};\n"
     for R, acc, off in (("A", "accA", 0), ("B", "accB", cfg["ROWSTAGE"])):
         s += f"""    // row {R}
     mad.lo.u32 blk, bi, 144, st;
@@ -185,14 +216,24 @@ def compute_q4k(cfg):
     selp.b32 q1, r3, r1, p_c2;
     selp.b32 q2, r0, r2, p_c2;
     selp.b32 q3, r1, r3, p_c2;
-    mov.f32 sl, 0f00000000;
-    mov.f32 shh, 0f00000000;
 """
+        if not cfg["xsum"]:
+            s += "    mov.f32 sl, 0f00000000;\n    mov.f32 shh, 0f00000000;\n"
         for i in range(4):
-            s += f"    and.b32 lo, q{i}, 0x0F0F0F0F;\n    shr.u32 hi, q{i}, 4;\n    and.b32 hi, hi, 0x0F0F0F0F;\n"
-            s += bytes_to_f32("vl", "lo", "0f4B000000") + bytes_to_f32("vh", "hi", "0f4B000000")
+            if cfg["xsum"]:
+                s += f"""    shl.b32 lo, q{i}, 3;
+    and.b32 lo, lo, 0x78787878;          // low nibbles to bits 3..6 of their bytes
+    shr.u32 hi, q{i}, 1;
+    and.b32 hi, hi, 0x78787878;          // high nibbles likewise
+"""
+                s += nibbles_to_f32("vl", "lo") + nibbles_to_f32("vh", "hi")
+            else:
+                s += f"    and.b32 lo, q{i}, 0x0F0F0F0F;\n    shr.u32 hi, q{i}, 4;\n    and.b32 hi, hi, 0x0F0F0F0F;\n"
+                s += bytes_to_f32("vl", "lo", "0f4B000000") + bytes_to_f32("vh", "hi", "0f4B000000")
             for j in range(4):
-                s += f"    fma.rn.f32 sl, vl{j}, xl{i}{j}, sl;\n    fma.rn.f32 shh, vh{j}, xh{i}{j}, shh;\n"
+                first = cfg["xsum"] and i == 0 and j == 0
+                al, ah = ("sxl", "sxh") if first else ("sl", "shh")
+                s += f"    fma.rn.f32 sl, vl{j}, xl{i}{j}, {al};\n    fma.rn.f32 shh, vh{j}, xh{i}{j}, {ah};\n"
         s += """    // 6-bit scale/min of sub-blocks j0 = 2 c4 and j1 = 2 c4 + 1 (ggml get_scale_min_k4):
     // j < 4: low 6 bits of bytes j (scale) and j + 4 (min); j >= 4: low/high nibble of byte
     // j + 4 with the top 2 bits from bytes j - 4 (scale) and j (min).
@@ -224,11 +265,12 @@ def compute_q4k(cfg):
     cvt.f32.f16 dd, hd;
     cvt.f32.f16 dm, hm;
     mul.f32 sl, sl, sc0;
-    fma.rn.f32 sl, shh, sc1, sl;         // sum sc sum(q x)
-    mul.f32 t5, sxl, m0;
-    fma.rn.f32 t5, sxh, m1, t5;          // sum m sum(x)
 """
-        s += f"    fma.rn.f32 {acc}, dd, sl, {acc};\n    neg.f32 dm, dm;\n    fma.rn.f32 {acc}, dm, t5, {acc};\n"
+        s += XSUM_SCALE if cfg["xsum"] else PLAIN_SCALE
+        if cfg["xsum"]:
+            s += f"    fma.rn.f32 {acc}, dd, sl, {acc};\n    fma.rn.f32 {acc}, dm, t5, {acc};\n"
+        else:
+            s += f"    fma.rn.f32 {acc}, dd, sl, {acc};\n    neg.f32 dm, dm;\n    fma.rn.f32 {acc}, dm, t5, {acc};\n"
     s += "UNIT_END:\n"
     return s
 
@@ -239,9 +281,12 @@ X_REGS = ["n0, n1, n2, n3", "xa0, xa1, xa2, xa3", "xb0, xb1, xb2, xb3", "va0, va
 W_REGS = ["vb0, vb1, vb2, vb3", "vl0, vl1, vl2, vl3", "vh0, vh1, vh2, vh3", "xl00, xl01, xl02, xl03"]
 
 
-def x_trip():
+def x_trip(xsum):
     """One XLOOP trip: vector j of the trip is i + 128 j, in range under p_v<j> (p_v0 is the loop
-    test's), its norm weights loaded under p_w<j> (in range and the norm fused)."""
+    test's), its norm weights loaded under p_w<j> (in range and the norm fused). `xsum`: also
+    -1/2 the sum of every 16 staged values into xsum (threads 4g..4g+3 of a warp stage the 4
+    vectors of 16-column group g: the sum of each thread's 4 values, 2 xor shuffles, and lane
+    4g's store, t2 = xsum + i)."""
     out = ["    setp.lt.u32 p_v0, i, n4;"]
     for j in range(1, X_UNROLL):
         out.append(f"    add.u32 t1, i, {128 * j};")
@@ -265,7 +310,27 @@ def x_trip():
         out += [f"    mul.f32 {x}, {x}, {w};" for x, w in zip(xr, wr)]
         guard = f"@p_v{j} " if j else ""
         out.append(f"    {guard}st.shared.v4.f32 [t0+{2048 * j}], {{{X_REGS[j]}}};")
+    if xsum:
+        out.append("    // xsum: vector v's group v / 4 is held by 4 threads of this warp: sum of 4, xor 1, xor 2;")
+        out.append("    // the first of the 4 stores -1/2 the group's sum (no other reader before the bar.sync)")
+        for j in range(X_UNROLL):
+            x0, x1, x2, x3 = X_REGS[j].split(", ")
+            out += [f"    add.f32 xg{j}, {x0}, {x1};", f"    add.f32 xo{j}, {x2}, {x3};",
+                    f"    add.f32 xg{j}, xg{j}, xo{j};"]
+        for m in (1, 2):
+            for j in range(X_UNROLL):
+                out += [f"    shfl.sync.bfly.b32 xo{j}, xg{j}, {m}, 31, -1;",
+                        f"    add.f32 xg{j}, xg{j}, xo{j};"]
+        out += ["    mov.u32 t2, xsum;", "    add.u32 t2, t2, i;"]
+        for j in range(1, X_UNROLL):
+            out.append(f"    and.pred p_s{j}, p_v{j}, p_q;")
+        for j in range(X_UNROLL):
+            out.append(f"    mul.f32 xg{j}, xg{j}, 0fBF000000;")
+            out.append(f"    @p_{f's{j}' if j else 'q'} st.shared.f32 [t2+{128 * j}], xg{j};")
     return "\n".join(out)
+
+
+RS_INIT = "    mov.f32 rs, 0f3F800000;              // 1 / rms; 1 without the norm\n"
 
 
 def kernel(cfg):
@@ -299,7 +364,7 @@ def kernel(cfg):
     .reg .b16 hd, hm;
     .shared .align 16 .b8 wstage[{4*cfg['WARPSTAGE'] + 16}];  // 4 warps x 4 stages x 2 rows x {cfg['ROWSTAGE']} B (+16: the last 3-word read)
     .shared .align 4 .f32 red[4];
-
+{cfg.get('decl', '')}
 {load_params}
 
     mov.u32 tid, %tid.x;
@@ -345,19 +410,18 @@ def kernel(cfg):
     mov.f32 ssq, 0f00000000;
     setp.ne.u64 p_nw, nwp, 0;            // block-uniform: fuse the norm
     @p_nw cvta.to.global.u64 nwp, nwp;
-    mov.u32 i, tid;
+{cfg.get('x_setup', '')}    mov.u32 i, tid;
 XLOOP:
     setp.ge.u32 p_x, i, n4;
     @p_x bra XEND;
     mul.wide.u32 t64, i, 16;
     add.u64 ga, xp, t64;
     add.u64 src, nwp, t64;
-{x_trip()}
+{x_trip(cfg.get('xsum', False))}
     add.u32 i, i, {X_UNROLL * 128};
     bra XLOOP;
 XEND:
-    mov.f32 rs, 0f3F800000;              // 1 / rms; 1 without the norm
-    @!p_nw bra XSYNC;                    // block-uniform
+{cfg.get('rs_init', RS_INIT)}    @!p_nw bra XSYNC;                    // block-uniform
 {butterfly_sum(['ssq'], 'tot').rstrip()}
     mov.u32 t0, red;
     shl.b32 t1, warp, 2;
@@ -380,7 +444,7 @@ XSYNC:
     add.f32 tot, tot, epsv;
     sqrt.rn.f32 tot, tot;
     rcp.rn.f32 rs, tot;                  // 1 / rms, as the rmsnorm kernel
-XREADY:
+{cfg.get('rs_scale', '')}XREADY:
     @!p_a bra DONE;                      // warp-uniform; no block barrier after this
 
 {cfg['lane_setup']}
@@ -489,8 +553,24 @@ q8 = dict(name="matvec_q8_0_f", BB=34, CHB=16, CHSHIFT=4, BLKSHIFT=5, ROWSTAGE=5
 # nothing spills on sm_90 or sm_87 (at 80, sm_87 spills 4 bytes). 88 leaves 5 blocks an SM on the
 # H100 (6 at 80); the host sizes the grid to what is resident anyway.
 
+# Q4_K: the x staging also writes xsum, -1/2 the sum of each 16 staged values (one f32 per 16
+# columns: 448 for the largest cols, 7168), which the units read instead of summing their x; the
+# dot products come out / 32 (nibble q as 1/2 + q/32), so rs carries the 32 (exact).
+Q4_DECL = """    .reg .pred p_q, p_s1, p_s2, p_s3;
+    .reg .f32 xg<4>, xo<4>;
+    .shared .align 4 .f32 xsum[448];     // -1/2 sum of x (staged, * norm_w) over columns 16g..16g+15
+"""
+Q4_X_SETUP = """    and.b32 t1, tid, 3;
+    setp.eq.u32 p_q, t1, 0;              // the thread that stores its 16-column group's xsum
+"""
+Q4_RS_INIT = "    mov.f32 rs, 0f42000000;              // 32 / rms; 32 without the norm (the units' / 32)\n"
+Q4_RS_SCALE = "    mul.f32 rs, rs, 0f42000000;          // 32 / rms (the units' sums are the true ones / 32)\n"
+
 q4 = dict(name="matvec_q4_k_f", BB=144, CHB=4, CHSHIFT=2, BLKSHIFT=8, ROWSTAGE=576, STAGE=1152,
           WARPSTAGE=4608, compute=compute_q4k, lane_setup=Q4_LANE, header=open(sys.argv[2]).read(),
-          maxnreg=" .maxnreg 88")
-open(sys.argv[3], "w").write(kernel(q8))
-open(sys.argv[4], "w").write(kernel(q4))
+          maxnreg=" .maxnreg 88", xsum=False)
+q4x = dict(q4, name="matvec_q4_k_x", header=open(sys.argv[3]).read(), xsum=True, decl=Q4_DECL,
+           x_setup=Q4_X_SETUP, rs_init=Q4_RS_INIT, rs_scale=Q4_RS_SCALE)
+open(sys.argv[4], "w").write(kernel(q8))
+open(sys.argv[5], "w").write(kernel(q4))
+open(sys.argv[6], "w").write(kernel(q4x))

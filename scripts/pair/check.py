@@ -3,7 +3,8 @@ scripts/ptxgen/pair.py from matvec_q4_k_f and matvec_q6_k_f) in scripts/ptxemu/e
 whose first blocks_a blocks compute a Q4_K matvec and the rest a Q6_K matvec of the same x and
 norm (qwen3-1.7b-q4km's q|k and attn_v), each output poisoned first and compared with gguf-py
 dequantize + float64 dots; also that neither part writes past its own rows. Usage:
-python3 scripts/pair/check.py [seed]; needs numpy, gguf."""
+python3 scripts/pair/check.py [seed] [kernel: matvec_q4k_q6k_f (default) or matvec_q4kx_q6k_f,
+the pair with matvec_q4_k_x as part A]; needs numpy, gguf."""
 import os
 import struct
 import sys
@@ -16,7 +17,8 @@ from emu import Mem, run_kernel  # noqa: E402
 from gguf_blocks import rand_q4_k_blocks, rand_q6_k_blocks  # noqa: E402
 
 rng = np.random.default_rng(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
-TEXT = open(os.path.join(HERE, "..", "..", "ptx", "decode", "matvec_q4k_q6k_f.ptx")).read()
+KERNEL = sys.argv[2] if len(sys.argv) > 2 else "matvec_q4k_q6k_f"
+TEXT = open(os.path.join(HERE, "..", "..", "ptx", "decode", f"{KERNEL}.ptx")).read()
 WA, WB, X, NW, Y = (0x10000000 * i for i in range(1, 6))
 GUARD = 8  # poisoned floats after each part's rows: must stay poisoned
 
@@ -46,7 +48,7 @@ def check(rows_a, rows_b, cols, norm, cap_a=None):
     blocks_a, blocks_b = -(-(-(-rows_a // 2)) // 4), -(-rows_b // 8)
     blocks_a = min(blocks_a, cap_a or blocks_a)
     params["blocks_a"] = blocks_a
-    run_kernel(TEXT, "matvec_q4k_q6k_f", params, blocks_a + blocks_b, 128, 4 * cols, g, rng)
+    run_kernel(TEXT, KERNEL, params, blocks_a + blocks_b, 128, 4 * cols, g, rng)
     out = np.frombuffer(bytes(g.read(Y, 4 * total)), np.uint32)
     xd = x.astype(np.float64)
     if norm:
@@ -57,7 +59,7 @@ def check(rows_a, rows_b, cols, norm, cap_a=None):
         errs.append(np.abs(got - ref).max() / max(np.abs(ref).max(), 1e-30))
     guards = np.concatenate([out[rows_a:rows_a + GUARD], out[total - GUARD:]])
     ok = all(e < 1e-4 for e in errs) and (guards == 0xFFFFFFFF).all()
-    print(f"pair q4_k {rows_a}x{cols} ({blocks_a} blocks) + q6_k {rows_b}x{cols} ({blocks_b} blocks) "
+    print(f"{KERNEL} q4_k {rows_a}x{cols} ({blocks_a} blocks) + q6_k {rows_b}x{cols} ({blocks_b} blocks) "
           f"norm {norm}: max err / max|ref| {errs[0]:.2e} / {errs[1]:.2e}, guards intact "
           f"{(guards == 0xFFFFFFFF).all()} {'ok' if ok else 'FAIL'}")
     return ok

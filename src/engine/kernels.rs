@@ -51,6 +51,8 @@ pub static MATVEC_Q6_K: KernelFile = file!("matvec_q6_k.ptx", ["matvec_q6_k"]);
 pub static MATVEC_Q6_K_W: KernelFile = file!("matvec_q6_k_w.ptx", ["matvec_q6_k_w"]);
 pub static MATVEC_Q6_K_F: KernelFile = file!("matvec_q6_k_f.ptx", ["matvec_q6_k_f"]);
 pub static MATVEC_Q4K_Q6K_F: KernelFile = file!("matvec_q4k_q6k_f.ptx", ["matvec_q4k_q6k_f"]);
+/// matvec_q4k_q6k_f with matvec_q4_k_x as part A (scripts/ptxgen/pair.py).
+pub static MATVEC_Q4KX_Q6K_F: KernelFile = file!("matvec_q4kx_q6k_f.ptx", ["matvec_q4kx_q6k_f"]);
 pub static MATVEC_Q6_K_P: KernelFile = file!("matvec_q6_k_p.ptx", ["matvec_q6_k_p"]);
 pub static MATVEC_Q6_K_S: KernelFile = file!("matvec_q6_k_s.ptx", ["matvec_q6_k_s"]);
 /// matvec_q6_k_w with the rmsnorm folded in on the producer side (normfold).
@@ -64,6 +66,8 @@ pub static MATVEC_Q8_0_K: KernelFile = file!("matvec_q8_0_k.ptx", ["matvec_q8_0_
 pub static MATVEC_Q4_K: KernelFile = file!("matvec_q4_k.ptx", ["matvec_q4_k"]);
 pub static MATVEC_Q8_0_F: KernelFile = file!("matvec_q8_0_f.ptx", ["matvec_q8_0_f"]);
 pub static MATVEC_Q4_K_F: KernelFile = file!("matvec_q4_k_f.ptx", ["matvec_q4_k_f"]);
+/// matvec_q4_k_f with fewer instructions per weight (scripts/mvq8/gen.py; `PlanOptions::q4k_xsum`).
+pub static MATVEC_Q4_K_X: KernelFile = file!("matvec_q4_k_x.ptx", ["matvec_q4_k_x"]);
 pub static MATVEC_Q5_K: KernelFile = file!("matvec_q5_k.ptx", ["matvec_q5_k"]);
 pub static MATVEC_Q4_0: KernelFile = file!("matvec_q4_0.ptx", ["matvec_q4_0"]);
 pub static MATVEC_F16: KernelFile = file!("matvec_f16.ptx", ["matvec_f16"]);
@@ -95,9 +99,10 @@ pub static EMBED: KernelFile = file!(
 pub static ARGMAX: KernelFile = file!("argmax.ptx", ["argmax_partial", "argmax_final"]);
 
 /// Every decode PTX file.
-pub static DECODE_FILES: [&KernelFile; 29] = [
+pub static DECODE_FILES: [&KernelFile; 31] = [
     &MATVEC_Q6_K,
     &MATVEC_Q4K_Q6K_F,
+    &MATVEC_Q4KX_Q6K_F,
     &MATVEC_Q6_K_W,
     &MATVEC_Q6_K_N,
     &MATVEC_Q6_K_NK,
@@ -110,6 +115,7 @@ pub static DECODE_FILES: [&KernelFile; 29] = [
     &MATVEC_Q4_K,
     &MATVEC_Q8_0_F,
     &MATVEC_Q4_K_F,
+    &MATVEC_Q4_K_X,
     &MATVEC_Q5_K,
     &MATVEC_Q4_0,
     &MATVEC_F16,
@@ -214,11 +220,40 @@ const PAIR_MATVEC_PARAMS: &[(&str, ParamTy)] = &[
     ("b_eps", F32),
     ("blocks_a", U32),
 ];
-/// matvec_q4_k_f's blocks then matvec_q6_k_f's in one grid (`PlanOptions::pair_q6_k`:
-/// qwen3-1.7b-q4km's Q4_K q|k with its Q6_K attn_v).
-pub const MATVEC_PAIR_Q4_K_Q6_K: &str = "matvec_q4k_q6k_f";
-/// The two fused matvecs MATVEC_PAIR_Q4_K_Q6_K runs, in block order.
-pub const MATVEC_PAIR_PARTS: [&str; 2] = ["matvec_q4_k_f", "matvec_q6_k_f"];
+/// Two fused matvecs of one x in one grid (scripts/ptxgen/pair.py): part A's blocks, then part
+/// B's (`PlanOptions::pair_q6_k`: qwen3-1.7b-q4km's Q4_K q|k with its Q6_K attn_v).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MatvecPair {
+    /// The paired kernel (PAIR_MATVEC_PARAMS).
+    pub entry: &'static str,
+    /// Its two fused matvecs (FUSED_MATVECS entries), in block order.
+    pub parts: [&'static str; 2],
+}
+
+/// Every paired kernel: one per Q4_K fused matvec the plan may pick.
+pub const MATVEC_PAIRS: [MatvecPair; 2] = [
+    MatvecPair {
+        entry: "matvec_q4k_q6k_f",
+        parts: ["matvec_q4_k_f", "matvec_q6_k_f"],
+    },
+    MatvecPair {
+        entry: "matvec_q4kx_q6k_f",
+        parts: ["matvec_q4_k_x", "matvec_q6_k_f"],
+    },
+];
+
+/// The Q4_K fused matvec `PlanOptions::q4k_xsum` picks.
+pub const MATVEC_Q4_K_XSUM: &str = "matvec_q4_k_x";
+
+/// The paired kernel named `entry`, if it is one.
+pub fn matvec_pair_named(entry: &str) -> Option<MatvecPair> {
+    MATVEC_PAIRS.iter().find(|p| p.entry == entry).copied()
+}
+
+/// The paired kernel whose parts are `a` then `b`, if there is one.
+pub fn matvec_pair_of(a: &str, b: &str) -> Option<MatvecPair> {
+    MATVEC_PAIRS.iter().find(|p| p.parts == [a, b]).copied()
+}
 const EMBED_PARAMS: &[(&str, ParamTy)] = &[
     ("out", Ptr),
     ("w", Ptr),
@@ -265,7 +300,7 @@ macro_rules! k {
     };
 }
 
-static TABLE: [DecodeKernel; 41] = [
+static TABLE: [DecodeKernel; 43] = [
     k!("matvec_q6_k", MATVEC_Q6_K, MATVEC_PARAMS, true),
     k!("matvec_q6_k_w", MATVEC_Q6_K_W, MATVEC_PARAMS, false),
     k!("matvec_q6_k_n", MATVEC_Q6_K_N, NORM_MATVEC_PARAMS, false),
@@ -279,12 +314,19 @@ static TABLE: [DecodeKernel; 41] = [
         PAIR_MATVEC_PARAMS,
         false
     ),
+    k!(
+        "matvec_q4kx_q6k_f",
+        MATVEC_Q4KX_Q6K_F,
+        PAIR_MATVEC_PARAMS,
+        false
+    ),
     k!("matvec_q8_0", MATVEC_Q8_0, MATVEC_PARAMS, true),
     k!("matvec_q8_0_w", MATVEC_Q8_0_W, MATVEC_PARAMS, false),
     k!("matvec_q8_0_k", MATVEC_Q8_0_K, MATVEC_PARAMS, false),
     k!("matvec_q4_k", MATVEC_Q4_K, MATVEC_PARAMS, true),
     k!("matvec_q8_0_f", MATVEC_Q8_0_F, FUSED_MATVEC_PARAMS, false),
     k!("matvec_q4_k_f", MATVEC_Q4_K_F, FUSED_MATVEC_PARAMS, false),
+    k!("matvec_q4_k_x", MATVEC_Q4_K_X, FUSED_MATVEC_PARAMS, false),
     k!("matvec_q5_k", MATVEC_Q5_K, MATVEC_PARAMS, true),
     k!("matvec_q4_0", MATVEC_Q4_0, MATVEC_PARAMS, true),
     k!("matvec_f16", MATVEC_F16, MATVEC_PARAMS, true),
@@ -602,7 +644,7 @@ pub struct FusedMatvec {
 }
 
 /// The first match of (type, cols) is the plan's ([`fused_matvec`]); every row is selftested.
-pub const FUSED_MATVECS: [FusedMatvec; 4] = [
+pub const FUSED_MATVECS: [FusedMatvec; 5] = [
     // Q6_K (mvq6p, generated by scripts/mvq6p/gen.py): every warp on its own, no x staging: its
     // 4 rows streamed in 840-byte chunks (4 blocks) by 8-byte cp.async into a 3-stage ring
     // (40320 B static shared memory), the norm folded into the dot pass. cols a multiple of 1024
@@ -653,6 +695,21 @@ pub const FUSED_MATVECS: [FusedMatvec; 4] = [
         rows_per_warp: 2,
         threads: 128,
         max_cols: 7424,
+        w_align_b: 16,
+        shared_b_per_col: 4,
+        any_grid: true,
+    },
+    // Q4_K with fewer instructions per weight (the sums of x per 16 columns staged once per
+    // block; a nibble becomes 1 + q/16 by one prmt, no sub): matvec_q4_k_f's ring and grid,
+    // 1792 B more static shared memory (cols <= 7168). Not the plan's unless
+    // `PlanOptions::q4k_xsum` (untimed on hardware so far); selftested.
+    FusedMatvec {
+        entry: "matvec_q4_k_x",
+        ty: GgmlType::Q4_K,
+        cols_multiple: 256,
+        rows_per_warp: 2,
+        threads: 128,
+        max_cols: 7168,
         w_align_b: 16,
         shared_b_per_col: 4,
         any_grid: true,

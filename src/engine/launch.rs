@@ -431,8 +431,8 @@ impl MatvecMode {
 }
 
 /// Two fused matvecs of one x as one launch of the paired `kernel` (scripts/ptxgen/pair.py,
-/// kernels::MATVEC_PAIR_Q4_K_Q6_K): `a` and `b` as [`matvec_fused`] built them for the pair's
-/// two parts (kernels::MATVEC_PAIR_PARTS), on their own uncapped grids. The pair's blocks are
+/// a kernels::MATVEC_PAIRS entry): `a` and `b` as [`matvec_fused`] built them for the pair's
+/// two parts, on their own uncapped grids. The pair's blocks are
 /// a's then b's; its arguments a's, b's, then a's block count; its dynamic shared memory the
 /// larger of the two (they stage the same x).
 pub fn matvec_pair(kernel: KernelId, a: Planned, b: Planned) -> Result<Planned> {

@@ -162,6 +162,11 @@ pub struct PlanOptions {
     /// the H100 nv 1.145 -> 1.096 ms/token, cuda 1.205 -> 1.146 (docs/device-logs/s8/probe17.log).
     /// `decode --pair-q6 false`.
     pub pair_q6_k: bool,
+    /// The fused Q4_K matvecs (and the pair's part A) through matvec_q4_k_x instead of
+    /// matvec_q4_k_f where its shared memory allows (cols <= 7168): the sums of x per 16
+    /// columns staged once per block, a nibble to float by one prmt with no sub. Off by default:
+    /// checked in the PTX interpreter, not yet run on hardware. `decode --q4k-xsum true`.
+    pub q4k_xsum: bool,
     /// With `fuse_matvecs`: the whole attention of a layer in one launch (attn_rope_llama /
     /// attn_rope_neox / attn_qknorm_rope_neox: rope, q/k norm, K/V append and attention) where
     /// the head dim allows (64, 128, 256). Off (`decode --separate-rope`): rope_kv (or
@@ -238,6 +243,7 @@ impl Default for PlanOptions {
             fused_q6_k: false,
             fused_q6_k_alone: false,
             pair_q6_k: true,
+            q4k_xsum: false,
             attn_rope: true,
             attn_split_len: DEFAULT_ATTN_SPLIT_LEN,
             stream_q6_k: false,
@@ -286,7 +292,7 @@ pub mod entry {
 }
 
 pub use super::kernels::{embed_entry, fused_matvec, matvec_choice, matvec_entry};
-use super::kernels::{split_matvec, FusedMatvec, SplitMatvec};
+use super::kernels::{split_matvec, FusedMatvec, MatvecPair, SplitMatvec};
 use super::launch::MatvecMode;
 
 /// Whether output `next` starts where the outputs of `run` (starting at `start`) end.
@@ -316,6 +322,7 @@ struct Builder<'a> {
     fused_q6_k: bool,
     fused_q6_k_alone: bool,
     pair_q6_k: bool,
+    q4k_xsum: bool,
     stream_q6_k: bool,
     stream_blocks: u32,
     /// Grid cap of the fused Q8_0 / Q4_K matvecs (0: none).
@@ -401,32 +408,37 @@ impl Builder<'_> {
         self.fused_any(t)
     }
 
-    /// The two fused matvecs of the paired kernel for a norm group of a fused Q4_K run and a
-    /// Q6_K run (in that order) of one row length, when `pair_q6_k` holds and the shapes fit
-    /// both parts (kernels::MATVEC_PAIR_PARTS).
-    fn pair_for(&self, runs: &[(Vec<TensorSlot>, PArg)]) -> Option<(FusedMatvec, FusedMatvec)> {
+    /// The paired kernel and its two fused matvecs for a norm group of a fused Q4_K run and a
+    /// Q6_K run (in that order) of one row length, when `pair_q6_k` holds, the first run's
+    /// fused matvec is a pair's part A (kernels::MATVEC_PAIRS) and the shapes fit part B.
+    fn pair_for(
+        &self,
+        runs: &[(Vec<TensorSlot>, PArg)],
+    ) -> Option<(MatvecPair, FusedMatvec, FusedMatvec)> {
         let [(a, _), (b, _)] = runs else {
             return None;
         };
-        let [pa, pb] = super::kernels::MATVEC_PAIR_PARTS;
-        let fa = self.fused_for(&a[0]).filter(|f| f.entry == pa)?;
-        let fb = super::kernels::fused_matvec_named(pb)?;
+        let fa = self.fused_for(&a[0])?;
+        let pair = super::kernels::MATVEC_PAIRS
+            .into_iter()
+            .find(|p| p.parts[0] == fa.entry)?;
+        let fb = super::kernels::fused_matvec_named(pair.parts[1])?;
         let cols = b[0].dims[0];
         let fits = b[0].ty == fb.ty
             && cols == a[0].dims[0]
             && cols.is_multiple_of(fb.cols_multiple as u64)
             && cols <= fb.max_cols as u64;
-        (self.pair_q6_k && fits && self.fused_for(&b[0]).is_none()).then_some((fa, fb))
+        (self.pair_q6_k && fits && self.fused_for(&b[0]).is_none()).then_some((pair, fa, fb))
     }
 
-    /// The last two launches (fused matvecs of the pair's parts) as one launch of the paired
+    /// The last two launches (fused matvecs of `pair`'s parts) as one launch of the paired
     /// kernel: a's blocks then b's, a's arguments, b's, a's block count.
-    fn pair_last_two(&mut self) {
+    fn pair_last_two(&mut self, pair: MatvecPair) {
         let b = self.out.pop().expect("two fused launches pushed");
         let a = self.out.last_mut().expect("two fused launches pushed");
         a.label = format!("{}+{}", a.label, b.label);
         a.kernel = KernelRef {
-            entry: super::kernels::MATVEC_PAIR_Q4_K_Q6_K,
+            entry: pair.entry,
             tpr: None,
         };
         a.args.extend(b.args);
@@ -438,11 +450,16 @@ impl Builder<'_> {
     }
 
     /// The fused matvec of `t`'s type, Q6_K included, where the plan fuses at all.
+    /// With `q4k_xsum`, matvec_q4_k_x where it takes the shape.
     fn fused_any(&self, t: &TensorSlot) -> Option<FusedMatvec> {
         if !self.fuse || !self.norm_in_matvec || self.tpr != 32 {
             return None;
         }
-        fused_matvec(t.ty, u32::try_from(t.dims[0]).ok()?)
+        let cols = u32::try_from(t.dims[0]).ok()?;
+        let fm = fused_matvec(t.ty, cols)?;
+        let xsum = super::kernels::fused_matvec_named(super::kernels::MATVEC_Q4_K_XSUM)
+            .filter(|x| self.q4k_xsum && x.ty == fm.ty && cols <= x.max_cols);
+        Some(xsum.unwrap_or(fm))
     }
 
     /// One fused matvec over the rows of `ts` reading x (rmsnorm-ed in the kernel with `norm`
@@ -504,7 +521,7 @@ impl Builder<'_> {
         let mut norm_b = nt.size_b;
         let mut normed = false;
         let runs = self.runs(parts)?;
-        if let Some((fa, fb)) = self.pair_for(&runs) {
+        if let Some((pair, fa, fb)) = self.pair_for(&runs) {
             let (a, b) = (&runs[0], &runs[1]);
             self.fused(
                 fa,
@@ -516,7 +533,7 @@ impl Builder<'_> {
                 MatvecMode::Store,
             );
             self.fused(fb, &b.0, b.1, BufRole::X, Some(&nt), 0, MatvecMode::Store);
-            self.pair_last_two();
+            self.pair_last_two(pair);
             return Ok(());
         }
         // The one run that would need the rmsnorm launch, when it is Q6_K and
@@ -1331,6 +1348,7 @@ impl DecodePlan {
             fused_q6_k: options.fused_q6_k,
             fused_q6_k_alone: options.fused_q6_k_alone,
             pair_q6_k: options.pair_q6_k,
+            q4k_xsum: options.q4k_xsum,
             stream_q6_k: options.stream_q6_k,
             stream_blocks: sm_count.saturating_mul(options.stream_blocks_per_sm.max(1)),
             fused_max_blocks: sm_count.saturating_mul(options.fused_blocks_per_sm),

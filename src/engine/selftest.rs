@@ -245,20 +245,21 @@ fn check_fused(
     Ok(())
 }
 
-/// The paired kernel (kernels::MATVEC_PAIR_Q4_K_Q6_K) against the CPU: fresh random Q4_K
-/// (rows_a) and Q6_K (rows_b) weights of one x and norm; both outputs poisoned first, in one
-/// buffer with a poisoned gap between them that must stay poisoned; part A's grid capped at
-/// `cap_a` blocks (0: its own).
+/// A paired kernel (kernels::MATVEC_PAIRS) against the CPU: fresh random Q4_K (rows_a) and
+/// Q6_K (rows_b) weights of one x and norm; both outputs poisoned first, in one buffer with a
+/// poisoned gap between them that must stay poisoned; part A's grid capped at `cap_a` blocks
+/// (0: its own).
 fn check_pair(
     b: &mut dyn Backend,
     rng: &mut Rng,
+    pair: kernels::MatvecPair,
     k: crate::gpu::KernelId,
     (rows_a, rows_b, cols, norm, cap_a): (usize, usize, usize, bool, u32),
     out_rows: &mut Vec<TestRow>,
 ) -> Result<()> {
     const GAP: usize = 16;
     let eps = 1e-5f32;
-    let [pa, pb] = kernels::MATVEC_PAIR_PARTS;
+    let [pa, pb] = pair.parts;
     let (ta, tb) = (GgmlType::Q4_K, GgmlType::Q6_K);
     let (wa, wb) = (
         random_weights(rng, ta, rows_a, cols)?,
@@ -328,7 +329,7 @@ fn check_pair(
             None,
         )?;
         errs.push(row_matvec(
-            kernels::MATVEC_PAIR_Q4_K_Q6_K,
+            pair.entry,
             case.clone(),
             &out[at..at + rows],
             &r,
@@ -341,7 +342,7 @@ fn check_pair(
         .all(|v| v.is_nan());
     let ok = errs.iter().all(|r| r.ok) && gaps_poisoned;
     out_rows.push(TestRow {
-        kernel: kernels::MATVEC_PAIR_Q4_K_Q6_K.to_string(),
+        kernel: pair.entry.to_string(),
         case,
         ok,
         detail: format!(
@@ -585,11 +586,14 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
         }
     }
 
-    if want(kernels::MATVEC_PAIR_Q4_K_Q6_K) {
+    for pair in kernels::MATVEC_PAIRS {
+        if !want(pair.entry) {
+            continue;
+        }
         // qwen3-1.7b-q4km's q|k (Q4_K, 2048 + 1024 rows) with its Q6_K attn_v (1024 rows) of
         // one x and attn_norm, then small odd ones (rows not a multiple of a block's), with
         // and without the norm.
-        let k = b.load(&spec(kernels::MATVEC_PAIR_Q4_K_Q6_K, None)?)?;
+        let k = b.load(&spec(pair.entry, None)?)?;
         // The real shapes once more with part A on one block per SM (`--fused-blocks-per-sm 1`:
         // its warps walk several row pairs; part B keeps its grid).
         let sms = b.info().sm_count.max(1);
@@ -598,7 +602,7 @@ pub fn selftest(b: &mut dyn Backend, filter: Option<&str>) -> Result<Vec<TestRow
             cases.push((3 + 2 * rng.below(40), 1 + 2 * rng.below(40), 1024, norm, 0));
         }
         for case in cases {
-            check_pair(b, &mut rng, k, case, &mut rows)?;
+            check_pair(b, &mut rng, pair, k, case, &mut rows)?;
         }
     }
 

@@ -90,6 +90,12 @@ pub struct Args {
     /// launch and two matvecs (false); default: the plan's (true)
     #[argh(option)]
     pub pair_q6: Option<bool>,
+    /// GPU backends: the fused Q4_K matvecs (and the pair's Q4_K part) through matvec_q4_k_x,
+    /// which stages the sums of x per 16 columns and skips a sub per weight (true; checked in
+    /// the PTX interpreter, not yet timed on hardware), or matvec_q4_k_f (false); default: the
+    /// plan's (false)
+    #[argh(option)]
+    pub q4k_xsum: Option<bool>,
     /// GPU backends: the residual Q8_0 matvecs (o-proj, ffn_down) of the fused plan through the
     /// split-K matvec_q8_0_k where they have few rows (true), or matvec_q8_0_f (false); default:
     /// the plan's
