@@ -81,8 +81,9 @@ fn f(a: &PArg) -> f32 {
 }
 
 fn ty_of(entry: &str) -> GgmlType {
-    // matvec_q6_k_w / _s (warp per row pair; _s grid-stride) and matvec_q6_k_f / _p (fused) read
-    // the rows as matvec_q6_k; matvec_q8_0_k (split-K) as matvec_q8_0.
+    // matvec_q6_k_w / _s (warp per row pair; _s grid-stride), _n / _nk / _nx (the folded norm)
+    // and matvec_q6_k_f / _p (fused) read the rows as matvec_q6_k; matvec_q8_0_k (split-K) as
+    // matvec_q8_0.
     if entry == "matvec_q8_0_k" {
         return GgmlType::Q8_0;
     }
@@ -97,6 +98,7 @@ fn ty_of(entry: &str) -> GgmlType {
                 .trim_end_matches("_f")
                 .trim_end_matches("_p")
                 .trim_end_matches("_nk")
+                .trim_end_matches("_nx")
                 .trim_end_matches("_n")
         })
         .or_else(|| entry.strip_prefix("embed_"));
@@ -178,7 +180,7 @@ fn run(m: &mut Mem, l: &PlannedLaunch) {
             };
             m.put_f32s(&a[0], 0, &y);
         }
-        "matvec_q6_k_n" | "matvec_q6_k_nk" => {
+        "matvec_q6_k_n" | "matvec_q6_k_nk" | "matvec_q6_k_nx" => {
             // y, w, x, rows, cols, accumulate, sumsq_in, eps, xw_out, norm_next, sumsq_out,
             // sumsq_clear (kernels::NORM_MATVEC_PARAMS): the clear, the consumer's 1 / rms
             // scale before the accumulate add, the producer's X o nw and sum X^2.
@@ -799,23 +801,27 @@ fn streaming_q6k_matvec_plan_emulated_matches_the_cpu_decoder() {
 /// clear, add, read every token) against the CPU decoder, and with `norm_by_producer: false`
 /// (decode --norm-launches) the rmsnorm launches and matvec_q6_k_w back. Each also with the
 /// residual matvecs (1024 rows: few) through the split-K matvec_q6_k_nk (splitq6, `split_q6_k: true`)
-/// and without (the default), and with SwiGLU in the gate|up matvec (the default) or a launch.
+/// and without (the default), and with SwiGLU in the gate|up matvec (the default) or a launch;
+/// and with `q6k_xsum` (matvec_q6_k_nx in every matvec_q6_k_n's place, nk unchanged).
 #[test]
 fn folded_norm_plan_emulated_matches_the_cpu_decoder() {
     let spec = q6k_llama_1024("tiny-llama-normfold-q6k", "tiny-llama-normfold-q6k.gguf");
     let layout = kernlab::engine::weights::WeightsLayout::from_spec(&spec).unwrap();
-    for (fold, split, glu) in [
-        (true, true, true),
-        (true, false, true),
-        (true, false, false),
-        (false, true, true),
-        (false, false, true),
+    for (fold, split, glu, xsum) in [
+        (true, true, true, false),
+        (true, false, true, false),
+        (true, false, false, false),
+        (false, true, true, false),
+        (false, false, true, false),
+        (true, false, true, true),
+        (true, true, false, true),
     ] {
         let opt = PlanOptions {
             max_ctx: 300,
             norm_by_producer: fold,
             split_q6_k: split,
             glu_in_matvec: glu,
+            q6k_xsum: xsum,
             ..PlanOptions::default()
         };
         let plan = DecodePlan::build(&spec.config(), &layout, opt).unwrap();
@@ -826,15 +832,21 @@ fn folded_norm_plan_emulated_matches_the_cpu_decoder() {
         assert_eq!(count("matvec_q6_k_nk"), nk);
         // SwiGLU rides in the folded gate|up matvec (glu mode) unless asked for as a launch.
         assert_eq!(count("swiglu"), if fold && glu { 0 } else { n });
+        let (norm, other) = if xsum {
+            ("matvec_q6_k_nx", "matvec_q6_k_n")
+        } else {
+            ("matvec_q6_k_n", "matvec_q6_k_nx")
+        };
+        assert_eq!(count(other), 0);
         if fold {
             assert_eq!(count("rmsnorm"), 1);
-            assert_eq!(count("matvec_q6_k_n"), 4 * n + 1 - nk);
+            assert_eq!(count(norm), 4 * n + 1 - nk);
             assert_eq!(count("matvec_q6_k_w"), 0);
             assert_eq!(plan.buffer_b(BufRole::NormSums), 4 * 2 * n as u64);
         } else {
             assert_eq!(count("rmsnorm"), 2 * n + 1);
             assert_eq!(count("matvec_q6_k_w"), 4 * n + 1 - nk);
-            assert_eq!(count("matvec_q6_k_n"), 0);
+            assert_eq!(count(norm), 0);
             assert_eq!(plan.buffer_b(BufRole::NormSums), 0);
         }
         emulate_with(&spec, opt);

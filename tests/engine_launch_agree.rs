@@ -85,19 +85,22 @@ fn plan_launches_equal_the_kernel_tables_builders() {
     );
     for spec in specs {
         let layout = WeightsLayout::from_spec(spec).unwrap();
-        for (fuse, stream_q6_k, pair_q6_k, q4k_xsum) in [
-            (true, false, false, false),
-            (false, false, false, false),
-            (true, true, false, false),
-            (true, false, true, false),
-            (true, false, true, true),
-            (true, false, false, true),
+        for (fuse, stream_q6_k, pair_q6_k, q4k_xsum, q6k_xsum) in [
+            (true, false, false, false, false),
+            (false, false, false, false, false),
+            (true, true, false, false, false),
+            (true, false, true, false, false),
+            (true, false, true, true, false),
+            (true, false, false, true, false),
+            (true, false, false, false, true),
+            (true, false, true, true, true),
         ] {
             let options = PlanOptions {
                 fuse_matvecs: fuse,
                 stream_q6_k,
                 pair_q6_k,
                 q4k_xsum,
+                q6k_xsum,
                 ..PlanOptions::default()
             };
             let plan = DecodePlan::build(&spec.config(), &layout, options).unwrap();
@@ -185,7 +188,7 @@ fn plan_launches_equal_the_kernel_tables_builders() {
                         u(&a[5]) != 0,
                     );
                     vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
-                } else if e == "matvec_q6_k_n" || e == "matvec_q6_k_nk" {
+                } else if ["matvec_q6_k_n", "matvec_q6_k_nk", "matvec_q6_k_nx"].contains(&e) {
                     // The folded norm: consumer slot, producer (xw, norm_next, slot), clear.
                     let fold = launch::NormFold {
                         sumsq_in: opt(&a[6]),
@@ -195,10 +198,10 @@ fn plan_launches_equal_the_kernel_tables_builders() {
                     };
                     let (ty, y, w, x) = (ty_at(&buf(&a[1])), buf(&a[0]), buf(&a[1]), buf(&a[2]));
                     let mode = launch::MatvecMode::from_code(u(&a[5])).unwrap();
-                    let build = if e == "matvec_q6_k_nk" {
-                        launch::matvec_norm_split
-                    } else {
-                        launch::matvec_norm
+                    let build = match e {
+                        "matvec_q6_k_nk" => launch::matvec_norm_split,
+                        "matvec_q6_k_nx" => launch::matvec_norm_xsum,
+                        _ => launch::matvec_norm,
                     };
                     let p = build(k, ty, y, w, x, u(&a[3]), u(&a[4]), mode, fold);
                     vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]

@@ -1,10 +1,10 @@
 //! The fused Q8_0 / Q4_K matvecs (the default decode kernels of the Qwen models) and llama's
-//! Q6_K matvec_q6_k_n run in scripts/ptxemu's SIMT interpreter on random GGUF blocks against
-//! gguf-py's dequantization and float64 dot products (scripts/mvq8/check.py and
-//! scripts/mvq6n/check.py: every mode, with and without the fused or folded norm, rows of 768 to
-//! 8192 columns, so the staging loops' partial trips run). This is the host's check of a kernel
-//! change before the device's selftest; it skips with a note when python3, numpy or gguf is
-//! missing (scripts/ci-setup.sh installs them).
+//! Q6_K matvec_q6_k_n (and matvec_q6_k_nx) run in scripts/ptxemu's SIMT interpreter on random
+//! GGUF blocks against gguf-py's dequantization and float64 dot products (scripts/mvq8/check.py
+//! and scripts/mvq6n/check.py: every mode, with and without the fused or folded norm, rows of
+//! 768 to 8192 columns, so the staging loops' partial trips run). This is the host's check of a
+//! kernel change before the device's selftest; it skips with a note when python3, numpy or gguf
+//! is missing (scripts/ci-setup.sh installs them).
 
 mod gguf_util;
 
@@ -57,6 +57,13 @@ fn q6_k_warp_matvecs_match_gguf_py_in_the_ptx_interpreter() {
     if interpreter_check(&["scripts/mvq6n/check.py", "5", "n"], 14) {
         interpreter_check(&["scripts/mvq6n/check.py", "5", "w"], 10);
     }
+}
+
+#[test]
+fn q6_k_xsum_warp_matvec_matches_gguf_py_in_the_ptx_interpreter() {
+    // matvec_q6_k_nx (`decode --q6k-xsum true`): matvec_q6_k_n's 14 cases (every mode, the
+    // folded norm's parts, 1024 to 8192 columns).
+    interpreter_check(&["scripts/mvq6n/check.py", "5", "nx"], 14);
 }
 
 #[test]

@@ -82,6 +82,18 @@ const GENERATORS: &[Generator] = &[
         to_stdout: false,
     },
     Generator {
+        script: "scripts/mvq6n/gen.py",
+        inputs: &[
+            "scripts/mvq6n/header_nx.txt",
+            "ptx/decode/matvec_q6_k_n.ptx",
+        ],
+        outputs: &[GeneratedPtx {
+            committed: "ptx/decode/matvec_q6_k_nx.ptx",
+            entries: &["matvec_q6_k_nx"],
+        }],
+        to_stdout: false,
+    },
+    Generator {
         script: "scripts/ptxgen/pair.py",
         inputs: &[
             "ptx/decode/matvec_q4_k_f.ptx",

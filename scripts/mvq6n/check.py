@@ -3,8 +3,8 @@ scripts/ptxemu/emu.py on random Q6_K blocks and compares with gguf-py dequantize
 plain (mode 0), accumulate (1) and glu (2); the folded norm's consumer scale (sumsq_in), producer
 outputs (xw_out = y o norm_next, sum of y^2 into sumsq_out) and the slot clear (sumsq_clear).
 With `w` as second argument: matvec_q6_k_w (the Q6_K matvec of the Qwen plans; same body, modes
-0 and 1, none of the norm parts). Usage: python3 scripts/mvq6n/check.py [seed] [w]; needs numpy,
-gguf."""
+0 and 1, none of the norm parts); with `nx`: matvec_q6_k_nx (`decode --q6k-xsum true`), every case
+of matvec_q6_k_n. Usage: python3 scripts/mvq6n/check.py [seed] [n|w|nx]; needs numpy, gguf."""
 import os
 import struct
 import sys
@@ -17,7 +17,9 @@ from emu import Mem, run_kernel  # noqa: E402
 from gguf_blocks import matvec_modes_reference, rand_q6_k_blocks  # noqa: E402
 
 rng = np.random.default_rng(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
-KERNEL = "matvec_q6_k_w" if sys.argv[2:3] == ["w"] else "matvec_q6_k_n"
+KERNEL = "matvec_q6_k_" + (sys.argv[2] if len(sys.argv) > 2 else "n")
+assert KERNEL in ("matvec_q6_k_n", "matvec_q6_k_w", "matvec_q6_k_nx"), KERNEL
+NORM_PARTS = KERNEL != "matvec_q6_k_w"  # NORM_MATVEC_PARAMS: glu, consumer, producer, slot clear
 TEXT = open(os.path.join(HERE, "..", "..", "ptx", "decode", KERNEL + ".ptx")).read()
 W_AT, X_AT, Y_AT, SIN_AT, XW_AT, NN_AT, SOUT_AT, CLR_AT = (0x10000000 * i for i in range(1, 9))
 
@@ -45,7 +47,7 @@ def check(rows, cols, mode, consumer, producer):
     g.add(SOUT_AT, bytearray(np.float32([sumsq_out0]).tobytes()))
     g.add(CLR_AT, bytearray(b"\xff" * 4))
     params = dict(y=Y_AT, w=W_AT, x=X_AT, rows=rows, cols=cols, accumulate=mode)
-    if KERNEL == "matvec_q6_k_n":
+    if NORM_PARTS:
         params.update(sumsq_in=SIN_AT if consumer else 0, eps=f32_bits(eps),
                       xw_out=XW_AT if producer else 0, norm_next=NN_AT if producer else 0,
                       sumsq_out=SOUT_AT if producer else 0, sumsq_clear=CLR_AT)
@@ -66,7 +68,7 @@ def check(rows, cols, mode, consumer, producer):
         want = float(sumsq_out0) + float((ref * ref).sum())
         errs.append(abs(s - want) / want)
     # matvec_q6_k_w has no slot to clear: count it as cleared
-    clr = np.frombuffer(bytes(g.read(CLR_AT, 4)), np.float32)[0] if KERNEL == "matvec_q6_k_n" else 0.0
+    clr = np.frombuffer(bytes(g.read(CLR_AT, 4)), np.float32)[0] if NORM_PARTS else 0.0
     err = max(errs)
     ok = err < 1e-4 and clr == 0.0
     print(f"{KERNEL} {rows}x{cols} mode {mode} consumer {consumer} producer {producer}: "
@@ -77,9 +79,8 @@ def check(rows, cols, mode, consumer, producer):
 ok = True
 for i, (r, c) in enumerate([(10, 1024), (9, 2048), (6, 8192), (16, 2048), (12, 3072)]):
     for mode in (0, 1, 2):
-        if mode == 2 and (r % 2 or KERNEL == "matvec_q6_k_w"):
+        if mode == 2 and (r % 2 or not NORM_PARTS):
             continue
-        norm_parts = KERNEL == "matvec_q6_k_n"
-        ok &= check(r, c, mode, consumer=norm_parts and (i + mode) % 2 == 0,
-                    producer=norm_parts and mode != 2 and i % 2 == 1)
+        ok &= check(r, c, mode, consumer=NORM_PARTS and (i + mode) % 2 == 0,
+                    producer=NORM_PARTS and mode != 2 and i % 2 == 1)
 print("ALL OK" if ok else "FAILURES")

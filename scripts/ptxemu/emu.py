@@ -1,5 +1,5 @@
 """A tiny SIMT interpreter for the PTX subset of the generated matvec kernels (matvec_q8_0_f,
-matvec_q4_k_f, matvec_q6_k_p, matvec_q6_k_s, matvec_q6_k_n): one Python generator per thread, warps meet at
+matvec_q4_k_f, matvec_q6_k_p, matvec_q6_k_s, matvec_q6_k_n, matvec_q6_k_nx): one Python generator per thread, warps meet at
 shfl / bar.warp.sync, blocks at bar.sync; cp.async copies land only at cp.async.wait_group, so a
 stage refilled too early shows. Shared by scripts/mvq8/check.py, scripts/mvq6p/check.py and
 scripts/mvstream/check.py, scripts/mvq6n/check.py (host checks before device runs); an instruction outside the subset
@@ -226,6 +226,12 @@ def thread(code, labels, params, symaddr, tid, bid, grid, block, gmem, sread, sw
         elif base == "bfe": R[d] = ((a[0] & M32) >> a[1]) & ((1 << a[2]) - 1)
         elif base == "bfi":
             mask = ((1 << a[3]) - 1) << a[2]; R[d] = (a[1] & ~mask | (a[0] << a[2]) & mask) & M32
+        elif op == "lop3.b32":  # bit i of the LUT: the result where (a, b, c) = (i>>2 & 1, i>>1 & 1, i & 1)
+            R[d] = 0
+            for i in range(8):
+                if a[3] >> i & 1:
+                    R[d] |= ((a[0] if i & 4 else ~a[0]) & (a[1] if i & 2 else ~a[1])
+                             & (a[2] if i & 1 else ~a[2])) & M32
         elif base == "prmt":
             bs = (a[0] & M32).to_bytes(4, "little") + (a[1] & M32).to_bytes(4, "little")
             R[d] = int.from_bytes(bytes(bs[(a[2] >> (4*i)) & 7] for i in range(4)), "little")

@@ -290,6 +290,34 @@ pub fn matvec_norm(
     )
 }
 
+/// matvec_q6_k_nx (`PlanOptions::q6k_xsum`): matvec_norm's parameters, grid and results, with
+/// fewer instructions per weight.
+#[allow(clippy::too_many_arguments)]
+pub fn matvec_norm_xsum(
+    kernel: KernelId,
+    ty: GgmlType,
+    y: Buf,
+    w: Buf,
+    x: Buf,
+    rows: u32,
+    cols: u32,
+    mode: MatvecMode,
+    fold: NormFold,
+) -> Result<Planned> {
+    let entry = super::kernels::NORM_MATVEC_Q6_K_XSUM;
+    norm_launch(
+        kernel,
+        entry,
+        MATVEC_THREADS / 16,
+        ty,
+        [y, w, x],
+        rows,
+        cols,
+        mode,
+        fold,
+    )
+}
+
 /// matvec_q6_k_nk (splitq6): matvec_norm's parameters and results, split over the columns (one
 /// row pair per block of MATVEC_THREADS threads, its 4 warps splitting the 1024-column chunks).
 #[allow(clippy::too_many_arguments)]

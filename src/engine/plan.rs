@@ -167,6 +167,12 @@ pub struct PlanOptions {
     /// columns staged once per block, a nibble to float by one prmt with no sub. Off by default:
     /// checked in the PTX interpreter, not yet run on hardware. `decode --q4k-xsum true`.
     pub q4k_xsum: bool,
+    /// Every matvec_q6_k_n launch (llama1b-q6k's folded-norm Q6_K matvecs) through matvec_q6_k_nx:
+    /// the same arguments, grid and bytes, with fewer instructions per weight (a 6-bit value to
+    /// float by one prmt with no sub, the sums of x per 8 columns starting the fma chains), for
+    /// matvecs that may be bound by instruction issue rather than DRAM (unconfirmed). Off by
+    /// default: checked in the PTX interpreter, not yet run on hardware. `decode --q6k-xsum true`.
+    pub q6k_xsum: bool,
     /// With `fuse_matvecs`: the whole attention of a layer in one launch (attn_rope_llama /
     /// attn_rope_neox / attn_qknorm_rope_neox: rope, q/k norm, K/V append and attention) where
     /// the head dim allows (64, 128, 256). Off (`decode --separate-rope`): rope_kv (or
@@ -244,6 +250,7 @@ impl Default for PlanOptions {
             fused_q6_k_alone: false,
             pair_q6_k: true,
             q4k_xsum: false,
+            q6k_xsum: false,
             attn_rope: true,
             attn_split_len: DEFAULT_ATTN_SPLIT_LEN,
             stream_q6_k: false,
@@ -323,6 +330,8 @@ struct Builder<'a> {
     fused_q6_k_alone: bool,
     pair_q6_k: bool,
     q4k_xsum: bool,
+    /// matvec_q6_k_nx in place of matvec_q6_k_n (PlanOptions::q6k_xsum).
+    q6k_xsum: bool,
     stream_q6_k: bool,
     stream_blocks: u32,
     /// Grid cap of the fused Q8_0 / Q4_K matvecs (0: none).
@@ -597,9 +606,9 @@ impl Builder<'_> {
         }
     }
 
-    /// The last launch, a residual matvec_q6_k_w or matvec_q6_k_n (accumulate into X), through
-    /// the split-K matvec_q6_k_nk when `PlanOptions::split_q6_k` applies to its rows: same
-    /// arguments (matvec_q6_k_w's get the norm parts off), one row pair per block.
+    /// The last launch, a residual matvec_q6_k_w or matvec_q6_k_n / _nx (accumulate into X),
+    /// through the split-K matvec_q6_k_nk when `PlanOptions::split_q6_k` applies to its rows:
+    /// same arguments (matvec_q6_k_w's get the norm parts off), one row pair per block.
     fn split_q6_last(&mut self) -> Result<()> {
         // The fused plan only (as split_q8_0): the unfused plan keeps matvec_q6_k_w.
         let below = if self.fuse {
@@ -610,7 +619,11 @@ impl Builder<'_> {
         let eps = self.c.rms_eps;
         let l = self.last();
         let plain = l.kernel.entry == "matvec_q6_k_w";
-        if !plain && l.kernel.entry != super::kernels::NORM_MATVEC_Q6_K {
+        let norm = [
+            super::kernels::NORM_MATVEC_Q6_K,
+            super::kernels::NORM_MATVEC_Q6_K_XSUM,
+        ];
+        if !plain && !norm.contains(&l.kernel.entry) {
             return Ok(());
         }
         let (Some(PArg::U32(rows)), Some(PArg::U32(cols))) = (l.args.get(3), l.args.get(4)) else {
@@ -903,11 +916,16 @@ impl Builder<'_> {
         self.split_q6_last()
     }
 
-    /// One matvec_q6_k_n over the rows of `ts` with every folded-norm part off (the callers
-    /// set them): matvec_q6_k_w's geometry and bytes.
+    /// One matvec_q6_k_n (matvec_q6_k_nx with `q6k_xsum`) over the rows of `ts` with every
+    /// folded-norm part off (the callers set them): matvec_q6_k_w's geometry and bytes.
     fn norm_matvec(&mut self, ts: &[TensorSlot], y: PArg, x: BufRole, acc: bool) -> Result<()> {
         self.matvec_rows(ts, y, x, acc)?;
         let eps = self.c.rms_eps;
+        let entry = if self.q6k_xsum {
+            super::kernels::NORM_MATVEC_Q6_K_XSUM
+        } else {
+            super::kernels::NORM_MATVEC_Q6_K
+        };
         let l = self.last();
         if l.kernel.entry != "matvec_q6_k_w" {
             return Err(Error::Unsupported(format!(
@@ -915,10 +933,7 @@ impl Builder<'_> {
                 l.label, l.kernel.entry
             )));
         }
-        l.kernel = KernelRef {
-            entry: super::kernels::NORM_MATVEC_Q6_K,
-            tpr: None,
-        };
+        l.kernel = KernelRef { entry, tpr: None };
         l.args.extend([
             PArg::Null,
             PArg::F32(eps),
@@ -1349,6 +1364,7 @@ impl DecodePlan {
             fused_q6_k_alone: options.fused_q6_k_alone,
             pair_q6_k: options.pair_q6_k,
             q4k_xsum: options.q4k_xsum,
+            q6k_xsum: options.q6k_xsum,
             stream_q6_k: options.stream_q6_k,
             stream_blocks: sm_count.saturating_mul(options.stream_blocks_per_sm.max(1)),
             fused_max_blocks: sm_count.saturating_mul(options.fused_blocks_per_sm),

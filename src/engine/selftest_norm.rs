@@ -6,15 +6,17 @@
 //! Random inputs; y (when stored), xw and the cleared slot poisoned first.
 //! The same checks run on matvec_q6_k_nk (splitq6: the same kernel split over the columns), on
 //! the residual shapes it takes (2048 x 2048 and 2048 x 8192 producers, qwen3-1.7b's 2048 x 6144
-//! plain accumulate) and odd small ones (a lone last row, fewer chunks than warps).
+//! plain accumulate) and odd small ones (a lone last row, fewer chunks than warps), and
+//! matvec_q6_k_n's cases on matvec_q6_k_nx (`PlanOptions::q6k_xsum`: the same kernel with
+//! another dequantization).
 
-use super::kernels::{spec, NORM_MATVEC_Q6_K, NORM_MATVEC_Q6_K_SPLIT};
+use super::kernels::{spec, NORM_MATVEC_Q6_K, NORM_MATVEC_Q6_K_SPLIT, NORM_MATVEC_Q6_K_XSUM};
 use super::launch::{self, MatvecMode, NormFold};
 use super::reference as cpu;
 use super::selftest::{down_f32, poisoned, random_weights, row, row_matvec, run, up_bytes, up_f32};
 use crate::bench::rng::Rng;
 use crate::bench::selftest::TestRow;
-use crate::gpu::{Backend, KernelId};
+use crate::gpu::{Backend, Buf, KernelId};
 use crate::{GgmlType, Result};
 
 /// One case: rows x cols; `consumer`: a sumsq_in slot; `producer`: accumulate into random y,
@@ -28,7 +30,7 @@ struct Case {
     accumulate: bool,
 }
 
-/// `name`: NORM_MATVEC_Q6_K or NORM_MATVEC_Q6_K_SPLIT, loaded as `k`.
+/// `name`: NORM_MATVEC_Q6_K, NORM_MATVEC_Q6_K_SPLIT or NORM_MATVEC_Q6_K_XSUM, loaded as `k`.
 fn check(
     b: &mut dyn Backend,
     rng: &mut Rng,
@@ -65,12 +67,7 @@ fn check(
     } else {
         MatvecMode::Store
     };
-    let launch_fn = if name == NORM_MATVEC_Q6_K_SPLIT {
-        launch::matvec_norm_split
-    } else {
-        launch::matvec_norm
-    };
-    let p = launch_fn(k, ty, yb, wb, xb, n_rows, n_cols, mode, fold)?;
+    let p = launch_of(name)(k, ty, yb, wb, xb, n_rows, n_cols, mode, fold)?;
     run(b, &[p])?;
     let r = cpu::matvec_norm(
         ty,
@@ -128,15 +125,41 @@ fn check(
     Ok(out)
 }
 
-/// matvec_q6_k_n's cases when `filter` selects it.
+/// A NORM_MATVEC_PARAMS kernel's launch builder (launch::matvec_norm and its kin).
+type NormLaunchFn = fn(
+    KernelId,
+    GgmlType,
+    Buf,
+    Buf,
+    Buf,
+    u32,
+    u32,
+    MatvecMode,
+    NormFold,
+) -> Result<launch::Planned>;
+
+/// The launch builder of kernel `name` (a NORM_MATVEC_PARAMS kernel).
+fn launch_of(name: &str) -> NormLaunchFn {
+    match name {
+        NORM_MATVEC_Q6_K_SPLIT => launch::matvec_norm_split,
+        NORM_MATVEC_Q6_K_XSUM => launch::matvec_norm_xsum,
+        _ => launch::matvec_norm,
+    }
+}
+
+/// matvec_q6_k_n's cases, then the same on matvec_q6_k_nx, and matvec_q6_k_nk's, each when
+/// `filter` selects it (a part of its name: `matvec_q6_k_n` selects all three).
 pub fn selftest_norm(
     b: &mut dyn Backend,
     filter: Option<&str>,
     rng: &mut Rng,
     rows: &mut Vec<TestRow>,
 ) -> Result<()> {
-    if filter.is_none_or(|f| NORM_MATVEC_Q6_K.contains(f)) {
-        let k = b.load(&spec(NORM_MATVEC_Q6_K, None)?)?;
+    for name in [NORM_MATVEC_Q6_K, NORM_MATVEC_Q6_K_XSUM] {
+        if !filter.is_none_or(|f| name.contains(f)) {
+            continue;
+        }
+        let k = b.load(&spec(name, None)?)?;
         let odd = 37 + 2 * rng.below(30);
         let cases = [
             (3072, 2048, true, false, false),
@@ -146,10 +169,10 @@ pub fn selftest_norm(
             (odd, 1024 * (1 + rng.below(3)), true, true, true),
             (odd, 1024, false, false, false),
         ];
-        run_cases(b, rng, (NORM_MATVEC_Q6_K, k), &cases, rows)?;
+        run_cases(b, rng, (name, k), &cases, rows)?;
         // glu (the gate|up consumer): llama1b's 2 x 8192 rows, and a small odd gate count.
         for (gate_rows, cols) in [(8192, 2048), (odd, 1024 * (1 + rng.below(3)))] {
-            rows.push(check_glu(b, rng, k, gate_rows, cols)?);
+            rows.push(check_glu(b, rng, (name, k), gate_rows, cols)?);
         }
     }
     if filter.is_none_or(|f| NORM_MATVEC_Q6_K_SPLIT.contains(f)) {
@@ -192,12 +215,13 @@ fn run_cases(
     Ok(())
 }
 
-/// matvec_q6_k_n in glu mode: `gate_rows` gate rows then as many up rows, consumer scale on,
-/// y[p] = silu(g_p) * u_p against the CPU (reference::matvec_norm's row dots, silu in f64).
+/// matvec_q6_k_n (or _nx: `name`, loaded as `k`) in glu mode: `gate_rows` gate rows then as
+/// many up rows, consumer scale on, y[p] = silu(g_p) * u_p against the CPU
+/// (reference::matvec_norm's row dots, silu in f64).
 fn check_glu(
     b: &mut dyn Backend,
     rng: &mut Rng,
-    k: KernelId,
+    (name, k): (&str, KernelId),
     gate_rows: usize,
     cols: usize,
 ) -> Result<TestRow> {
@@ -214,7 +238,7 @@ fn check_glu(
         sumsq_clear: None,
     };
     let (n_rows, n_cols) = (rows as u32, cols as u32);
-    let p = launch::matvec_norm(k, ty, yb, wb, xb, n_rows, n_cols, MatvecMode::Glu, fold)?;
+    let p = launch_of(name)(k, ty, yb, wb, xb, n_rows, n_cols, MatvecMode::Glu, fold)?;
     run(b, &[p])?;
     let dots = cpu::matvec_norm(ty, &w, rows, cols, &x, Some(sumsq_in), eps, None, None)?.y;
     let want: Vec<f64> = (0..gate_rows)
@@ -229,7 +253,7 @@ fn check_glu(
     }
     let tol = 1e-5 * (cols as f64).sqrt() * 10.0;
     Ok(row_matvec(
-        NORM_MATVEC_Q6_K,
+        name,
         format!("{gate_rows}+{gate_rows}x{cols} /rms glu: silu(g) u"),
         &got,
         &want,
