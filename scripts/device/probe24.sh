@@ -6,6 +6,8 @@
 #     and no sub per weight): the fused and paired Q4_K selftests on both paths, qwen3-1.7b's CPU
 #     check with it on both paths, then A/B/A/B against the default on both paths and its
 #     per-launch timeline (gate|up, o-proj, q|k rows against the default's);
+#  1b. matvec_q6_k_nx (`decode --q6k-xsum true`, llama1b's Q6_K matvec with no sub per weight):
+#     its selftest, llama1b's CPU check with it, A/B/A/B on both paths, timelines;
 #  2. the default plan's CPU check on qwen3-1.7b (both paths), the three models on both paths;
 #  3. ncu of matvec_q4_k_f, matvec_q4_k_x and layer 0's matvec_q6_k_n launches (no decode
 #     warm-up under ncu: each step is slow there);
@@ -31,14 +33,23 @@ for be in nv cuda; do for i in 1 2; do for x in false true; do
 timeout 60 $K decode --backend nv --model $M --tokens 32 --q4k-xsum true --timeline > "$O/timeline-xsum.txt" 2>&1
 timeout 60 $K decode --backend nv --model $M --tokens 32 --timeline > "$O/timeline-default.txt" 2>&1
 for t in default xsum; do echo "timeline $t: $(grep -E "^timeline" "$O/timeline-$t.txt" | head -1 | sed 's/.*: //')"; grep -E "^blk\.1\." "$O/timeline-$t.txt"; done
-left 330 "2. default check and models" && {
+echo "== 1b. q6k-xsum (llama1b-q6k)"
+L=$D/llama1b-q6k.gguf
+for be in nv cuda; do echo "selftest $be matvec_q6_k_nx: $(timeout 90 $K selftest --backend $be --filter matvec_q6_k_nx 2>&1 | grep -iE "checks passed|FAIL|rror" | tail -4 | tr '\n' ' ')"; done
+for be in nv cuda; do echo "check $be llama1b --q6k-xsum true: $(timeout 90 $K decode --backend $be --model $L --q6k-xsum true --check-against-cpu --tokens 64 2>&1 | grep -E "argmax|rror" | head -1)"; done
+for be in nv cuda; do for i in 1 2; do for x in false true; do
+  printf '%-5s q6 xsum %-5s %s\n' $be $x "$(timeout 40 $K decode --backend $be --model $L --q6k-xsum $x --tokens 128 --ceiling-gbps 2933 2>&1 | grep -E "^decode|rror" | tr '\n' ' ')"; done; done; done
+timeout 60 $K decode --backend nv --model $L --tokens 32 --q6k-xsum true --timeline > "$O/timeline-q6xsum.txt" 2>&1
+timeout 60 $K decode --backend nv --model $L --tokens 32 --timeline > "$O/timeline-llama1b.txt" 2>&1
+for t in llama1b q6xsum; do echo "timeline $t: $(grep -E "^timeline" "$O/timeline-$t.txt" | head -1 | sed 's/.*: //')"; grep -E "^(blk\.1\.|lm_head)" "$O/timeline-$t.txt"; done
+left 380 "2. default check and models" && {
 echo "== 2. default plan"
 for be in nv cuda; do echo "check $be qwen3-1.7b default: $(timeout 90 $K decode --backend $be --model $M --check-against-cpu --tokens 64 2>&1 | grep -E "argmax|rror" | head -1)"; done
 for m in $MODELS; do for be in nv cuda; do
   printf '%-5s %-16s %s\n' $be $m "$(timeout 40 $K decode --backend $be --model $D/$m.gguf --tokens 128 --ceiling-gbps 2933 2>&1 | grep -E "^decode|rror" | tr '\n' ' ')"; done; done; }
 S="--section SpeedOfLight --section MemoryWorkloadAnalysis --section Occupancy --section WarpStateStats --section SchedulerStats --section LaunchStats"
 NCU="KERNLAB_DECODE_WARMUP_MS=0 timeout 80 ncu --clock-control none $S"
-left 400 "3. ncu" && {
+left 430 "3. ncu" && {
 echo "== 3. ncu"
 env $NCU --kernel-name matvec_q4_k_f --launch-count 2 "$K" decode --backend cuda --model $M --tokens 2 > "$O/ncu-q4k.txt" 2>&1; echo "ncu q4_k_f rc $?"
 env $NCU --kernel-name matvec_q4_k_x --launch-count 2 "$K" decode --backend cuda --model $M --q4k-xsum true --tokens 2 > "$O/ncu-q4kx.txt" 2>&1; echo "ncu q4_k_x rc $?"
@@ -48,7 +59,7 @@ for f in "$O"/ncu-*.txt; do echo "== $f"
 done; }
 left 500 "4. timelines" && {
 echo "== 4. timelines"
-for sw in "qwen3-1.7b-q4km --matvec-q6k s" "qwen3-1.7b-q4km --fused-blocks-per-sm 5" "llama1b-q6k --split-q6 true" "llama1b-q6k"; do
+for sw in "qwen3-1.7b-q4km --matvec-q6k s" "qwen3-1.7b-q4km --fused-blocks-per-sm 5" "llama1b-q6k --split-q6 true"; do
   set -- $sw; m=$1; shift; t=$(echo "$m $*" | tr -d ' -')
   timeout 40 $K decode --backend nv --model $D/$m.gguf --tokens 32 --timeline "$@" > "$O/timeline-$t.txt" 2>&1
   echo "timeline $sw: $(grep -E "^timeline" "$O/timeline-$t.txt" | head -1 | sed 's/.*: //')"
