@@ -875,13 +875,13 @@ fn tiny_qwen3(
 
 /// Tiny Qwen3 Q8_0 and Q4_K_M models whose rows are multiples of 256 (n_embd 512, n_ff 768,
 /// q 512, kv 256), so that at 32 threads per row the plan takes matvec_q8_0_f /
-/// matvec_q4_k_f (Q4_K_M's Q6_K tensors keep their per-TPR kernel: their cols are not
+/// matvec_q4_k_x (Q4_K_M's Q6_K tensors keep their per-TPR kernel: their cols are not
 /// multiples of 1024), with the norms folded in and gate|up in glu mode.
 #[test]
 fn fused_q8_0_and_q4_k_plans_emulated_match_the_cpu_decoder() {
     for (ft, entry) in [
         (FileType::Q8_0, "matvec_q8_0_f"),
-        (FileType::Q4_K_M, "matvec_q4_k_f"),
+        (FileType::Q4_K_M, kernlab::engine::kernels::MATVEC_Q4_K_XSUM),
     ] {
         let spec = tiny_qwen3(ft, "tiny-qwen3-fused", 512, 4, 768);
         let layout = kernlab::engine::weights::WeightsLayout::from_spec(&spec).unwrap();
@@ -915,7 +915,8 @@ fn fused_q8_0_and_q4_k_plans_emulated_match_the_cpu_decoder() {
 /// take matvec_q6_k_p: with `fused_q6_k_alone` the Q6_K attn_v beside the fused Q4_K q|k and the
 /// Q6_K LM head fold their norm in (no rmsnorm launch left), the Q6_K ffn_down stays
 /// matvec_q6_k_w; emulated against the CPU decoder, and the same without the switch, and with
-/// `pair_q6_k` (q|k and attn_v in one launch of matvec_q4k_q6k_f).
+/// `pair_q6_k` (q|k and attn_v in one launch of matvec_q4kx_q6k_f, or matvec_q4k_q6k_f without
+/// `q4k_xsum`).
 #[test]
 fn q6k_fused_alone_plan_emulated_matches_the_cpu_decoder() {
     let spec = tiny_qwen3(FileType::Q4_K_M, "tiny-qwen3-q6k-alone", 1024, 8, 1024);
@@ -949,25 +950,25 @@ fn q6k_fused_alone_plan_emulated_matches_the_cpu_decoder() {
         ..alone
     };
     let paired = DecodePlan::build(&spec.config(), &layout, pair).unwrap();
-    let pairs = count(&paired, kernlab::engine::kernels::MATVEC_PAIRS[0].entry);
+    let pairs = count(&paired, kernlab::engine::kernels::MATVEC_PAIRS[1].entry);
     assert_eq!(pairs, norms - 1, "every Q6_K attn_v layer paired");
     assert_eq!(paired.launches.len(), with.launches.len() - pairs);
     assert_eq!(paired.weight_bytes(), without.weight_bytes());
     emulate_with(&spec, pair);
-    // And with matvec_q4_k_x for the Q4_K rows (its pair for q|k with attn_v).
-    let xsum = PlanOptions {
-        q4k_xsum: true,
+    // And with matvec_q4_k_f for the Q4_K rows (its pair for q|k with attn_v).
+    let plain = PlanOptions {
+        q4k_xsum: false,
         ..pair
     };
-    let xplan = DecodePlan::build(&spec.config(), &layout, xsum).unwrap();
+    let fplan = DecodePlan::build(&spec.config(), &layout, plain).unwrap();
     assert_eq!(
-        count(&xplan, kernlab::engine::kernels::MATVEC_PAIRS[1].entry),
+        count(&fplan, kernlab::engine::kernels::MATVEC_PAIRS[0].entry),
         pairs
     );
     assert_eq!(
-        count(&xplan, kernlab::engine::kernels::MATVEC_PAIRS[0].entry),
+        count(&fplan, kernlab::engine::kernels::MATVEC_PAIRS[1].entry),
         0
     );
-    assert_eq!(xplan.launches.len(), paired.launches.len());
-    emulate_with(&spec, xsum);
+    assert_eq!(fplan.launches.len(), paired.launches.len());
+    emulate_with(&spec, plain);
 }

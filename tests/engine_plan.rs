@@ -1056,7 +1056,10 @@ fn fused_matvec_grids_are_capped_by_fused_blocks_per_sm() {
             let mut capped = 0;
             for (l, lw) in p.launches.iter().zip(&w.launches) {
                 assert_eq!((&l.label, &l.args), (&lw.label, &lw.args));
-                let fused = matches!(l.kernel.entry, "matvec_q8_0_f" | "matvec_q4_k_f");
+                let fused = matches!(
+                    l.kernel.entry,
+                    "matvec_q8_0_f" | "matvec_q4_k_f" | "matvec_q4_k_x"
+                );
                 let want = if fused {
                     lw.grid[0].min(132 * bps)
                 } else {
@@ -1143,7 +1146,7 @@ fn q6k_fused_alone_drops_the_rmsnorm_launches_of_qwen3_q4km() {
     let pairs: Vec<_> = paired
         .launches
         .iter()
-        .filter(|l| l.kernel.entry == kernlab::engine::kernels::MATVEC_PAIRS[0].entry)
+        .filter(|l| l.kernel.entry == kernlab::engine::kernels::MATVEC_PAIRS[1].entry)
         .collect();
     assert_eq!(pairs.len(), 14);
     assert_eq!(count(&paired, "rmsnorm"), 1);
@@ -1167,19 +1170,20 @@ fn q6k_fused_alone_drops_the_rmsnorm_launches_of_qwen3_q4km() {
     }
 }
 
-/// qwen3-1.7b-q4km with `q4k_xsum`: every matvec_q4_k_f launch becomes matvec_q4_k_x and every
-/// matvec_q4k_q6k_f launch matvec_q4kx_q6k_f, with the same labels, arguments, grids, shared
-/// memory and bytes; nothing else changes. A Q4_K row longer than matvec_q4_k_x's max_cols keeps
-/// matvec_q4_k_f.
+/// qwen3-1.7b-q4km with `q4k_xsum` (the default): every matvec_q4_k_f launch of the plan
+/// without it becomes matvec_q4_k_x and every matvec_q4k_q6k_f launch matvec_q4kx_q6k_f, with
+/// the same labels, arguments, grids, shared memory and bytes; nothing else changes. A Q4_K row
+/// longer than matvec_q4_k_x's max_cols keeps matvec_q4_k_f.
 #[test]
 fn q4k_xsum_swaps_only_the_q4_k_kernels() {
     use kernlab::engine::kernels::{fused_matvec_named, MATVEC_PAIRS, MATVEC_Q4_K_XSUM};
     let q = models::find("qwen3-1.7b-q4km").unwrap();
-    let base = plan_of(q, PlanOptions::default());
-    let x = plan_of(
+    let x = plan_of(q, PlanOptions::default());
+    assert!(PlanOptions::default().q4k_xsum);
+    let base = plan_of(
         q,
         PlanOptions {
-            q4k_xsum: true,
+            q4k_xsum: false,
             ..PlanOptions::default()
         },
     );

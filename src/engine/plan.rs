@@ -164,8 +164,10 @@ pub struct PlanOptions {
     pub pair_q6_k: bool,
     /// The fused Q4_K matvecs (and the pair's part A) through matvec_q4_k_x instead of
     /// matvec_q4_k_f where its shared memory allows (cols <= 7168): the sums of x per 16
-    /// columns staged once per block, a nibble to float by one prmt with no sub. Off by default:
-    /// checked in the PTX interpreter, not yet run on hardware. `decode --q4k-xsum true`.
+    /// columns staged once per block, a nibble to float by one prmt with no sub. On by default
+    /// since session 9: qwen3-1.7b-q4km on the H100 nv 1.095 -> 1.055 ms/token, cuda 1.143 ->
+    /// 1.138, CPU check 64/64 on both paths (docs/device-logs/s9/probe24.log).
+    /// `decode --q4k-xsum false` for matvec_q4_k_f.
     pub q4k_xsum: bool,
     /// Every matvec_q6_k_n launch (llama1b-q6k's folded-norm Q6_K matvecs) through matvec_q6_k_nx:
     /// the same arguments, grid and bytes, with fewer instructions per weight (a 6-bit value to
@@ -249,7 +251,7 @@ impl Default for PlanOptions {
             fused_q6_k: false,
             fused_q6_k_alone: false,
             pair_q6_k: true,
-            q4k_xsum: false,
+            q4k_xsum: true,
             q6k_xsum: false,
             attn_rope: true,
             attn_split_len: DEFAULT_ATTN_SPLIT_LEN,

@@ -91,9 +91,8 @@ pub struct Args {
     #[argh(option)]
     pub pair_q6: Option<bool>,
     /// GPU backends: the fused Q4_K matvecs (and the pair's Q4_K part) through matvec_q4_k_x,
-    /// which stages the sums of x per 16 columns and skips a sub per weight (true; checked in
-    /// the PTX interpreter, not yet timed on hardware), or matvec_q4_k_f (false); default: the
-    /// plan's (false)
+    /// which stages the sums of x per 16 columns and skips a sub per weight (true), or
+    /// matvec_q4_k_f (false); default: the plan's (true)
     #[argh(option)]
     pub q4k_xsum: Option<bool>,
     /// GPU backends: the folded-norm Q6_K matvecs (llama1b-q6k's matvec_q6_k_n launches) through
