@@ -171,9 +171,10 @@ pub struct PlanOptions {
     pub q4k_xsum: bool,
     /// Every matvec_q6_k_n launch (llama1b-q6k's folded-norm Q6_K matvecs) through matvec_q6_k_nx:
     /// the same arguments, grid and bytes, with fewer instructions per weight (a 6-bit value to
-    /// float by one prmt with no sub, the sums of x per 8 columns starting the fma chains), for
-    /// matvecs that may be bound by instruction issue rather than DRAM (unconfirmed). Off by
-    /// default: checked in the PTX interpreter, not yet run on hardware. `decode --q6k-xsum true`.
+    /// float by one prmt with no sub, the sums of x per 8 columns starting the fma chains). Off
+    /// by default: on the H100 llama1b-q6k cuda 0.716 -> 0.703 ms/token but nv 0.731 -> 0.806
+    /// (its ffn_down 10.9 -> 15 us; why is not known; docs/device-logs/s9/probe24.log); correct
+    /// on both paths (CPU check 64/64). `decode --q6k-xsum true`.
     pub q6k_xsum: bool,
     /// With `fuse_matvecs`: the whole attention of a layer in one launch (attn_rope_llama /
     /// attn_rope_neox / attn_qknorm_rope_neox: rope, q/k norm, K/V append and attention) where
