@@ -4,7 +4,8 @@
 # (llama1b 0.716 -> 0.703 ms) but slower on nv (0.731 -> 0.806, its ffn_down 10.9 -> 15.0 us in
 # the timeline): ncu of its four layer-0 launches on cuda against probe24's matvec_q6_k_n, and nv
 # timelines with ffn_down / o-proj on the split-K matvec_q6_k_nk (`--split-q6 true`); (3)
-# `latency` on both paths (the README table's rows).
+# `latency` on both paths (the README table's rows). First (0): nx against n on nv without pdl,
+# whose early-launched dependent blocks may crowd onto the SMs that free first.
 # Usage (device, repo root): bash scripts/device/probe25.sh   carry: .carry/main .carry/vocab
 set -uo pipefail
 K=$(realpath .carry/main/kernlab); D=/tmp/pm; O=${OUT:-/tmp/p25-out}; mkdir -p "$D" "$O"
@@ -14,6 +15,9 @@ L=$D/llama1b-q6k.gguf
 {
 date; nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
 for m in $MODELS; do [ -f $D/$m.gguf ] || timeout 60 $K synth --model $m --out $D/$m.gguf > /dev/null 2>&1; done
+echo "== 0. q6k-xsum on nv without pdl (KERNLAB_NV_REPLAY=wfi: each grid starts after the last ends)"
+for x in false true; do
+  printf 'nv wfi q6 xsum %-5s %s\n' $x "$(KERNLAB_NV_REPLAY=wfi timeout 40 $K decode --backend nv --model $L --q6k-xsum $x --tokens 128 --ceiling-gbps 2933 2>&1 | grep -E "^decode|rror" | tr '\n' ' ')"; done
 echo "== 1. default plan (q4k-xsum on)"
 for m in $MODELS; do for be in nv cuda; do
   printf '%-5s %-16s %s\n' $be $m "$(timeout 40 $K decode --backend $be --model $D/$m.gguf --tokens 128 --ceiling-gbps 2933 2>&1 | grep -E "^decode|rror" | tr '\n' ' ')"; done; done
