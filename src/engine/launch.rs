@@ -277,40 +277,37 @@ pub fn matvec_norm(
     fold: NormFold,
 ) -> Result<Planned> {
     let entry = super::kernels::NORM_MATVEC_Q6_K;
-    norm_launch(
-        kernel,
-        entry,
-        MATVEC_THREADS / 16,
-        ty,
-        [y, w, x],
-        rows,
-        cols,
-        mode,
-        fold,
-    )
+    matvec_norm_as(entry, kernel, ty, [y, w, x], rows, cols, mode, fold)
 }
 
-/// matvec_q6_k_nx (`PlanOptions::q6k_xsum`): matvec_norm's parameters, grid and results, with
-/// fewer instructions per weight.
+/// [`matvec_norm`] for `entry`, matvec_q6_k_n or a kernel of its parameters, grid and results
+/// (matvec_q6_k_nx, `PlanOptions::q6k_xsum`).
 #[allow(clippy::too_many_arguments)]
-pub fn matvec_norm_xsum(
+pub fn matvec_norm_as(
+    entry: &str,
     kernel: KernelId,
     ty: GgmlType,
-    y: Buf,
-    w: Buf,
-    x: Buf,
+    ywx: [Buf; 3],
     rows: u32,
     cols: u32,
     mode: MatvecMode,
     fold: NormFold,
 ) -> Result<Planned> {
-    let entry = super::kernels::NORM_MATVEC_Q6_K_XSUM;
+    let warp_kernels = [
+        super::kernels::NORM_MATVEC_Q6_K,
+        super::kernels::NORM_MATVEC_Q6_K_XSUM,
+    ];
+    if !warp_kernels.contains(&entry) {
+        return Err(Error::Usage(format!(
+            "{entry}: not a kernel of matvec_q6_k_n's grid"
+        )));
+    }
     norm_launch(
         kernel,
         entry,
         MATVEC_THREADS / 16,
         ty,
-        [y, w, x],
+        ywx,
         rows,
         cols,
         mode,

@@ -142,7 +142,18 @@ type NormLaunchFn = fn(
 fn launch_of(name: &str) -> NormLaunchFn {
     match name {
         NORM_MATVEC_Q6_K_SPLIT => launch::matvec_norm_split,
-        NORM_MATVEC_Q6_K_XSUM => launch::matvec_norm_xsum,
+        NORM_MATVEC_Q6_K_XSUM => |k, ty, y, w, x, rows, cols, mode, fold| {
+            launch::matvec_norm_as(
+                NORM_MATVEC_Q6_K_XSUM,
+                k,
+                ty,
+                [y, w, x],
+                rows,
+                cols,
+                mode,
+                fold,
+            )
+        },
         _ => launch::matvec_norm,
     }
 }
