@@ -199,12 +199,7 @@ fn plan_launches_equal_the_kernel_tables_builders() {
                     let (ty, y, w, x) = (ty_at(&buf(&a[1])), buf(&a[0]), buf(&a[1]), buf(&a[2]));
                     let mode = launch::MatvecMode::from_code(u(&a[5])).unwrap();
                     let (rows, cols) = (u(&a[3]), u(&a[4]));
-                    let p = match e {
-                        "matvec_q6_k_nk" => {
-                            launch::matvec_norm_split(k, ty, y, w, x, rows, cols, mode, fold)
-                        }
-                        _ => launch::matvec_norm_as(e, k, ty, [y, w, x], rows, cols, mode, fold),
-                    };
+                    let p = launch::matvec_norm_as(e, k, ty, [y, w, x], rows, cols, mode, fold);
                     vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
                 } else if e.starts_with("matvec_") {
                     let p = launch::matvec(

@@ -195,6 +195,9 @@ pub const NORM_MATVEC_Q6_K_SPLIT: &str = "matvec_q6_k_nk";
 /// weight (a 6-bit value to 1/2 + q/128 by one prmt, no sub; the sums of x per 8 columns start
 /// the fma chains). The plan's in its place under `PlanOptions::q6k_xsum`.
 pub const NORM_MATVEC_Q6_K_XSUM: &str = "matvec_q6_k_nx";
+/// The kernels of matvec_q6_k_n's parameters and grid (2 rows a warp), either of which the plan
+/// may emit for a folded-norm Q6_K matvec.
+pub const NORM_MATVEC_Q6_K_WARP: [&str; 2] = [NORM_MATVEC_Q6_K, NORM_MATVEC_Q6_K_XSUM];
 /// The fused matvecs (`FUSED_MATVECS`): rmsnorm of x, accumulate or SwiGLU in one launch.
 const FUSED_MATVEC_PARAMS: &[(&str, ParamTy)] = &[
     ("y", Ptr),

@@ -280,8 +280,9 @@ pub fn matvec_norm(
     matvec_norm_as(entry, kernel, ty, [y, w, x], rows, cols, mode, fold)
 }
 
-/// [`matvec_norm`] for `entry`, matvec_q6_k_n or a kernel of its parameters, grid and results
-/// (matvec_q6_k_nx, `PlanOptions::q6k_xsum`).
+/// The launch of `entry`, any kernel of NORM_MATVEC_PARAMS: matvec_q6_k_n or matvec_q6_k_nx
+/// (`PlanOptions::q6k_xsum`; [`matvec_norm`]'s grid and results) or matvec_q6_k_nk
+/// ([`matvec_norm_split`]).
 #[allow(clippy::too_many_arguments)]
 pub fn matvec_norm_as(
     entry: &str,
@@ -293,13 +294,13 @@ pub fn matvec_norm_as(
     mode: MatvecMode,
     fold: NormFold,
 ) -> Result<Planned> {
-    let warp_kernels = [
-        super::kernels::NORM_MATVEC_Q6_K,
-        super::kernels::NORM_MATVEC_Q6_K_XSUM,
-    ];
-    if !warp_kernels.contains(&entry) {
+    if entry == super::kernels::NORM_MATVEC_Q6_K_SPLIT {
+        let [y, w, x] = ywx;
+        return matvec_norm_split(kernel, ty, y, w, x, rows, cols, mode, fold);
+    }
+    if !super::kernels::NORM_MATVEC_Q6_K_WARP.contains(&entry) {
         return Err(Error::Usage(format!(
-            "{entry}: not a kernel of matvec_q6_k_n's grid"
+            "{entry}: not a kernel of matvec_q6_k_n's parameters"
         )));
     }
     norm_launch(

@@ -622,11 +622,7 @@ impl Builder<'_> {
         let eps = self.c.rms_eps;
         let l = self.last();
         let plain = l.kernel.entry == "matvec_q6_k_w";
-        let norm = [
-            super::kernels::NORM_MATVEC_Q6_K,
-            super::kernels::NORM_MATVEC_Q6_K_XSUM,
-        ];
-        if !plain && !norm.contains(&l.kernel.entry) {
+        if !plain && !super::kernels::NORM_MATVEC_Q6_K_WARP.contains(&l.kernel.entry) {
             return Ok(());
         }
         let (Some(PArg::U32(rows)), Some(PArg::U32(cols))) = (l.args.get(3), l.args.get(4)) else {

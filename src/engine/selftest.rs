@@ -260,7 +260,12 @@ fn check_pair(
     const GAP: usize = 16;
     let eps = 1e-5f32;
     let [pa, pb] = pair.parts;
-    let (ta, tb) = (GgmlType::Q4_K, GgmlType::Q6_K);
+    let ty_of = |part: &str| {
+        kernels::fused_matvec_named(part)
+            .map(|m| m.ty)
+            .ok_or_else(|| crate::Error::Usage(format!("{part}: not a fused matvec")))
+    };
+    let (ta, tb) = (ty_of(pa)?, ty_of(pb)?);
     let (wa, wb) = (
         random_weights(rng, ta, rows_a, cols)?,
         random_weights(rng, tb, rows_b, cols)?,
@@ -310,7 +315,7 @@ fn check_pair(
     run(b, &[p])?;
     let out = down_f32(b, yb, total)?;
     let case = format!(
-        "{rows_a}x{cols} Q4_K + {rows_b}x{cols} Q6_K{} (blocks_a {:?} of {})",
+        "{rows_a}x{cols} {ta} + {rows_b}x{cols} {tb}{} (blocks_a {:?} of {})",
         if norm { " +norm" } else { "" },
         blocks.0,
         blocks.1
@@ -346,7 +351,7 @@ fn check_pair(
         case,
         ok,
         detail: format!(
-            "q4_k part: {}; q6_k part: {}; poison past each part intact: {gaps_poisoned}",
+            "{pa} part: {}; {pb} part: {}; poison past each part intact: {gaps_poisoned}",
             errs[0].detail, errs[1].detail
         ),
     });

@@ -10,13 +10,13 @@
 //! matvec_q6_k_n's cases on matvec_q6_k_nx (`PlanOptions::q6k_xsum`: the same kernel with
 //! another dequantization).
 
-use super::kernels::{spec, NORM_MATVEC_Q6_K, NORM_MATVEC_Q6_K_SPLIT, NORM_MATVEC_Q6_K_XSUM};
+use super::kernels::{spec, NORM_MATVEC_Q6_K_SPLIT, NORM_MATVEC_Q6_K_WARP};
 use super::launch::{self, MatvecMode, NormFold};
 use super::reference as cpu;
 use super::selftest::{down_f32, poisoned, random_weights, row, row_matvec, run, up_bytes, up_f32};
 use crate::bench::rng::Rng;
 use crate::bench::selftest::TestRow;
-use crate::gpu::{Backend, Buf, KernelId};
+use crate::gpu::{Backend, KernelId};
 use crate::{GgmlType, Result};
 
 /// One case: rows x cols; `consumer`: a sumsq_in slot; `producer`: accumulate into random y,
@@ -67,7 +67,7 @@ fn check(
     } else {
         MatvecMode::Store
     };
-    let p = launch_of(name)(k, ty, yb, wb, xb, n_rows, n_cols, mode, fold)?;
+    let p = launch::matvec_norm_as(name, k, ty, [yb, wb, xb], n_rows, n_cols, mode, fold)?;
     run(b, &[p])?;
     let r = cpu::matvec_norm(
         ty,
@@ -125,39 +125,6 @@ fn check(
     Ok(out)
 }
 
-/// A NORM_MATVEC_PARAMS kernel's launch builder (launch::matvec_norm and its kin).
-type NormLaunchFn = fn(
-    KernelId,
-    GgmlType,
-    Buf,
-    Buf,
-    Buf,
-    u32,
-    u32,
-    MatvecMode,
-    NormFold,
-) -> Result<launch::Planned>;
-
-/// The launch builder of kernel `name` (a NORM_MATVEC_PARAMS kernel).
-fn launch_of(name: &str) -> NormLaunchFn {
-    match name {
-        NORM_MATVEC_Q6_K_SPLIT => launch::matvec_norm_split,
-        NORM_MATVEC_Q6_K_XSUM => |k, ty, y, w, x, rows, cols, mode, fold| {
-            launch::matvec_norm_as(
-                NORM_MATVEC_Q6_K_XSUM,
-                k,
-                ty,
-                [y, w, x],
-                rows,
-                cols,
-                mode,
-                fold,
-            )
-        },
-        _ => launch::matvec_norm,
-    }
-}
-
 /// matvec_q6_k_n's cases, then the same on matvec_q6_k_nx, and matvec_q6_k_nk's, each when
 /// `filter` selects it (a part of its name: `matvec_q6_k_n` selects all three).
 pub fn selftest_norm(
@@ -166,7 +133,7 @@ pub fn selftest_norm(
     rng: &mut Rng,
     rows: &mut Vec<TestRow>,
 ) -> Result<()> {
-    for name in [NORM_MATVEC_Q6_K, NORM_MATVEC_Q6_K_XSUM] {
+    for name in NORM_MATVEC_Q6_K_WARP {
         if !filter.is_none_or(|f| name.contains(f)) {
             continue;
         }
@@ -249,7 +216,8 @@ fn check_glu(
         sumsq_clear: None,
     };
     let (n_rows, n_cols) = (rows as u32, cols as u32);
-    let p = launch_of(name)(k, ty, yb, wb, xb, n_rows, n_cols, MatvecMode::Glu, fold)?;
+    let glu = MatvecMode::Glu;
+    let p = launch::matvec_norm_as(name, k, ty, [yb, wb, xb], n_rows, n_cols, glu, fold)?;
     run(b, &[p])?;
     let dots = cpu::matvec_norm(ty, &w, rows, cols, &x, Some(sumsq_in), eps, None, None)?.y;
     let want: Vec<f64> = (0..gate_rows)
