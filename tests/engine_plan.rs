@@ -1268,3 +1268,59 @@ fn q6k_xsum_swaps_exactly_the_matvec_q6_k_n_launches() {
         }
     }
 }
+
+/// `spread_blocks_per_sm`: off by default (no launch capped); at N, exactly the matvec launches
+/// whose grid needs at most N blocks per SM carry the cap ceil(grid / SMs), and nothing else of
+/// the plan changes. llama1b-q6k on 132 SMs: o-proj and down (256 blocks) get 2 at N = 2, q|k|v
+/// (384) joins with 3 at N = 3; gate|up (2048) and every non-matvec launch never do.
+#[test]
+fn spread_caps_exactly_the_small_matvec_grids() {
+    let spec = models::registry()
+        .iter()
+        .find(|s| s.name == "llama1b-q6k")
+        .unwrap();
+    let opt = |n: u32| PlanOptions {
+        sm_count: Some(132),
+        spread_blocks_per_sm: n,
+        ..PlanOptions::default()
+    };
+    let base = plan_of(spec, opt(0));
+    assert!(base.launches.iter().all(|l| l.max_blocks_per_sm == 0));
+    for n in [1u32, 2, 3] {
+        let p = plan_of(spec, opt(n));
+        assert_eq!(p.launches.len(), base.launches.len());
+        let mut capped = std::collections::BTreeMap::new();
+        for (a, b) in base.launches.iter().zip(&p.launches) {
+            let blocks = b.grid.iter().product::<u32>();
+            let want = if b.kernel.entry.starts_with("matvec_") && blocks.div_ceil(132) <= n {
+                blocks.div_ceil(132)
+            } else {
+                0
+            };
+            assert_eq!(b.max_blocks_per_sm, want, "n {n}: {}", b.label);
+            if want > 0 {
+                let what = b.label.rsplit('.').next().unwrap().to_string();
+                *capped.entry((what, want)).or_insert(0) += 1;
+            }
+            let same = PlannedLaunch {
+                max_blocks_per_sm: 0,
+                ..b.clone()
+            };
+            assert_eq!(&same, a, "n {n}: {}", b.label);
+        }
+        let layers = spec.config().n_layer;
+        let count = |what: &str, cap: u32| capped.get(&(what.to_string(), cap)).copied();
+        match n {
+            1 => assert!(capped.is_empty(), "{capped:?}"),
+            2 => {
+                assert_eq!(count("attn_output", 2), Some(layers), "{capped:?}");
+                assert_eq!(count("ffn_down", 2), Some(layers), "{capped:?}");
+                assert_eq!(capped.len(), 2, "{capped:?}");
+            }
+            _ => {
+                assert_eq!(count("attn_v", 3), Some(layers), "{capped:?}");
+                assert_eq!(capped.len(), 3, "{capped:?}");
+            }
+        }
+    }
+}

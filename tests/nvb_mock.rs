@@ -456,6 +456,54 @@ fn carveout_policies_set_the_sm_shared_memory_config() {
     }
 }
 
+/// `Launch::max_blocks_per_sm`: the QMD's shared memory per CTA grows until the SM's carve-out
+/// holds exactly the cap (never fewer than one, never more), the carve-out itself unchanged; the
+/// default policy (164 KiB) and the largest (228 KiB); cap 0 leaves the kernel's own size.
+#[test]
+fn cap_on_blocks_per_sm_sizes_the_cta_shared_memory() {
+    for (policy, kib) in [(Carveout::Fixed(164), 164u64), (Carveout::Max, 228)] {
+        let (mut b, h) = backend_from(
+            MockGpu::new(0x900),
+            NvOptions {
+                carveout: policy,
+                ..mock_options()
+            },
+        );
+        let out = b.alloc(4096).unwrap();
+        let plain = store3(&mut b, out, 16, 1.0);
+        b.launch(&plain).unwrap();
+        b.sync().unwrap();
+        let own_b = h
+            .log(|log| log.launches.last().unwrap().qmd.clone())
+            .get(Field::SharedMemorySize)
+            .unwrap();
+        assert!(
+            own_b <= 2048,
+            "store3 needs about the 1 KiB reservation: {own_b}"
+        );
+        for cap in [1u32, 2, 3, 5] {
+            let l = Launch {
+                max_blocks_per_sm: cap,
+                ..plain.clone()
+            };
+            b.launch(&l).unwrap();
+            b.sync().unwrap();
+            let qmd = h.log(|log| log.launches.last().unwrap().qmd.clone());
+            let cta_b = qmd.get(Field::SharedMemorySize).unwrap();
+            assert_eq!(cta_b % 128, 0, "{policy:?} cap {cap}: {cta_b}");
+            assert_eq!(
+                kib * 1024 / cta_b,
+                cap as u64,
+                "{policy:?} cap {cap}: {cta_b} B"
+            );
+            let enc = sm_config_encoding(kib as u32) as u64;
+            assert_eq!(qmd.get(Field::TargetSmConfigSharedMemSize).unwrap(), enc);
+            assert_eq!(qmd.get(Field::MaxSmConfigSharedMemSize).unwrap(), enc);
+            assert!(qmd.get(Field::MinSmConfigSharedMemSize).unwrap() <= enc);
+        }
+    }
+}
+
 #[test]
 fn pdl_replay_links_each_kernel_to_the_next_through_a_latch() {
     // pdl: a chain whose kernel i lets kernel i + 1 start at its last CTA launch and arrives at

@@ -24,6 +24,10 @@ pub struct DeviceInfo {
     pub total_mem_b: u64,
     pub clock_khz: i32,
     pub smem_optin_b: u64,
+    /// Shared memory of one SM at the largest carve-out (233472 B on the H100).
+    pub smem_per_sm_b: u64,
+    /// Shared memory the driver reserves in every block (1024 B since sm_80).
+    pub smem_reserved_b: u64,
 }
 
 impl DeviceInfo {
@@ -161,5 +165,7 @@ fn read_info(d: &'static Driver, device: CUdevice, ordinal: i32) -> Result<Devic
         total_mem_b: total as u64,
         clock_khz: attr(device_attr::CLOCK_RATE)?,
         smem_optin_b: attr(device_attr::MAX_SHARED_MEMORY_PER_BLOCK_OPTIN)? as u64,
+        smem_per_sm_b: attr(device_attr::MAX_SHARED_MEMORY_PER_MULTIPROCESSOR)? as u64,
+        smem_reserved_b: attr(device_attr::RESERVED_SHARED_MEMORY_PER_BLOCK)? as u64,
     })
 }

@@ -156,6 +156,19 @@ impl Function {
         )
     }
 
+    /// Ask for the carve-out that gives shared memory `percent` % of the SM's maximum (100: the
+    /// largest); the driver rounds to a carve-out the SM has.
+    pub fn set_preferred_carveout(&self, percent: u32) -> Result<(), CudaError> {
+        call!(
+            self.d,
+            cuFuncSetAttribute(
+                self.raw,
+                func_attr::PREFERRED_SHARED_MEMORY_CARVEOUT,
+                percent.min(100) as i32
+            )
+        )
+    }
+
     /// cuLaunchKernel on `stream` with the parameters packed in order.
     pub fn launch(
         &self,

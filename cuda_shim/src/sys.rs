@@ -44,7 +44,9 @@ pub mod device_attr {
     pub const L2_CACHE_SIZE: i32 = 38;
     pub const COMPUTE_CAPABILITY_MAJOR: i32 = 75;
     pub const COMPUTE_CAPABILITY_MINOR: i32 = 76;
+    pub const MAX_SHARED_MEMORY_PER_MULTIPROCESSOR: i32 = 81;
     pub const MAX_SHARED_MEMORY_PER_BLOCK_OPTIN: i32 = 97;
+    pub const RESERVED_SHARED_MEMORY_PER_BLOCK: i32 = 111;
 }
 
 /// cuda.h CUfunction_attribute values kernlab reads or sets.
@@ -54,6 +56,7 @@ pub mod func_attr {
     pub const LOCAL_SIZE_BYTES: i32 = 3;
     pub const NUM_REGS: i32 = 4;
     pub const MAX_DYNAMIC_SHARED_SIZE_BYTES: i32 = 8;
+    pub const PREFERRED_SHARED_MEMORY_CARVEOUT: i32 = 9;
 }
 
 /// The shared object the driver ships as (the only name kernlab opens).

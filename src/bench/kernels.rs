@@ -114,6 +114,7 @@ pub fn matmul16(k: &Kernels, c: Buf, a: Buf, b: Buf) -> Launch {
         grid: [1, 1, 1],
         block: [16, 16, 1],
         shared_b: 0,
+        max_blocks_per_sm: 0,
         args: vec![Arg::Buf(c), Arg::Buf(a), Arg::Buf(b)],
     }
 }
@@ -199,6 +200,7 @@ pub fn matmul(
         grid: [(n / nt) as u32, (m / mt) as u32, 1],
         block: [256, 1, 1],
         shared_b,
+        max_blocks_per_sm: 0,
         args: vec![
             Arg::Buf(c),
             Arg::Buf(a),

@@ -81,6 +81,7 @@ pub fn bind(
             grid: pl.grid,
             block: pl.block,
             shared_b: pl.shared_b,
+            max_blocks_per_sm: pl.max_blocks_per_sm,
             args,
         });
     }

@@ -36,6 +36,7 @@ fn grid(kernel: KernelId, grid: [u32; 3], block: u32, args: Vec<Arg>, bytes: u64
             grid,
             block: [block, 1, 1],
             shared_b: 0,
+            max_blocks_per_sm: 0,
             args,
         },
         bytes,

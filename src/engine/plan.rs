@@ -125,6 +125,9 @@ pub struct PlannedLaunch {
     pub kv_b_per_pos: u64,
     /// Dynamic shared memory of the launch (the fused matvecs stage x there: cols * 4).
     pub shared_b: u32,
+    /// 0, or the most blocks of this launch an SM may hold (`PlanOptions::spread_blocks_per_sm`;
+    /// the backend turns it into shared memory, [`crate::gpu::Launch::max_blocks_per_sm`]).
+    pub max_blocks_per_sm: u32,
 }
 
 impl PlannedLaunch {
@@ -226,6 +229,13 @@ pub struct PlanOptions {
     /// default: on the H100 only llama1b-q6k on nv gains (0.809 vs 0.835 ms/token); cuda 0.816
     /// vs 0.769, qwen3-1.7b-q4km nv 1.268 vs 1.250, cuda 1.275 vs 1.245 (docs/splitq6.md).
     pub split_q6_k: bool,
+    /// Matvec launches whose grid needs at most this many blocks per SM (`ceil(grid / sm_count)
+    /// <= n`) may hold no more than that many blocks on any SM (`PlannedLaunch::max_blocks_per_sm`:
+    /// the backend asks for shared memory to match). Under nv's pdl replay a grid is launched
+    /// when the previous one's last block starts, and its blocks land on the SMs that free
+    /// first, as many as fit (5-6 of a 4-warp matvec block): llama1b's 256-block ffn_down on
+    /// about 50 of 132 SMs. 0: off (`decode --spread-blocks-per-sm N`).
+    pub spread_blocks_per_sm: u32,
 }
 
 /// Blocks of 4 warps (2 rows each) per SM below which a residual Q8_0 matvec is split over its
@@ -264,6 +274,24 @@ impl Default for PlanOptions {
             glu_in_matvec: true,
             split_q8_0: true,
             split_q6_k: false,
+            spread_blocks_per_sm: 0,
+        }
+    }
+}
+
+/// Caps the blocks per SM of every matvec launch whose grid fits `limit` blocks per SM at the
+/// grid's own `ceil(grid / sm_count)` (`PlanOptions::spread_blocks_per_sm`; 0 leaves all as
+/// they are). Only matvecs: they are the latency-bound grids whose speed depends on how many
+/// SMs stream their weights.
+pub fn spread_small_grids(launches: &mut [PlannedLaunch], sm_count: u32, limit: u32) {
+    if limit == 0 {
+        return;
+    }
+    for l in launches.iter_mut() {
+        let blocks: u64 = l.grid.iter().map(|&g| g as u64).product();
+        let per_sm = blocks.div_ceil(sm_count.max(1) as u64);
+        if l.kernel.entry.starts_with("matvec_") && per_sm <= limit as u64 {
+            l.max_blocks_per_sm = per_sm as u32;
         }
     }
 }
@@ -362,6 +390,7 @@ impl Builder<'_> {
             act_b: 0,
             kv_b_per_pos: 0,
             shared_b: 0,
+            max_blocks_per_sm: 0,
         });
     }
 
@@ -1519,6 +1548,7 @@ impl DecodePlan {
             ],
         );
         b.last().act_b = 16;
+        spread_small_grids(&mut b.out, sm_count, options.spread_blocks_per_sm);
 
         Ok(DecodePlan {
             config: c.clone(),

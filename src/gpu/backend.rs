@@ -38,6 +38,10 @@ pub struct Launch {
     pub grid: [u32; 3],
     pub block: [u32; 3],
     pub shared_b: u32,
+    /// 0: no cap. Else the backend asks for enough shared memory (beyond `shared_b`) that no SM
+    /// holds more than this many of the launch's blocks at once. A dependent grid launched early
+    /// (nv's pdl replay) otherwise piles its blocks onto the SMs the previous grid frees first.
+    pub max_blocks_per_sm: u32,
     pub args: Vec<Arg>,
 }
 
@@ -49,9 +53,21 @@ impl Launch {
             grid: [blocks, 1, 1],
             block: [threads, 1, 1],
             shared_b: 0,
+            max_blocks_per_sm: 0,
             args,
         }
     }
+}
+
+/// Shared memory per block (static, dynamic and the driver's reservation) that lets an SM with
+/// `sm_shared_b` of shared memory hold at most `cap` blocks ([`Launch::max_blocks_per_sm`]): at
+/// least `cta_shared_b`, else `sm_shared_b / cap` rounded down to the 128-B allocation unit.
+/// `cap` 0: no cap, `cta_shared_b`.
+pub fn capped_cta_shared_b(cta_shared_b: u64, sm_shared_b: u64, cap: u32) -> u64 {
+    if cap == 0 {
+        return cta_shared_b;
+    }
+    cta_shared_b.max((sm_shared_b / cap as u64) & !127)
 }
 
 /// What the benchmarks print about the device.
@@ -116,5 +132,25 @@ pub trait Backend {
     /// none.
     fn grid_end_times(&mut self, _id: ReplayId) -> Result<Option<Vec<u64>>> {
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod cap_tests {
+    use super::capped_cta_shared_b;
+
+    #[test]
+    fn capped_size_lets_the_sm_hold_exactly_the_cap() {
+        // The H100's largest carve-out (228 KiB) and nv's default (164 KiB).
+        for sm_b in [233_472u64, 164 * 1024] {
+            for cap in 1..=8u32 {
+                let b = capped_cta_shared_b(7 * 1024, sm_b, cap);
+                assert_eq!(b % 128, 0);
+                assert_eq!(sm_b / b, cap as u64, "sm {sm_b} cap {cap}: {b}");
+            }
+        }
+        // No cap, or a block already larger than the cap's share: unchanged.
+        assert_eq!(capped_cta_shared_b(7000, 233_472, 0), 7000);
+        assert_eq!(capped_cta_shared_b(150_000, 233_472, 2), 150_000);
     }
 }

@@ -1,6 +1,8 @@
 //! The cuda backend: the PTX registry's kernels through libcuda (cuda_shim) on one stream.
 
-use super::backend::{Arg, Backend, Buf, GpuInfo, KernelId, Launch, Mark, ReplayId};
+use super::backend::{
+    capped_cta_shared_b, Arg, Backend, Buf, GpuInfo, KernelId, Launch, Mark, ReplayId,
+};
 use crate::ptx::{self, KernelSpec};
 use crate::{Error, Result};
 use cuda_shim::{
@@ -71,6 +73,33 @@ impl CudaBackend {
         })
     }
 
+    /// The dynamic shared memory `l` asks for, grown to hold the SM to `l.max_blocks_per_sm`
+    /// blocks. A capped kernel prefers the largest carve-out, whose size the cap divides (the
+    /// carve-out is the driver's choice; the preference is the one lever the API gives).
+    fn capped_dynamic_shared_b(&self, f: &Function, l: &Launch) -> Result<u32> {
+        if l.max_blocks_per_sm == 0 {
+            return Ok(l.shared_b);
+        }
+        let d = self.ctx.info();
+        let static_b = f.shared_b()?.max(0) as u64;
+        let fixed_b = static_b + d.smem_reserved_b;
+        let cta_b = capped_cta_shared_b(
+            fixed_b + l.shared_b as u64,
+            d.smem_per_sm_b,
+            l.max_blocks_per_sm,
+        );
+        let dyn_b = (cta_b - fixed_b) as u32;
+        if dyn_b > l.shared_b {
+            f.set_preferred_carveout(100)?;
+            if dyn_b > DEFAULT_SHARED_LIMIT_B {
+                // The most a block may opt into, not this launch's size: a graph node captured
+                // earlier with a larger size must stay valid.
+                f.set_max_dynamic_shared((d.smem_optin_b - static_b) as u32)?;
+            }
+        }
+        Ok(dyn_b)
+    }
+
     fn enqueue(&self, l: &Launch) -> Result<()> {
         let (f, _) = self.kernels.get(l.kernel.0).ok_or_else(|| {
             Error::Cuda(CudaError::usage(
@@ -91,7 +120,7 @@ impl CudaBackend {
         let dims = LaunchDims {
             grid: l.grid,
             block: l.block,
-            shared_b: l.shared_b,
+            shared_b: self.capped_dynamic_shared_b(f, l)?,
         };
         f.launch(dims, &args, &self.stream)?;
         Ok(())

@@ -101,6 +101,11 @@ pub struct Args {
     /// (false); default: the plan's (false)
     #[argh(option)]
     pub q6k_xsum: Option<bool>,
+    /// GPU backends: matvec launches needing at most N blocks per SM hold at most that many on
+    /// any SM (shared memory sized to match), so a grid launched early under nv's pdl replay
+    /// spreads over every SM; 0: off; default: the plan's (0)
+    #[argh(option)]
+    pub spread_blocks_per_sm: Option<u32>,
     /// GPU backends: the residual Q8_0 matvecs (o-proj, ffn_down) of the fused plan through the
     /// split-K matvec_q8_0_k where they have few rows (true), or matvec_q8_0_f (false); default:
     /// the plan's

@@ -3,6 +3,7 @@
 
 use super::arena::CBUF0_MAX_B;
 use super::options::Carveout;
+use crate::gpu::backend::capped_cta_shared_b;
 use crate::gpu::{Arg, Launch};
 use crate::{Error, Result};
 use hcq::program::{CBUF0_NCTAID_B, CBUF0_NTID_B};
@@ -107,7 +108,16 @@ pub fn prepare(
                 .or(list.last().copied())
         }
     };
+    // A cap on the blocks per SM takes the SM's carve-out divided by the cap: no more fit.
+    let kib = match (kib, l.max_blocks_per_sm) {
+        (None, 0) => None,
+        (kib, _) => kib.or(carveouts_kib(qmd.version).last().copied()),
+    };
     if let Some(kib) = kib {
+        let capped_b = capped_cta_shared_b(cta_shared_b, kib as u64 * 1024, l.max_blocks_per_sm);
+        if capped_b > cta_shared_b {
+            qmd.set_shared_memory(capped_b as u32)?;
+        }
         let enc = sm_config_encoding(kib) as u64;
         qmd.set(Field::TargetSmConfigSharedMemSize, enc)?;
         qmd.set(Field::MaxSmConfigSharedMemSize, enc)?;

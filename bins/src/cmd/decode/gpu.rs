@@ -53,6 +53,7 @@ fn plan_options(args: &Args) -> Result<PlanOptions, Error> {
         glu_in_matvec: !args.swiglu_launch,
         split_q8_0: args.split_q8.unwrap_or(d.split_q8_0),
         split_q6_k: args.split_q6.unwrap_or(d.split_q6_k),
+        spread_blocks_per_sm: args.spread_blocks_per_sm.unwrap_or(d.spread_blocks_per_sm),
         ..d
     })
 }
