@@ -98,7 +98,9 @@ fn ty_of(entry: &str) -> GgmlType {
                 .trim_end_matches("_f")
                 .trim_end_matches("_p")
                 .trim_end_matches("_nk")
+                .trim_end_matches("_nxa")
                 .trim_end_matches("_nx")
+                .trim_end_matches("_na")
                 .trim_end_matches("_n")
         })
         .or_else(|| entry.strip_prefix("embed_"));
@@ -180,7 +182,8 @@ fn run(m: &mut Mem, l: &PlannedLaunch) {
             };
             m.put_f32s(&a[0], 0, &y);
         }
-        "matvec_q6_k_n" | "matvec_q6_k_nk" | "matvec_q6_k_nx" => {
+        "matvec_q6_k_n" | "matvec_q6_k_nk" | "matvec_q6_k_nx" | "matvec_q6_k_na"
+        | "matvec_q6_k_nxa" => {
             // y, w, x, rows, cols, accumulate, sumsq_in, eps, xw_out, norm_next, sumsq_out,
             // sumsq_clear (kernels::NORM_MATVEC_PARAMS): the clear, the consumer's 1 / rms
             // scale before the accumulate add, the producer's X o nw and sum X^2.
@@ -802,19 +805,22 @@ fn streaming_q6k_matvec_plan_emulated_matches_the_cpu_decoder() {
 /// (decode --norm-launches) the rmsnorm launches and matvec_q6_k_w back. Each also with the
 /// residual matvecs (1024 rows: few) through the split-K matvec_q6_k_nk (splitq6, `split_q6_k: true`)
 /// and without (the default), and with SwiGLU in the gate|up matvec (the default) or a launch;
-/// and with `q6k_xsum` (matvec_q6_k_nx in every matvec_q6_k_n's place, nk unchanged).
+/// and with `q6k_xsum` (matvec_q6_k_nx in every matvec_q6_k_n's place, nk unchanged) and
+/// `q6k_async` (matvec_q6_k_na / matvec_q6_k_nxa).
 #[test]
 fn folded_norm_plan_emulated_matches_the_cpu_decoder() {
     let spec = q6k_llama_1024("tiny-llama-normfold-q6k", "tiny-llama-normfold-q6k.gguf");
     let layout = kernlab::engine::weights::WeightsLayout::from_spec(&spec).unwrap();
-    for (fold, split, glu, xsum) in [
-        (true, true, true, false),
-        (true, false, true, false),
-        (true, false, false, false),
-        (false, true, true, false),
-        (false, false, true, false),
-        (true, false, true, true),
-        (true, true, false, true),
+    for (fold, split, glu, xsum, stages) in [
+        (true, true, true, false, false),
+        (true, false, true, false, false),
+        (true, false, false, false, false),
+        (false, true, true, false, false),
+        (false, false, true, false, false),
+        (true, false, true, true, false),
+        (true, true, false, true, false),
+        (true, false, true, false, true),
+        (true, true, true, true, true),
     ] {
         let opt = PlanOptions {
             max_ctx: 300,
@@ -822,6 +828,7 @@ fn folded_norm_plan_emulated_matches_the_cpu_decoder() {
             split_q6_k: split,
             glu_in_matvec: glu,
             q6k_xsum: xsum,
+            q6k_async: stages,
             ..PlanOptions::default()
         };
         let plan = DecodePlan::build(&spec.config(), &layout, opt).unwrap();
@@ -832,12 +839,12 @@ fn folded_norm_plan_emulated_matches_the_cpu_decoder() {
         assert_eq!(count("matvec_q6_k_nk"), nk);
         // SwiGLU rides in the folded gate|up matvec (glu mode) unless asked for as a launch.
         assert_eq!(count("swiglu"), if fold && glu { 0 } else { n });
-        let (norm, other) = if xsum {
-            ("matvec_q6_k_nx", "matvec_q6_k_n")
-        } else {
-            ("matvec_q6_k_n", "matvec_q6_k_nx")
-        };
-        assert_eq!(count(other), 0);
+        let norm = kernlab::engine::kernels::norm_matvec_q6_k(xsum, stages);
+        for other in kernlab::engine::kernels::NORM_MATVEC_Q6_K_WARP {
+            if other != norm {
+                assert_eq!(count(other), 0, "{other}");
+            }
+        }
         if fold {
             assert_eq!(count("rmsnorm"), 1);
             assert_eq!(count(norm), 4 * n + 1 - nk);

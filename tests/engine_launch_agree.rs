@@ -85,15 +85,17 @@ fn plan_launches_equal_the_kernel_tables_builders() {
     );
     for spec in specs {
         let layout = WeightsLayout::from_spec(spec).unwrap();
-        for (fuse, stream_q6_k, pair_q6_k, q4k_xsum, q6k_xsum) in [
-            (true, false, false, false, false),
-            (false, false, false, false, false),
-            (true, true, false, false, false),
-            (true, false, true, false, false),
-            (true, false, true, true, false),
-            (true, false, false, true, false),
-            (true, false, false, false, true),
-            (true, false, true, true, true),
+        for (fuse, stream_q6_k, pair_q6_k, q4k_xsum, q6k_xsum, q6k_async) in [
+            (true, false, false, false, false, false),
+            (false, false, false, false, false, false),
+            (true, true, false, false, false, false),
+            (true, false, true, false, false, false),
+            (true, false, true, true, false, false),
+            (true, false, false, true, false, false),
+            (true, false, false, false, true, false),
+            (true, false, true, true, true, false),
+            (true, false, false, false, false, true),
+            (true, false, true, true, true, true),
         ] {
             let options = PlanOptions {
                 fuse_matvecs: fuse,
@@ -101,6 +103,7 @@ fn plan_launches_equal_the_kernel_tables_builders() {
                 pair_q6_k,
                 q4k_xsum,
                 q6k_xsum,
+                q6k_async,
                 ..PlanOptions::default()
             };
             let plan = DecodePlan::build(&spec.config(), &layout, options).unwrap();
@@ -188,7 +191,7 @@ fn plan_launches_equal_the_kernel_tables_builders() {
                         u(&a[5]) != 0,
                     );
                     vec![p.unwrap_or_else(|e| panic!("{what}: {e}")).launch]
-                } else if ["matvec_q6_k_n", "matvec_q6_k_nk", "matvec_q6_k_nx"].contains(&e) {
+                } else if e == "matvec_q6_k_nk" || kernels::NORM_MATVEC_Q6_K_WARP.contains(&e) {
                     // The folded norm: consumer slot, producer (xw, norm_next, slot), clear.
                     let fold = launch::NormFold {
                         sumsq_in: opt(&a[6]),

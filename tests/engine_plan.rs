@@ -1212,15 +1212,15 @@ fn q4k_xsum_swaps_only_the_q4_k_kernels() {
     assert!(xm.max_cols < fm.max_cols && xm.ty == fm.ty);
 }
 
-/// `q6k_xsum`: every matvec_q6_k_n launch becomes matvec_q6_k_nx with the same label, arguments,
-/// grid, block, shared memory and bytes, and nothing else changes (matvec_q6_k_nk and _w stay),
-/// for every model, with the split-K residual matvecs off (the default) and on. llama1b-q6k's
-/// 4 per layer + the LM head (65) are matvec_q6_k_n; with the split its o-proj and down are
-/// matvec_q6_k_nk (33 left). Models without the folded norm have none; models with no GPU plan
-/// are skipped.
+/// `q6k_xsum` and `q6k_async`: every matvec_q6_k_n launch becomes matvec_q6_k_nx, _na or _nxa
+/// with the same label, arguments, grid, block, shared memory and bytes, and nothing else changes
+/// (matvec_q6_k_nk and _w stay), for every model, with the split-K residual matvecs off (the
+/// default) and on. llama1b-q6k's 4 per layer + the LM head (65) are matvec_q6_k_n; with the
+/// split its o-proj and down are matvec_q6_k_nk (33 left). Models without the folded norm have
+/// none; models with no GPU plan are skipped.
 #[test]
-fn q6k_xsum_swaps_exactly_the_matvec_q6_k_n_launches() {
-    use kernlab::engine::kernels::{NORM_MATVEC_Q6_K, NORM_MATVEC_Q6_K_XSUM};
+fn q6k_variants_swap_exactly_the_matvec_q6_k_n_launches() {
+    use kernlab::engine::kernels::{norm_matvec_q6_k, NORM_MATVEC_Q6_K};
     let gpu = |spec: &ModelSpec| {
         let layout = WeightsLayout::from_spec(spec).unwrap();
         DecodePlan::build(&spec.config(), &layout, PlanOptions::default()).is_ok()
@@ -1228,7 +1228,12 @@ fn q6k_xsum_swaps_exactly_the_matvec_q6_k_n_launches() {
     let specs: Vec<_> = all_specs().into_iter().filter(|s| gpu(s)).collect();
     assert!(specs.iter().any(|s| s.name == "llama1b-q6k"));
     for spec in specs {
-        for split_q6_k in [false, true] {
+        for (split_q6_k, q6k_xsum, q6k_async) in [
+            (false, true, false),
+            (true, true, false),
+            (false, false, true),
+            (true, true, true),
+        ] {
             let opt = PlanOptions {
                 split_q6_k,
                 ..PlanOptions::default()
@@ -1237,16 +1242,18 @@ fn q6k_xsum_swaps_exactly_the_matvec_q6_k_n_launches() {
             let x = plan_of(
                 spec,
                 PlanOptions {
-                    q6k_xsum: true,
+                    q6k_xsum,
+                    q6k_async,
                     ..opt
                 },
             );
+            let variant = norm_matvec_q6_k(q6k_xsum, q6k_async);
             assert_eq!(base.launches.len(), x.launches.len(), "{}", spec.name);
             let mut swapped = 0;
             for (a, b) in base.launches.iter().zip(&x.launches) {
                 let want = if a.kernel.entry == NORM_MATVEC_Q6_K {
                     swapped += 1;
-                    NORM_MATVEC_Q6_K_XSUM
+                    variant
                 } else {
                     a.kernel.entry
                 };
@@ -1262,7 +1269,7 @@ fn q6k_xsum_swaps_exactly_the_matvec_q6_k_n_launches() {
                 assert_eq!(
                     swapped,
                     if split_q6_k { 33 } else { 65 },
-                    "split {split_q6_k}"
+                    "split {split_q6_k} {variant}"
                 );
             }
         }

@@ -67,6 +67,17 @@ fn q6_k_xsum_warp_matvec_matches_gguf_py_in_the_ptx_interpreter() {
 }
 
 #[test]
+fn q6_k_async_warp_matvecs_match_gguf_py_in_the_ptx_interpreter() {
+    // matvec_q6_k_na and matvec_q6_k_nxa (`decode --q6k-async true`): matvec_q6_k_n's 14 cases,
+    // whose 1 to 8 chunks a row run the 3-stage ring through its start, wrap and end; the
+    // interpreter lands a cp.async only at the wait_group that covers it, so a wrong wait
+    // count reads a stage before its copy arrives.
+    if interpreter_check(&["scripts/mvq6n/check.py", "6", "na"], 14) {
+        interpreter_check(&["scripts/mvq6n/check.py", "6", "nxa"], 14);
+    }
+}
+
+#[test]
 fn paired_q4_k_q6_k_matvec_matches_gguf_py_in_the_ptx_interpreter() {
     // matvec_q4k_q6k_f (scripts/ptxgen/pair.py of matvec_q4_k_f and matvec_q6_k_f): both parts'
     // outputs against float64 dots, with and without the norm, odd row counts, part A on a

@@ -94,6 +94,24 @@ const GENERATORS: &[Generator] = &[
         to_stdout: false,
     },
     Generator {
+        script: "scripts/mvq6a/gen.py",
+        inputs: &[
+            "ptx/decode/matvec_q6_k_n.ptx",
+            "ptx/decode/matvec_q6_k_nx.ptx",
+        ],
+        outputs: &[
+            GeneratedPtx {
+                committed: "ptx/decode/matvec_q6_k_na.ptx",
+                entries: &["matvec_q6_k_na"],
+            },
+            GeneratedPtx {
+                committed: "ptx/decode/matvec_q6_k_nxa.ptx",
+                entries: &["matvec_q6_k_nxa"],
+            },
+        ],
+        to_stdout: false,
+    },
+    Generator {
         script: "scripts/ptxgen/pair.py",
         inputs: &[
             "ptx/decode/matvec_q4_k_f.ptx",

@@ -44,6 +44,7 @@ fn plan_options(args: &Args) -> Result<PlanOptions, Error> {
         pair_q6_k: args.pair_q6.unwrap_or(d.pair_q6_k),
         q4k_xsum: args.q4k_xsum.unwrap_or(d.q4k_xsum),
         q6k_xsum: args.q6k_xsum.unwrap_or(d.q6k_xsum),
+        q6k_async: args.q6k_async.unwrap_or(d.q6k_async),
         stream_q6_k,
         stream_blocks_per_sm: args.stream_blocks_per_sm.unwrap_or(d.stream_blocks_per_sm),
         fused_blocks_per_sm: args.fused_blocks_per_sm.unwrap_or(d.fused_blocks_per_sm),
