@@ -105,7 +105,7 @@ pub static EMBED: KernelFile = file!(
 pub static ARGMAX: KernelFile = file!("argmax.ptx", ["argmax_partial", "argmax_final"]);
 
 /// Every decode PTX file.
-pub static DECODE_FILES: [&KernelFile; 32] = [
+pub static DECODE_FILES: [&KernelFile; 34] = [
     &MATVEC_Q6_K,
     &MATVEC_Q4K_Q6K_F,
     &MATVEC_Q4KX_Q6K_F,
@@ -113,6 +113,8 @@ pub static DECODE_FILES: [&KernelFile; 32] = [
     &MATVEC_Q6_K_N,
     &MATVEC_Q6_K_NK,
     &MATVEC_Q6_K_NX,
+    &MATVEC_Q6_K_NA,
+    &MATVEC_Q6_K_NXA,
     &MATVEC_Q6_K_F,
     &MATVEC_Q6_K_P,
     &MATVEC_Q6_K_S,
