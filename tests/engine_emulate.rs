@@ -9,7 +9,7 @@ use half::f16;
 use kernlab::cpu::ops::{argmax, rmsnorm, rope_head, silu, RopeAngles};
 use kernlab::cpu::CpuModel;
 use kernlab::engine::decode::{layout_of, weights_image};
-use kernlab::engine::plan::{BufRole, DecodePlan, PArg, PlanOptions, PlannedLaunch};
+use kernlab::engine::plan::{BufRole, DecodePlan, PArg, PlanOptions, PlannedLaunch, Q6kPipeline};
 use kernlab::gguf::GgufFile;
 use kernlab::models::{self, Arch, FileType, RopeStyle, SynthOptions};
 use kernlab::{quant, GgmlType};
@@ -99,8 +99,10 @@ fn ty_of(entry: &str) -> GgmlType {
                 .trim_end_matches("_p")
                 .trim_end_matches("_nk")
                 .trim_end_matches("_nxa")
+                .trim_end_matches("_nxp")
                 .trim_end_matches("_nx")
                 .trim_end_matches("_na")
+                .trim_end_matches("_np")
                 .trim_end_matches("_n")
         })
         .or_else(|| entry.strip_prefix("embed_"));
@@ -182,8 +184,9 @@ fn run(m: &mut Mem, l: &PlannedLaunch) {
             };
             m.put_f32s(&a[0], 0, &y);
         }
-        "matvec_q6_k_n" | "matvec_q6_k_nk" | "matvec_q6_k_nx" | "matvec_q6_k_na"
-        | "matvec_q6_k_nxa" => {
+        _ if e == "matvec_q6_k_nk"
+            || kernlab::engine::kernels::NORM_MATVEC_Q6_K_WARP.contains(&e) =>
+        {
             // y, w, x, rows, cols, accumulate, sumsq_in, eps, xw_out, norm_next, sumsq_out,
             // sumsq_clear (kernels::NORM_MATVEC_PARAMS): the clear, the consumer's 1 / rms
             // scale before the accumulate add, the producer's X o nw and sum X^2.
@@ -806,21 +809,22 @@ fn streaming_q6k_matvec_plan_emulated_matches_the_cpu_decoder() {
 /// residual matvecs (1024 rows: few) through the split-K matvec_q6_k_nk (splitq6, `split_q6_k: true`)
 /// and without (the default), and with SwiGLU in the gate|up matvec (the default) or a launch;
 /// and with `q6k_xsum` (matvec_q6_k_nx in every matvec_q6_k_n's place, nk unchanged) and
-/// `q6k_async` (matvec_q6_k_na / matvec_q6_k_nxa).
+/// `q6k_pipeline` (the _na / _nxa / _np / _nxp forms).
 #[test]
 fn folded_norm_plan_emulated_matches_the_cpu_decoder() {
     let spec = q6k_llama_1024("tiny-llama-normfold-q6k", "tiny-llama-normfold-q6k.gguf");
     let layout = kernlab::engine::weights::WeightsLayout::from_spec(&spec).unwrap();
     for (fold, split, glu, xsum, stages) in [
-        (true, true, true, false, false),
-        (true, false, true, false, false),
-        (true, false, false, false, false),
-        (false, true, true, false, false),
-        (false, false, true, false, false),
-        (true, false, true, true, false),
-        (true, true, false, true, false),
-        (true, false, true, false, true),
-        (true, true, true, true, true),
+        (true, true, true, false, Q6kPipeline::Registers),
+        (true, false, true, false, Q6kPipeline::Registers),
+        (true, false, false, false, Q6kPipeline::Registers),
+        (false, true, true, false, Q6kPipeline::Registers),
+        (false, false, true, false, Q6kPipeline::Registers),
+        (true, false, true, true, Q6kPipeline::Registers),
+        (true, true, false, true, Q6kPipeline::Registers),
+        (true, false, true, false, Q6kPipeline::Async),
+        (true, true, true, true, Q6kPipeline::Async),
+        (true, false, true, true, Q6kPipeline::L2Prefetch),
     ] {
         let opt = PlanOptions {
             max_ctx: 300,
@@ -828,7 +832,7 @@ fn folded_norm_plan_emulated_matches_the_cpu_decoder() {
             split_q6_k: split,
             glu_in_matvec: glu,
             q6k_xsum: xsum,
-            q6k_async: stages,
+            q6k_pipeline: stages,
             ..PlanOptions::default()
         };
         let plan = DecodePlan::build(&spec.config(), &layout, opt).unwrap();

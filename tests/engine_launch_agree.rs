@@ -6,7 +6,7 @@
 use kernlab::engine::decode::bind;
 use kernlab::engine::kernels::{self, DEFAULT_SM_COUNT};
 use kernlab::engine::launch;
-use kernlab::engine::plan::{BufRole, DecodePlan, PlanOptions};
+use kernlab::engine::plan::{BufRole, DecodePlan, PlanOptions, Q6kPipeline};
 use kernlab::engine::weights::WeightsLayout;
 use kernlab::gpu::{Arg, Buf, KernelId, Launch};
 use kernlab::models;
@@ -85,17 +85,18 @@ fn plan_launches_equal_the_kernel_tables_builders() {
     );
     for spec in specs {
         let layout = WeightsLayout::from_spec(spec).unwrap();
-        for (fuse, stream_q6_k, pair_q6_k, q4k_xsum, q6k_xsum, q6k_async) in [
-            (true, false, false, false, false, false),
-            (false, false, false, false, false, false),
-            (true, true, false, false, false, false),
-            (true, false, true, false, false, false),
-            (true, false, true, true, false, false),
-            (true, false, false, true, false, false),
-            (true, false, false, false, true, false),
-            (true, false, true, true, true, false),
-            (true, false, false, false, false, true),
-            (true, false, true, true, true, true),
+        for (fuse, stream_q6_k, pair_q6_k, q4k_xsum, q6k_xsum, q6k_pipeline) in [
+            (true, false, false, false, false, Q6kPipeline::Registers),
+            (false, false, false, false, false, Q6kPipeline::Registers),
+            (true, true, false, false, false, Q6kPipeline::Registers),
+            (true, false, true, false, false, Q6kPipeline::Registers),
+            (true, false, true, true, false, Q6kPipeline::Registers),
+            (true, false, false, true, false, Q6kPipeline::Registers),
+            (true, false, false, false, true, Q6kPipeline::Registers),
+            (true, false, true, true, true, Q6kPipeline::Registers),
+            (true, false, false, false, false, Q6kPipeline::Async),
+            (true, false, true, true, true, Q6kPipeline::Async),
+            (true, false, false, false, true, Q6kPipeline::L2Prefetch),
         ] {
             let options = PlanOptions {
                 fuse_matvecs: fuse,
@@ -103,7 +104,7 @@ fn plan_launches_equal_the_kernel_tables_builders() {
                 pair_q6_k,
                 q4k_xsum,
                 q6k_xsum,
-                q6k_async,
+                q6k_pipeline,
                 ..PlanOptions::default()
             };
             let plan = DecodePlan::build(&spec.config(), &layout, options).unwrap();

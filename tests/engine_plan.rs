@@ -1212,7 +1212,8 @@ fn q4k_xsum_swaps_only_the_q4_k_kernels() {
     assert!(xm.max_cols < fm.max_cols && xm.ty == fm.ty);
 }
 
-/// `q6k_xsum` and `q6k_async`: every matvec_q6_k_n launch becomes matvec_q6_k_nx, _na or _nxa
+/// `q6k_xsum` and `q6k_pipeline`: every matvec_q6_k_n launch becomes matvec_q6_k_nx, _na, _nxa,
+/// _np or _nxp
 /// with the same label, arguments, grid, block, shared memory and bytes, and nothing else changes
 /// (matvec_q6_k_nk and _w stay), for every model, with the split-K residual matvecs off (the
 /// default) and on. llama1b-q6k's 4 per layer + the LM head (65) are matvec_q6_k_n; with the
@@ -1220,7 +1221,7 @@ fn q4k_xsum_swaps_only_the_q4_k_kernels() {
 /// none; models with no GPU plan are skipped.
 #[test]
 fn q6k_variants_swap_exactly_the_matvec_q6_k_n_launches() {
-    use kernlab::engine::kernels::{norm_matvec_q6_k, NORM_MATVEC_Q6_K};
+    use kernlab::engine::kernels::{norm_matvec_q6_k, Q6kPipeline, NORM_MATVEC_Q6_K};
     let gpu = |spec: &ModelSpec| {
         let layout = WeightsLayout::from_spec(spec).unwrap();
         DecodePlan::build(&spec.config(), &layout, PlanOptions::default()).is_ok()
@@ -1228,11 +1229,13 @@ fn q6k_variants_swap_exactly_the_matvec_q6_k_n_launches() {
     let specs: Vec<_> = all_specs().into_iter().filter(|s| gpu(s)).collect();
     assert!(specs.iter().any(|s| s.name == "llama1b-q6k"));
     for spec in specs {
-        for (split_q6_k, q6k_xsum, q6k_async) in [
-            (false, true, false),
-            (true, true, false),
-            (false, false, true),
-            (true, true, true),
+        for (split_q6_k, q6k_xsum, q6k_pipeline) in [
+            (false, true, Q6kPipeline::Registers),
+            (true, true, Q6kPipeline::Registers),
+            (false, false, Q6kPipeline::Async),
+            (true, true, Q6kPipeline::Async),
+            (false, false, Q6kPipeline::L2Prefetch),
+            (false, true, Q6kPipeline::L2Prefetch),
         ] {
             let opt = PlanOptions {
                 split_q6_k,
@@ -1243,11 +1246,11 @@ fn q6k_variants_swap_exactly_the_matvec_q6_k_n_launches() {
                 spec,
                 PlanOptions {
                     q6k_xsum,
-                    q6k_async,
+                    q6k_pipeline,
                     ..opt
                 },
             );
-            let variant = norm_matvec_q6_k(q6k_xsum, q6k_async);
+            let variant = norm_matvec_q6_k(q6k_xsum, q6k_pipeline);
             assert_eq!(base.launches.len(), x.launches.len(), "{}", spec.name);
             let mut swapped = 0;
             for (a, b) in base.launches.iter().zip(&x.launches) {

@@ -68,12 +68,21 @@ fn q6_k_xsum_warp_matvec_matches_gguf_py_in_the_ptx_interpreter() {
 
 #[test]
 fn q6_k_async_warp_matvecs_match_gguf_py_in_the_ptx_interpreter() {
-    // matvec_q6_k_na and matvec_q6_k_nxa (`decode --q6k-async true`): matvec_q6_k_n's 14 cases,
+    // matvec_q6_k_na and matvec_q6_k_nxa (`decode --q6k-pipeline async`): matvec_q6_k_n's 14 cases,
     // whose 1 to 8 chunks a row run the 3-stage ring through its start, wrap and end; the
     // interpreter lands a cp.async only at the wait_group that covers it, so a wrong wait
     // count reads a stage before its copy arrives.
     if interpreter_check(&["scripts/mvq6n/check.py", "6", "na"], 14) {
         interpreter_check(&["scripts/mvq6n/check.py", "6", "nxa"], 14);
+    }
+}
+
+#[test]
+fn q6_k_l2_prefetch_warp_matvecs_match_gguf_py_in_the_ptx_interpreter() {
+    // matvec_q6_k_np and matvec_q6_k_nxp (`decode --q6k-pipeline l2`): matvec_q6_k_n's 14 cases;
+    // the interpreter checks every prefetched address lies in a mapped buffer (the weights).
+    if interpreter_check(&["scripts/mvq6n/check.py", "7", "np"], 14) {
+        interpreter_check(&["scripts/mvq6n/check.py", "7", "nxp"], 14);
     }
 }
 

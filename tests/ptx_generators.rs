@@ -108,6 +108,14 @@ const GENERATORS: &[Generator] = &[
                 committed: "ptx/decode/matvec_q6_k_nxa.ptx",
                 entries: &["matvec_q6_k_nxa"],
             },
+            GeneratedPtx {
+                committed: "ptx/decode/matvec_q6_k_np.ptx",
+                entries: &["matvec_q6_k_np"],
+            },
+            GeneratedPtx {
+                committed: "ptx/decode/matvec_q6_k_nxp.ptx",
+                entries: &["matvec_q6_k_nxp"],
+            },
         ],
         to_stdout: false,
     },

@@ -1,7 +1,10 @@
-"""Writes cp.async-pipelined copies of matvec_q6_k_n and matvec_q6_k_nx:
+"""Writes two deeper-pipelined forms of matvec_q6_k_n and matvec_q6_k_nx:
 
     python3 scripts/mvq6a/gen.py ptx/decode/matvec_q6_k_n.ptx ptx/decode/matvec_q6_k_nx.ptx \
-        ptx/decode/matvec_q6_k_na.ptx ptx/decode/matvec_q6_k_nxa.ptx
+        ptx/decode/matvec_q6_k_na.ptx ptx/decode/matvec_q6_k_nxa.ptx \
+        ptx/decode/matvec_q6_k_np.ptx ptx/decode/matvec_q6_k_nxp.ptx
+
+"a" (cp.async stages) and "p" (an L2 prefetch of the warp's whole rows up front); see below.
 
 (tests/ptx_generators.rs checks that the committed files are this script's output). Why: the
 source kernels hold one 1680-B chunk (4 Q6_K blocks of each of the warp's two rows) in flight
@@ -18,6 +21,11 @@ keeps STAGES - 1 chunks on their way with cp.async (global -> shared, no registe
     chunk c-1 used, one commit group (empty past the row's end), then chunk c's unit as before;
   - the unit's stage pointers (%r200..%r203) move one stage on at the end of each iteration,
     wrapping after the last.
+
+The "p" form keeps the source's register pipeline and, before griddepcontrol.wait, has each
+lane issue prefetch.global.L2 for every 32nd 128-B line of both rows past the first chunk: the
+whole row pair is requested from DRAM at once, and the chunk loads that follow find it in L2.
+Nothing is held for it (no registers, no shared memory; a prefetch is only a hint).
 
 Everything else (parameters, rows, modes, x loads, the unit, reduce, epilogue) is the source's,
 line for line."""
@@ -126,6 +134,47 @@ def pipelined(src, dst):
     open(dst, "w").write(head + header + body)
 
 
-src_n, src_nx, dst_na, dst_nxa = sys.argv[1:5]
+def prefetched(src, dst):
+    text = open(src).read()
+    name = re.search(r"\.visible \.entry (matvec_q6_k_nx?)\(", text).group(1)
+    new = name + "p"
+    body = text[text.index(".version"):]
+    body = body.replace(f".visible .entry {name}(", f".visible .entry {new}(")
+    head = (f"// {new}: {name} with an L2 prefetch of the warp's two rows past their first chunk\n"
+            f"// before griddepcontrol.wait (scripts/mvq6a/gen.py, whose docstring says why). The\n"
+            f"// source's header, unchanged, follows.\n")
+    header = text[:text.index(".version")]
+    decl = "    .reg .b16 %h<4>;\n"
+    assert body.count(decl) == 1
+    body = body.replace(decl, decl + "    .reg .b64 %pf<4>;\n    .reg .pred %pfp;\n")
+    wait = "    griddepcontrol.wait;\n"
+    assert body.count(wait) == 1
+    # %rd4: row 0's start; %rd11: this lane's piece of row 1 (row 1's start + 8 lane); %r11: row
+    # bytes; %p10: row 1 exists.
+    pf = ("    // Both rows past the first chunk into L2, lane l taking lines 6 + l, 6 + l + 32, ..\n"
+          f"    mul.wide.u32 %pf0, %r5, 128;\n"
+          f"    add.u64 %pf0, %pf0, {768};\n"
+          "    cvt.u64.u32 %pf1, %r11;\n"
+          "    mul.wide.u32 %pf2, %r5, 8;\n"
+          "    sub.u64 %pf2, %rd11, %pf2;          // row 1's start\n"
+          "PF_LOOP:\n"
+          "    setp.ge.u64 %pfp, %pf0, %pf1;\n"
+          "    @%pfp bra PF_DONE;\n"
+          "    add.u64 %pf3, %rd4, %pf0;\n"
+          "    prefetch.global.L2 [%pf3];\n"
+          "    add.u64 %pf3, %pf2, %pf0;\n"
+          "    @%p10 prefetch.global.L2 [%pf3];\n"
+          "    add.u64 %pf0, %pf0, 4096;\n"
+          "    bra PF_LOOP;\n"
+          "PF_DONE:\n")
+    body = body.replace(wait, pf + wait)
+    for reg in ("%rd4", "%rd11", "%r11", "%p10", "%r5"):
+        assert body.index(reg) < body.index("PF_LOOP:"), reg   # set before the prefetch
+    open(dst, "w").write(head + header + body)
+
+
+src_n, src_nx, dst_na, dst_nxa, dst_np, dst_nxp = sys.argv[1:7]
 pipelined(src_n, dst_na)
 pipelined(src_nx, dst_nxa)
+prefetched(src_n, dst_np)
+prefetched(src_nx, dst_nxp)

@@ -19,7 +19,7 @@ from gguf_blocks import matvec_modes_reference, rand_q6_k_blocks  # noqa: E402
 rng = np.random.default_rng(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
 KERNEL = "matvec_q6_k_" + (sys.argv[2] if len(sys.argv) > 2 else "n")
 assert KERNEL in ("matvec_q6_k_n", "matvec_q6_k_w", "matvec_q6_k_nx", "matvec_q6_k_na",
-                  "matvec_q6_k_nxa"), KERNEL
+                  "matvec_q6_k_nxa", "matvec_q6_k_np", "matvec_q6_k_nxp"), KERNEL
 NORM_PARTS = KERNEL != "matvec_q6_k_w"  # NORM_MATVEC_PARAMS: glu, consumer, producer, slot clear
 TEXT = open(os.path.join(HERE, "..", "..", "ptx", "decode", KERNEL + ".ptx")).read()
 W_AT, X_AT, Y_AT, SIN_AT, XW_AT, NN_AT, SOUT_AT, CLR_AT = (0x10000000 * i for i in range(1, 9))

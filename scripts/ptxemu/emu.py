@@ -146,6 +146,7 @@ def thread(code, labels, params, symaddr, tid, bid, grid, block, gmem, sread, sw
             R[o[0]] = params[o[1].strip("[]")]; continue
         if base == "cvta": R[o[0]] = val(o[1]); continue
         if op == "griddepcontrol.wait": continue
+        if op == "prefetch.global.L2": gmem.read(addr(o[0]), 1); continue  # a hint: only the address must be mapped
         if op in ("cp.async.cg.shared.global", "cp.async.ca.shared.global"):
             cur.append((addr(o[0]), addr(o[1]), int(o[2]))); continue
         if op == "cp.async.commit_group": groups.append(cur); cur = []; continue

@@ -20,6 +20,7 @@
 //! `fuse_matvecs = false` (`--unfused`) keeps one matvec per tensor and the four attention
 //! launches of before: (q/k norm +) rope, kv_append, attn_partial, attn_combine.
 
+pub use super::kernels::Q6kPipeline;
 use super::weights::{TensorSlot, WeightsLayout};
 use crate::models::{ModelConfig, RopeStyle};
 use crate::{Error, Result};
@@ -179,11 +180,13 @@ pub struct PlanOptions {
     /// (its ffn_down 10.9 -> 15 us; why is not known; docs/device-logs/s9/probe24.log); correct
     /// on both paths (CPU check 64/64). `decode --q6k-xsum true`.
     pub q6k_xsum: bool,
-    /// Every folded-norm Q6_K matvec (matvec_q6_k_n or, with `q6k_xsum`, matvec_q6_k_nx) in its
-    /// cp.async form (matvec_q6_k_na / matvec_q6_k_nxa): weight chunks fetched 2 ahead into 3
-    /// shared-memory stages per warp instead of one ahead through registers, for the residual
-    /// matvecs' few warps per SM. Same arguments, grid and results. `decode --q6k-async true`.
-    pub q6k_async: bool,
+    /// How every folded-norm Q6_K matvec (matvec_q6_k_n or, with `q6k_xsum`, matvec_q6_k_nx)
+    /// keeps its weights coming: one chunk ahead through registers (the source kernels), two
+    /// ahead by cp.async into 3 shared stages per warp (_na / _nxa), or the registers' way after
+    /// an L2 prefetch of the warp's whole rows (_np / _nxp). For the residual matvecs' few warps
+    /// per SM, which ncu finds latency-bound. Same arguments, grid and results.
+    /// `decode --q6k-pipeline reg|async|l2`.
+    pub q6k_pipeline: Q6kPipeline,
     /// With `fuse_matvecs`: the whole attention of a layer in one launch (attn_rope_llama /
     /// attn_rope_neox / attn_qknorm_rope_neox: rope, q/k norm, K/V append and attention) where
     /// the head dim allows (64, 128, 256). Off (`decode --separate-rope`): rope_kv (or
@@ -269,7 +272,7 @@ impl Default for PlanOptions {
             pair_q6_k: true,
             q4k_xsum: true,
             q6k_xsum: false,
-            q6k_async: false,
+            q6k_pipeline: Q6kPipeline::Registers,
             attn_rope: true,
             attn_split_len: DEFAULT_ATTN_SPLIT_LEN,
             stream_q6_k: false,
@@ -369,8 +372,8 @@ struct Builder<'a> {
     q4k_xsum: bool,
     /// matvec_q6_k_nx in place of matvec_q6_k_n (PlanOptions::q6k_xsum).
     q6k_xsum: bool,
-    /// The cp.async-pipelined form of either (PlanOptions::q6k_async).
-    q6k_async: bool,
+    /// Their weight pipeline (PlanOptions::q6k_pipeline).
+    q6k_pipeline: Q6kPipeline,
     stream_q6_k: bool,
     stream_blocks: u32,
     /// Grid cap of the fused Q8_0 / Q4_K matvecs (0: none).
@@ -957,7 +960,7 @@ impl Builder<'_> {
     fn norm_matvec(&mut self, ts: &[TensorSlot], y: PArg, x: BufRole, acc: bool) -> Result<()> {
         self.matvec_rows(ts, y, x, acc)?;
         let eps = self.c.rms_eps;
-        let entry = super::kernels::norm_matvec_q6_k(self.q6k_xsum, self.q6k_async);
+        let entry = super::kernels::norm_matvec_q6_k(self.q6k_xsum, self.q6k_pipeline);
         let l = self.last();
         if l.kernel.entry != "matvec_q6_k_w" {
             return Err(Error::Unsupported(format!(
@@ -1397,7 +1400,7 @@ impl DecodePlan {
             pair_q6_k: options.pair_q6_k,
             q4k_xsum: options.q4k_xsum,
             q6k_xsum: options.q6k_xsum,
-            q6k_async: options.q6k_async,
+            q6k_pipeline: options.q6k_pipeline,
             stream_q6_k: options.stream_q6_k,
             stream_blocks: sm_count.saturating_mul(options.stream_blocks_per_sm.max(1)),
             fused_max_blocks: sm_count.saturating_mul(options.fused_blocks_per_sm),

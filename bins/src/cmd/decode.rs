@@ -101,11 +101,12 @@ pub struct Args {
     /// (false); default: the plan's (false)
     #[argh(option)]
     pub q6k_xsum: Option<bool>,
-    /// GPU backends: the folded-norm Q6_K matvecs in their cp.async form (matvec_q6_k_na, or
-    /// matvec_q6_k_nxa with --q6k-xsum true), weights fetched 2 chunks ahead into 3 stages per
-    /// warp (true), or one chunk ahead through registers (false); default: the plan's (false)
+    /// GPU backends: how the folded-norm Q6_K matvecs keep their weights coming: reg (one chunk
+    /// ahead through registers: matvec_q6_k_n / _nx), async (two ahead by cp.async into 3
+    /// shared stages per warp: _na / _nxa) or l2 (an L2 prefetch of the warp's rows up front:
+    /// _np / _nxp); default: the plan's (reg)
     #[argh(option)]
-    pub q6k_async: Option<bool>,
+    pub q6k_pipeline: Option<String>,
     /// GPU backends: matvec launches needing at most N blocks per SM hold at most that many on
     /// any SM (shared memory sized to match), so a grid launched early under nv's pdl replay
     /// spreads over every SM; 0: off; default: the plan's (0)

@@ -4,6 +4,7 @@
 
 use super::{model_path, parse_prompt, Args};
 use kernlab::cpu::CpuModel;
+use kernlab::engine::plan::Q6kPipeline;
 use kernlab::engine::{check_against_cpu, GpuDecoder, KernelTime, PlanOptions, TimedRun};
 use kernlab::gpu::{Arg, Backend, BackendKind, Launch};
 use kernlab::json::Json;
@@ -30,6 +31,17 @@ fn plan_options(args: &Args) -> Result<PlanOptions, Error> {
             )))
         }
     };
+    let q6k_pipeline = match args.q6k_pipeline.as_deref() {
+        None => d.q6k_pipeline,
+        Some("reg") => Q6kPipeline::Registers,
+        Some("async") => Q6kPipeline::Async,
+        Some("l2") => Q6kPipeline::L2Prefetch,
+        Some(other) => {
+            return Err(Error::Usage(format!(
+                "--q6k-pipeline {other}: expected reg, async or l2"
+            )))
+        }
+    };
     if args.stream_blocks_per_sm == Some(0) {
         return Err(Error::Usage(
             "--stream-blocks-per-sm 0: expected at least 1".to_string(),
@@ -44,7 +56,7 @@ fn plan_options(args: &Args) -> Result<PlanOptions, Error> {
         pair_q6_k: args.pair_q6.unwrap_or(d.pair_q6_k),
         q4k_xsum: args.q4k_xsum.unwrap_or(d.q4k_xsum),
         q6k_xsum: args.q6k_xsum.unwrap_or(d.q6k_xsum),
-        q6k_async: args.q6k_async.unwrap_or(d.q6k_async),
+        q6k_pipeline,
         stream_q6_k,
         stream_blocks_per_sm: args.stream_blocks_per_sm.unwrap_or(d.stream_blocks_per_sm),
         fused_blocks_per_sm: args.fused_blocks_per_sm.unwrap_or(d.fused_blocks_per_sm),
