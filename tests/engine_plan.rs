@@ -7,7 +7,7 @@ use kernlab::engine::kernels::{
     fused_matvec_named, split_matvec_named, warp_matvec_named, DEFAULT_SM_COUNT,
 };
 use kernlab::engine::plan::{
-    self, BufRole, DecodePlan, PArg, PlanOptions, PlannedLaunch, MATVEC_THREADS,
+    self, BufRole, DecodePlan, PArg, PlanOptions, PlannedLaunch, Q6kPipeline, MATVEC_THREADS,
 };
 use kernlab::engine::weights::{WeightsLayout, WEIGHT_ALIGN_B};
 use kernlab::models::{self, Arch, ModelSpec};
@@ -15,6 +15,12 @@ use kernlab::models::{self, Arch, ModelSpec};
 fn plan_of(spec: &ModelSpec, opt: PlanOptions) -> DecodePlan {
     let layout = WeightsLayout::from_spec(spec).unwrap();
     DecodePlan::build(&spec.config(), &layout, opt).unwrap_or_else(|e| panic!("{}: {e}", spec.name))
+}
+
+/// The folded-norm Q6_K matvec the default plan emits.
+fn default_norm_q6k() -> &'static str {
+    let d = PlanOptions::default();
+    kernlab::engine::kernels::norm_matvec_q6_k(d.q6k_xsum, d.q6k_pipeline)
 }
 
 fn all_specs() -> Vec<&'static ModelSpec> {
@@ -758,7 +764,7 @@ fn folded_norms_take_the_rmsnorm_launches_out_of_llama1b_q6k() {
     let nv: Vec<_> = p
         .launches
         .iter()
-        .filter(|l| l.kernel.entry == "matvec_q6_k_n")
+        .filter(|l| l.kernel.entry == default_norm_q6k())
         .collect();
     assert_eq!(nv.len(), 16 * 4 + 1);
     for l in &nv {
@@ -826,7 +832,7 @@ fn folded_norms_take_the_rmsnorm_launches_out_of_llama1b_q6k() {
     for (a, b) in p.launches.iter().zip(same) {
         assert_eq!((&a.label, a.grid, a.block), (&b.label, b.grid, b.block));
         if b.kernel.entry == "matvec_q6_k_w" {
-            assert_eq!(a.kernel.entry, "matvec_q6_k_n");
+            assert_eq!(a.kernel.entry, default_norm_q6k());
             assert_eq!(&a.args[..6], &b.args[..6], "{}", a.label);
         } else {
             assert_eq!((a.kernel.entry, &a.args), (b.kernel.entry, &b.args));
@@ -857,7 +863,7 @@ fn glu_in_the_gate_up_matvec_takes_the_swiglu_launches_out() {
     for (a, b) in p.launches.iter().zip(kept) {
         assert_eq!((&a.label, a.grid, a.block), (&b.label, b.grid, b.block));
         if a.label.ends_with("ffn_up") {
-            assert_eq!(a.kernel.entry, "matvec_q6_k_n");
+            assert_eq!(a.kernel.entry, default_norm_q6k());
             assert_eq!(a.args[0], PArg::Buf(BufRole::GateUp, 0), "{}", a.label);
             assert_eq!(a.args[3], PArg::U32(2 * 8192));
             assert_eq!(a.args[5], PArg::U32(2), "{}: glu mode", a.label);
@@ -1012,7 +1018,7 @@ fn q6_k_residual_matvecs_split_their_columns_where_rows_are_few() {
             assert_eq!(a.args[0], PArg::Buf(BufRole::X, 0));
             assert_eq!(a.args[5], PArg::U32(1), "{}: accumulates", a.label);
             match b.kernel.entry {
-                "matvec_q6_k_n" => assert_eq!(a.args, b.args),
+                e if e == default_norm_q6k() => assert_eq!(a.args, b.args),
                 "matvec_q6_k_w" => {
                     plain += 1;
                     assert_eq!(a.args[7], PArg::F32(spec.rms_eps));
@@ -1221,7 +1227,7 @@ fn q4k_xsum_swaps_only_the_q4_k_kernels() {
 /// none; models with no GPU plan are skipped.
 #[test]
 fn q6k_variants_swap_exactly_the_matvec_q6_k_n_launches() {
-    use kernlab::engine::kernels::{norm_matvec_q6_k, Q6kPipeline, NORM_MATVEC_Q6_K};
+    use kernlab::engine::kernels::{norm_matvec_q6_k, NORM_MATVEC_Q6_K};
     let gpu = |spec: &ModelSpec| {
         let layout = WeightsLayout::from_spec(spec).unwrap();
         DecodePlan::build(&spec.config(), &layout, PlanOptions::default()).is_ok()
@@ -1230,6 +1236,7 @@ fn q6k_variants_swap_exactly_the_matvec_q6_k_n_launches() {
     assert!(specs.iter().any(|s| s.name == "llama1b-q6k"));
     for spec in specs {
         for (split_q6_k, q6k_xsum, q6k_pipeline) in [
+            (false, false, Q6kPipeline::Registers),
             (false, true, Q6kPipeline::Registers),
             (true, true, Q6kPipeline::Registers),
             (false, false, Q6kPipeline::Async),
@@ -1239,6 +1246,8 @@ fn q6k_variants_swap_exactly_the_matvec_q6_k_n_launches() {
         ] {
             let opt = PlanOptions {
                 split_q6_k,
+                q6k_xsum: false,
+                q6k_pipeline: Q6kPipeline::Registers,
                 ..PlanOptions::default()
             };
             let base = plan_of(spec, opt);
@@ -1255,7 +1264,7 @@ fn q6k_variants_swap_exactly_the_matvec_q6_k_n_launches() {
             let mut swapped = 0;
             for (a, b) in base.launches.iter().zip(&x.launches) {
                 let want = if a.kernel.entry == NORM_MATVEC_Q6_K {
-                    swapped += 1;
+                    swapped += (variant != NORM_MATVEC_Q6_K) as usize;
                     variant
                 } else {
                     a.kernel.entry
@@ -1268,7 +1277,7 @@ fn q6k_variants_swap_exactly_the_matvec_q6_k_n_launches() {
                 assert_eq!(&same, a, "{} {}", spec.name, a.label);
             }
             assert_eq!(x.buffers, base.buffers, "{}", spec.name);
-            if spec.name == "llama1b-q6k" {
+            if spec.name == "llama1b-q6k" && variant != NORM_MATVEC_Q6_K {
                 assert_eq!(
                     swapped,
                     if split_q6_k { 33 } else { 65 },
@@ -1333,4 +1342,27 @@ fn spread_caps_exactly_the_small_matvec_grids() {
             }
         }
     }
+}
+
+/// `PlanOptions::tuned_for`: where grids launch in order (cuda's graph) the defaults; where they
+/// launch early (nv's pdl) the small matvec grids capped and the Q6_K matvecs prefetching, and
+/// nothing else different.
+#[test]
+fn tuned_defaults_differ_only_where_grids_launch_early() {
+    assert_eq!(PlanOptions::tuned_for(false), PlanOptions::default());
+    let early = PlanOptions::tuned_for(true);
+    assert_eq!(
+        early.spread_blocks_per_sm,
+        plan::EARLY_LAUNCH_SPREAD_BLOCKS_PER_SM
+    );
+    assert_eq!(early.q6k_pipeline, Q6kPipeline::L2Prefetch);
+    assert_eq!(
+        PlanOptions {
+            spread_blocks_per_sm: 0,
+            q6k_pipeline: Q6kPipeline::Registers,
+            ..early
+        },
+        PlanOptions::default()
+    );
+    assert_eq!(PlanOptions::default().spread_blocks_per_sm, 0);
 }

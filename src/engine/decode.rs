@@ -198,6 +198,18 @@ impl GpuDecoder {
         Ok((d, opened.note))
     }
 
+    /// [`GpuDecoder::open`] with the plan's defaults for the backend opened
+    /// ([`PlanOptions::tuned_for`]) and the context `max_ctx`.
+    pub fn open_tuned(kind: BackendKind, path: &Path, max_ctx: usize) -> Result<(Self, String)> {
+        let opened = crate::gpu::open(kind)?;
+        let options = PlanOptions {
+            max_ctx,
+            ..PlanOptions::tuned_for(opened.backend.replay_launches_early())
+        };
+        let d = GpuDecoder::load(opened.backend, path, options)?;
+        Ok((d, opened.note))
+    }
+
     fn buf(&self, role: BufRole) -> Buf {
         self.bufs[&role]
     }

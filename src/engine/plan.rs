@@ -175,10 +175,11 @@ pub struct PlanOptions {
     pub q4k_xsum: bool,
     /// Every matvec_q6_k_n launch (llama1b-q6k's folded-norm Q6_K matvecs) through matvec_q6_k_nx:
     /// the same arguments, grid and bytes, with fewer instructions per weight (a 6-bit value to
-    /// float by one prmt with no sub, the sums of x per 8 columns starting the fma chains). Off
-    /// by default: on the H100 llama1b-q6k cuda 0.716 -> 0.703 ms/token but nv 0.731 -> 0.806
-    /// (its ffn_down 10.9 -> 15 us; why is not known; docs/device-logs/s9/probe24.log); correct
-    /// on both paths (CPU check 64/64). `decode --q6k-xsum true`.
+    /// float by one prmt with no sub, the sums of x per 8 columns starting the fma chains). On
+    /// by default since session 10: on the H100 llama1b-q6k cuda 0.720 -> 0.707 ms/token, nv
+    /// 0.732 -> 0.715 with the spread grids (`spread_blocks_per_sm` 2; without it nv lost, 0.812:
+    /// pdl piled its ffn_down onto the SMs that freed first; docs/device-logs/s10/probe26.log);
+    /// CPU check 64/64 on both paths. `decode --q6k-xsum false` for matvec_q6_k_n.
     pub q6k_xsum: bool,
     /// How every folded-norm Q6_K matvec (matvec_q6_k_n or, with `q6k_xsum`, matvec_q6_k_nx)
     /// keeps its weights coming: one chunk ahead through registers (the source kernels), two
@@ -242,7 +243,8 @@ pub struct PlanOptions {
     /// the backend asks for shared memory to match). Under nv's pdl replay a grid is launched
     /// when the previous one's last block starts, and its blocks land on the SMs that free
     /// first, as many as fit (5-6 of a 4-warp matvec block): llama1b's 256-block ffn_down on
-    /// about 50 of 132 SMs. 0: off (`decode --spread-blocks-per-sm N`).
+    /// about 50 of 132 SMs. 0: off (`decode --spread-blocks-per-sm N`); the default is
+    /// [`PlanOptions::tuned_for`]'s.
     pub spread_blocks_per_sm: u32,
 }
 
@@ -271,7 +273,7 @@ impl Default for PlanOptions {
             fused_q6_k_alone: false,
             pair_q6_k: true,
             q4k_xsum: true,
-            q6k_xsum: false,
+            q6k_xsum: true,
             q6k_pipeline: Q6kPipeline::Registers,
             attn_rope: true,
             attn_split_len: DEFAULT_ATTN_SPLIT_LEN,
@@ -284,6 +286,33 @@ impl Default for PlanOptions {
             split_q8_0: true,
             split_q6_k: false,
             spread_blocks_per_sm: 0,
+        }
+    }
+}
+
+/// Blocks per SM up to which [`PlanOptions::tuned_for`] caps the matvec grids where grids launch
+/// early: on the H100's nv path llama1b-q6k (matvec_q6_k_nx) 0.812 -> 0.715 ms/token at 2,
+/// qwen3-1.7b-q4km 1.061 -> 1.039 and qwen3-0.6b-q8 0.622 -> 0.596 at 4 (6 the same;
+/// docs/device-logs/s10/probe26.log).
+pub const EARLY_LAUNCH_SPREAD_BLOCKS_PER_SM: u32 = 4;
+
+impl PlanOptions {
+    /// The defaults for a backend whose replayed grids launch early (`early`, nv's pdl) or not
+    /// (cuda's graph, nv's wfi): early, the small matvec grids are spread over every SM
+    /// ([`EARLY_LAUNCH_SPREAD_BLOCKS_PER_SM`]) and the folded-norm Q6_K matvecs prefetch their
+    /// rows into L2 before griddepcontrol.wait, under the previous grid's tail (llama1b-q6k nv
+    /// 0.715 -> 0.708 ms/token); otherwise neither: a CUDA graph's grids start on an idle GPU,
+    /// where the cap only shrinks L1 (0.707 -> 0.727) and the prefetch burst delays the
+    /// loads behind it (0.707 -> 0.753).
+    pub fn tuned_for(early: bool) -> PlanOptions {
+        let d = PlanOptions::default();
+        if !early {
+            return d;
+        }
+        PlanOptions {
+            spread_blocks_per_sm: EARLY_LAUNCH_SPREAD_BLOCKS_PER_SM,
+            q6k_pipeline: Q6kPipeline::L2Prefetch,
+            ..d
         }
     }
 }

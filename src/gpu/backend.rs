@@ -121,6 +121,13 @@ pub trait Backend {
     /// Queue one replay of a prebuilt list.
     fn replay(&mut self, id: ReplayId) -> Result<()>;
 
+    /// Whether a replayed grid may be launched before the previous one ends (nv's pdl replay:
+    /// when the previous grid's last block starts), so that its blocks land on whichever SMs
+    /// free first. The decode plan's defaults depend on it ([`crate::engine::PlanOptions::tuned_for`]).
+    fn replay_launches_early(&self) -> bool {
+        false
+    }
+
     /// From now on, replays built record the GPU time at which each of their grids completes
     /// ([`Backend::grid_end_times`]); false where the backend cannot (a CUDA graph's nodes have
     /// no completion time of their own without a profiler).

@@ -91,9 +91,9 @@ impl CudaBackend {
         let dyn_b = (cta_b - fixed_b) as u32;
         if dyn_b > l.shared_b {
             f.set_preferred_carveout(100)?;
-            if dyn_b > DEFAULT_SHARED_LIMIT_B {
-                // The most a block may opt into, not this launch's size: a graph node captured
-                // earlier with a larger size must stay valid.
+            if static_b + dyn_b as u64 > DEFAULT_SHARED_LIMIT_B as u64 {
+                // Past 48 KiB in all a block opts in; to the most it may, not this launch's
+                // size: a graph node captured earlier with a larger size must stay valid.
                 f.set_max_dynamic_shared((d.smem_optin_b - static_b) as u32)?;
             }
         }

@@ -163,15 +163,11 @@ fn report(
 /// The GPU path: the prompt is fed one position at a time (host-fed steps), then each step's
 /// argmax, computed on the GPU, is read back and streamed.
 fn run_gpu(args: &Args, path: &std::path::Path, tok: &BpeTokenizer) -> Result<(), Error> {
-    use kernlab::engine::{GpuDecoder, PlanOptions};
+    use kernlab::engine::GpuDecoder;
     let config = ModelConfig::from_gguf(&kernlab::gguf::GgufFile::open(path)?)?;
     let prompt = build_prompt(&config, tok, &args.prompt)?;
     let max_ctx = (prompt.len() + args.tokens + 1).next_multiple_of(256);
-    let options = PlanOptions {
-        max_ctx,
-        ..PlanOptions::default()
-    };
-    let (mut gpu, note) = GpuDecoder::open(args.backend.kind(), path, options)?;
+    let (mut gpu, note) = GpuDecoder::open_tuned(args.backend.kind(), path, max_ctx)?;
     eprintln!("kernlab generate: {note}");
     gpu.check_run(&prompt, args.tokens)?;
     let mut stream = Stream::start(args);

@@ -575,6 +575,14 @@ impl Backend for NvBackend {
         Ok(ReplayId(self.replays.len() - 1))
     }
 
+    fn replay_launches_early(&self) -> bool {
+        // Pdl schedules each grid at the previous one's last block launch; Latch queues them all.
+        matches!(
+            self.opts.replay_order,
+            ReplayOrder::Pdl | ReplayOrder::Latch
+        )
+    }
+
     fn time_replay_grids(&mut self) -> bool {
         self.opts.grid_timestamps = true;
         true

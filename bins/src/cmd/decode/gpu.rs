@@ -18,9 +18,8 @@ const CEILING_COPY_B: u64 = 1 << 30;
 /// Generated tokens left out of the statistics (clocks and caches settle).
 const WARMUP_TOKENS: usize = 2;
 
-/// The plan's knobs from the flags (max_ctx: the default).
-fn plan_options(args: &Args) -> Result<PlanOptions, Error> {
-    let d = PlanOptions::default();
+/// The plan's knobs from the flags over `d`, the defaults for the backend (max_ctx: the default).
+fn plan_options(args: &Args, d: PlanOptions) -> Result<PlanOptions, Error> {
     let stream_q6_k = match args.matvec_q6k.as_deref() {
         None => d.stream_q6_k,
         Some("s") => true,
@@ -100,7 +99,10 @@ pub fn run_gpu(args: &Args, kind: BackendKind) -> Result<(), Error> {
     }
     let options = PlanOptions {
         max_ctx,
-        ..plan_options(args)?
+        ..plan_options(
+            args,
+            PlanOptions::tuned_for(opened.backend.replay_launches_early()),
+        )?
     };
     let mut dec = GpuDecoder::load(opened.backend, &path, options)?;
     if args.timeline && dec.backend.info().backend != "nv" {
@@ -510,29 +512,46 @@ pub fn print_plan(args: &Args) -> Result<(), Error> {
             kernlab::engine::decode::layout_of(&src)?
         }
     };
-    let options = plan_options(args)?;
+    // No GPU is opened: the defaults of the backend named, nv taken as replaying with pdl (as
+    // on Hopper; wfi elsewhere).
+    let early = matches!(args.backend, super::super::BackendFlag::Nv);
+    let options = plan_options(args, PlanOptions::tuned_for(early))?;
     let plan = DecodePlan::build(&config, &layout, options)?;
     println!(
-        "{:>4} {:<44} {:<18} {:>16} {:>6} {:>12}",
-        "#", "launch", "kernel", "grid", "block", "weight B"
+        "{:>4} {:<44} {:<18} {:>16} {:>6} {:>12} {:>10}",
+        "#", "launch", "kernel", "grid", "block", "weight B", "blocks/SM"
     );
     for (i, l) in plan.launches.iter().enumerate() {
         let grid = format!("{}x{}x{}", l.grid[0], l.grid[1], l.grid[2]);
         println!(
-            "{:>4} {:<44} {:<18} {:>16} {:>6} {:>12}",
-            i, l.label, l.kernel.entry, grid, l.block[0], l.weight_b
+            "{:>4} {:<44} {:<18} {:>16} {:>6} {:>12} {:>10}",
+            i,
+            l.label,
+            l.kernel.entry,
+            grid,
+            l.block[0],
+            l.weight_b,
+            match l.max_blocks_per_sm {
+                0 => "-".to_string(),
+                n => format!("<= {n}"),
+            }
         );
     }
     let kv_per_pos = plan.dram_bytes_at(1) - plan.dram_bytes_at(0);
     println!(
-        "{} launches per token ({} layers); weights read per token {} B; + {} B of f16 K/V per position of context; KV cache {} positions; threads-per-row {}{}",
+        "{} launches per token ({} layers); weights read per token {} B; + {} B of f16 K/V per position of context; KV cache {} positions; threads-per-row {}{}; defaults for {}",
         plan.n_launches(),
         config.n_layer,
         plan.weight_bytes(),
         kv_per_pos,
         plan.options.max_ctx,
         plan.options.threads_per_row,
-        if plan.options.fuse_matvecs { "" } else { "; unfused" }
+        if plan.options.fuse_matvecs { "" } else { "; unfused" },
+        if early {
+            "grids launched early (nv's pdl replay)"
+        } else {
+            "grids launched in order (cuda's graph)"
+        }
     );
     Ok(())
 }
