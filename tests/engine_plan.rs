@@ -1345,24 +1345,46 @@ fn spread_caps_exactly_the_small_matvec_grids() {
 }
 
 /// `PlanOptions::tuned_for`: where grids launch in order (cuda's graph) the defaults; where they
-/// launch early (nv's pdl) the small matvec grids capped and the Q6_K matvecs prefetching, and
-/// nothing else different.
+/// launch early (nv's pdl) the small matvec grids capped and only they on matvec_q6_k_nx, and
+/// nothing else different. On llama1b-q6k (132 SMs) that is q|k|v, o-proj and down (3, 2, 2
+/// blocks per SM) on nx, gate|up and the LM head on matvec_q6_k_n, all with their grids.
 #[test]
 fn tuned_defaults_differ_only_where_grids_launch_early() {
     assert_eq!(PlanOptions::tuned_for(false), PlanOptions::default());
     let early = PlanOptions::tuned_for(true);
-    assert_eq!(
-        early.spread_blocks_per_sm,
-        plan::EARLY_LAUNCH_SPREAD_BLOCKS_PER_SM
-    );
-    assert_eq!(early.q6k_pipeline, Q6kPipeline::L2Prefetch);
+    let limit = plan::EARLY_LAUNCH_SPREAD_BLOCKS_PER_SM;
+    assert_eq!(early.spread_blocks_per_sm, limit);
+    assert_eq!(early.q6k_xsum_max_blocks_per_sm, limit);
     assert_eq!(
         PlanOptions {
             spread_blocks_per_sm: 0,
-            q6k_pipeline: Q6kPipeline::Registers,
+            q6k_xsum_max_blocks_per_sm: 0,
             ..early
         },
         PlanOptions::default()
     );
-    assert_eq!(PlanOptions::default().spread_blocks_per_sm, 0);
+    let spec = models::registry()
+        .iter()
+        .find(|s| s.name == "llama1b-q6k")
+        .unwrap();
+    let sm = |o: PlanOptions| PlanOptions {
+        sm_count: Some(132),
+        ..o
+    };
+    let all_nx = plan_of(spec, sm(PlanOptions::default()));
+    let tuned = plan_of(spec, sm(early));
+    assert_eq!(all_nx.launches.len(), tuned.launches.len());
+    let (mut nx, mut n) = (0, 0);
+    for (a, b) in all_nx.launches.iter().zip(&tuned.launches) {
+        assert_eq!((&a.label, a.grid, &a.args), (&b.label, b.grid, &b.args));
+        let per_sm = b.grid[0].div_ceil(132);
+        if a.kernel.entry == "matvec_q6_k_nx" && per_sm > limit {
+            assert_eq!(b.kernel.entry, "matvec_q6_k_n", "{}", b.label);
+            n += 1;
+        } else {
+            assert_eq!(b.kernel.entry, a.kernel.entry, "{}", b.label);
+            nx += (b.kernel.entry == "matvec_q6_k_nx") as usize;
+        }
+    }
+    assert_eq!((nx, n), (3 * 16, 16 + 1));
 }

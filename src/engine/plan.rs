@@ -246,6 +246,12 @@ pub struct PlanOptions {
     /// about 50 of 132 SMs. 0: off (`decode --spread-blocks-per-sm N`); the default is
     /// [`PlanOptions::tuned_for`]'s.
     pub spread_blocks_per_sm: u32,
+    /// With `q6k_xsum`: only the folded-norm Q6_K launches whose grid needs at most this many
+    /// blocks per SM take matvec_q6_k_nx; larger grids (gate|up, the LM head) keep
+    /// matvec_q6_k_n, whose 78 registers against nx's 91 fit 6 blocks an SM instead of 5 (on
+    /// nv's pdl replay, H100: gate|up 14.43 vs 14.98 us, LM head 90.1 vs 91.2; probe26's
+    /// timelines). 0: nx everywhere.
+    pub q6k_xsum_max_blocks_per_sm: u32,
 }
 
 /// Blocks of 4 warps (2 rows each) per SM below which a residual Q8_0 matvec is split over its
@@ -286,6 +292,7 @@ impl Default for PlanOptions {
             split_q8_0: true,
             split_q6_k: false,
             spread_blocks_per_sm: 0,
+            q6k_xsum_max_blocks_per_sm: 0,
         }
     }
 }
@@ -299,11 +306,12 @@ pub const EARLY_LAUNCH_SPREAD_BLOCKS_PER_SM: u32 = 4;
 impl PlanOptions {
     /// The defaults for a backend whose replayed grids launch early (`early`, nv's pdl) or not
     /// (cuda's graph, nv's wfi): early, the small matvec grids are spread over every SM
-    /// ([`EARLY_LAUNCH_SPREAD_BLOCKS_PER_SM`]) and the folded-norm Q6_K matvecs prefetch their
-    /// rows into L2 before griddepcontrol.wait, under the previous grid's tail (llama1b-q6k nv
-    /// 0.715 -> 0.708 ms/token); otherwise neither: a CUDA graph's grids start on an idle GPU,
-    /// where the cap only shrinks L1 (0.707 -> 0.727) and the prefetch burst delays the
-    /// loads behind it (0.707 -> 0.753).
+    /// ([`EARLY_LAUNCH_SPREAD_BLOCKS_PER_SM`]; llama1b-q6k nv 0.812 -> 0.694 ms/token with
+    /// matvec_q6_k_nx) and only those take matvec_q6_k_nx; otherwise neither: a CUDA graph's
+    /// grids start on an idle GPU, where the cap only shrinks L1 (0.707 -> 0.727). The Q6_K
+    /// matvecs' L2 prefetch (`q6k_pipeline` l2), which gained on nv with the cap of 2 (0.715 ->
+    /// 0.708), is level with the registers' pipeline at the cap of 4 (0.695 / 0.694,
+    /// docs/device-logs/s10/probe27.log) and slower on cuda (0.707 -> 0.753): not a default.
     pub fn tuned_for(early: bool) -> PlanOptions {
         let d = PlanOptions::default();
         if !early {
@@ -311,8 +319,33 @@ impl PlanOptions {
         }
         PlanOptions {
             spread_blocks_per_sm: EARLY_LAUNCH_SPREAD_BLOCKS_PER_SM,
-            q6k_pipeline: Q6kPipeline::L2Prefetch,
+            q6k_xsum_max_blocks_per_sm: EARLY_LAUNCH_SPREAD_BLOCKS_PER_SM,
             ..d
+        }
+    }
+}
+
+/// Puts matvec_q6_k_n (and its pipelines) back in place of matvec_q6_k_nx wherever the grid
+/// needs more than `limit` blocks per SM (`PlanOptions::q6k_xsum_max_blocks_per_sm`; 0: none).
+/// Same arguments and grid: only the kernel changes.
+pub fn plain_q6k_for_large_grids(launches: &mut [PlannedLaunch], sm_count: u32, limit: u32) {
+    use super::kernels::{norm_matvec_q6_k, Q6kPipeline};
+    if limit == 0 {
+        return;
+    }
+    for l in launches.iter_mut() {
+        let blocks: u64 = l.grid.iter().map(|&g| g as u64).product();
+        if blocks.div_ceil(sm_count.max(1) as u64) <= limit as u64 {
+            continue;
+        }
+        for p in [
+            Q6kPipeline::Registers,
+            Q6kPipeline::Async,
+            Q6kPipeline::L2Prefetch,
+        ] {
+            if l.kernel.entry == norm_matvec_q6_k(true, p) {
+                l.kernel.entry = norm_matvec_q6_k(false, p);
+            }
         }
     }
 }
@@ -1585,6 +1618,9 @@ impl DecodePlan {
             ],
         );
         b.last().act_b = 16;
+        if options.q6k_xsum {
+            plain_q6k_for_large_grids(&mut b.out, sm_count, options.q6k_xsum_max_blocks_per_sm);
+        }
         spread_small_grids(&mut b.out, sm_count, options.spread_blocks_per_sm);
 
         Ok(DecodePlan {

@@ -109,9 +109,15 @@ pub struct Args {
     pub q6k_pipeline: Option<String>,
     /// GPU backends: matvec launches needing at most N blocks per SM hold at most that many on
     /// any SM (shared memory sized to match), so a grid launched early under nv's pdl replay
-    /// spreads over every SM; 0: off; default: the plan's (0)
+    /// spreads over every SM; 0: off; default: the plan's for the backend (4 on nv's pdl
+    /// replay, else 0)
     #[argh(option)]
     pub spread_blocks_per_sm: Option<u32>,
+    /// GPU backends, with --q6k-xsum true: only folded-norm Q6_K launches needing at most N
+    /// blocks per SM take matvec_q6_k_nx, larger grids matvec_q6_k_n; 0: nx everywhere;
+    /// default: the plan's for the backend (4 on nv's pdl replay, else 0)
+    #[argh(option)]
+    pub q6k_xsum_max_blocks_per_sm: Option<u32>,
     /// GPU backends: the residual Q8_0 matvecs (o-proj, ffn_down) of the fused plan through the
     /// split-K matvec_q8_0_k where they have few rows (true), or matvec_q8_0_f (false); default:
     /// the plan's

@@ -66,6 +66,9 @@ fn plan_options(args: &Args, d: PlanOptions) -> Result<PlanOptions, Error> {
         split_q8_0: args.split_q8.unwrap_or(d.split_q8_0),
         split_q6_k: args.split_q6.unwrap_or(d.split_q6_k),
         spread_blocks_per_sm: args.spread_blocks_per_sm.unwrap_or(d.spread_blocks_per_sm),
+        q6k_xsum_max_blocks_per_sm: args
+            .q6k_xsum_max_blocks_per_sm
+            .unwrap_or(d.q6k_xsum_max_blocks_per_sm),
         ..d
     })
 }
