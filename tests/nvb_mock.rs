@@ -45,6 +45,24 @@ fn backend_from(gpu: MockGpu, opts: NvOptions) -> (NvBackend, MockHandle) {
     (NvBackend::with_iface(Box::new(gpu), opts).unwrap(), h)
 }
 
+/// An sm_90 mock backend with the carve-out policy `policy`.
+fn carveout_backend(policy: Carveout) -> (NvBackend, MockHandle) {
+    backend_from(
+        MockGpu::new(0x900),
+        NvOptions {
+            carveout: policy,
+            ..mock_options()
+        },
+    )
+}
+
+/// Launches `l`, waits, and returns the QMD the mock GPU read.
+fn launched_qmd(b: &mut NvBackend, h: &MockHandle, l: &Launch) -> hcq::Qmd {
+    b.launch(l).unwrap();
+    b.sync().unwrap();
+    h.log(|log| log.launches.last().unwrap().qmd.clone())
+}
+
 /// Builds a replay of `copies` store3 launches, runs it once and returns the QMDs it submitted,
 /// in launch order.
 fn replay_store3_qmds(b: &mut NvBackend, h: &MockHandle, copies: usize) -> Vec<hcq::Qmd> {
@@ -416,18 +434,10 @@ fn carveout_policies_set_the_sm_shared_memory_config() {
         Carveout::Min,
         Carveout::Fixed(120),
     ] {
-        let (mut b, h) = backend_from(
-            MockGpu::new(0x900),
-            NvOptions {
-                carveout: policy,
-                ..mock_options()
-            },
-        );
+        let (mut b, h) = carveout_backend(policy);
         let out = b.alloc(4096).unwrap();
         let l = store3(&mut b, out, 16, 1.0);
-        b.launch(&l).unwrap();
-        b.sync().unwrap();
-        let qmd = h.log(|log| log.launches.last().unwrap().qmd.clone());
+        let qmd = launched_qmd(&mut b, &h, &l);
         let target = qmd.get(hcq::Field::TargetSmConfigSharedMemSize).unwrap();
         let cta_b = qmd.get(hcq::Field::SharedMemorySize).unwrap();
         let regs = qmd.get(hcq::Field::RegisterCount).unwrap() as u32;
@@ -462,19 +472,10 @@ fn carveout_policies_set_the_sm_shared_memory_config() {
 #[test]
 fn cap_on_blocks_per_sm_sizes_the_cta_shared_memory() {
     for (policy, kib) in [(Carveout::Fixed(164), 164u64), (Carveout::Max, 228)] {
-        let (mut b, h) = backend_from(
-            MockGpu::new(0x900),
-            NvOptions {
-                carveout: policy,
-                ..mock_options()
-            },
-        );
+        let (mut b, h) = carveout_backend(policy);
         let out = b.alloc(4096).unwrap();
         let plain = store3(&mut b, out, 16, 1.0);
-        b.launch(&plain).unwrap();
-        b.sync().unwrap();
-        let own_b = h
-            .log(|log| log.launches.last().unwrap().qmd.clone())
+        let own_b = launched_qmd(&mut b, &h, &plain)
             .get(Field::SharedMemorySize)
             .unwrap();
         assert!(
@@ -486,9 +487,7 @@ fn cap_on_blocks_per_sm_sizes_the_cta_shared_memory() {
                 max_blocks_per_sm: cap,
                 ..plain.clone()
             };
-            b.launch(&l).unwrap();
-            b.sync().unwrap();
-            let qmd = h.log(|log| log.launches.last().unwrap().qmd.clone());
+            let qmd = launched_qmd(&mut b, &h, &l);
             let cta_b = qmd.get(Field::SharedMemorySize).unwrap();
             assert_eq!(cta_b % 128, 0, "{policy:?} cap {cap}: {cta_b}");
             assert_eq!(

@@ -58,17 +58,22 @@ def copies(dst, dst_off, rd10_off, rd11_off, pred, row0, row1, row1_last):
     return "".join(out)
 
 
-def pipelined(src, dst):
-    s = STAGES
+def renamed(src, suffix):
+    """(source entry, new entry, the source's header comment, its body renamed) of `src`."""
     text = open(src).read()
     name = re.search(r"\.visible \.entry (matvec_q6_k_nx?)\(", text).group(1)
-    new = name + "a"
+    new = name + suffix
     body = text[text.index(".version"):]
     body = body.replace(f".visible .entry {name}(", f".visible .entry {new}(")
+    return name, new, text[:text.index(".version")], body
+
+
+def pipelined(src, dst):
+    s = STAGES
+    name, new, header, body = renamed(src, "a")
     head = (f"// {new}: {name} with its weight chunks fetched {s - 1} ahead by cp.async into {s}\n"
             f"// stages per warp (scripts/mvq6a/gen.py, whose docstring says why and how). The\n"
             f"// source's header, unchanged, follows.\n")
-    header = text[:text.index(".version")]
 
     old_decl = "    .shared .align 16 .b8 stage[6720];   // 4 warps * 2 rows * 840 bytes\n"
     assert body.count(old_decl) == 1
@@ -135,15 +140,10 @@ def pipelined(src, dst):
 
 
 def prefetched(src, dst):
-    text = open(src).read()
-    name = re.search(r"\.visible \.entry (matvec_q6_k_nx?)\(", text).group(1)
-    new = name + "p"
-    body = text[text.index(".version"):]
-    body = body.replace(f".visible .entry {name}(", f".visible .entry {new}(")
+    name, new, header, body = renamed(src, "p")
     head = (f"// {new}: {name} with an L2 prefetch of the warp's two rows past their first chunk\n"
             f"// before griddepcontrol.wait (scripts/mvq6a/gen.py, whose docstring says why). The\n"
             f"// source's header, unchanged, follows.\n")
-    header = text[:text.index(".version")]
     decl = "    .reg .b16 %h<4>;\n"
     assert body.count(decl) == 1
     body = body.replace(decl, decl + "    .reg .b64 %pf<4>;\n    .reg .pred %pfp;\n")
