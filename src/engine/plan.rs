@@ -249,8 +249,9 @@ pub struct PlanOptions {
     /// With `q6k_xsum`: only the folded-norm Q6_K launches whose grid needs at most this many
     /// blocks per SM take matvec_q6_k_nx; larger grids (gate|up, the LM head) keep
     /// matvec_q6_k_n, whose 78 registers against nx's 91 fit 6 blocks an SM instead of 5 (on
-    /// nv's pdl replay, H100: gate|up 14.43 vs 14.98 us, LM head 90.1 vs 91.2; probe26's
-    /// timelines). 0: nx everywhere.
+    /// nv's pdl replay, H100: gate|up 14.43 vs 14.98 us, LM head 90.1 vs 91.2 in probe26's
+    /// timelines; llama1b-q6k 0.686 vs 0.694 ms/token, docs/device-logs/s10/probe28.log).
+    /// 0: nx everywhere.
     pub q6k_xsum_max_blocks_per_sm: u32,
 }
 
@@ -307,7 +308,7 @@ impl PlanOptions {
     /// The defaults for a backend whose replayed grids launch early (`early`, nv's pdl) or not
     /// (cuda's graph, nv's wfi): early, the small matvec grids are spread over every SM
     /// ([`EARLY_LAUNCH_SPREAD_BLOCKS_PER_SM`]; llama1b-q6k nv 0.812 -> 0.694 ms/token with
-    /// matvec_q6_k_nx) and only those take matvec_q6_k_nx; otherwise neither: a CUDA graph's
+    /// matvec_q6_k_nx) and only those take matvec_q6_k_nx (0.694 -> 0.686); otherwise neither: a CUDA graph's
     /// grids start on an idle GPU, where the cap only shrinks L1 (0.707 -> 0.727). The Q6_K
     /// matvecs' L2 prefetch (`q6k_pipeline` l2), which gained on nv with the cap of 2 (0.715 ->
     /// 0.708), is level with the registers' pipeline at the cap of 4 (0.695 / 0.694,
