@@ -45,12 +45,15 @@ def cut(text, start, end):
     return text[:a], text[b:]
 
 
-def copies(dst, dst_off, rd10_off, rd11_off, pred, row0, row1, row1_last):
-    """The 8 cp.async of one chunk: row 0 from %rd10, row 1 from %rd11 (+840 in the stage)."""
+def copies(dst, dst_off, rd10_off, rd11_off, row0, row1, row1_last):
+    """The 8 cp.async of one chunk: row 0 from %rd10, row 1 from %rd11 (+840 in the stage),
+    under the predicates of row 0 (None: always), row 1, and (row 0, row 1) for the lanes of
+    piece 96 + lane."""
     out = []
     for off, last in PIECES:
         p = row0 if last is None else row1_last[0]
-        out.append(f"    @{p} cp.async.ca.shared.global [{dst}+{dst_off + off}], [%rd10+{rd10_off + off}], 8;\n")
+        guard = f"@{p} " if p else ""
+        out.append(f"    {guard}cp.async.ca.shared.global [{dst}+{dst_off + off}], [%rd10+{rd10_off + off}], 8;\n")
     for off, last in PIECES:
         p = row1 if last is None else row1_last[1]
         out.append(f"    @{p} cp.async.ca.shared.global [{dst}+{dst_off + CHUNK_B + off}], "
@@ -90,14 +93,14 @@ def pipelined(src, dst):
     pro = [f"    // chunks 0 .. {s - 2} of both rows, one commit group each (chunk 0 always exists)\n"]
     for c in range(s - 1):
         if c == 0:
-            preds = ("%p0_all", "%p10", ("%p6", "%p11"))
+            preds = (None, "%p10", ("%p6", "%p11"))
         else:
             pro.append(f"    setp.gt.u32 %sp0, %r10, {c};\n")
             pro.append("    and.pred %sp1, %sp0, %p6;\n    and.pred %sp2, %sp0, %p10;\n"
                        "    and.pred %sp3, %sp0, %p11;\n")
             preds = ("%sp0", "%sp2", ("%sp1", "%sp3"))
-        block = copies("%r206", c * WARP_STAGE_B, c * CHUNK_B, c * CHUNK_B, None, *preds)
-        pro.append(block.replace("    @%p0_all ", "    "))
+        block = copies("%r206", c * WARP_STAGE_B, c * CHUNK_B, c * CHUNK_B, *preds)
+        pro.append(block)
         pro.append("    cp.async.commit_group;\n")
     pro.append("    mov.u32 %sq0, 0;                     // stage of chunk c\n")
     pro.append(f"    add.u32 %sq2, %r206, {(s - 1) * WARP_STAGE_B};        // where chunk c+{s - 1} goes\n")
@@ -117,7 +120,7 @@ def pipelined(src, dst):
                  "    add.u64 %rd10, %rd10, 840;\n"
                  "    add.u64 %rd11, %rd11, 840;\n"
                  "    and.pred %p8, %p7, %p6;\n    and.pred %p3, %p7, %p10;\n    and.pred %p5, %p7, %p11;\n"
-                 + copies("%sq2", 0, ahead, ahead, None, "%p7", "%p3", ("%p8", "%p5"))
+                 + copies("%sq2", 0, ahead, ahead, "%p7", "%p3", ("%p8", "%p5"))
                  + "    cp.async.commit_group;               // empty past the row's end: counts stay even\n")
     body = before + head_code + after
 

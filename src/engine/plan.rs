@@ -308,8 +308,9 @@ impl PlanOptions {
     /// The defaults for a backend whose replayed grids launch early (`early`, nv's pdl) or not
     /// (cuda's graph, nv's wfi): early, the small matvec grids are spread over every SM
     /// ([`EARLY_LAUNCH_SPREAD_BLOCKS_PER_SM`]; llama1b-q6k nv 0.812 -> 0.694 ms/token with
-    /// matvec_q6_k_nx) and only those take matvec_q6_k_nx (0.694 -> 0.686); otherwise neither: a CUDA graph's
-    /// grids start on an idle GPU, where the cap only shrinks L1 (0.707 -> 0.727). The Q6_K
+    /// matvec_q6_k_nx) and only those take matvec_q6_k_nx (0.694 -> 0.686); otherwise
+    /// neither: a CUDA graph's grids start on an idle GPU, where the cap only shrinks L1
+    /// (0.707 -> 0.727). The Q6_K
     /// matvecs' L2 prefetch (`q6k_pipeline` l2), which gained on nv with the cap of 2 (0.715 ->
     /// 0.708), is level with the registers' pipeline at the cap of 4 (0.695 / 0.694,
     /// docs/device-logs/s10/probe27.log) and slower on cuda (0.707 -> 0.753): not a default.
@@ -330,7 +331,7 @@ impl PlanOptions {
 /// needs more than `limit` blocks per SM (`PlanOptions::q6k_xsum_max_blocks_per_sm`; 0: none).
 /// Same arguments and grid: only the kernel changes.
 pub fn plain_q6k_for_large_grids(launches: &mut [PlannedLaunch], sm_count: u32, limit: u32) {
-    use super::kernels::{norm_matvec_q6_k, Q6kPipeline};
+    use super::kernels::norm_matvec_q6_k;
     if limit == 0 {
         return;
     }

@@ -123,7 +123,8 @@ pub trait Backend {
 
     /// Whether a replayed grid may be launched before the previous one ends (nv's pdl replay:
     /// when the previous grid's last block starts), so that its blocks land on whichever SMs
-    /// free first. The decode plan's defaults depend on it ([`crate::engine::PlanOptions::tuned_for`]).
+    /// free first. The decode plan's defaults depend on it
+    /// ([`crate::engine::PlanOptions::tuned_for`]).
     fn replay_launches_early(&self) -> bool {
         false
     }
