@@ -6,6 +6,7 @@ use hcq::classes::{NVCBC0_SEND_PCAS_A, NVCBC0_WAIT_FOR_IDLE};
 use hcq::qmd::sm_config_encoding;
 use hcq::qmd::Field;
 use hcq::{MockGpu, MockHandle, QmdVersion};
+use kernlab::gpu::backend::CapSizing;
 use kernlab::gpu::nv::prepare::ctas_per_sm;
 use kernlab::gpu::nv::{Carveout, GridMembar, NvBackend, NvOptions, ReplayOrder};
 use kernlab::gpu::{Arg, Backend, Launch};
@@ -468,11 +469,24 @@ fn carveout_policies_set_the_sm_shared_memory_config() {
 
 /// `Launch::max_blocks_per_sm`: the QMD's shared memory per CTA grows until the SM's carve-out
 /// holds exactly the cap (never fewer than one, never more), the carve-out itself unchanged; the
-/// default policy (164 KiB) and the largest (228 KiB); cap 0 leaves the kernel's own size.
+/// default policy (164 KiB) and the largest (228 KiB), with both sizings (`KERNLAB_CAP_SHARED`:
+/// even fills the SM, least is one 128-B unit from letting one more CTA in); cap 0 leaves the
+/// kernel's own size.
 #[test]
 fn cap_on_blocks_per_sm_sizes_the_cta_shared_memory() {
-    for (policy, kib) in [(Carveout::Fixed(164), 164u64), (Carveout::Max, 228)] {
-        let (mut b, h) = carveout_backend(policy);
+    for (policy, kib, sizing) in [
+        (Carveout::Fixed(164), 164u64, CapSizing::Even),
+        (Carveout::Max, 228, CapSizing::Even),
+        (Carveout::Fixed(164), 164, CapSizing::Least),
+    ] {
+        let (mut b, h) = backend_from(
+            MockGpu::new(0x900),
+            NvOptions {
+                carveout: policy,
+                cap_sizing: sizing,
+                ..mock_options()
+            },
+        );
         let out = b.alloc(4096).unwrap();
         let plain = store3(&mut b, out, 16, 1.0);
         let own_b = launched_qmd(&mut b, &h, &plain)
@@ -495,6 +509,12 @@ fn cap_on_blocks_per_sm_sizes_the_cta_shared_memory() {
                 cap as u64,
                 "{policy:?} cap {cap}: {cta_b} B"
             );
+            if sizing == CapSizing::Least {
+                assert!(
+                    kib * 1024 / (cta_b - 128) > cap as u64,
+                    "cap {cap}: {cta_b} B"
+                );
+            }
             let enc = sm_config_encoding(kib as u32) as u64;
             assert_eq!(qmd.get(Field::TargetSmConfigSharedMemSize).unwrap(), enc);
             assert_eq!(qmd.get(Field::MaxSmConfigSharedMemSize).unwrap(), enc);

@@ -59,15 +59,45 @@ impl Launch {
     }
 }
 
+/// How a cap on the blocks per SM ([`Launch::max_blocks_per_sm`]) sizes each block's shared
+/// memory (`KERNLAB_CAP_SHARED`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CapSizing {
+    /// The SM's shared memory / cap: the capped grid fills the SM's shared memory, so no block of
+    /// the next grid lands beside it before one of its blocks ends (measured, session 10).
+    Even,
+    /// The least size that still holds the cap (just over SM / (cap + 1)): what is left over
+    /// lets the next grid's early-launched blocks start beside it (not measured yet).
+    Least,
+}
+
+impl CapSizing {
+    /// `KERNLAB_CAP_SHARED=even|least` (default even).
+    pub fn from_env() -> crate::Result<CapSizing> {
+        match std::env::var("KERNLAB_CAP_SHARED").as_deref() {
+            Err(_) | Ok("even") => Ok(CapSizing::Even),
+            Ok("least") => Ok(CapSizing::Least),
+            Ok(v) => Err(crate::Error::Usage(format!(
+                "KERNLAB_CAP_SHARED={v}: expected even or least"
+            ))),
+        }
+    }
+}
+
 /// Shared memory per block (static, dynamic and the driver's reservation) that lets an SM with
-/// `sm_shared_b` of shared memory hold at most `cap` blocks ([`Launch::max_blocks_per_sm`]): at
-/// least `cta_shared_b`, else `sm_shared_b / cap` rounded down to the 128-B allocation unit.
+/// `sm_shared_b` of shared memory hold at most `cap` blocks ([`Launch::max_blocks_per_sm`]),
+/// in 128-B allocation units, never less than `cta_shared_b`: `sm_shared_b / cap` rounded down
+/// ([`CapSizing::Even`]) or the least unit past `sm_shared_b / (cap + 1)` ([`CapSizing::Least`]).
 /// `cap` 0: no cap, `cta_shared_b`.
-pub fn capped_cta_shared_b(cta_shared_b: u64, sm_shared_b: u64, cap: u32) -> u64 {
+pub fn capped_cta_shared_b(cta_shared_b: u64, sm_shared_b: u64, cap: u32, how: CapSizing) -> u64 {
     if cap == 0 {
         return cta_shared_b;
     }
-    cta_shared_b.max((sm_shared_b / cap as u64) & !127)
+    let sized = match how {
+        CapSizing::Even => (sm_shared_b / cap as u64) & !127,
+        CapSizing::Least => (sm_shared_b / (cap as u64 + 1) / 128 + 1) * 128,
+    };
+    cta_shared_b.max(sized)
 }
 
 /// What the benchmarks print about the device.
@@ -145,20 +175,28 @@ pub trait Backend {
 
 #[cfg(test)]
 mod cap_tests {
-    use super::capped_cta_shared_b;
+    use super::{capped_cta_shared_b, CapSizing};
 
     #[test]
     fn capped_size_lets_the_sm_hold_exactly_the_cap() {
         // The H100's largest carve-out (228 KiB) and nv's default (164 KiB).
         for sm_b in [233_472u64, 164 * 1024] {
             for cap in 1..=8u32 {
-                let b = capped_cta_shared_b(7 * 1024, sm_b, cap);
-                assert_eq!(b % 128, 0);
-                assert_eq!(sm_b / b, cap as u64, "sm {sm_b} cap {cap}: {b}");
+                let even = capped_cta_shared_b(7 * 1024, sm_b, cap, CapSizing::Even);
+                let least = capped_cta_shared_b(7 * 1024, sm_b, cap, CapSizing::Least);
+                for b in [even, least] {
+                    assert_eq!(b % 128, 0);
+                    assert_eq!(sm_b / b, cap as u64, "sm {sm_b} cap {cap}: {b}");
+                }
+                // Least leaves the most: one unit less would let cap + 1 blocks in.
+                assert!(least <= even);
+                assert!(sm_b / (least - 128) > cap as u64, "sm {sm_b} cap {cap}");
             }
         }
         // No cap, or a block already larger than the cap's share: unchanged.
-        assert_eq!(capped_cta_shared_b(7000, 233_472, 0), 7000);
-        assert_eq!(capped_cta_shared_b(150_000, 233_472, 2), 150_000);
+        for how in [CapSizing::Even, CapSizing::Least] {
+            assert_eq!(capped_cta_shared_b(7000, 233_472, 0, how), 7000);
+            assert_eq!(capped_cta_shared_b(150_000, 233_472, 2, how), 150_000);
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The cuda backend: the PTX registry's kernels through libcuda (cuda_shim) on one stream.
 
 use super::backend::{
-    capped_cta_shared_b, Arg, Backend, Buf, GpuInfo, KernelId, Launch, Mark, ReplayId,
+    capped_cta_shared_b, Arg, Backend, Buf, CapSizing, GpuInfo, KernelId, Launch, Mark, ReplayId,
 };
 use crate::ptx::{self, KernelSpec};
 use crate::{Error, Result};
@@ -21,6 +21,8 @@ const DEFAULT_SHARED_LIMIT_B: u32 = 48 * 1024;
 
 pub struct CudaBackend {
     info: GpuInfo,
+    /// How a launch's cap on its blocks per SM sizes its shared memory (`KERNLAB_CAP_SHARED`).
+    cap_sizing: CapSizing,
     // Field order is drop order: everything that needs the context comes before it.
     graphs: Vec<Graph>,
     events: Vec<Event>,
@@ -48,6 +50,7 @@ impl CudaBackend {
         };
         Ok(CudaBackend {
             info,
+            cap_sizing: CapSizing::from_env()?,
             graphs: Vec::new(),
             events: Vec::new(),
             marks_used: 0,
@@ -87,6 +90,7 @@ impl CudaBackend {
             fixed_b + l.shared_b as u64,
             d.smem_per_sm_b,
             l.max_blocks_per_sm,
+            self.cap_sizing,
         );
         let dyn_b = (cta_b - fixed_b) as u32;
         if dyn_b > l.shared_b {

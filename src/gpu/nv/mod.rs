@@ -326,8 +326,14 @@ impl NvBackend {
     /// The QMD and bank 0 that `l` gives (what a launch writes), bank 0 placed at `cbuf0_va`.
     pub fn prepared(&self, l: &Launch, cbuf0_va: u64) -> Result<(hcq::Qmd, Vec<u8>)> {
         let k = self.kernel(l.kernel)?;
-        let (mut qmd, mut cbuf0) =
-            prepare::prepare(k, l, cbuf0_va, self.opts.carveout, self.dev.info.sm_version)?;
+        let (mut qmd, mut cbuf0) = prepare::prepare(
+            k,
+            l,
+            cbuf0_va,
+            self.opts.carveout,
+            self.opts.cap_sizing,
+            self.dev.info.sm_version,
+        )?;
         for &(field, value) in self.opts.qmd_overrides.iter().flatten() {
             qmd.set(field, value)
                 .map_err(|e| Error::Usage(format!("KERNLAB_NV_QMD: {e}")))?;

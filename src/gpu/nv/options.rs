@@ -1,6 +1,7 @@
 //! The choices the device measurements settle, read once from the environment so one device
 //! call can compare them without rebuilding. Defaults are what is documented in docs/nvb.md.
 
+use crate::gpu::backend::CapSizing;
 use crate::{Error, Result};
 use hcq::qmd::Field;
 use hcq::{MemPlace, QmdVersion};
@@ -106,6 +107,8 @@ pub struct NvOptions {
     pub timeout_ms: u64,
     /// QMD target/max SM shared-memory carve-out.
     pub carveout: Carveout,
+    /// How a launch's cap on its blocks per SM sizes its shared memory (`KERNLAB_CAP_SHARED`).
+    pub cap_sizing: CapSizing,
     /// Follow each semaphore release with NON_STALL_INTERRUPT (only needed by a sleeping
     /// waiter; the backend polls).
     pub release_irq: bool,
@@ -240,6 +243,7 @@ impl Default for NvOptions {
             // val3.log. nv matmul at 4096 gained too: fp16 wide tiles 136 -> 402 TFLOP/s, fp32
             // 19.3 -> 25.5 (docs/device-logs/s3/val4.log).
             carveout: Carveout::Fixed(DEFAULT_CARVEOUT_KIB),
+            cap_sizing: CapSizing::Even,
             release_irq: false,
             qmd_signal: false,
             grid_membar: GridMembar::Chased,
@@ -270,7 +274,10 @@ impl NvOptions {
     /// KERNLAB_NV_EXIT_FENCE (release|off), KERNLAB_NV_INVALIDATE (launch|latch),
     /// KERNLAB_NV_QMD (FIELD=value,...), KERNLAB_NV_BANK0 (offset=value,...).
     pub fn from_env() -> Result<NvOptions> {
-        let mut o = NvOptions::default();
+        let mut o = NvOptions {
+            cap_sizing: CapSizing::from_env()?,
+            ..NvOptions::default()
+        };
         if let Some(p) = env_choice(
             "KERNLAB_NV_ARENA",
             &[("vram", MemPlace::DeviceMapped), ("host", MemPlace::Host)],

@@ -3,7 +3,7 @@
 
 use super::arena::CBUF0_MAX_B;
 use super::options::Carveout;
-use crate::gpu::backend::capped_cta_shared_b;
+use crate::gpu::backend::{capped_cta_shared_b, CapSizing};
 use crate::gpu::{Arg, Launch};
 use crate::{Error, Result};
 use hcq::program::{CBUF0_NCTAID_B, CBUF0_NTID_B};
@@ -57,13 +57,14 @@ pub fn pack_params(k: &Kernel, args: &[Arg], cbuf0: &mut [u8]) -> Result<()> {
 }
 
 /// The QMD and bank 0 of `l` for kernel `k`, bank 0 to be placed at `cbuf0_gpu_va`;
-/// `carveout`: the SM shared-memory / L1 split to ask for; `sm_version` (0x900 = sm_90) sizes
-/// the SM for the `Fit` policy.
+/// `carveout`: the SM shared-memory / L1 split to ask for; `cap_sizing`: how a cap on the blocks
+/// per SM sizes the shared memory; `sm_version` (0x900 = sm_90) sizes the SM for the `Fit` policy.
 pub fn prepare(
     k: &Kernel,
     l: &Launch,
     cbuf0_gpu_va: u64,
     carveout: Carveout,
+    cap_sizing: CapSizing,
     sm_version: u32,
 ) -> Result<(Qmd, Vec<u8>)> {
     let threads: u64 = l.block.iter().map(|&d| d as u64).product();
@@ -114,7 +115,12 @@ pub fn prepare(
         (kib, _) => kib.or(carveouts_kib(qmd.version).last().copied()),
     };
     if let Some(kib) = kib {
-        let capped_b = capped_cta_shared_b(cta_shared_b, kib as u64 * 1024, l.max_blocks_per_sm);
+        let capped_b = capped_cta_shared_b(
+            cta_shared_b,
+            kib as u64 * 1024,
+            l.max_blocks_per_sm,
+            cap_sizing,
+        );
         if capped_b > cta_shared_b {
             qmd.set_shared_memory(capped_b as u32)?;
         }
