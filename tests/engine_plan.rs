@@ -1388,3 +1388,40 @@ fn tuned_defaults_differ_only_where_grids_launch_early() {
     }
     assert_eq!((nx, n), (3 * 16, 16 + 1));
 }
+
+/// `spread_all`: with a spread, every launch whose grid fits the limit is capped (the attention
+/// grid, the embedding, the norms, argmax), not only the matvecs; the matvecs' caps are those of
+/// the matvec-only spread, and nothing else of the plan changes.
+#[test]
+fn spread_all_caps_every_small_grid() {
+    let spec = models::registry()
+        .iter()
+        .find(|s| s.name == "llama1b-q6k")
+        .unwrap();
+    let opt = |all: bool| PlanOptions {
+        sm_count: Some(132),
+        spread_blocks_per_sm: 2,
+        spread_all: all,
+        ..PlanOptions::default()
+    };
+    let matvecs = plan_of(spec, opt(false));
+    let all = plan_of(spec, opt(true));
+    let mut others = 0;
+    for (a, b) in matvecs.launches.iter().zip(&all.launches) {
+        let per_sm = b.grid.iter().product::<u32>().div_ceil(132);
+        let want = if per_sm <= 2 { per_sm } else { 0 };
+        assert_eq!(b.max_blocks_per_sm, want, "{}", b.label);
+        if b.kernel.entry.starts_with("matvec_") {
+            assert_eq!(a.max_blocks_per_sm, b.max_blocks_per_sm, "{}", b.label);
+        } else {
+            others += (want > 0) as usize;
+        }
+        let same = PlannedLaunch {
+            max_blocks_per_sm: a.max_blocks_per_sm,
+            ..b.clone()
+        };
+        assert_eq!(&same, a, "{}", b.label);
+    }
+    // At least each layer's attention grid (32 x 8 blocks: 2 an SM).
+    assert!(others >= spec.config().n_layer, "{others}");
+}

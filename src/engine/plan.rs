@@ -253,6 +253,10 @@ pub struct PlanOptions {
     /// timelines; llama1b-q6k 0.686 vs 0.694 ms/token, docs/device-logs/s10/probe28.log).
     /// 0: nx everywhere.
     pub q6k_xsum_max_blocks_per_sm: u32,
+    /// With `spread_blocks_per_sm`: every small grid is capped, not only the matvecs (the
+    /// attention, argmax and elementwise launches too). Off; not run on the device yet
+    /// (`decode --spread-all true`).
+    pub spread_all: bool,
 }
 
 /// Blocks of 4 warps (2 rows each) per SM below which a residual Q8_0 matvec is split over its
@@ -294,6 +298,7 @@ impl Default for PlanOptions {
             split_q6_k: false,
             spread_blocks_per_sm: 0,
             q6k_xsum_max_blocks_per_sm: 0,
+            spread_all: false,
         }
     }
 }
@@ -352,18 +357,18 @@ pub fn plain_q6k_for_large_grids(launches: &mut [PlannedLaunch], sm_count: u32, 
     }
 }
 
-/// Caps the blocks per SM of every matvec launch whose grid fits `limit` blocks per SM at the
-/// grid's own `ceil(grid / sm_count)` (`PlanOptions::spread_blocks_per_sm`; 0 leaves all as
-/// they are). Only matvecs: they are the latency-bound grids whose speed depends on how many
-/// SMs stream their weights.
-pub fn spread_small_grids(launches: &mut [PlannedLaunch], sm_count: u32, limit: u32) {
+/// Caps the blocks per SM of every matvec launch (every launch with `all`) whose grid fits
+/// `limit` blocks per SM at the grid's own `ceil(grid / sm_count)`
+/// (`PlanOptions::spread_blocks_per_sm`; 0 leaves all as they are). By default only matvecs:
+/// they are the latency-bound grids whose speed depends on how many SMs stream their weights.
+pub fn spread_small_grids(launches: &mut [PlannedLaunch], sm_count: u32, limit: u32, all: bool) {
     if limit == 0 {
         return;
     }
     for l in launches.iter_mut() {
         let blocks: u64 = l.grid.iter().map(|&g| g as u64).product();
         let per_sm = blocks.div_ceil(sm_count.max(1) as u64);
-        if l.kernel.entry.starts_with("matvec_") && per_sm <= limit as u64 {
+        if (all || l.kernel.entry.starts_with("matvec_")) && per_sm <= limit as u64 {
             l.max_blocks_per_sm = per_sm as u32;
         }
     }
@@ -1623,7 +1628,12 @@ impl DecodePlan {
         if options.q6k_xsum {
             plain_q6k_for_large_grids(&mut b.out, sm_count, options.q6k_xsum_max_blocks_per_sm);
         }
-        spread_small_grids(&mut b.out, sm_count, options.spread_blocks_per_sm);
+        spread_small_grids(
+            &mut b.out,
+            sm_count,
+            options.spread_blocks_per_sm,
+            options.spread_all,
+        );
 
         Ok(DecodePlan {
             config: c.clone(),

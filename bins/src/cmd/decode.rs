@@ -118,6 +118,10 @@ pub struct Args {
     /// default: the plan's for the backend (4 on nv's pdl replay, else 0)
     #[argh(option)]
     pub q6k_xsum_max_blocks_per_sm: Option<u32>,
+    /// GPU backends, with a spread: cap every small grid (attention, argmax, elementwise too),
+    /// not only the matvecs (true); default: the plan's (false)
+    #[argh(option)]
+    pub spread_all: Option<bool>,
     /// GPU backends: the residual Q8_0 matvecs (o-proj, ffn_down) of the fused plan through the
     /// split-K matvec_q8_0_k where they have few rows (true), or matvec_q8_0_f (false); default:
     /// the plan's

@@ -69,6 +69,7 @@ fn plan_options(args: &Args, d: PlanOptions) -> Result<PlanOptions, Error> {
         q6k_xsum_max_blocks_per_sm: args
             .q6k_xsum_max_blocks_per_sm
             .unwrap_or(d.q6k_xsum_max_blocks_per_sm),
+        spread_all: args.spread_all.unwrap_or(d.spread_all),
         ..d
     })
 }
