@@ -1219,12 +1219,11 @@ fn q4k_xsum_swaps_only_the_q4_k_kernels() {
 }
 
 /// `q6k_xsum` and `q6k_pipeline`: every matvec_q6_k_n launch becomes matvec_q6_k_nx, _na, _nxa,
-/// _np or _nxp
-/// with the same label, arguments, grid, block, shared memory and bytes, and nothing else changes
-/// (matvec_q6_k_nk and _w stay), for every model, with the split-K residual matvecs off (the
-/// default) and on. llama1b-q6k's 4 per layer + the LM head (65) are matvec_q6_k_n; with the
-/// split its o-proj and down are matvec_q6_k_nk (33 left). Models without the folded norm have
-/// none; models with no GPU plan are skipped.
+/// _np or _nxp with the same label, arguments, grid, block, shared memory and bytes, and
+/// nothing else changes (matvec_q6_k_nk and _w stay), for every model, with the split-K
+/// residual matvecs off (the default) and on. llama1b-q6k's 4 per layer + the LM head (65) are
+/// matvec_q6_k_n; with the split its o-proj and down are matvec_q6_k_nk (33 left). Models
+/// without the folded norm have none; models with no GPU plan are skipped.
 #[test]
 fn q6k_variants_swap_exactly_the_matvec_q6_k_n_launches() {
     use kernlab::engine::kernels::{norm_matvec_q6_k, NORM_MATVEC_Q6_K};

@@ -46,12 +46,13 @@ fn backend_from(gpu: MockGpu, opts: NvOptions) -> (NvBackend, MockHandle) {
     (NvBackend::with_iface(Box::new(gpu), opts).unwrap(), h)
 }
 
-/// An sm_90 mock backend with the carve-out policy `policy`.
-fn carveout_backend(policy: Carveout) -> (NvBackend, MockHandle) {
+/// An sm_90 mock backend with the carve-out policy `policy` and the cap sizing `sizing`.
+fn carveout_backend(policy: Carveout, sizing: CapSizing) -> (NvBackend, MockHandle) {
     backend_from(
         MockGpu::new(0x900),
         NvOptions {
             carveout: policy,
+            cap_sizing: sizing,
             ..mock_options()
         },
     )
@@ -435,7 +436,7 @@ fn carveout_policies_set_the_sm_shared_memory_config() {
         Carveout::Min,
         Carveout::Fixed(120),
     ] {
-        let (mut b, h) = carveout_backend(policy);
+        let (mut b, h) = carveout_backend(policy, CapSizing::Even);
         let out = b.alloc(4096).unwrap();
         let l = store3(&mut b, out, 16, 1.0);
         let qmd = launched_qmd(&mut b, &h, &l);
@@ -479,14 +480,7 @@ fn cap_on_blocks_per_sm_sizes_the_cta_shared_memory() {
         (Carveout::Max, 228, CapSizing::Even),
         (Carveout::Fixed(164), 164, CapSizing::Least),
     ] {
-        let (mut b, h) = backend_from(
-            MockGpu::new(0x900),
-            NvOptions {
-                carveout: policy,
-                cap_sizing: sizing,
-                ..mock_options()
-            },
-        );
+        let (mut b, h) = carveout_backend(policy, sizing);
         let out = b.alloc(4096).unwrap();
         let plain = store3(&mut b, out, 16, 1.0);
         let own_b = launched_qmd(&mut b, &h, &plain)

@@ -1,5 +1,5 @@
 //! The fused Q8_0 / Q4_K matvecs (the default decode kernels of the Qwen models) and llama's
-//! Q6_K matvec_q6_k_n (and matvec_q6_k_nx) run in scripts/ptxemu's SIMT interpreter on random
+//! Q6_K matvec_q6_k_n (and its variants) run in scripts/ptxemu's SIMT interpreter on random
 //! GGUF blocks against gguf-py's dequantization and float64 dot products (scripts/mvq8/check.py
 //! and scripts/mvq6n/check.py: every mode, with and without the fused or folded norm, rows of
 //! 768 to 8192 columns, so the staging loops' partial trips run). This is the host's check of a
@@ -60,29 +60,25 @@ fn q6_k_warp_matvecs_match_gguf_py_in_the_ptx_interpreter() {
 }
 
 #[test]
-fn q6_k_xsum_warp_matvec_matches_gguf_py_in_the_ptx_interpreter() {
-    // matvec_q6_k_nx (`decode --q6k-xsum true`): matvec_q6_k_n's 14 cases (every mode, the
-    // folded norm's parts, 1024 to 8192 columns).
-    interpreter_check(&["scripts/mvq6n/check.py", "5", "nx"], 14);
-}
-
-#[test]
-fn q6_k_async_warp_matvecs_match_gguf_py_in_the_ptx_interpreter() {
-    // matvec_q6_k_na and matvec_q6_k_nxa (`decode --q6k-pipeline async`): matvec_q6_k_n's 14 cases,
-    // whose 1 to 8 chunks a row run the 3-stage ring through its start, wrap and end; the
-    // interpreter lands a cp.async only at the wait_group that covers it, so a wrong wait
-    // count reads a stage before its copy arrives.
-    if interpreter_check(&["scripts/mvq6n/check.py", "6", "na"], 14) {
-        interpreter_check(&["scripts/mvq6n/check.py", "6", "nxa"], 14);
-    }
-}
-
-#[test]
-fn q6_k_l2_prefetch_warp_matvecs_match_gguf_py_in_the_ptx_interpreter() {
-    // matvec_q6_k_np and matvec_q6_k_nxp (`decode --q6k-pipeline l2`): matvec_q6_k_n's 14 cases;
-    // the interpreter checks every prefetched address lies in a mapped buffer (the weights).
-    if interpreter_check(&["scripts/mvq6n/check.py", "7", "np"], 14) {
-        interpreter_check(&["scripts/mvq6n/check.py", "7", "nxp"], 14);
+fn q6_k_warp_matvec_variants_match_gguf_py_in_the_ptx_interpreter() {
+    // matvec_q6_k_n's 14 cases (every mode, the folded norm's parts, 1024 to 8192 columns, so
+    // 1 to 8 chunks a row) on each kernel of its parameters and grid:
+    // - nx (`decode --q6k-xsum true`): another dequantization;
+    // - na, nxa (`--q6k-pipeline async`): the 3-stage cp.async ring through its start, wrap and
+    //   end; the interpreter lands a cp.async only at the wait_group that covers it, so a wrong
+    //   wait count reads a stage before its copy arrives;
+    // - np, nxp (`--q6k-pipeline l2`): the interpreter checks every prefetched address lies in
+    //   a mapped buffer (the weights).
+    for (seed, variant) in [
+        ("5", "nx"),
+        ("6", "na"),
+        ("6", "nxa"),
+        ("7", "np"),
+        ("7", "nxp"),
+    ] {
+        if !interpreter_check(&["scripts/mvq6n/check.py", seed, variant], 14) {
+            return;
+        }
     }
 }
 

@@ -3,8 +3,9 @@ scripts/ptxemu/emu.py on random Q6_K blocks and compares with gguf-py dequantize
 plain (mode 0), accumulate (1) and glu (2); the folded norm's consumer scale (sumsq_in), producer
 outputs (xw_out = y o norm_next, sum of y^2 into sumsq_out) and the slot clear (sumsq_clear).
 With `w` as second argument: matvec_q6_k_w (the Q6_K matvec of the Qwen plans; same body, modes
-0 and 1, none of the norm parts); with `nx`: matvec_q6_k_nx (`decode --q6k-xsum true`), every case
-of matvec_q6_k_n. Usage: python3 scripts/mvq6n/check.py [seed] [n|w|nx]; needs numpy, gguf."""
+0 and 1, none of the norm parts); with `nx`, `na`, `nxa`, `np` or `nxp`: that variant of
+matvec_q6_k_n (`decode --q6k-xsum`, `--q6k-pipeline`), every case of matvec_q6_k_n.
+Usage: python3 scripts/mvq6n/check.py [seed] [n|w|nx|na|nxa|np|nxp]; needs numpy, gguf."""
 import os
 import struct
 import sys

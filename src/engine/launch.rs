@@ -281,9 +281,8 @@ pub fn matvec_norm(
     matvec_norm_as(entry, kernel, ty, [y, w, x], rows, cols, mode, fold)
 }
 
-/// The launch of `entry`, any kernel of NORM_MATVEC_PARAMS: matvec_q6_k_n or matvec_q6_k_nx
-/// (`PlanOptions::q6k_xsum`; [`matvec_norm`]'s grid and results) or matvec_q6_k_nk
-/// ([`matvec_norm_split`]).
+/// The launch of `entry`, any kernel of NORM_MATVEC_PARAMS: one of NORM_MATVEC_Q6_K_WARP
+/// ([`matvec_norm`]'s grid and results) or matvec_q6_k_nk ([`matvec_norm_split`]).
 #[allow(clippy::too_many_arguments)]
 pub fn matvec_norm_as(
     entry: &str,

@@ -315,10 +315,10 @@ impl PlanOptions {
     /// ([`EARLY_LAUNCH_SPREAD_BLOCKS_PER_SM`]; llama1b-q6k nv 0.812 -> 0.694 ms/token with
     /// matvec_q6_k_nx) and only those take matvec_q6_k_nx (0.694 -> 0.686); otherwise
     /// neither: a CUDA graph's grids start on an idle GPU, where the cap only shrinks L1
-    /// (0.707 -> 0.727). The Q6_K
-    /// matvecs' L2 prefetch (`q6k_pipeline` l2), which gained on nv with the cap of 2 (0.715 ->
-    /// 0.708), is level with the registers' pipeline at the cap of 4 (0.695 / 0.694,
-    /// docs/device-logs/s10/probe27.log) and slower on cuda (0.707 -> 0.753): not a default.
+    /// (0.707 -> 0.727). The Q6_K matvecs' L2 prefetch (`q6k_pipeline` l2), which gained on
+    /// nv with the cap of 2 (0.715 -> 0.708), is level with the registers' pipeline at the cap
+    /// of 4 (0.695 / 0.694, docs/device-logs/s10/probe27.log) and slower on cuda (0.707 ->
+    /// 0.753): not a default.
     pub fn tuned_for(early: bool) -> PlanOptions {
         let d = PlanOptions::default();
         if !early {
@@ -332,29 +332,10 @@ impl PlanOptions {
     }
 }
 
-/// Puts matvec_q6_k_n (and its pipelines) back in place of matvec_q6_k_nx wherever the grid
-/// needs more than `limit` blocks per SM (`PlanOptions::q6k_xsum_max_blocks_per_sm`; 0: none).
-/// Same arguments and grid: only the kernel changes.
-pub fn plain_q6k_for_large_grids(launches: &mut [PlannedLaunch], sm_count: u32, limit: u32) {
-    use super::kernels::norm_matvec_q6_k;
-    if limit == 0 {
-        return;
-    }
-    for l in launches.iter_mut() {
-        let blocks: u64 = l.grid.iter().map(|&g| g as u64).product();
-        if blocks.div_ceil(sm_count.max(1) as u64) <= limit as u64 {
-            continue;
-        }
-        for p in [
-            Q6kPipeline::Registers,
-            Q6kPipeline::Async,
-            Q6kPipeline::L2Prefetch,
-        ] {
-            if l.kernel.entry == norm_matvec_q6_k(true, p) {
-                l.kernel.entry = norm_matvec_q6_k(false, p);
-            }
-        }
-    }
+/// Blocks per SM a grid needs to run in one wave: ceil(blocks / sm_count).
+fn blocks_per_sm(grid: [u32; 3], sm_count: u32) -> u64 {
+    let blocks: u64 = grid.iter().map(|&g| g as u64).product();
+    blocks.div_ceil(sm_count.max(1) as u64)
 }
 
 /// Caps the blocks per SM of every matvec launch (every launch with `all`) whose grid fits
@@ -366,8 +347,7 @@ pub fn spread_small_grids(launches: &mut [PlannedLaunch], sm_count: u32, limit: 
         return;
     }
     for l in launches.iter_mut() {
-        let blocks: u64 = l.grid.iter().map(|&g| g as u64).product();
-        let per_sm = blocks.div_ceil(sm_count.max(1) as u64);
+        let per_sm = blocks_per_sm(l.grid, sm_count);
         if (all || l.kernel.entry.starts_with("matvec_")) && per_sm <= limit as u64 {
             l.max_blocks_per_sm = per_sm as u32;
         }
@@ -441,6 +421,10 @@ struct Builder<'a> {
     q4k_xsum: bool,
     /// matvec_q6_k_nx in place of matvec_q6_k_n (PlanOptions::q6k_xsum).
     q6k_xsum: bool,
+    /// Where nx applies: grids of at most this many blocks per SM (0: all;
+    /// PlanOptions::q6k_xsum_max_blocks_per_sm), on `sm_count` SMs.
+    q6k_xsum_max_blocks_per_sm: u32,
+    sm_count: u32,
     /// Their weight pipeline (PlanOptions::q6k_pipeline).
     q6k_pipeline: Q6kPipeline,
     stream_q6_k: bool,
@@ -1024,12 +1008,20 @@ impl Builder<'_> {
         self.split_q6_last()
     }
 
-    /// One matvec_q6_k_n (matvec_q6_k_nx with `q6k_xsum`) over the rows of `ts` with every
-    /// folded-norm part off (the callers set them): matvec_q6_k_w's geometry and bytes.
+    /// One matvec_q6_k_n (matvec_q6_k_nx with `q6k_xsum` where its grid is small enough; either
+    /// in `q6k_pipeline`'s form) over the rows of `ts` with every folded-norm part off (the
+    /// callers set them): matvec_q6_k_w's geometry and bytes.
     fn norm_matvec(&mut self, ts: &[TensorSlot], y: PArg, x: BufRole, acc: bool) -> Result<()> {
         self.matvec_rows(ts, y, x, acc)?;
         let eps = self.c.rms_eps;
-        let entry = super::kernels::norm_matvec_q6_k(self.q6k_xsum, self.q6k_pipeline);
+        let (limit, sm_count, pipeline) = (
+            self.q6k_xsum_max_blocks_per_sm,
+            self.sm_count,
+            self.q6k_pipeline,
+        );
+        let small = |grid| limit == 0 || blocks_per_sm(grid, sm_count) <= limit as u64;
+        let xsum = self.q6k_xsum && small(self.last().grid);
+        let entry = super::kernels::norm_matvec_q6_k(xsum, pipeline);
         let l = self.last();
         if l.kernel.entry != "matvec_q6_k_w" {
             return Err(Error::Unsupported(format!(
@@ -1469,6 +1461,8 @@ impl DecodePlan {
             pair_q6_k: options.pair_q6_k,
             q4k_xsum: options.q4k_xsum,
             q6k_xsum: options.q6k_xsum,
+            q6k_xsum_max_blocks_per_sm: options.q6k_xsum_max_blocks_per_sm,
+            sm_count,
             q6k_pipeline: options.q6k_pipeline,
             stream_q6_k: options.stream_q6_k,
             stream_blocks: sm_count.saturating_mul(options.stream_blocks_per_sm.max(1)),
@@ -1625,9 +1619,6 @@ impl DecodePlan {
             ],
         );
         b.last().act_b = 16;
-        if options.q6k_xsum {
-            plain_q6k_for_large_grids(&mut b.out, sm_count, options.q6k_xsum_max_blocks_per_sm);
-        }
         spread_small_grids(
             &mut b.out,
             sm_count,

@@ -7,8 +7,9 @@
 //! The same checks run on matvec_q6_k_nk (splitq6: the same kernel split over the columns), on
 //! the residual shapes it takes (2048 x 2048 and 2048 x 8192 producers, qwen3-1.7b's 2048 x 6144
 //! plain accumulate) and odd small ones (a lone last row, fewer chunks than warps), and
-//! matvec_q6_k_n's cases on matvec_q6_k_nx (`PlanOptions::q6k_xsum`: the same kernel with
-//! another dequantization).
+//! matvec_q6_k_n's cases on every other kernel of its parameters and grid
+//! (kernels::NORM_MATVEC_Q6_K_WARP: nx's other dequantization, the cp.async and L2-prefetch
+//! pipelines).
 
 use super::kernels::{spec, NORM_MATVEC_Q6_K_SPLIT, NORM_MATVEC_Q6_K_WARP};
 use super::launch::{self, MatvecMode, NormFold};
@@ -30,7 +31,7 @@ struct Case {
     accumulate: bool,
 }
 
-/// `name`: NORM_MATVEC_Q6_K, NORM_MATVEC_Q6_K_SPLIT or NORM_MATVEC_Q6_K_XSUM, loaded as `k`.
+/// `name`: a NORM_MATVEC_Q6_K_WARP kernel or NORM_MATVEC_Q6_K_SPLIT, loaded as `k`.
 fn check(
     b: &mut dyn Backend,
     rng: &mut Rng,
@@ -125,8 +126,8 @@ fn check(
     Ok(out)
 }
 
-/// matvec_q6_k_n's cases, then the same on matvec_q6_k_nx, and matvec_q6_k_nk's, each when
-/// `filter` selects it (a part of its name: `matvec_q6_k_n` selects all three).
+/// matvec_q6_k_n's cases on every NORM_MATVEC_Q6_K_WARP kernel, and matvec_q6_k_nk's, each
+/// when `filter` selects it (a part of its name: `matvec_q6_k_n` selects all of them).
 pub fn selftest_norm(
     b: &mut dyn Backend,
     filter: Option<&str>,
@@ -193,8 +194,8 @@ fn run_cases(
     Ok(())
 }
 
-/// matvec_q6_k_n (or _nx: `name`, loaded as `k`) in glu mode: `gate_rows` gate rows then as
-/// many up rows, consumer scale on, y[p] = silu(g_p) * u_p against the CPU
+/// A NORM_MATVEC_Q6_K_WARP kernel (`name`, loaded as `k`) in glu mode: `gate_rows` gate rows
+/// then as many up rows, consumer scale on, y[p] = silu(g_p) * u_p against the CPU
 /// (reference::matvec_norm's row dots, silu in f64).
 fn check_glu(
     b: &mut dyn Backend,

@@ -95,13 +95,20 @@ impl CudaBackend {
         let dyn_b = (cta_b - fixed_b) as u32;
         if dyn_b > l.shared_b {
             f.set_preferred_carveout(100)?;
-            if static_b + dyn_b as u64 > DEFAULT_SHARED_LIMIT_B as u64 {
-                // Past 48 KiB in all a block opts in; to the most it may, not this launch's
-                // size: a graph node captured earlier with a larger size must stay valid.
-                f.set_max_dynamic_shared((d.smem_optin_b - static_b) as u32)?;
-            }
+            self.allow_dynamic_shared(f, dyn_b)?;
         }
         Ok(dyn_b)
+    }
+
+    /// Let `f` launch with `dyn_b` of dynamic shared memory: past 48 KiB with its static shared
+    /// memory, a kernel opts in, and then to the most a block may have, not to `dyn_b`: a graph
+    /// node captured earlier with a larger size must stay valid.
+    fn allow_dynamic_shared(&self, f: &Function, dyn_b: u32) -> Result<()> {
+        let static_b = f.shared_b()?.max(0) as u64;
+        if static_b + dyn_b as u64 > DEFAULT_SHARED_LIMIT_B as u64 {
+            f.set_max_dynamic_shared((self.ctx.info().smem_optin_b - static_b) as u32)?;
+        }
+        Ok(())
     }
 
     fn enqueue(&self, l: &Launch) -> Result<()> {
@@ -205,10 +212,7 @@ impl Backend for CudaBackend {
         let asm = ptx::assemble(spec, &self.info.arch, Some(&link))?;
         let module = self.ctx.load_module(&asm.cubin)?;
         let f = module.function(spec.entry)?;
-        let dyn_b = spec.dynamic_shared_b();
-        if dyn_b > DEFAULT_SHARED_LIMIT_B {
-            f.set_max_dynamic_shared(dyn_b)?;
-        }
+        self.allow_dynamic_shared(&f, spec.dynamic_shared_b())?;
         let id = KernelId(self.kernels.len());
         self.kernels.push((f, module));
         self.kernel_ids.insert(label, id);

@@ -97,8 +97,8 @@ pub struct Args {
     pub q4k_xsum: Option<bool>,
     /// GPU backends: the folded-norm Q6_K matvecs (llama1b-q6k's matvec_q6_k_n launches) through
     /// matvec_q6_k_nx, which starts its fma chains at the sums of x per 8 columns and skips a
-    /// sub per weight (true; on the H100 faster on cuda, slower on nv), or matvec_q6_k_n
-    /// (false); default: the plan's (false)
+    /// sub per weight (true; on nv only where --q6k-xsum-max-blocks-per-sm allows), or
+    /// matvec_q6_k_n (false); default: the plan's (true)
     #[argh(option)]
     pub q6k_xsum: Option<bool>,
     /// GPU backends: how the folded-norm Q6_K matvecs keep their weights coming: reg (one chunk

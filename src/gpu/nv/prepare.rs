@@ -109,7 +109,7 @@ pub fn prepare(
                 .or(list.last().copied())
         }
     };
-    // A cap on the blocks per SM takes the SM's carve-out divided by the cap: no more fit.
+    // A cap on the blocks per SM sizes the CTA against the carve-out so that no more fit.
     let kib = match (kib, l.max_blocks_per_sm) {
         (None, 0) => None,
         (kib, _) => kib.or(carveouts_kib(qmd.version).last().copied()),
