@@ -183,3 +183,91 @@ fn elementwise_and_argmax() {
     assert_eq!((abs, rel), (0.5, 0.25));
     assert_eq!(cpu::max_errors(&[f32::NAN], &[1.0], 1e-3).0, f64::INFINITY);
 }
+
+#[test]
+fn int8_x_rounds_each_block_to_half_a_step_and_the_matvec_stays_within_its_bound() {
+    use kernlab::engine::launch::MatvecMode;
+    // quantize_x_q8_32: a block's largest |v| is exactly 127 steps; every value within half a
+    // step; a block of zeros stays zero.
+    let mut v: Vec<f32> = (0..96)
+        .map(|i| ((i * 37 % 101) as f32 - 50.0) * 0.013)
+        .collect();
+    v[40] = 3.0;
+    v[64..96].fill(0.0);
+    let (xq, ds) = cpu::quantize_x_q8_32(&v);
+    assert_eq!(ds.len(), 3);
+    for (i, (&a, &q)) in v.iter().zip(&xq).enumerate() {
+        let d = ds[i / 32];
+        assert!(
+            (a - q).abs() <= d / 2.0 * 1.0001 + 1e-35,
+            "{i}: {a} -> {q} (d {d})"
+        );
+    }
+    assert!((xq[40] - 3.0).abs() < 1e-6 && (ds[1] * 127.0 - 3.0).abs() < 1e-5);
+    assert!(xq[64..].iter().all(|&q| q == 0.0));
+
+    // matvec_fused_x_int8 on real Q4_K rows: differs from the f32-x reference, by at most its
+    // bound per row; with x already on the int8 grid of its own blocks it agrees closely.
+    let (rows, cols) = (6, 512);
+    let src: Vec<f32> = (0..rows * cols)
+        .map(|i| (((i * 7919) % 2003) as f32 / 1001.5 - 1.0) * 0.8)
+        .collect();
+    let w = quant::quantize_fast(GgmlType::Q4_K, &src).unwrap();
+    let x: Vec<f32> = (0..cols)
+        .map(|i| ((i * 131 % 257) as f32 / 128.0 - 1.0))
+        .collect();
+    let nw: Vec<f32> = (0..cols).map(|i| 0.5 + (i % 7) as f32 * 0.1).collect();
+    for norm in [None, Some(&nw[..])] {
+        let f = cpu::matvec_fused(
+            GgmlType::Q4_K,
+            &w,
+            rows,
+            cols,
+            &x,
+            norm,
+            1e-6,
+            MatvecMode::Store,
+            None,
+        )
+        .unwrap();
+        let (q, bound) =
+            cpu::matvec_fused_x_int8(&w, rows, cols, &x, norm, 1e-6, MatvecMode::Store, None)
+                .unwrap();
+        let bound = bound.unwrap();
+        let mut moved = false;
+        for r in 0..rows {
+            let e = (q[r] - f[r]).abs();
+            assert!(
+                e <= bound[r] * 1.0001 + 1e-6,
+                "row {r}: {e} > bound {}",
+                bound[r]
+            );
+            moved |= e > 1e-7;
+            assert!(bound[r] > 0.0);
+        }
+        assert!(moved, "the rounding must show");
+    }
+    let (xg, _) = cpu::quantize_x_q8_32(&x);
+    let f = cpu::matvec_fused(
+        GgmlType::Q4_K,
+        &w,
+        rows,
+        cols,
+        &xg,
+        None,
+        1e-6,
+        MatvecMode::Store,
+        None,
+    )
+    .unwrap();
+    let (q, _) =
+        cpu::matvec_fused_x_int8(&w, rows, cols, &xg, None, 1e-6, MatvecMode::Store, None).unwrap();
+    for r in 0..rows {
+        assert!(
+            (q[r] - f[r]).abs() < 1e-4 * (f[r].abs() + 1.0),
+            "row {r}: {} vs {}",
+            q[r],
+            f[r]
+        );
+    }
+}

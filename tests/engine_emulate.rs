@@ -982,4 +982,29 @@ fn q6k_fused_alone_plan_emulated_matches_the_cpu_decoder() {
     );
     assert_eq!(fplan.launches.len(), paired.launches.len());
     emulate_with(&spec, plain);
+    // With `q4k_dp4a` the Q4_K launches take matvec_q4_k_d, the pairs keep matvec_q4_k_x as
+    // their part A: the same launches otherwise.
+    let dp4a = PlanOptions {
+        q4k_dp4a: true,
+        ..pair
+    };
+    let dplan = DecodePlan::build(&spec.config(), &layout, dp4a).unwrap();
+    let d = kernlab::engine::kernels::MATVEC_Q4_K_DP4A;
+    let x = kernlab::engine::kernels::MATVEC_Q4_K_XSUM;
+    assert_eq!(count(&dplan, d), count(&paired, x));
+    assert_eq!(count(&dplan, x), 0);
+    assert_eq!(
+        count(&dplan, kernlab::engine::kernels::MATVEC_PAIRS[1].entry),
+        pairs
+    );
+    assert_eq!(dplan.launches.len(), paired.launches.len());
+    // Each matvec_q4_k_d launch asks one byte of shared memory a column (x as int8).
+    for l in dplan.launches.iter().filter(|l| l.kernel.entry == d) {
+        let cols = match l.args[5] {
+            PArg::U32(c) => c,
+            ref a => panic!("{}: cols {a:?}", l.label),
+        };
+        assert_eq!(l.shared_b, cols, "{}", l.label);
+    }
+    emulate_with(&spec, dp4a);
 }

@@ -1344,8 +1344,8 @@ fn spread_caps_exactly_the_small_matvec_grids() {
 }
 
 /// `PlanOptions::tuned_for`: where grids launch in order (cuda's graph) the defaults; where they
-/// launch early (nv's pdl) the small matvec grids capped and only they on matvec_q6_k_nx, and
-/// nothing else different. On llama1b-q6k (132 SMs) that is q|k|v, o-proj and down (3, 2, 2
+/// launch early (nv's pdl) every small grid capped (`spread_all`) and only the small matvec
+/// grids on matvec_q6_k_nx, and nothing else different. On llama1b-q6k (132 SMs) that is q|k|v, o-proj and down (3, 2, 2
 /// blocks per SM) on nx, gate|up and the LM head on matvec_q6_k_n, all with their grids.
 #[test]
 fn tuned_defaults_differ_only_where_grids_launch_early() {
@@ -1354,10 +1354,12 @@ fn tuned_defaults_differ_only_where_grids_launch_early() {
     let limit = plan::EARLY_LAUNCH_SPREAD_BLOCKS_PER_SM;
     assert_eq!(early.spread_blocks_per_sm, limit);
     assert_eq!(early.q6k_xsum_max_blocks_per_sm, limit);
+    assert!(early.spread_all);
     assert_eq!(
         PlanOptions {
             spread_blocks_per_sm: 0,
             q6k_xsum_max_blocks_per_sm: 0,
+            spread_all: false,
             ..early
         },
         PlanOptions::default()

@@ -49,6 +49,13 @@ fn fused_q4_k_xsum_matvec_matches_gguf_py_in_the_ptx_interpreter() {
 }
 
 #[test]
+fn fused_q4_k_dp4a_matvec_matches_its_int8_x_model_in_the_ptx_interpreter() {
+    // matvec_q4_k_d against gguf-py's dequantization with x rounded to int8 as the kernel does
+    // (scripts/mvq8/check.py's quantize_x_q8_32), and against f32 x within the rounding bound.
+    interpreter_check(&["scripts/mvq8/check.py", "7", "q4_k_d"], 20);
+}
+
+#[test]
 fn q6_k_warp_matvecs_match_gguf_py_in_the_ptx_interpreter() {
     // matvec_q6_k_n, every Q6_K launch of llama1b-q6k's step (scripts/mvq6n/check.py): plain,
     // accumulate and glu modes, the folded norm's consumer scale and producer outputs, rows of

@@ -28,6 +28,7 @@ const GENERATORS: &[Generator] = &[
             "scripts/mvq8/header_q8_0_f.txt",
             "scripts/mvq8/header_q4_k_f.txt",
             "scripts/mvq8/header_q4_k_x.txt",
+            "scripts/mvq8/header_q4_k_d.txt",
         ],
         outputs: &[
             GeneratedPtx {
@@ -41,6 +42,10 @@ const GENERATORS: &[Generator] = &[
             GeneratedPtx {
                 committed: "ptx/decode/matvec_q4_k_x.ptx",
                 entries: &["matvec_q4_k_x"],
+            },
+            GeneratedPtx {
+                committed: "ptx/decode/matvec_q4_k_d.ptx",
+                entries: &["matvec_q4_k_d"],
             },
         ],
         to_stdout: false,

@@ -5,14 +5,21 @@
 //! counts as releasing and still assembles for sm_90.
 
 use kernlab::engine::kernels::all_specs;
-use kernlab::ptx::release::{fence_exits, releases_before_exit};
+use kernlab::ptx::release::{fence_exits, global_writes, releases_before_exit, GlobalWrites};
 
 #[test]
 fn only_kernels_without_writes_or_with_the_fence_drop_the_barrier() {
     let empty = kernlab::ptx::kernel("empty").unwrap();
     assert!(releases_before_exit(&empty.ptx().unwrap(), "empty"));
+    // No writes at all: a lone launch of it may drop the barrier too.
+    assert_eq!(
+        global_writes(&empty.ptx().unwrap(), "empty"),
+        GlobalWrites::None
+    );
     let fill = kernlab::ptx::kernel("fill_u32").unwrap();
     assert!(!releases_before_exit(&fill.ptx().unwrap(), "fill_u32"));
+    let fenced = fence_exits(&fill.ptx().unwrap(), "sm_90");
+    assert_eq!(global_writes(&fenced, "fill_u32"), GlobalWrites::Released);
     let specs = all_specs();
     assert!(specs.len() > 30);
     // Every decode kernel writes global memory and ends without the fence: its replays keep

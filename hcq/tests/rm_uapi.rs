@@ -128,3 +128,17 @@ fn control_commands_rm_hcq_1_3() {
     offsets!(Nv2080GrGetInfoParams, 32, { gr_info_list_size: 0, gr_info_list: 8, gr_route_flags: 16, gr_route: 24 });
     offsets!(Nv2080FbGetInfoV2Params, 1028, { fb_info_list_size: 0, fb_info_list: 4 });
 }
+
+#[test]
+fn map_memory_caching_type_nvos_h() {
+    // nvos.h: NVOS33_FLAGS_CACHING_TYPE 25:23, CACHED 0, WRITECOMBINED 2: the flags word of a
+    // write-combined BAR1 mapping is 0x0100_0000, and the field stays inside its bits.
+    assert_eq!(NVOS33_FLAGS_CACHING_TYPE_SHIFT, 23);
+    assert_eq!(NVOS33_FLAGS_CACHING_TYPE_CACHED, 0);
+    assert_eq!(
+        NVOS33_FLAGS_CACHING_TYPE_WRITECOMBINED << NVOS33_FLAGS_CACHING_TYPE_SHIFT,
+        0x0100_0000
+    );
+    let field = 0b111 << NVOS33_FLAGS_CACHING_TYPE_SHIFT;
+    assert_eq!(field, 0x0380_0000, "bits 25:23");
+}

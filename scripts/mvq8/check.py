@@ -1,4 +1,4 @@
-"""Runs ptx/decode/matvec_{q8_0_f,q4_k_f,q4_k_x}.ptx in scripts/ptxemu/emu.py (a SIMT interpreter of
+"""Runs ptx/decode/matvec_{q8_0_f,q4_k_f,q4_k_x,q4_k_d}.ptx in scripts/ptxemu/emu.py (a SIMT interpreter of
 the PTX subset they use; cp.async copies land only at cp.async.wait_group) on random GGUF blocks
 and compares with gguf-py dequantize + float64 dots. Usage: python3 scripts/mvq8/check.py [seed]
 [kernels, comma-separated: default q8_0_f,q4_k_f,q4_k_x]; needs numpy, gguf."""
@@ -22,6 +22,17 @@ def rand_blocks(ty, rows, cols):
         return raw.tobytes(), dequantize(raw.reshape(rows, -1), T.Q8_0).reshape(rows, cols)
     return rand_q4_k_blocks(rng, rows, cols)
 
+def quantize_x_q8_32(v):
+    """matvec_q4_k_d's x staging: per 32 values amax (>= 1e-30), q = rint(v * (127 / amax)), d =
+    amax * f32(1/127), all in f32; returns (q * d as float64, d per block)."""
+    v = v.astype(np.float32).reshape(-1, 32)
+    amax = np.maximum(np.abs(v).max(axis=1), np.float32(1e-30)).astype(np.float32)
+    iv = (np.float32(127) / amax).astype(np.float32)
+    q = np.rint((v * iv[:, None]).astype(np.float32))
+    d = (amax * (np.float32(1) / np.float32(127))).astype(np.float32)
+    return (q.astype(np.float64) * d[:, None].astype(np.float64)).reshape(-1), d
+
+
 def check(kernel, rows, cols, mode, norm, grid=None):
     """kernel: q8_0_f, q4_k_f or q4_k_x (its block type is the name's first part). grid: the
     number of blocks (default one per 4 row pairs; fewer make every warp walk several row pairs,
@@ -40,12 +51,28 @@ def check(kernel, rows, cols, mode, norm, grid=None):
     params = dict(y=0x40000000, w=0x10000000, x=0x20000000, norm_w=0x30000000 if norm else 0,
                   rows=rows, cols=cols, mode=mode, eps=struct.unpack("<I", struct.pack("<f", eps))[0])
     grid = grid or -(-(-(-rows // 2)) // 4)
-    run_kernel(text, f"matvec_{kernel}", params, grid, 128, 4 * cols, g, rng)
+    run_kernel(text, f"matvec_{kernel}", params, grid, 128, (cols if kernel == "q4_k_d" else 4 * cols), g, rng)
     out = np.frombuffer(bytes(g.read(0x40000000, 4 * yrows)), np.float32)
     xd = x.astype(np.float64)
     if norm:
         xd = xd / np.sqrt((xd * xd).mean() + eps) * nw
-    d = W.astype(np.float64) @ xd
+    bound = None
+    if kernel == "q4_k_d":
+        # x (* norm_w) rounded to int8 per 32 columns as the kernel does it (f32 operations),
+        # the 1/rms outside; the f32-x result may differ by at most sum |w| d / 2 (times 1/rms).
+        # The min term (-dmin m per value: the row dequantized with its qs zeroed) stays on the
+        # unrounded x, as the kernel's xsum does; only d sc q meets the int8 x.
+        v = x * nw if norm else x
+        xq, dx = quantize_x_q8_32(v)
+        s = 1 / np.sqrt((x.astype(np.float64) ** 2).mean() + eps) if norm else 1.0
+        raw0 = np.frombuffer(wb, np.uint8).reshape(-1, 144).copy()
+        raw0[:, 16:] = 0
+        Wm = dequantize(raw0.reshape(rows, -1), T.Q4_K).reshape(rows, cols).astype(np.float64)
+        Wq = W.astype(np.float64) - Wm
+        bound = np.abs(Wq) @ (np.repeat(dx, 32).astype(np.float64) / 2) * s
+        exact_f32x = W.astype(np.float64) @ xd
+        d_ref = Wq @ (xq * s) + Wm @ (v.astype(np.float64) * s)
+    d = W.astype(np.float64) @ xd if bound is None else d_ref
     if mode == 0: ref = d
     elif mode == 1: ref = d + y0
     else:
@@ -53,6 +80,10 @@ def check(kernel, rows, cols, mode, norm, grid=None):
         ref = gg / (1 + np.exp(-gg)) * u
     err = np.abs(out - ref).max() / max(np.abs(ref).max(), 1e-30)
     ok = err < 1e-4
+    if bound is not None and mode == 0:
+        # against f32 x: within the rounding bound (plus the f32 tolerance)
+        slack = np.abs(out - exact_f32x) - bound
+        ok &= bool((slack <= 1e-4 * np.abs(exact_f32x).max()).all())
     print(f"{kernel} {rows}x{cols} mode {mode} norm {norm} grid {grid}: max err / max|ref| {err:.2e} {'ok' if ok else 'FAIL'}")
     return ok
 

@@ -1,6 +1,7 @@
-"""Writes ptx/decode/matvec_{q8_0_f,q4_k_f,q4_k_x}.ptx: python3 scripts/mvq8/gen.py
+"""Writes ptx/decode/matvec_{q8_0_f,q4_k_f,q4_k_x,q4_k_d}.ptx: python3 scripts/mvq8/gen.py
 scripts/mvq8/header_q8_0_f.txt scripts/mvq8/header_q4_k_f.txt scripts/mvq8/header_q4_k_x.txt
-ptx/decode/matvec_q8_0_f.ptx ptx/decode/matvec_q4_k_f.ptx ptx/decode/matvec_q4_k_x.ptx
+scripts/mvq8/header_q4_k_d.txt ptx/decode/matvec_q8_0_f.ptx ptx/decode/matvec_q4_k_f.ptx
+ptx/decode/matvec_q4_k_x.ptx ptx/decode/matvec_q4_k_d.ptx
 (tests/ptx_generators.rs checks that the committed files are this script's output)."""
 import os
 import sys
@@ -171,6 +172,36 @@ PLAIN_SCALE = """    fma.rn.f32 sl, shh, sc1, sl;         // sum sc sum(q x)
 """
 
 
+SCALE_MIN_DECODE = """    // 6-bit scale/min of sub-blocks j0 = 2 c4 and j1 = 2 c4 + 1 (ggml get_scale_min_k4):
+    // j < 4: low 6 bits of bytes j (scale) and j + 4 (min); j >= 4: low/high nibble of byte
+    // j + 4 with the top 2 bits from bytes j - 4 (scale) and j (min).
+    bfe.u32 t0, h1, sh0, 6;
+    bfe.u32 t1, h2, sh0, 6;
+    bfe.u32 t2, h3, sh0, 4;
+    bfe.u32 t3, h1, sh0p6, 2;
+    bfi.b32 t2, t3, t2, 4, 2;
+    bfe.u32 t3, h3, sh0p4, 4;
+    bfe.u32 t4, h2, sh0p6, 2;
+    bfi.b32 t3, t4, t3, 4, 2;
+    selp.u32 t0, t0, t2, p_lo;
+    selp.u32 t1, t1, t3, p_lo;
+    cvt.rn.f32.u32 sc0, t0;
+    cvt.rn.f32.u32 m0, t1;
+    bfe.u32 t0, h1, sh1, 6;
+    bfe.u32 t1, h2, sh1, 6;
+    bfe.u32 t2, h3, sh1, 4;
+    bfe.u32 t3, h1, sh1p6, 2;
+    bfi.b32 t2, t3, t2, 4, 2;
+    bfe.u32 t3, h3, sh1p4, 4;
+    bfe.u32 t4, h2, sh1p6, 2;
+    bfi.b32 t3, t4, t3, 4, 2;
+    selp.u32 t0, t0, t2, p_lo;
+    selp.u32 t1, t1, t3, p_lo;
+    cvt.rn.f32.u32 sc1, t0;
+    cvt.rn.f32.u32 m1, t1;
+"""
+
+
 def compute_q4k(cfg):
     s = """    // chunk k: 4 blocks per row at st (row A) and st + 576 (row B). Lane takes block
     // bi = lane >> 3, part = lane & 7: chunk c4 = part >> 1 (64 values), half hf = part & 1:
@@ -234,34 +265,7 @@ def compute_q4k(cfg):
                 first = cfg["xsum"] and i == 0 and j == 0
                 al, ah = ("sxl", "sxh") if first else ("sl", "shh")
                 s += f"    fma.rn.f32 sl, vl{j}, xl{i}{j}, {al};\n    fma.rn.f32 shh, vh{j}, xh{i}{j}, {ah};\n"
-        s += """    // 6-bit scale/min of sub-blocks j0 = 2 c4 and j1 = 2 c4 + 1 (ggml get_scale_min_k4):
-    // j < 4: low 6 bits of bytes j (scale) and j + 4 (min); j >= 4: low/high nibble of byte
-    // j + 4 with the top 2 bits from bytes j - 4 (scale) and j (min).
-    bfe.u32 t0, h1, sh0, 6;
-    bfe.u32 t1, h2, sh0, 6;
-    bfe.u32 t2, h3, sh0, 4;
-    bfe.u32 t3, h1, sh0p6, 2;
-    bfi.b32 t2, t3, t2, 4, 2;
-    bfe.u32 t3, h3, sh0p4, 4;
-    bfe.u32 t4, h2, sh0p6, 2;
-    bfi.b32 t3, t4, t3, 4, 2;
-    selp.u32 t0, t0, t2, p_lo;
-    selp.u32 t1, t1, t3, p_lo;
-    cvt.rn.f32.u32 sc0, t0;
-    cvt.rn.f32.u32 m0, t1;
-    bfe.u32 t0, h1, sh1, 6;
-    bfe.u32 t1, h2, sh1, 6;
-    bfe.u32 t2, h3, sh1, 4;
-    bfe.u32 t3, h1, sh1p6, 2;
-    bfi.b32 t2, t3, t2, 4, 2;
-    bfe.u32 t3, h3, sh1p4, 4;
-    bfe.u32 t4, h2, sh1p6, 2;
-    bfi.b32 t3, t4, t3, 4, 2;
-    selp.u32 t0, t0, t2, p_lo;
-    selp.u32 t1, t1, t3, p_lo;
-    cvt.rn.f32.u32 sc1, t0;
-    cvt.rn.f32.u32 m1, t1;
-    mov.b32 {hd, hm}, h0;
+        s += SCALE_MIN_DECODE + """    mov.b32 {hd, hm}, h0;
     cvt.f32.f16 dd, hd;
     cvt.f32.f16 dm, hm;
     mul.f32 sl, sl, sc0;
@@ -281,12 +285,13 @@ X_REGS = ["n0, n1, n2, n3", "xa0, xa1, xa2, xa3", "xb0, xb1, xb2, xb3", "va0, va
 W_REGS = ["vb0, vb1, vb2, vb3", "vl0, vl1, vl2, vl3", "vh0, vh1, vh2, vh3", "xl00, xl01, xl02, xl03"]
 
 
-def x_trip(xsum):
+def x_trip(xsum, q8=False):
     """One XLOOP trip: vector j of the trip is i + 128 j, in range under p_v<j> (p_v0 is the loop
     test's), its norm weights loaded under p_w<j> (in range and the norm fused). `xsum`: also
     -1/2 the sum of every 16 staged values into xsum (threads 4g..4g+3 of a warp stage the 4
     vectors of 16-column group g: the sum of each thread's 4 values, 2 xor shuffles, and lane
-    4g's store, t2 = xsum + i)."""
+    4g's store, t2 = xsum + i). `q8` (matvec_q4_k_d): x * norm_w is stored as int8 with one f32
+    scale per 32 columns (xd) instead of as f32, and xsum holds minus the sum (not -1/2)."""
     out = ["    setp.lt.u32 p_v0, i, n4;"]
     for j in range(1, X_UNROLL):
         out.append(f"    add.u32 t1, i, {128 * j};")
@@ -303,13 +308,17 @@ def x_trip(xsum):
         out.append(f"    {guard}ld.global.nc.v4.f32 {{{X_REGS[j]}}}, [ga+{2048 * j}];")
     for j in range(X_UNROLL):
         out.append(f"    @p_w{j} ld.global.nc.v4.f32 {{{W_REGS[j]}}}, [src+{2048 * j}];")
-    out += ["    shl.b32 t0, i, 4;", "    add.u32 t0, t0, xs;"]
+    # vector i's place in xs: 16 bytes of f32, or 4 of int8 (q8)
+    out += [f"    shl.b32 t0, i, {2 if q8 else 4};", "    add.u32 t0, t0, xs;"]
     for j in range(X_UNROLL):
         xr, wr = X_REGS[j].split(", "), W_REGS[j].split(", ")
         out += [f"    fma.rn.f32 ssq, {x}, {x}, ssq;" for x in xr]
         out += [f"    mul.f32 {x}, {x}, {w};" for x, w in zip(xr, wr)]
-        guard = f"@p_v{j} " if j else ""
-        out.append(f"    {guard}st.shared.v4.f32 [t0+{2048 * j}], {{{X_REGS[j]}}};")
+        if not q8:
+            guard = f"@p_v{j} " if j else ""
+            out.append(f"    {guard}st.shared.v4.f32 [t0+{2048 * j}], {{{X_REGS[j]}}};")
+    if q8:
+        out += q8_stage()
     if xsum:
         out.append("    // xsum: vector v's group v / 4 is held by 4 threads of this warp: sum of 4, xor 1, xor 2;")
         out.append("    // the first of the 4 stores -1/2 the group's sum (no other reader before the bar.sync)")
@@ -324,10 +333,157 @@ def x_trip(xsum):
         out += ["    mov.u32 t2, xsum;", "    add.u32 t2, t2, i;"]
         for j in range(1, X_UNROLL):
             out.append(f"    and.pred p_s{j}, p_v{j}, p_q;")
+        factor = "0fBF800000" if q8 else "0fBF000000"  # -1 or -1/2
         for j in range(X_UNROLL):
-            out.append(f"    mul.f32 xg{j}, xg{j}, 0fBF000000;")
+            out.append(f"    mul.f32 xg{j}, xg{j}, {factor};")
             out.append(f"    @p_{f's{j}' if j else 'q'} st.shared.f32 [t2+{128 * j}], xg{j};")
     return "\n".join(out)
+
+
+def q8_stage():
+    """matvec_q4_k_d's x quantization, in the XLOOP trip after x * norm_w: each 32-column block
+    (8 vectors, threads 8b..8b+7 of a warp) gets d = amax / 127 and q = rni(v * 127 / amax) as
+    int8 (amax clamped at 1e-30, so a block of zeros gives q = 0): max of |v| over the thread's 4
+    values and 3 xor shuffles; the 4 q of a vector packed by 3 prmt into one word at xs + 4 v;
+    lane 8b's store of d at xd + 4 (v / 8). The CPU model of this is
+    `engine::reference::quantize_x_q8_32` (the same f32 operations, so the same q)."""
+    out = []
+    for j in range(X_UNROLL):
+        x0, x1, x2, x3 = X_REGS[j].split(", ")
+        out += [f"    abs.f32 am{j}, {x0};", f"    abs.f32 ao{j}, {x1};", f"    max.f32 am{j}, am{j}, ao{j};",
+                f"    abs.f32 ao{j}, {x2};", f"    max.f32 am{j}, am{j}, ao{j};",
+                f"    abs.f32 ao{j}, {x3};", f"    max.f32 am{j}, am{j}, ao{j};"]
+    for m in (1, 2, 4):
+        for j in range(X_UNROLL):
+            out += [f"    shfl.sync.bfly.b32 ao{j}, am{j}, {m}, 31, -1;",
+                    f"    max.f32 am{j}, am{j}, ao{j};"]
+    out += ["    mov.u32 t3, xd;", "    shr.u32 t1, i, 3;", "    shl.b32 t1, t1, 2;",
+            "    add.u32 t3, t3, t1;                // xd + 4 (i / 8): the block's scale"]
+    for j in range(1, X_UNROLL):
+        out.append(f"    and.pred p_d{j}, p_v{j}, p_d;")
+    for j in range(X_UNROLL):
+        out.append(f"    max.f32 am{j}, am{j}, 0f0DA24260;      // amax, at least 1e-30")
+        out.append(f"    div.rn.f32 iv, 0f42FE0000, am{j};     // 127 / amax")
+        for k, x in enumerate(X_REGS[j].split(", ")):
+            out += [f"    mul.f32 qf, {x}, iv;", f"    cvt.rni.s32.f32 qq{k}, qf;"]
+        out += ["    prmt.b32 qq0, qq0, qq1, 0x0040;     // bytes q0 q1 . .",
+                "    prmt.b32 qq2, qq2, qq3, 0x0040;",
+                "    prmt.b32 qq0, qq0, qq2, 0x5410;     // q0 q1 q2 q3"]
+        guard = f"@p_v{j} " if j else ""
+        out.append(f"    {guard}st.shared.b32 [t0+{512 * j}], qq0;")
+        out.append(f"    mul.f32 am{j}, am{j}, 0f3C010204;      // d = amax / 127")
+        out.append(f"    @p_d{j if j else ''} st.shared.f32 [t3+{64 * j}], am{j};")
+    return out
+
+
+# matvec_q4_k_d's scale/min decode: four sub-blocks' scales (and mins) at once as bytes of a
+# word, then the lane's two picked by prmt with lane-constant selectors (the per-byte bfe/bfi of
+# SCALE_MIN_DECODE, with shifts in registers, took ptxas ~50 instructions a row).
+SCALE_MIN_WORDS = """    // 6-bit scales and mins of sub-blocks 0-3 or 4-7 (the lane's half, p_lo) as the 4 bytes of a
+    // word (ggml get_scale_min_k4, four at a time): j < 4: scales[j] & 63, scales[j + 4] & 63;
+    // j >= 4: the low / high nibble of scales[j + 4] under the top 2 bits of scales[j - 4] /
+    // scales[j]. Bitselect (lop3 0xE4: a & c | b & ~c) of the nibble and top-bit sources, & 63.
+    shr.u32 t0, h1, 2;
+    selp.b32 t1, h1, h3, p_lo;
+    selp.b32 t0, h1, t0, p_lo;
+    lop3.b32 t0, t1, t0, 0x0F0F0F0F, 0xE4;
+    and.b32 t0, t0, 0x3F3F3F3F;          // 4 scales
+    shr.u32 t2, h3, 4;
+    shr.u32 t3, h2, 2;
+    selp.b32 t2, h2, t2, p_lo;
+    selp.b32 t3, h2, t3, p_lo;
+    lop3.b32 t2, t2, t3, 0x0F0F0F0F, 0xE4;
+    and.b32 t2, t2, 0x3F3F3F3F;          // 4 mins
+    prmt.b32 t1, t0, 0, ssel0;           // sub-block 2 c4's byte
+    cvt.rn.f32.u32 sc0, t1;
+    prmt.b32 t1, t0, 0, ssel1;           // 2 c4 + 1's
+    cvt.rn.f32.u32 sc1, t1;
+    prmt.b32 t1, t2, 0, ssel0;
+    cvt.rn.f32.u32 m0, t1;
+    prmt.b32 t1, t2, 0, ssel1;
+    cvt.rn.f32.u32 m1, t1;
+"""
+
+Q4D_LANE = """    // lane's place in a chunk: block bi = lane >> 3, part = lane & 7: c4 = part >> 1, hf = part & 1
+    shr.u32 bi, lane, 3;
+    and.b32 t0, lane, 7;
+    shr.u32 c4, t0, 1;
+    and.b32 hf, t0, 1;
+    shl.b32 colu, bi, 8;
+    shl.b32 t1, c4, 6;
+    add.u32 colu, colu, t1;
+    shl.b32 t1, hf, 4;
+    add.u32 colu, colu, t1;              // 256 bi + 64 c4 + 16 hf
+    shl.b32 qoff, t0, 4;
+    add.u32 qoff, qoff, 16;              // 16 + 32 c4 + 16 hf: the unit's qs bytes in the block
+    setp.lt.u32 p_lo, c4, 2;             // sub-blocks 2 c4, 2 c4 + 1 < 4
+    and.b32 t1, c4, 1;
+    shl.b32 t1, t1, 1;                   // their bytes in the scale/min words: 2 (c4 & 1), + 1
+    or.b32 ssel0, t1, 0x4440;            // prmt: that byte alone (the others from the 0 operand)
+    add.u32 ssel1, ssel0, 1;"""
+
+
+def compute_q4k_d(cfg):
+    """matvec_q4_k_d's unit: the lane's 16 qs bytes of each row against the int8 x of its two
+    16-column runs by dp4a (low nibbles masked in place, high nibbles masked in place = 16 q),
+    4 + 4 per row; the two integer sums times their runs' x scales (the high one / 16), then
+    the sub-block scales and d, and the min term from xsum as in matvec_q4_k_x."""
+    s = """    // chunk k: 4 blocks per row at st (row A) and st + 576 (row B). Lane takes block
+    // bi = lane >> 3, part = lane & 7: chunk c4 = part >> 1 (64 values), half hf = part & 1:
+    // qs bytes 32 c4 + 16 hf .. +16, low nibbles = values 64 c4 + 16 hf + i of sub-block 2 c4,
+    // high nibbles = the same + 32 (sub-block 2 c4 + 1).
+    setp.ge.u32 p_x, bi, nb;
+    @p_x bra UNIT_END;
+    shl.b32 t0, k, 10;                   // chunk's first column
+    add.u32 t0, t0, colu;                // + 256 bi + 64 c4 + 16 hf: the low run's first column
+    // minus the sums of x over the two runs (groups t0 / 16 and t0 / 16 + 2), staged with x
+    shr.u32 t1, t0, 2;
+    mov.u32 t2, xsum;
+    add.u32 t1, t1, t2;
+    ld.shared.f32 sxl, [t1];
+    ld.shared.f32 sxh, [t1+8];
+    // the runs' x scales: 32-column blocks t0 / 32 (even) and t0 / 32 + 1
+    shr.u32 t1, t0, 5;
+    shl.b32 t1, t1, 2;
+    mov.u32 t2, xd;
+    add.u32 t1, t1, t2;
+    ld.shared.v2.f32 {dxl, dxh}, [t1];
+    mul.f32 dxh, dxh, 0f3D800000;        // / 16: the high nibbles are used in place (16 q)
+    add.u32 xl, t0, xs;
+    ld.shared.v4.b32 {xq0, xq1, xq2, xq3}, [xl];      // int8 x of the low run
+    ld.shared.v4.b32 {xq4, xq5, xq6, xq7}, [xl+32];   // and of the high run
+"""
+    for R, acc, off in (("A", "accA", 0), ("B", "accB", cfg["ROWSTAGE"])):
+        s += f"""    // row {R}
+    mad.lo.u32 blk, bi, 144, st;
+    add.u32 blk, blk, {off};
+    ld.shared.v4.u32 {{h0, h1, h2, h3}}, [blk];   // d|dmin, scales[0..12]
+    add.u32 a, blk, qoff;
+    ld.shared.v4.u32 {{q0, q1, q2, q3}}, [a];     // 16 qs bytes
+"""
+        for i in range(4):
+            lo_c, hi_c = ("0", "0") if i == 0 else ("il", "ih")
+            s += f"""    and.b32 lo, q{i}, 0x0F0F0F0F;
+    and.b32 hi, q{i}, 0xF0F0F0F0;
+    dp4a.u32.s32 il, lo, xq{i}, {lo_c};
+    dp4a.u32.s32 ih, hi, xq{i + 4}, {hi_c};
+"""
+        s += """    cvt.rn.f32.s32 sl, il;
+    cvt.rn.f32.s32 shh, ih;
+    mul.f32 sl, sl, dxl;                 // sum q x of the low run
+    mul.f32 shh, shh, dxh;               // and of the high run
+""" + SCALE_MIN_WORDS + f"""    mov.b32 {{hd, hm}}, h0;
+    cvt.f32.f16 dd, hd;
+    cvt.f32.f16 dm, hm;
+    mul.f32 sl, sl, sc0;
+    fma.rn.f32 sl, shh, sc1, sl;         // sum sc sum(q x)
+    mul.f32 t5, sxl, m0;
+    fma.rn.f32 t5, sxh, m1, t5;          // -sum m sum(x)
+    fma.rn.f32 {acc}, dd, sl, {acc};
+    fma.rn.f32 {acc}, dm, t5, {acc};
+"""
+    s += "UNIT_END:\n"
+    return s
 
 
 RS_INIT = "    mov.f32 rs, 0f3F800000;              // 1 / rms; 1 without the norm\n"
@@ -343,7 +499,7 @@ def kernel(cfg):
 .target sm_80
 .address_size 64
 
-.extern .shared .align 16 .b8 xs_dyn[];  // x (normalised), f32[cols]; launch shared_b = 4 cols
+.extern .shared .align 16 .b8 xs_dyn[];  // {cfg.get('xs_what', 'x (normalised), f32[cols]; launch shared_b = 4 cols')}
 
 .visible .entry {name}(
 {param_decls(FUSED_MATVEC_PARAMS)}
@@ -417,7 +573,7 @@ XLOOP:
     mul.wide.u32 t64, i, 16;
     add.u64 ga, xp, t64;
     add.u64 src, nwp, t64;
-{x_trip(cfg.get('xsum', False))}
+{x_trip(cfg.get('xsum', False), cfg.get('q8', False))}
     add.u32 i, i, {X_UNROLL * 128};
     bra XLOOP;
 XEND:
@@ -571,6 +727,25 @@ q4 = dict(name="matvec_q4_k_f", BB=144, CHB=4, CHSHIFT=2, BLKSHIFT=8, ROWSTAGE=5
           maxnreg=" .maxnreg 88", xsum=False)
 q4x = dict(q4, name="matvec_q4_k_x", header=open(sys.argv[3]).read(), xsum=True, decl=Q4_DECL,
            x_setup=Q4_X_SETUP, rs_init=Q4_RS_INIT, rs_scale=Q4_RS_SCALE)
-open(sys.argv[4], "w").write(kernel(q8))
-open(sys.argv[5], "w").write(kernel(q4))
-open(sys.argv[6], "w").write(kernel(q4x))
+# Q4_K with x as int8 (one f32 scale per 32 columns, staged once per block) and dp4a dot
+# products: per 64 weights of a unit 8 masks and 8 dp4a a row where matvec_q4_k_x has 8 prmt, 8
+# shifts/masks and 32 fma. Its results differ from the f32-x kernels by x's quantization (the CPU
+# model and the selftest's bound: engine::reference::quantize_x_q8_32).
+Q4D_DECL = """    .reg .pred p_q, p_s1, p_s2, p_s3, p_d, p_d1, p_d2, p_d3;
+    .reg .f32 xg<4>, xo<4>, am<4>, ao<4>, iv, qf, dxl, dxh;
+    .reg .b32 qq<4>, xq<8>, il, ih, ssel0, ssel1;
+    .shared .align 4 .f32 xsum[448];     // -sum of x (staged, * norm_w) over columns 16g..16g+15
+    .shared .align 8 .f32 xd[224];       // x's int8 scale per 32 columns
+"""
+Q4D_X_SETUP = """    and.b32 t1, tid, 3;
+    setp.eq.u32 p_q, t1, 0;              // the thread that stores its 16-column group's xsum
+    and.b32 t1, tid, 7;
+    setp.eq.u32 p_d, t1, 0;              // the thread that stores its 32-column block's scale
+"""
+q4d = dict(q4, name="matvec_q4_k_d", header=open(sys.argv[4]).read(), xsum=True, q8=True,
+           decl=Q4D_DECL, x_setup=Q4D_X_SETUP, compute=compute_q4k_d, maxnreg="", lane_setup=Q4D_LANE,
+           xs_what="x (normalised) as int8[cols]; launch shared_b = cols")
+open(sys.argv[5], "w").write(kernel(q8))
+open(sys.argv[6], "w").write(kernel(q4))
+open(sys.argv[7], "w").write(kernel(q4x))
+open(sys.argv[8], "w").write(kernel(q4d))

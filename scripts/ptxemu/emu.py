@@ -1,5 +1,5 @@
 """A tiny SIMT interpreter for the PTX subset of the generated matvec kernels (matvec_q8_0_f,
-matvec_q4_k_f, matvec_q6_k_p, matvec_q6_k_s, matvec_q6_k_n, matvec_q6_k_nx): one Python generator per thread, warps meet at
+matvec_q4_k_f, matvec_q4_k_x, matvec_q4_k_d, matvec_q6_k_p, matvec_q6_k_s, matvec_q6_k_n, matvec_q6_k_nx): one Python generator per thread, warps meet at
 shfl / bar.warp.sync, blocks at bar.sync; cp.async copies land only at cp.async.wait_group, so a
 stage refilled too early shows. Shared by scripts/mvq8/check.py, scripts/mvq6p/check.py and
 scripts/mvstream/check.py, scripts/mvq6n/check.py (host checks before device runs); an instruction outside the subset
@@ -181,18 +181,21 @@ def thread(code, labels, params, symaddr, tid, bid, grid, block, gmem, sread, sw
                 v = val(o[1]); h = vec(o[0]); R[h[0]] = v & 0xFFFF; R[h[1]] = (v >> 16) & 0xFFFF
             else: R[d] = val(o[1])
             continue
-        if ty == "f32" and base in ("add", "sub", "mul", "fma", "neg", "div", "sqrt", "rcp", "ex2"):
+        if ty == "f32" and base in ("add", "sub", "mul", "fma", "neg", "div", "sqrt", "rcp", "ex2", "abs", "max"):
             f = [f32(x) for x in a]
             with np.errstate(all="ignore"):
                 r = {"add": lambda: f[0] + f[1], "sub": lambda: f[0] - f[1], "mul": lambda: f[0] * f[1],
                      "fma": lambda: np.float32(float(f[0]) * float(f[1]) + float(f[2])),
                      "neg": lambda: -f[0], "div": lambda: f[0] / f[1], "sqrt": lambda: np.sqrt(f[0]),
+                     "abs": lambda: np.abs(f[0]), "max": lambda: np.maximum(f[0], f[1]),
                      "rcp": lambda: np.float32(1) / f[0], "ex2": lambda: np.float32(2.0 ** float(f[0])) if float(f[0]) < 128 else np.float32(np.inf)}[base]()
             R[d] = bf(r); continue
         if base == "cvt":
             if op == "cvt.f32.f16": R[d] = bf(np.frombuffer(struct.pack("<H", a[0] & 0xFFFF), np.float16)[0])
             elif op == "cvt.rn.f32.u32": R[d] = bf(np.float32(a[0] & M32))
             elif op == "cvt.u64.u32": R[d] = a[0] & M32
+            elif op == "cvt.rni.s32.f32":  # round to nearest even, as np.rint
+                R[d] = int(np.rint(f32(a[0]))) & M32
             elif op == "cvt.rn.f32.s32":
                 v = a[0] & M32; R[d] = bf(np.float32(v - (1 << 32) if v >> 31 else v))
             else: raise RuntimeError(op)
@@ -236,6 +239,10 @@ def thread(code, labels, params, symaddr, tid, bid, grid, block, gmem, sread, sw
         elif base == "prmt":
             bs = (a[0] & M32).to_bytes(4, "little") + (a[1] & M32).to_bytes(4, "little")
             R[d] = int.from_bytes(bytes(bs[(a[2] >> (4*i)) & 7] for i in range(4)), "little")
+        elif op == "dp4a.u32.s32":  # c + sum of a's unsigned bytes times b's signed bytes
+            ub = (a[0] & M32).to_bytes(4, "little"); sb = (a[1] & M32).to_bytes(4, "little", signed=False)
+            c = a[2] & M32; c = c - (1 << 32) if c >> 31 else c
+            R[d] = (c + sum(ub[i] * int.from_bytes(sb[i:i+1], "little", signed=True) for i in range(4))) & M32
         elif op == "shf.r.clamp.b32":
             sh = min(a[2] & M32, 32); R[d] = ((((a[1] & M32) << 32) | (a[0] & M32)) >> sh) & M32
         else: raise RuntimeError(f"op {op}")

@@ -39,12 +39,14 @@ fn row(name: &'static str, what: &'static str, samples_ns: Vec<f64>) -> LatRow {
 /// clock request as a CUDA context does, the SM clock then sank towards idle between rows.
 const ROW_WARMUP_MS: u64 = 20;
 
-/// Time `op` + wait, `iters` times after a load warm-up and `iters / 10` untimed runs.
+/// Time `op` + wait, `iters` times after a load warm-up and `iters / 10` untimed runs. Returns
+/// the round trips and, of each, the host time inside `op` alone (the submission's CPU cost; the
+/// rest is the GPU's part and the host seeing it done).
 fn each(
     b: &mut dyn Backend,
     iters: usize,
     op: &mut dyn FnMut(&mut dyn Backend) -> Result<()>,
-) -> Result<Vec<f64>> {
+) -> Result<(Vec<f64>, Vec<f64>)> {
     timing::warm_clocks(b)?;
     timing::busy_all_sms(b, ROW_WARMUP_MS)?;
     for _ in 0..iters / 10 {
@@ -52,13 +54,15 @@ fn each(
         b.sync()?;
     }
     let mut out = Vec::with_capacity(iters);
+    let mut submit = Vec::with_capacity(iters);
     for _ in 0..iters {
         let t = Instant::now();
         op(b)?;
+        submit.push(t.elapsed().as_nanos() as f64);
         b.sync()?;
         out.push(t.elapsed().as_nanos() as f64);
     }
-    Ok(out)
+    Ok((out, submit))
 }
 
 /// Kernels in the replay row.
@@ -68,15 +72,27 @@ pub fn run(b: &mut dyn Backend, iters: usize) -> Result<Vec<LatRow>> {
     let k = Kernels::load(b)?;
     let mut rows = Vec::new();
     let empty = Launch::linear(k.empty, 1, 1, vec![]);
-    let t = each(b, iters, &mut |b| b.launch(&empty))?;
+    let (t, submit) = each(b, iters, &mut |b| b.launch(&empty))?;
     rows.push(row("empty", "empty kernel launch + wait", t));
+    rows.push(row(
+        "empty_submit",
+        "of that, the launch call alone (host CPU)",
+        submit,
+    ));
+    // No kernel: a timing mark (nv: a semaphore release on the channel; cuda: an event record)
+    // and the wait. What the round trip costs without the compute engine's part.
+    let (t, _) = each(b, iters, &mut |b| {
+        b.clear_marks();
+        b.mark().map(|_| ())
+    })?;
+    rows.push(row("signal", "signal only (no kernel) + wait", t));
 
     let small = b.alloc(4096)?;
     let fill1 = kernels::fill_u32(&k, small, 1, 7);
-    let t = each(b, iters, &mut |b| b.launch(&fill1))?;
+    let (t, _) = each(b, iters, &mut |b| b.launch(&fill1))?;
     rows.push(row("fill1", "fill of 1 u32 + wait", t));
     let fill16 = kernels::fill_u32(&k, small, 16, 7);
-    let t = each(b, iters, &mut |b| b.launch(&fill16))?;
+    let (t, _) = each(b, iters, &mut |b| b.launch(&fill16))?;
     rows.push(row("fill16", "fill of 16 u32 + wait", t));
 
     let mm_a = b.alloc(1024)?;
@@ -86,7 +102,7 @@ pub fn run(b: &mut dyn Backend, iters: usize) -> Result<Vec<LatRow>> {
     b.upload(mm_a, bytemuck::cast_slice(&rng.vec_f32_signed(256)))?;
     b.upload(mm_b, bytemuck::cast_slice(&rng.vec_f32_signed(256)))?;
     let mm = kernels::matmul16(&k, mm_c, mm_a, mm_b);
-    let t = each(b, iters, &mut |b| b.launch(&mm))?;
+    let (t, _) = each(b, iters, &mut |b| b.launch(&mm))?;
     rows.push(row("matmul16", "16x16x16 f32 matmul + wait", t));
 
     // Launch-only: `iters` launches back to back, one wait; per-launch host time of each call,
@@ -129,7 +145,7 @@ pub fn run(b: &mut dyn Backend, iters: usize) -> Result<Vec<LatRow>> {
         ),
     ] {
         let id = b.build_replay(&vec![one.clone(); REPLAY_KERNELS])?;
-        let t = each(b, iters, &mut |b| b.replay(id))?;
+        let (t, _) = each(b, iters, &mut |b| b.replay(id))?;
         let per_kernel: Vec<f64> = t.iter().map(|ns| ns / REPLAY_KERNELS as f64).collect();
         rows.push(row(name, what, per_kernel));
     }

@@ -173,6 +173,12 @@ pub struct PlanOptions {
     /// 1.138, CPU check 64/64 on both paths (docs/device-logs/s9/probe24.log).
     /// `decode --q4k-xsum false` for matvec_q4_k_f.
     pub q4k_xsum: bool,
+    /// The fused Q4_K matvecs through matvec_q4_k_d where it fits (cols <= 7168; over
+    /// `q4k_xsum`'s choice; the pair's part A keeps matvec_q4_k_x): x rounded to int8 per 32
+    /// columns in the kernel and 4 weights per dp4a, where matvec_q4_k_x spends ~6 instructions
+    /// a weight and runs qwen3-1.7b's gate|up at 1.1 TB/s. The logits move by x's rounding
+    /// (checked against the CPU with `--check-against-cpu`). `decode --q4k-dp4a true`.
+    pub q4k_dp4a: bool,
     /// Every matvec_q6_k_n launch (llama1b-q6k's folded-norm Q6_K matvecs) through matvec_q6_k_nx:
     /// the same arguments, grid and bytes, with fewer instructions per weight (a 6-bit value to
     /// float by one prmt with no sub, the sums of x per 8 columns starting the fma chains). On
@@ -284,6 +290,7 @@ impl Default for PlanOptions {
             fused_q6_k_alone: false,
             pair_q6_k: true,
             q4k_xsum: true,
+            q4k_dp4a: false,
             q6k_xsum: true,
             q6k_pipeline: Q6kPipeline::Registers,
             attn_rope: true,
@@ -318,7 +325,11 @@ impl PlanOptions {
     /// (0.707 -> 0.727). The Q6_K matvecs' L2 prefetch (`q6k_pipeline` l2), which gained on
     /// nv with the cap of 2 (0.715 -> 0.708), is level with the registers' pipeline at the cap
     /// of 4 (0.695 / 0.694, docs/device-logs/s10/probe27.log) and slower on cuda (0.707 ->
-    /// 0.753): not a default.
+    /// 0.753): not a default. Since session 11 every small grid is capped early
+    /// (`spread_all`), the attention's and the norms' too: with `KERNLAB_CAP_SHARED=least`,
+    /// llama1b 0.676 / 0.681 -> 0.676 / 0.674, qwen3-0.6b 0.577 / 0.578 -> 0.575 / 0.577,
+    /// qwen3-1.7b 1.034 / 1.030 -> 1.027 / 1.027 ms/token (two rounds each,
+    /// docs/device-logs/s11/probe30.log).
     pub fn tuned_for(early: bool) -> PlanOptions {
         let d = PlanOptions::default();
         if !early {
@@ -327,6 +338,7 @@ impl PlanOptions {
         PlanOptions {
             spread_blocks_per_sm: EARLY_LAUNCH_SPREAD_BLOCKS_PER_SM,
             q6k_xsum_max_blocks_per_sm: EARLY_LAUNCH_SPREAD_BLOCKS_PER_SM,
+            spread_all: true,
             ..d
         }
     }
@@ -419,6 +431,7 @@ struct Builder<'a> {
     fused_q6_k_alone: bool,
     pair_q6_k: bool,
     q4k_xsum: bool,
+    q4k_dp4a: bool,
     /// matvec_q6_k_nx in place of matvec_q6_k_n (PlanOptions::q6k_xsum).
     q6k_xsum: bool,
     /// Where nx applies: grids of at most this many blocks per SM (0: all;
@@ -524,6 +537,12 @@ impl Builder<'_> {
             return None;
         };
         let fa = self.fused_for(&a[0])?;
+        // No pair has matvec_q4_k_d as its part A: there the pair keeps matvec_q4_k_x.
+        let fa = if fa.entry == super::kernels::MATVEC_Q4_K_DP4A {
+            super::kernels::fused_matvec_named(super::kernels::MATVEC_Q4_K_XSUM)?
+        } else {
+            fa
+        };
         let pair = super::kernels::MATVEC_PAIRS
             .into_iter()
             .find(|p| p.parts[0] == fa.entry)?;
@@ -555,16 +574,21 @@ impl Builder<'_> {
     }
 
     /// The fused matvec of `t`'s type, Q6_K included, where the plan fuses at all.
-    /// With `q4k_xsum`, matvec_q4_k_x where it takes the shape.
+    /// With `q4k_dp4a`, matvec_q4_k_d where it takes the shape; else with `q4k_xsum`,
+    /// matvec_q4_k_x.
     fn fused_any(&self, t: &TensorSlot) -> Option<FusedMatvec> {
         if !self.fuse || !self.norm_in_matvec || self.tpr != 32 {
             return None;
         }
         let cols = u32::try_from(t.dims[0]).ok()?;
         let fm = fused_matvec(t.ty, cols)?;
-        let xsum = super::kernels::fused_matvec_named(super::kernels::MATVEC_Q4_K_XSUM)
-            .filter(|x| self.q4k_xsum && x.ty == fm.ty && cols <= x.max_cols);
-        Some(xsum.unwrap_or(fm))
+        let swap = |on: bool, entry: &str| {
+            super::kernels::fused_matvec_named(entry)
+                .filter(|x| on && x.ty == fm.ty && cols <= x.max_cols)
+        };
+        let dp4a = swap(self.q4k_dp4a, super::kernels::MATVEC_Q4_K_DP4A);
+        let xsum = swap(self.q4k_xsum, super::kernels::MATVEC_Q4_K_XSUM);
+        Some(dp4a.or(xsum).unwrap_or(fm))
     }
 
     /// One fused matvec over the rows of `ts` reading x (rmsnorm-ed in the kernel with `norm`
@@ -1460,6 +1484,7 @@ impl DecodePlan {
             fused_q6_k_alone: options.fused_q6_k_alone,
             pair_q6_k: options.pair_q6_k,
             q4k_xsum: options.q4k_xsum,
+            q4k_dp4a: options.q4k_dp4a,
             q6k_xsum: options.q6k_xsum,
             q6k_xsum_max_blocks_per_sm: options.q6k_xsum_max_blocks_per_sm,
             sm_count,

@@ -266,6 +266,94 @@ pub fn matvec_fused(
     })
 }
 
+/// matvec_q4_k_d's x staging: per 32 values amax = max(max |v|, 1e-30), q = round-half-even(v *
+/// (127 / amax)), d = amax * f32(1/127), every step in f32 as the kernel does it (so the same
+/// q). Returns q * d per value and d per block.
+pub fn quantize_x_q8_32(v: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    let mut xq = Vec::with_capacity(v.len());
+    let mut ds = Vec::with_capacity(v.len() / 32 + 1);
+    for b in v.chunks(32) {
+        let amax = b.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-30);
+        let inv = 127f32 / amax;
+        let d = amax * (1f32 / 127f32);
+        xq.extend(b.iter().map(|&x| (x * inv).round_ties_even() * d));
+        ds.push(d);
+    }
+    (xq, ds)
+}
+
+/// What matvec_q4_k_d (x as int8, `FusedMatvec::x_int8`) computes, and a bound on how far that
+/// may be from [`matvec_fused`] (f32 x). With v = x o norm_w (x without the norm) and s = 1/rms
+/// (1 without the norm), a Q4_K weight is d sc q - dmin m: the kernel takes the d sc q part
+/// against v rounded by [`quantize_x_q8_32`] and the min part against v itself (its staged
+/// sums). Per output before glu: dot = s (sum Wq v^ + sum Wm v); the bound is
+/// s sum |Wq| d_b / 2 (glu outputs get no bound: None).
+#[allow(clippy::too_many_arguments)]
+pub fn matvec_fused_x_int8(
+    w: &[u8],
+    rows: usize,
+    cols: usize,
+    x: &[f32],
+    norm_w: Option<&[f32]>,
+    eps: f32,
+    mode: super::launch::MatvecMode,
+    y_in: Option<&[f32]>,
+) -> Result<(Vec<f64>, Option<Vec<f64>>)> {
+    use super::launch::MatvecMode;
+    let ty = GgmlType::Q4_K;
+    let v: Vec<f32> = match norm_w {
+        Some(nw) => x.iter().zip(nw).map(|(a, b)| a * b).collect(),
+        None => x.to_vec(),
+    };
+    let s = match norm_w {
+        Some(_) => {
+            let ms = x.iter().map(|&a| a as f64 * a as f64).sum::<f64>() / cols as f64;
+            1.0 / (ms + eps as f64).sqrt()
+        }
+        None => 1.0,
+    };
+    let (xq, ds) = quantize_x_q8_32(&v);
+    // The min part: each row dequantized with its qs (bytes 16..144 of a block) zeroed.
+    let mut w_min = w.to_vec();
+    for blk in w_min.chunks_mut(144) {
+        blk[16..].fill(0);
+    }
+    let wf = dequant_rows(ty, w, rows, cols)?;
+    let wm = dequant_rows(ty, &w_min, rows, cols)?;
+    let mut dots = Vec::with_capacity(rows);
+    let mut bound = Vec::with_capacity(rows);
+    for r in 0..rows {
+        let (mut dot, mut err) = (0f64, 0f64);
+        for c in 0..cols {
+            let (m, q) = (
+                wm[r * cols + c] as f64,
+                (wf[r * cols + c] - wm[r * cols + c]) as f64,
+            );
+            dot += q * xq[c] as f64 + m * v[c] as f64;
+            err += q.abs() * ds[c / 32] as f64 / 2.0;
+        }
+        dots.push(s * dot);
+        bound.push(s * err);
+    }
+    Ok(match mode {
+        MatvecMode::Glu => {
+            let half = rows / 2;
+            let y = (0..half)
+                .map(|r| dots[r] / (1.0 + (-dots[r]).exp()) * dots[r + half])
+                .collect();
+            (y, None)
+        }
+        MatvecMode::Accumulate => {
+            let y0 = y_in.ok_or_else(|| Error::Check("accumulate needs y_in".into()))?;
+            (
+                dots.iter().zip(y0).map(|(d, &y)| d + y as f64).collect(),
+                Some(bound),
+            )
+        }
+        _ => (dots, Some(bound)),
+    })
+}
+
 /// What matvec_q6_k_n (engine::launch::matvec_norm) produces: y, and for a producer launch
 /// xw = y o norm_next and the sum of y^2 it adds into its slot.
 #[derive(Debug, Clone, PartialEq)]

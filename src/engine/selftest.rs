@@ -215,7 +215,7 @@ fn check_fused(
     let p_blocks = p.launch.grid[0];
     run(b, &[p])?;
     let out = down_f32(b, yb, n_out)?;
-    let r = cpu::matvec_fused(
+    let f32_x = cpu::matvec_fused(
         fm.ty,
         &w,
         rows,
@@ -226,6 +226,28 @@ fn check_fused(
         mode,
         Some(&y0),
     )?;
+    // A kernel that rounds x to int8 is checked against the same rounding on the CPU (below,
+    // with the usual tolerance), and against f32 x within the rounding's bound.
+    let r = if fm.x_int8 {
+        let (r, bound) = cpu::matvec_fused_x_int8(
+            &w,
+            rows,
+            cols,
+            &x,
+            norm.then_some(&nw[..]),
+            eps,
+            mode,
+            Some(&y0),
+        )?;
+        if let Some(bound) = bound {
+            out_rows.push(row_within_bound(
+                fm.entry, rows, cols, mode, &out, &f32_x, &bound,
+            ));
+        }
+        r
+    } else {
+        f32_x
+    };
     // As check_matvec; glu multiplies two dots (and silu's ex2.approx): twice the tolerance.
     let glu = (mode == MatvecMode::Glu) as u32 as f64;
     let tol = 1e-4 * (cols as f64).sqrt() * (1.0 + glu);
@@ -243,6 +265,44 @@ fn check_fused(
         b.free(buf)?;
     }
     Ok(())
+}
+
+/// An int8-x matvec's outputs against f32 x: every |out - ref| within the rounding bound of its
+/// row (`reference::matvec_fused_x_int8`) plus the f32 tolerance of a fused matvec.
+fn row_within_bound(
+    entry: &str,
+    rows: usize,
+    cols: usize,
+    mode: MatvecMode,
+    out: &[f32],
+    f32_x: &[f64],
+    bound: &[f64],
+) -> TestRow {
+    let big = f32_x.iter().fold(0f64, |m, r| m.max(r.abs()));
+    let slack = 1e-4 * (cols as f64).sqrt() * big.max(1e-3);
+    let mut worst = 0f64; // largest |err| / (bound + slack)
+    let mut worst_err = 0f64;
+    for ((&o, &r), &bd) in out.iter().zip(f32_x).zip(bound) {
+        let e = (o as f64 - r).abs();
+        let q = if e.is_nan() {
+            f64::INFINITY
+        } else {
+            e / (bd + slack)
+        };
+        if q > worst {
+            worst = q;
+            worst_err = e;
+        }
+    }
+    TestRow {
+        kernel: entry.to_string(),
+        case: format!("{rows}x{cols} {mode:?} vs f32 x (int8 rounding bound)"),
+        ok: worst <= 1.0,
+        detail: format!(
+            "worst |err| {worst_err:.3e} = {:.0} % of its row's bound",
+            100.0 * worst
+        ),
+    }
 }
 
 /// A paired kernel (kernels::MATVEC_PAIRS) against the CPU: fresh random Q4_K (rows_a) and

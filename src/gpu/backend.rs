@@ -64,19 +64,22 @@ impl Launch {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CapSizing {
     /// The SM's shared memory / cap: the capped grid fills the SM's shared memory, so no block of
-    /// the next grid lands beside it before one of its blocks ends (measured, session 10).
+    /// the next grid lands beside it before one of its blocks ends (session 10's default).
     Even,
     /// The least size that still holds the cap (just over SM / (cap + 1)): what is left over
-    /// lets the next grid's early-launched blocks start beside it (not measured yet).
+    /// lets the next grid's early-launched blocks start beside it. The default since session
+    /// 11: on the H100's nv path llama1b-q6k 0.686 / 0.690 -> 0.676 / 0.681 ms/token,
+    /// qwen3-0.6b-q8 0.596 / 0.597 -> 0.577 / 0.578, qwen3-1.7b-q4km 1.038 / 1.035 -> 1.034 /
+    /// 1.030 (A/B/A/B, docs/device-logs/s11/probe30.log; CPU check 64/64).
     Least,
 }
 
 impl CapSizing {
-    /// `KERNLAB_CAP_SHARED=even|least` (default even).
+    /// `KERNLAB_CAP_SHARED=even|least` (default least).
     pub fn from_env() -> crate::Result<CapSizing> {
         match std::env::var("KERNLAB_CAP_SHARED").as_deref() {
-            Err(_) | Ok("even") => Ok(CapSizing::Even),
-            Ok("least") => Ok(CapSizing::Least),
+            Ok("even") => Ok(CapSizing::Even),
+            Err(_) | Ok("least") => Ok(CapSizing::Least),
             Ok(v) => Err(crate::Error::Usage(format!(
                 "KERNLAB_CAP_SHARED={v}: expected even or least"
             ))),

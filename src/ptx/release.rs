@@ -99,11 +99,23 @@ fn is_ret(ins: &str) -> bool {
     ins == "ret;" || ins == "ret.uni;"
 }
 
-/// Whether `entry` in `ptx` releases its global writes before it ends (see the module doc).
-/// An entry that is not found gives false.
-pub fn releases_before_exit(ptx: &str, entry: &str) -> bool {
+/// What an entry's PTX does with global memory, as far as the grid-end barrier is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GlobalWrites {
+    /// No store, atomic, reduction or bulk copy to global memory: the grid has nothing for a
+    /// barrier to make visible, to the next grid or to the host.
+    None,
+    /// Writes, each `ret` after a GPU-scope release fence: visible to the next grid.
+    Released,
+    /// Writes with no fence before some `ret` (or no `ret`, or no such entry).
+    Unreleased,
+}
+
+/// What `entry` in `ptx` does with global memory (see the module doc). An entry that is not
+/// found gives `Unreleased`.
+pub fn global_writes(ptx: &str, entry: &str) -> GlobalWrites {
     let Some(body) = entry_body(ptx, entry) else {
-        return false;
+        return GlobalWrites::Unreleased;
     };
     let lines: Vec<(&str, &str)> = body
         .lines()
@@ -111,7 +123,7 @@ pub fn releases_before_exit(ptx: &str, entry: &str) -> bool {
         .filter(|(_, i)| !i.is_empty())
         .collect();
     if !lines.iter().any(|(_, i)| writes_global(i)) {
-        return true;
+        return GlobalWrites::None;
     }
     let mut rets = 0;
     for (k, (g, i)) in lines.iter().enumerate() {
@@ -122,11 +134,20 @@ pub fn releases_before_exit(ptx: &str, entry: &str) -> bool {
                 RELEASE_FENCES.contains(&fi) && (fg.is_empty() || fg == *g)
             };
             if !fenced {
-                return false;
+                return GlobalWrites::Unreleased;
             }
         }
     }
-    rets > 0
+    if rets > 0 {
+        GlobalWrites::Released
+    } else {
+        GlobalWrites::Unreleased
+    }
+}
+
+/// Whether `entry` in `ptx` releases its global writes before it ends, or has none.
+pub fn releases_before_exit(ptx: &str, entry: &str) -> bool {
+    global_writes(ptx, entry) != GlobalWrites::Unreleased
 }
 
 /// `ptx` with [`EXIT_FENCE`] before every `ret` of each entry that writes global memory (under

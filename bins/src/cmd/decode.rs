@@ -95,6 +95,11 @@ pub struct Args {
     /// matvec_q4_k_f (false); default: the plan's (true)
     #[argh(option)]
     pub q4k_xsum: Option<bool>,
+    /// GPU backends: the fused Q4_K matvecs through matvec_q4_k_d, which rounds x to int8 per 32
+    /// columns and takes 4 weights per dp4a (true; the q|k|v pair keeps matvec_q4_k_x), or the
+    /// f32-x kernel --q4k-xsum picks (false); default: the plan's (false)
+    #[argh(option)]
+    pub q4k_dp4a: Option<bool>,
     /// GPU backends: the folded-norm Q6_K matvecs (llama1b-q6k's matvec_q6_k_n launches) through
     /// matvec_q6_k_nx, which starts its fma chains at the sums of x per 8 columns and skips a
     /// sub per weight (true; on nv only where --q6k-xsum-max-blocks-per-sm allows), or

@@ -43,6 +43,8 @@ pub fn open_gpu_fd(minor: u32, ctl_fd: i32) -> Result<OwnedFd> {
 }
 
 /// NV_ESC_RM_MAP_MEMORY on `map_fd`, then mmap it at `target_va` (0: anywhere) for `size_b`.
+/// `caching`: an NVOS33_FLAGS_CACHING_TYPE_* value; the driver honours it on a framebuffer (BAR1)
+/// mapping and ignores it for system memory (mapped as allocated) and registers (uncached).
 pub fn cpu_map(
     rm: &Rm,
     device: NvHandle,
@@ -50,6 +52,7 @@ pub fn cpu_map(
     size_b: u64,
     map_fd: i32,
     target_va: u64,
+    caching: u32,
 ) -> Result<*mut u8> {
     let mut a = Nvos33WithFd {
         params: Nvos33 {
@@ -57,6 +60,7 @@ pub fn cpu_map(
             h_device: device,
             h_memory: memory,
             length: size_b,
+            flags: caching << NVOS33_FLAGS_CACHING_TYPE_SHIFT,
             ..Default::default()
         },
         fd: map_fd,

@@ -21,10 +21,23 @@ pub fn round_up(v: u64, align: u64) -> u64 {
 }
 
 /// Device-measurement switches for VRAM placement, from $KERNLAB_RM_VRAM (comma list):
-/// `4k` (4 KiB pages for VRAM buffers under 8 MiB, the default before session 3), `512m` (512 MiB pages from 512 MiB up), `bank` (let RM place banks: drop
+/// `uc` (BAR1 mappings as sessions 1-10 made them, see `bar1_caching`), `4k` (4 KiB pages for VRAM buffers under 8 MiB, the default before session 3), `512m` (512 MiB pages from 512 MiB up), `bank` (let RM place banks: drop
 /// IGNORE_BANK_PLACEMENT), `contig` (physically contiguous VRAM). Unset: the defaults above.
 fn vram_switch(name: &str) -> bool {
     std::env::var("KERNLAB_RM_VRAM").is_ok_and(|v| v.split(',').any(|s| s.trim() == name))
+}
+
+/// How the CPU maps VRAM through BAR1 (rings, USERD, pushbuffers, QMDs, bank 0): write-combined,
+/// so a QMD goes out as a few 64-byte bursts. With the flags word zeroed (sessions 1-10) the
+/// driver fell back to an uncached mapping, one bus write per store: on the H100 (a VM) a lone
+/// launch spent ~3 us in the CPU, most of it writing its 384-byte QMD (session 11's latency row
+/// empty_submit). `KERNLAB_RM_VRAM=uc` maps them as before, for an A/B.
+fn bar1_caching() -> u32 {
+    if vram_switch("uc") {
+        NVOS33_FLAGS_CACHING_TYPE_CACHED
+    } else {
+        NVOS33_FLAGS_CACHING_TYPE_WRITECOMBINED
+    }
 }
 
 /// VRAM uses 2 MiB pages, also for small buffers (rounded up to 2 MiB): with them instead of
@@ -215,7 +228,15 @@ impl RmIface {
         let size_b = round_up(size_b, PAGE_4K);
         let h = self.rm_alloc_memory(size_b, PAGE_4K, false, true)?;
         let map_fd = open_node(NVIDIACTL)?;
-        match cpu_map(&self.rm, self.device, h, size_b, map_fd.as_raw_fd(), 0) {
+        match cpu_map(
+            &self.rm,
+            self.device,
+            h,
+            size_b,
+            map_fd.as_raw_fd(),
+            0,
+            NVOS33_FLAGS_CACHING_TYPE_CACHED,
+        ) {
             Ok(p) => Ok((h, p, map_fd)),
             Err(e) => {
                 let _ = self.rm.free(self.device, h);
@@ -295,8 +316,16 @@ impl RmIface {
                 let h = self.rm_alloc_memory(size_b, page_b, contiguous, false)?;
                 if place == MemPlace::DeviceMapped {
                     let mapped = open_gpu_fd(self.minor, self.rm.ctl_fd).and_then(|fd| {
-                        cpu_map(&self.rm, self.device, h, size_b, fd.as_raw_fd(), gpu_va)
-                            .map(|p| (fd, p))
+                        cpu_map(
+                            &self.rm,
+                            self.device,
+                            h,
+                            size_b,
+                            fd.as_raw_fd(),
+                            gpu_va,
+                            bar1_caching(),
+                        )
+                        .map(|p| (fd, p))
                     });
                     match mapped {
                         Ok((fd, p)) => {

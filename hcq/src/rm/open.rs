@@ -189,6 +189,7 @@ impl RmIface {
             USERMODE_SIZE_B,
             db_fd.as_raw_fd(),
             0,
+            NVOS33_FLAGS_CACHING_TYPE_CACHED, // registers: the driver maps them uncached
         )?;
         self.doorbell_fd = Some(db_fd);
 

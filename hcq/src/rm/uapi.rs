@@ -112,6 +112,14 @@ pub struct Nvos02WithFd {
 }
 const _: () = assert!(size_of::<Nvos02WithFd>() == 56);
 
+/// NVOS33_FLAGS_CACHING_TYPE (nvos.h, bits 25:23): the CPU caching of a BAR mapping made by
+/// NV_ESC_RM_MAP_MEMORY. 0 (CACHED) is what a zeroed flags word asks for; on x86-64 the driver
+/// cannot give a framebuffer mapping that (nv-linux.h NV_ALLOW_CACHING) and falls back to
+/// UNCACHED_WEAK (nv-mmap.c nvidia_mmap_helper), so every CPU store to it is uncached.
+pub const NVOS33_FLAGS_CACHING_TYPE_SHIFT: u32 = 23;
+pub const NVOS33_FLAGS_CACHING_TYPE_CACHED: u32 = 0;
+pub const NVOS33_FLAGS_CACHING_TYPE_WRITECOMBINED: u32 = 2;
+
 /// NVOS33_PARAMETERS (nvos.h), 48 B: map memory for the CPU.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]

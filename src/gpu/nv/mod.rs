@@ -21,6 +21,7 @@ pub mod prepare;
 pub mod replay;
 
 use super::backend::{Arg, Backend, Buf, GpuInfo, KernelId, Launch, Mark, ReplayId};
+use crate::ptx::release::GlobalWrites;
 use crate::ptx::{self, KernelSpec};
 use crate::{Error, Result};
 use arena::{Arena, PB_MAX_WORDS, PB_OFF, QMD_OFF};
@@ -38,9 +39,9 @@ pub const MARK_SLOTS: u64 = 4096;
 /// A kernel as loaded, with what its PTX says about its writes.
 struct LoadedKernel {
     kernel: hcq::Kernel,
-    /// The PTX releases its own writes before it ends or writes no global memory
-    /// (`ptx::release`), so a replay may drop the barrier at the end of its grid.
-    releases_writes: bool,
+    /// `ptx::release`: a kernel that releases its own writes before it ends (or has none) lets a
+    /// replay drop the barrier at the end of its grid; one with none lets every launch drop it.
+    writes: GlobalWrites,
 }
 
 pub struct NvBackend {
@@ -289,31 +290,25 @@ impl NvBackend {
     /// Load kernel `entry` from a cubin (what `load` does after assembling). Nothing says what
     /// a bare cubin does with its writes, so replays keep the barrier after it.
     pub fn load_cubin(&mut self, cubin: &[u8], entry: &str) -> Result<KernelId> {
-        self.load_kernel(cubin, entry, false)
+        self.load_kernel(cubin, entry, GlobalWrites::Unreleased)
     }
 
-    fn load_kernel(
-        &mut self,
-        cubin: &[u8],
-        entry: &str,
-        releases_writes: bool,
-    ) -> Result<KernelId> {
+    fn load_kernel(&mut self, cubin: &[u8], entry: &str, writes: GlobalWrites) -> Result<KernelId> {
         self.sync()?;
         let module = hcq::Module::load(&mut self.dev, cubin)?;
         let k = module.kernel(entry)?.clone();
         self.modules.push(module);
         // Module loading may have submitted (local memory setup) and waited: nothing in flight.
         self.sync()?;
-        self.kernels.push(LoadedKernel {
-            kernel: k,
-            releases_writes,
-        });
+        self.kernels.push(LoadedKernel { kernel: k, writes });
         Ok(KernelId(self.kernels.len() - 1))
     }
 
     /// Whether kernel `id` releases its own global writes before it ends.
     pub fn releases_writes(&self, id: KernelId) -> bool {
-        self.kernels.get(id.0).is_some_and(|k| k.releases_writes)
+        self.kernels
+            .get(id.0)
+            .is_some_and(|k| k.writes != GlobalWrites::Unreleased)
     }
 
     fn kernel(&self, id: KernelId) -> Result<&hcq::Kernel> {
@@ -491,8 +486,8 @@ impl Backend for NvBackend {
             text = ptx::release::fence_exits(&text, arch);
         }
         let asm = ptx::assemble_text(&text, spec.entry, arch, None)?;
-        let releases = ptx::release::releases_before_exit(&text, spec.entry);
-        let id = self.load_kernel(&asm.cubin, spec.entry, releases)?;
+        let writes = ptx::release::global_writes(&text, spec.entry);
+        let id = self.load_kernel(&asm.cubin, spec.entry, writes)?;
         self.kernel_ids.insert(label, id);
         Ok(id)
     }
@@ -508,6 +503,15 @@ impl Backend for NvBackend {
         };
         let va = self.arena()?.gpu_va(slot);
         let (mut qmd, cbuf0) = self.prepared(l, va)?;
+        // A grid that writes no global memory has nothing for its end-of-grid barrier to make
+        // visible: the lone launch skips it (KERNLAB_NV_MEMBAR=sys keeps it everywhere).
+        let writes = self.kernels.get(l.kernel.0).map(|k| k.writes);
+        if writes == Some(GlobalWrites::None) && self.opts.grid_membar != GridMembar::Sys {
+            qmd.set(
+                hcq::qmd::Field::CwdMembarType,
+                hcq::qmd::CWD_MEMBAR_TYPE_L1_NONE,
+            )?;
+        }
         let qmd_signal = self.opts.qmd_signal;
         if qmd_signal {
             let next = self.dev.timeline_value + 1;

@@ -243,7 +243,7 @@ impl Default for NvOptions {
             // val3.log. nv matmul at 4096 gained too: fp16 wide tiles 136 -> 402 TFLOP/s, fp32
             // 19.3 -> 25.5 (docs/device-logs/s3/val4.log).
             carveout: Carveout::Fixed(DEFAULT_CARVEOUT_KIB),
-            cap_sizing: CapSizing::Even,
+            cap_sizing: CapSizing::Least,
             release_irq: false,
             qmd_signal: false,
             grid_membar: GridMembar::Chased,

@@ -54,6 +54,7 @@ fn plan_options(args: &Args, d: PlanOptions) -> Result<PlanOptions, Error> {
         fused_q6_k_alone: args.q6k_fused_alone.unwrap_or(d.fused_q6_k_alone),
         pair_q6_k: args.pair_q6.unwrap_or(d.pair_q6_k),
         q4k_xsum: args.q4k_xsum.unwrap_or(d.q4k_xsum),
+        q4k_dp4a: args.q4k_dp4a.unwrap_or(d.q4k_dp4a),
         q6k_xsum: args.q6k_xsum.unwrap_or(d.q6k_xsum),
         q6k_pipeline,
         stream_q6_k,
