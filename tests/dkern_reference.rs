@@ -214,7 +214,7 @@ fn int8_x_rounds_each_block_to_half_a_step_and_the_matvec_stays_within_its_bound
         .collect();
     let w = quant::quantize_fast(GgmlType::Q4_K, &src).unwrap();
     let x: Vec<f32> = (0..cols)
-        .map(|i| ((i * 131 % 257) as f32 / 128.0 - 1.0))
+        .map(|i| (i * 131 % 257) as f32 / 128.0 - 1.0)
         .collect();
     let nw: Vec<f32> = (0..cols).map(|i| 0.5 + (i % 7) as f32 * 0.1).collect();
     for norm in [None, Some(&nw[..])] {
