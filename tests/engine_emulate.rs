@@ -1007,4 +1007,24 @@ fn q6k_fused_alone_plan_emulated_matches_the_cpu_decoder() {
         assert_eq!(l.shared_b, cols, "{}", l.label);
     }
     emulate_with(&spec, dp4a);
+    // With `q6k_plain_xsum` the Q6_K ffn_down launches (plain residual matvec_q6_k_w) take
+    // matvec_q6_k_nx with the norm parts off; nothing else changes.
+    let plain_nx = PlanOptions {
+        q6k_plain_xsum: true,
+        ..pair
+    };
+    let nplan = DecodePlan::build(&spec.config(), &layout, plain_nx).unwrap();
+    let downs = |p: &DecodePlan, e: &str| {
+        p.launches
+            .iter()
+            .filter(|l| l.label.ends_with("ffn_down") && l.kernel.entry == e)
+            .count()
+    };
+    let q6_downs = downs(&paired, "matvec_q6_k_w");
+    assert!(q6_downs >= 1, "the test model needs a Q6_K ffn_down");
+    assert_eq!(downs(&nplan, "matvec_q6_k_nx"), q6_downs);
+    assert_eq!(downs(&nplan, "matvec_q6_k_w"), 0);
+    assert_eq!(count(&nplan, "matvec_q6_k_w"), count(&paired, "matvec_q6_k_w") - q6_downs);
+    assert_eq!(nplan.launches.len(), paired.launches.len());
+    emulate_with(&spec, plain_nx);
 }

@@ -39,17 +39,20 @@ for rep in 1 2; do for m in $MODELS; do
   printf '%-16s nv-uc %s\n' $m "$(KERNLAB_RM_VRAM=uc dec --backend nv --model $D/$m.gguf)"
   printf '%-16s cuda  %s\n' $m "$(dec --backend cuda --model $D/$m.gguf)"
 done; done
-echo "== 3. qwen3-1.7b matvec_q4_k_d (A/B/A/B)"
+echo "== 3. qwen3-1.7b: matvec_q4_k_d (d), Q6_K down on nx (p), both (dp); A/B/A/B"
 for rep in 1 2; do
   printf 'nv   x  %s\n' "$(dec --backend nv --model $Q)"
   printf 'nv   d  %s\n' "$(dec --backend nv --model $Q --q4k-dp4a true)"
+  printf 'nv   p  %s\n' "$(dec --backend nv --model $Q --q6k-plain-xsum true)"
+  printf 'nv   dp %s\n' "$(dec --backend nv --model $Q --q4k-dp4a true --q6k-plain-xsum true)"
   printf 'cuda x  %s\n' "$(dec --backend cuda --model $Q)"
   printf 'cuda d  %s\n' "$(dec --backend cuda --model $Q --q4k-dp4a true)"
+  printf 'cuda p  %s\n' "$(dec --backend cuda --model $Q --q6k-plain-xsum true)"
 done
-echo "nv d check:   $(chk --backend nv --model $Q --q4k-dp4a true)"
+echo "nv dp check:  $(chk --backend nv --model $Q --q4k-dp4a true --q6k-plain-xsum true)"
 echo "cuda d check: $(chk --backend cuda --model $Q --q4k-dp4a true)"
 echo "nv llama1b check (new defaults): $(chk --backend nv --model $D/llama1b-q6k.gguf)"
-timeout 40 $K decode --backend nv --model $Q --tokens 32 --timeline --q4k-dp4a true > "$O/timeline-q4kd.txt" 2>&1
+timeout 40 $K decode --backend nv --model $Q --tokens 32 --timeline --q4k-dp4a true --q6k-plain-xsum true > "$O/timeline-q4kd.txt" 2>&1
 grep -E "^timeline|^blk\.1\." "$O/timeline-q4kd.txt"
 timeout 40 $K decode --backend nv --model $Q --tokens 32 --timeline > "$O/timeline-q4kx.txt" 2>&1
 grep -E "^timeline|^blk\.1\." "$O/timeline-q4kx.txt"

@@ -179,6 +179,11 @@ pub struct PlanOptions {
     /// a weight and runs qwen3-1.7b's gate|up at 1.1 TB/s. The logits move by x's rounding
     /// (checked against the CPU with `--check-against-cpu`). `decode --q4k-dp4a true`.
     pub q4k_dp4a: bool,
+    /// Plain Q6_K residual matvecs (matvec_q6_k_w with nothing folded in: qwen3-1.7b-q4km's
+    /// Q6_K ffn_down) through matvec_q6_k_nx with the norm parts off, where its grid is small
+    /// (`q6k_xsum_max_blocks_per_sm`, as for the folded ones): the same grid and bytes, fewer
+    /// instructions per weight. `decode --q6k-plain-xsum true`.
+    pub q6k_plain_xsum: bool,
     /// Every matvec_q6_k_n launch (llama1b-q6k's folded-norm Q6_K matvecs) through matvec_q6_k_nx:
     /// the same arguments, grid and bytes, with fewer instructions per weight (a 6-bit value to
     /// float by one prmt with no sub, the sums of x per 8 columns starting the fma chains). On
@@ -291,6 +296,7 @@ impl Default for PlanOptions {
             pair_q6_k: true,
             q4k_xsum: true,
             q4k_dp4a: false,
+            q6k_plain_xsum: false,
             q6k_xsum: true,
             q6k_pipeline: Q6kPipeline::Registers,
             attn_rope: true,
@@ -432,6 +438,7 @@ struct Builder<'a> {
     pair_q6_k: bool,
     q4k_xsum: bool,
     q4k_dp4a: bool,
+    q6k_plain_xsum: bool,
     /// matvec_q6_k_nx in place of matvec_q6_k_n (PlanOptions::q6k_xsum).
     q6k_xsum: bool,
     /// Where nx applies: grids of at most this many blocks per SM (0: all;
@@ -721,6 +728,9 @@ impl Builder<'_> {
             }
             None => {
                 self.matvec(name, BufRole::X, x, true)?;
+                if self.q6k_plain_xsum && self.last().kernel.entry == "matvec_q6_k_w" {
+                    self.to_norm_matvec(true)?;
+                }
                 self.split_q6_last()
             }
         }
@@ -1037,6 +1047,14 @@ impl Builder<'_> {
     /// callers set them): matvec_q6_k_w's geometry and bytes.
     fn norm_matvec(&mut self, ts: &[TensorSlot], y: PArg, x: BufRole, acc: bool) -> Result<()> {
         self.matvec_rows(ts, y, x, acc)?;
+        self.to_norm_matvec(false)
+    }
+
+    /// The last launch, a matvec_q6_k_w, as the folded-norm Q6_K matvec with its norm parts off
+    /// (the caller adds them): matvec_q6_k_nx where `q6k_xsum` and its grid allow, else the
+    /// pipeline's matvec_q6_k_n. `only_nx`: leave it on matvec_q6_k_w where nx does not apply
+    /// (a plain matvec gains nothing from the _n form).
+    fn to_norm_matvec(&mut self, only_nx: bool) -> Result<()> {
         let eps = self.c.rms_eps;
         let (limit, sm_count, pipeline) = (
             self.q6k_xsum_max_blocks_per_sm,
@@ -1045,6 +1063,9 @@ impl Builder<'_> {
         );
         let small = |grid| limit == 0 || blocks_per_sm(grid, sm_count) <= limit as u64;
         let xsum = self.q6k_xsum && small(self.last().grid);
+        if only_nx && !xsum {
+            return Ok(());
+        }
         let entry = super::kernels::norm_matvec_q6_k(xsum, pipeline);
         let l = self.last();
         if l.kernel.entry != "matvec_q6_k_w" {
@@ -1485,6 +1506,7 @@ impl DecodePlan {
             pair_q6_k: options.pair_q6_k,
             q4k_xsum: options.q4k_xsum,
             q4k_dp4a: options.q4k_dp4a,
+            q6k_plain_xsum: options.q6k_plain_xsum,
             q6k_xsum: options.q6k_xsum,
             q6k_xsum_max_blocks_per_sm: options.q6k_xsum_max_blocks_per_sm,
             sm_count,

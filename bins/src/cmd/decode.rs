@@ -100,6 +100,11 @@ pub struct Args {
     /// f32-x kernel --q4k-xsum picks (false); default: the plan's (false)
     #[argh(option)]
     pub q4k_dp4a: Option<bool>,
+    /// GPU backends: plain Q6_K residual matvecs (qwen3 Q4_K_M's Q6_K ffn_down) through
+    /// matvec_q6_k_nx with the norm parts off, where --q6k-xsum-max-blocks-per-sm allows (true),
+    /// or matvec_q6_k_w (false); default: the plan's (false)
+    #[argh(option)]
+    pub q6k_plain_xsum: Option<bool>,
     /// GPU backends: the folded-norm Q6_K matvecs (llama1b-q6k's matvec_q6_k_n launches) through
     /// matvec_q6_k_nx, which starts its fma chains at the sums of x per 8 columns and skips a
     /// sub per weight (true; on nv only where --q6k-xsum-max-blocks-per-sm allows), or

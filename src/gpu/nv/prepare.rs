@@ -10,20 +10,35 @@ use hcq::program::{CBUF0_NCTAID_B, CBUF0_NTID_B};
 use hcq::qmd::{carveouts_kib, sm_config_encoding, Field};
 use hcq::{Kernel, Qmd};
 
-/// Parameter bytes of `args` in the order of the PTX `.param` list.
-fn arg_bytes(a: &Arg) -> Vec<u8> {
-    match *a {
-        Arg::Buf(b) => b.gpu_va.to_le_bytes().to_vec(),
-        Arg::U64(v) => v.to_le_bytes().to_vec(),
-        Arg::U32(v) => v.to_le_bytes().to_vec(),
-        Arg::F32(v) => v.to_bits().to_le_bytes().to_vec(),
-    }
+/// Parameter bytes of `a` (little-endian) and how many of the 8 are used.
+fn arg_bytes(a: &Arg) -> ([u8; 8], usize) {
+    let mut b = [0u8; 8];
+    let n = match *a {
+        Arg::Buf(buf) => {
+            b = buf.gpu_va.to_le_bytes();
+            8
+        }
+        Arg::U64(v) => {
+            b = v.to_le_bytes();
+            8
+        }
+        Arg::U32(v) => {
+            b[..4].copy_from_slice(&v.to_le_bytes());
+            4
+        }
+        Arg::F32(v) => {
+            b[..4].copy_from_slice(&v.to_bits().to_le_bytes());
+            4
+        }
+    };
+    (b, n)
 }
 
 /// Place `args` at their KPARAM_INFO offsets in `cbuf0` (sizes must match the kernel's).
+/// (hcq's cubin parser lists the parameters in ordinal order.) Allocates nothing: this runs on
+/// every launch.
 pub fn pack_params(k: &Kernel, args: &[Arg], cbuf0: &mut [u8]) -> Result<()> {
-    let mut params = k.info.params.clone();
-    params.sort_by_key(|p| p.ordinal);
+    let params = &k.info.params;
     if params.len() != args.len() {
         return Err(Error::Usage(format!(
             "kernel {} takes {} parameters, got {}",
@@ -33,7 +48,8 @@ pub fn pack_params(k: &Kernel, args: &[Arg], cbuf0: &mut [u8]) -> Result<()> {
         )));
     }
     for (p, a) in params.iter().zip(args) {
-        let bytes = arg_bytes(a);
+        let (raw, n) = arg_bytes(a);
+        let bytes = &raw[..n];
         if bytes.len() != p.size_b as usize {
             return Err(Error::Usage(format!(
                 "kernel {} parameter {} is {} B, the argument {a:?} is {} B",
@@ -51,7 +67,7 @@ pub fn pack_params(k: &Kernel, args: &[Arg], cbuf0: &mut [u8]) -> Result<()> {
                 k.name, p.ordinal, bank_b
             ))
         })?;
-        dst.copy_from_slice(&bytes);
+        dst.copy_from_slice(bytes);
     }
     Ok(())
 }

@@ -55,6 +55,7 @@ fn plan_options(args: &Args, d: PlanOptions) -> Result<PlanOptions, Error> {
         pair_q6_k: args.pair_q6.unwrap_or(d.pair_q6_k),
         q4k_xsum: args.q4k_xsum.unwrap_or(d.q4k_xsum),
         q4k_dp4a: args.q4k_dp4a.unwrap_or(d.q4k_dp4a),
+        q6k_plain_xsum: args.q6k_plain_xsum.unwrap_or(d.q6k_plain_xsum),
         q6k_xsum: args.q6k_xsum.unwrap_or(d.q6k_xsum),
         q6k_pipeline,
         stream_q6_k,
