@@ -982,8 +982,8 @@ fn q6k_fused_alone_plan_emulated_matches_the_cpu_decoder() {
     );
     assert_eq!(fplan.launches.len(), paired.launches.len());
     emulate_with(&spec, plain);
-    // With `q4k_dp4a` the Q4_K launches take matvec_q4_k_d, the pairs keep matvec_q4_k_x as
-    // their part A: the same launches otherwise.
+    // With `q4k_dp4a` the Q4_K launches take matvec_q4_k_d and the pairs matvec_q4kd_q6k_f:
+    // the same launches otherwise.
     let dp4a = PlanOptions {
         q4k_dp4a: true,
         ..pair
@@ -994,8 +994,12 @@ fn q6k_fused_alone_plan_emulated_matches_the_cpu_decoder() {
     assert_eq!(count(&dplan, d), count(&paired, x));
     assert_eq!(count(&dplan, x), 0);
     assert_eq!(
-        count(&dplan, kernlab::engine::kernels::MATVEC_PAIRS[1].entry),
+        count(&dplan, kernlab::engine::kernels::MATVEC_PAIRS[2].entry),
         pairs
+    );
+    assert_eq!(
+        count(&dplan, kernlab::engine::kernels::MATVEC_PAIRS[1].entry),
+        0
     );
     assert_eq!(dplan.launches.len(), paired.launches.len());
     // Each matvec_q4_k_d launch asks one byte of shared memory a column (x as int8).
@@ -1024,7 +1028,10 @@ fn q6k_fused_alone_plan_emulated_matches_the_cpu_decoder() {
     assert!(q6_downs >= 1, "the test model needs a Q6_K ffn_down");
     assert_eq!(downs(&nplan, "matvec_q6_k_nx"), q6_downs);
     assert_eq!(downs(&nplan, "matvec_q6_k_w"), 0);
-    assert_eq!(count(&nplan, "matvec_q6_k_w"), count(&paired, "matvec_q6_k_w") - q6_downs);
+    assert_eq!(
+        count(&nplan, "matvec_q6_k_w"),
+        count(&paired, "matvec_q6_k_w") - q6_downs
+    );
     assert_eq!(nplan.launches.len(), paired.launches.len());
     emulate_with(&spec, plain_nx);
 }

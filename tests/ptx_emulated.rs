@@ -103,3 +103,9 @@ fn paired_q4_k_xsum_q6_k_matvec_matches_gguf_py_in_the_ptx_interpreter() {
     // matvec_q4kx_q6k_f: the same checks with matvec_q4_k_x as part A.
     interpreter_check(&["scripts/pair/check.py", "3", "matvec_q4kx_q6k_f"], 4);
 }
+
+#[test]
+fn paired_q4_k_dp4a_q6_k_matvec_matches_gguf_py_in_the_ptx_interpreter() {
+    // matvec_q4kd_q6k_f: part A (matvec_q4_k_d) against its int8-x model.
+    interpreter_check(&["scripts/pair/check.py", "3", "matvec_q4kd_q6k_f"], 4);
+}

@@ -149,6 +149,18 @@ const GENERATORS: &[Generator] = &[
         to_stdout: false,
     },
     Generator {
+        script: "scripts/ptxgen/pair.py",
+        inputs: &[
+            "ptx/decode/matvec_q4_k_d.ptx",
+            "ptx/decode/matvec_q6_k_f.ptx",
+        ],
+        outputs: &[GeneratedPtx {
+            committed: "ptx/decode/matvec_q4kd_q6k_f.ptx",
+            entries: &["matvec_q4kd_q6k_f"],
+        }],
+        to_stdout: false,
+    },
+    Generator {
         script: "scripts/gen_attn_rope.py",
         inputs: &[],
         outputs: &[GeneratedPtx {

@@ -8,6 +8,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "ptxemu"))  # the shared interpreter
 from emu import run_kernel, Mem
 from gguf_blocks import rand_q4_k_blocks
+from quantize_x import quantize_x_q8_32
 from gguf.quants import dequantize
 from gguf import GGMLQuantizationType as T
 
@@ -21,17 +22,6 @@ def rand_blocks(ty, rows, cols):
         raw = np.zeros((nb, 34), np.uint8); raw[:, :2] = d.view(np.uint8).reshape(nb, 2); raw[:, 2:] = q.view(np.uint8)
         return raw.tobytes(), dequantize(raw.reshape(rows, -1), T.Q8_0).reshape(rows, cols)
     return rand_q4_k_blocks(rng, rows, cols)
-
-def quantize_x_q8_32(v):
-    """matvec_q4_k_d's x staging: per 32 values amax (>= 1e-30), q = rint(v * (127 / amax)), d =
-    amax * f32(1/127), all in f32; returns (q * d as float64, d per block)."""
-    v = v.astype(np.float32).reshape(-1, 32)
-    amax = np.maximum(np.abs(v).max(axis=1), np.float32(1e-30)).astype(np.float32)
-    iv = (np.float32(127) / amax).astype(np.float32)
-    q = np.rint((v * iv[:, None]).astype(np.float32))
-    d = (amax * (np.float32(1) / np.float32(127))).astype(np.float32)
-    return (q.astype(np.float64) * d[:, None].astype(np.float64)).reshape(-1), d
-
 
 def check(kernel, rows, cols, mode, norm, grid=None):
     """kernel: q8_0_f, q4_k_f or q4_k_x (its block type is the name's first part). grid: the

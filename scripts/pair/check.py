@@ -3,8 +3,9 @@ scripts/ptxgen/pair.py from matvec_q4_k_f and matvec_q6_k_f) in scripts/ptxemu/e
 whose first blocks_a blocks compute a Q4_K matvec and the rest a Q6_K matvec of the same x and
 norm (qwen3-1.7b-q4km's q|k and attn_v), each output poisoned first and compared with gguf-py
 dequantize + float64 dots; also that neither part writes past its own rows. Usage:
-python3 scripts/pair/check.py [seed] [kernel: matvec_q4k_q6k_f (default) or matvec_q4kx_q6k_f,
-the pair with matvec_q4_k_x as part A]; needs numpy, gguf."""
+python3 scripts/pair/check.py [seed] [kernel: matvec_q4k_q6k_f (default), matvec_q4kx_q6k_f (the
+pair with matvec_q4_k_x as part A) or matvec_q4kd_q6k_f (matvec_q4_k_d, x as int8)]; needs numpy,
+gguf."""
 import os
 import struct
 import sys
@@ -15,12 +16,30 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "ptxemu"))
 from emu import Mem, run_kernel  # noqa: E402
 from gguf_blocks import rand_q4_k_blocks, rand_q6_k_blocks  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "mvq8"))
+from quantize_x import quantize_x_q8_32  # noqa: E402
 
 rng = np.random.default_rng(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
 KERNEL = sys.argv[2] if len(sys.argv) > 2 else "matvec_q4k_q6k_f"
 TEXT = open(os.path.join(HERE, "..", "..", "ptx", "decode", f"{KERNEL}.ptx")).read()
 WA, WB, X, NW, Y = (0x10000000 * i for i in range(1, 6))
 GUARD = 8  # poisoned floats after each part's rows: must stay poisoned
+
+
+def q4_k_d_reference(wb, W, x, nw, eps):
+    """matvec_q4_k_d's result: d sc q against x * nw rounded to int8 per 32 columns, the min
+    part against x * nw itself, times 1/rms (see scripts/mvq8/check.py)."""
+    from gguf.quants import dequantize
+    from gguf import GGMLQuantizationType as T
+    rows, cols = W.shape
+    v = x * nw if nw is not None else x
+    xq, _ = quantize_x_q8_32(v)
+    s = 1 / np.sqrt((x.astype(np.float64) ** 2).mean() + eps) if nw is not None else 1.0
+    raw0 = np.frombuffer(wb, np.uint8).reshape(-1, 144).copy()
+    raw0[:, 16:] = 0
+    Wm = dequantize(raw0.reshape(rows, -1), T.Q4_K).reshape(rows, cols).astype(np.float64)
+    Wq = W.astype(np.float64) - Wm
+    return (Wq @ xq + Wm @ v.astype(np.float64)) * s
 
 
 def check(rows_a, rows_b, cols, norm, cap_a=None):
@@ -53,8 +72,12 @@ def check(rows_a, rows_b, cols, norm, cap_a=None):
     xd = x.astype(np.float64)
     if norm:
         xd = xd / np.sqrt((xd * xd).mean() + eps) * nw
+    ref_a = A.astype(np.float64) @ xd
+    if KERNEL == "matvec_q4kd_q6k_f":
+        # part A rounds x to int8 as matvec_q4_k_d does (scripts/mvq8/check.py's model)
+        ref_a = q4_k_d_reference(wa, A, x, nw if norm else None, eps)
     errs = []
-    for ref, at in ((A.astype(np.float64) @ xd, 0), (B.astype(np.float64) @ xd, rows_a + GUARD)):
+    for ref, at in ((ref_a, 0), (B.astype(np.float64) @ xd, rows_a + GUARD)):
         got = out[at:at + len(ref)].view(np.float32).astype(np.float64)
         errs.append(np.abs(got - ref).max() / max(np.abs(ref).max(), 1e-30))
     guards = np.concatenate([out[rows_a:rows_a + GUARD], out[total - GUARD:]])

@@ -53,6 +53,8 @@ pub static MATVEC_Q6_K_F: KernelFile = file!("matvec_q6_k_f.ptx", ["matvec_q6_k_
 pub static MATVEC_Q4K_Q6K_F: KernelFile = file!("matvec_q4k_q6k_f.ptx", ["matvec_q4k_q6k_f"]);
 /// matvec_q4k_q6k_f with matvec_q4_k_x as part A (scripts/ptxgen/pair.py).
 pub static MATVEC_Q4KX_Q6K_F: KernelFile = file!("matvec_q4kx_q6k_f.ptx", ["matvec_q4kx_q6k_f"]);
+/// matvec_q4k_q6k_f with matvec_q4_k_d as part A (scripts/ptxgen/pair.py).
+pub static MATVEC_Q4KD_Q6K_F: KernelFile = file!("matvec_q4kd_q6k_f.ptx", ["matvec_q4kd_q6k_f"]);
 pub static MATVEC_Q6_K_P: KernelFile = file!("matvec_q6_k_p.ptx", ["matvec_q6_k_p"]);
 pub static MATVEC_Q6_K_S: KernelFile = file!("matvec_q6_k_s.ptx", ["matvec_q6_k_s"]);
 /// matvec_q6_k_w with the rmsnorm folded in on the producer side (normfold).
@@ -110,10 +112,11 @@ pub static EMBED: KernelFile = file!(
 pub static ARGMAX: KernelFile = file!("argmax.ptx", ["argmax_partial", "argmax_final"]);
 
 /// Every decode PTX file.
-pub static DECODE_FILES: [&KernelFile; 37] = [
+pub static DECODE_FILES: [&KernelFile; 38] = [
     &MATVEC_Q6_K,
     &MATVEC_Q4K_Q6K_F,
     &MATVEC_Q4KX_Q6K_F,
+    &MATVEC_Q4KD_Q6K_F,
     &MATVEC_Q6_K_W,
     &MATVEC_Q6_K_N,
     &MATVEC_Q6_K_NK,
@@ -293,7 +296,7 @@ pub struct MatvecPair {
 }
 
 /// Every paired kernel: one per Q4_K fused matvec the plan may pick.
-pub const MATVEC_PAIRS: [MatvecPair; 2] = [
+pub const MATVEC_PAIRS: [MatvecPair; 3] = [
     MatvecPair {
         entry: "matvec_q4k_q6k_f",
         parts: ["matvec_q4_k_f", "matvec_q6_k_f"],
@@ -301,6 +304,10 @@ pub const MATVEC_PAIRS: [MatvecPair; 2] = [
     MatvecPair {
         entry: "matvec_q4kx_q6k_f",
         parts: ["matvec_q4_k_x", "matvec_q6_k_f"],
+    },
+    MatvecPair {
+        entry: "matvec_q4kd_q6k_f",
+        parts: ["matvec_q4_k_d", "matvec_q6_k_f"],
     },
 ];
 
@@ -360,7 +367,7 @@ macro_rules! k {
     };
 }
 
-static TABLE: [DecodeKernel; 49] = [
+static TABLE: [DecodeKernel; 50] = [
     k!("matvec_q6_k", MATVEC_Q6_K, MATVEC_PARAMS, true),
     k!("matvec_q6_k_w", MATVEC_Q6_K_W, MATVEC_PARAMS, false),
     k!("matvec_q6_k_n", MATVEC_Q6_K_N, NORM_MATVEC_PARAMS, false),
@@ -392,6 +399,12 @@ static TABLE: [DecodeKernel; 49] = [
     k!(
         "matvec_q4kx_q6k_f",
         MATVEC_Q4KX_Q6K_F,
+        PAIR_MATVEC_PARAMS,
+        false
+    ),
+    k!(
+        "matvec_q4kd_q6k_f",
+        MATVEC_Q4KD_Q6K_F,
         PAIR_MATVEC_PARAMS,
         false
     ),

@@ -174,7 +174,7 @@ pub struct PlanOptions {
     /// `decode --q4k-xsum false` for matvec_q4_k_f.
     pub q4k_xsum: bool,
     /// The fused Q4_K matvecs through matvec_q4_k_d where it fits (cols <= 7168; over
-    /// `q4k_xsum`'s choice; the pair's part A keeps matvec_q4_k_x): x rounded to int8 per 32
+    /// `q4k_xsum`'s choice; the q|k|v pair through matvec_q4kd_q6k_f): x rounded to int8 per 32
     /// columns in the kernel and 4 weights per dp4a, where matvec_q4_k_x spends ~6 instructions
     /// a weight and runs qwen3-1.7b's gate|up at 1.1 TB/s. The logits move by x's rounding
     /// (checked against the CPU with `--check-against-cpu`). `decode --q4k-dp4a true`.
@@ -544,12 +544,6 @@ impl Builder<'_> {
             return None;
         };
         let fa = self.fused_for(&a[0])?;
-        // No pair has matvec_q4_k_d as its part A: there the pair keeps matvec_q4_k_x.
-        let fa = if fa.entry == super::kernels::MATVEC_Q4_K_DP4A {
-            super::kernels::fused_matvec_named(super::kernels::MATVEC_Q4_K_XSUM)?
-        } else {
-            fa
-        };
         let pair = super::kernels::MATVEC_PAIRS
             .into_iter()
             .find(|p| p.parts[0] == fa.entry)?;

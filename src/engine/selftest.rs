@@ -381,18 +381,18 @@ fn check_pair(
         blocks.1
     );
     let mut errs = Vec::new();
-    for (ty, w, rows, at) in [(ta, &wa, rows_a, 0), (tb, &wb, rows_b, rows_a + GAP)] {
-        let r = cpu::matvec_fused(
-            ty,
-            w,
-            rows,
-            cols,
-            &x,
-            norm.then_some(&nw[..]),
-            eps,
-            store,
-            None,
-        )?;
+    for (part, ty, w, rows, at) in [
+        (pa, ta, &wa, rows_a, 0),
+        (pb, tb, &wb, rows_b, rows_a + GAP),
+    ] {
+        let nw = norm.then_some(&nw[..]);
+        // A part that rounds x to int8 (matvec_q4_k_d) against the same rounding on the CPU.
+        let int8 = kernels::fused_matvec_named(part).is_some_and(|m| m.x_int8);
+        let r = if int8 {
+            cpu::matvec_fused_x_int8(w, rows, cols, &x, nw, eps, store, None)?.0
+        } else {
+            cpu::matvec_fused(ty, w, rows, cols, &x, nw, eps, store, None)?
+        };
         errs.push(row_matvec(
             pair.entry,
             case.clone(),

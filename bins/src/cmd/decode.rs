@@ -96,7 +96,7 @@ pub struct Args {
     #[argh(option)]
     pub q4k_xsum: Option<bool>,
     /// GPU backends: the fused Q4_K matvecs through matvec_q4_k_d, which rounds x to int8 per 32
-    /// columns and takes 4 weights per dp4a (true; the q|k|v pair keeps matvec_q4_k_x), or the
+    /// columns and takes 4 weights per dp4a (true; the q|k|v pair as matvec_q4kd_q6k_f), or the
     /// f32-x kernel --q4k-xsum picks (false); default: the plan's (false)
     #[argh(option)]
     pub q4k_dp4a: Option<bool>,
