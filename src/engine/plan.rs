@@ -723,7 +723,7 @@ impl Builder<'_> {
             None => {
                 self.matvec(name, BufRole::X, x, true)?;
                 if self.q6k_plain_xsum && self.last().kernel.entry == "matvec_q6_k_w" {
-                    self.to_norm_matvec(true)?;
+                    self.last_as_norm_matvec(true)?;
                 }
                 self.split_q6_last()
             }
@@ -1041,14 +1041,14 @@ impl Builder<'_> {
     /// callers set them): matvec_q6_k_w's geometry and bytes.
     fn norm_matvec(&mut self, ts: &[TensorSlot], y: PArg, x: BufRole, acc: bool) -> Result<()> {
         self.matvec_rows(ts, y, x, acc)?;
-        self.to_norm_matvec(false)
+        self.last_as_norm_matvec(false)
     }
 
     /// The last launch, a matvec_q6_k_w, as the folded-norm Q6_K matvec with its norm parts off
     /// (the caller adds them): matvec_q6_k_nx where `q6k_xsum` and its grid allow, else the
     /// pipeline's matvec_q6_k_n. `only_nx`: leave it on matvec_q6_k_w where nx does not apply
     /// (a plain matvec gains nothing from the _n form).
-    fn to_norm_matvec(&mut self, only_nx: bool) -> Result<()> {
+    fn last_as_norm_matvec(&mut self, only_nx: bool) -> Result<()> {
         let eps = self.c.rms_eps;
         let (limit, sm_count, pipeline) = (
             self.q6k_xsum_max_blocks_per_sm,
