@@ -187,14 +187,14 @@ fn elementwise_and_argmax() {
 #[test]
 fn int8_x_rounds_each_block_to_half_a_step_and_the_matvec_stays_within_its_bound() {
     use kernlab::engine::launch::MatvecMode;
-    // quantize_x_q8_32: a block's largest |v| is exactly 127 steps; every value within half a
-    // step; a block of zeros stays zero.
+    // quantize_x_int_32 (int8): a block's largest |v| is exactly 127 steps; every value within
+    // half a step; a block of zeros stays zero.
     let mut v: Vec<f32> = (0..96)
         .map(|i| ((i * 37 % 101) as f32 - 50.0) * 0.013)
         .collect();
     v[40] = 3.0;
     v[64..96].fill(0.0);
-    let (xq, ds) = cpu::quantize_x_q8_32(&v);
+    let (xq, ds) = cpu::quantize_x_int_32(&v, 127);
     assert_eq!(ds.len(), 3);
     for (i, (&a, &q)) in v.iter().zip(&xq).enumerate() {
         let d = ds[i / 32];
@@ -206,8 +206,9 @@ fn int8_x_rounds_each_block_to_half_a_step_and_the_matvec_stays_within_its_bound
     assert!((xq[40] - 3.0).abs() < 1e-6 && (ds[1] * 127.0 - 3.0).abs() < 1e-5);
     assert!(xq[64..].iter().all(|&q| q == 0.0));
 
-    // matvec_fused_x_int8 on real Q4_K rows: differs from the f32-x reference, by at most its
-    // bound per row; with x already on the int8 grid of its own blocks it agrees closely.
+    // matvec_fused_x_int on real Q4_K rows: differs from the f32-x reference, by at most its
+    // bound per row (int16's bound 258 times int8's); with x already on the int8 grid of its own
+    // blocks it agrees closely.
     let (rows, cols) = (6, 512);
     let src: Vec<f32> = (0..rows * cols)
         .map(|i| (((i * 7919) % 2003) as f32 / 1001.5 - 1.0) * 0.8)
@@ -231,9 +232,33 @@ fn int8_x_rounds_each_block_to_half_a_step_and_the_matvec_stays_within_its_bound
         )
         .unwrap();
         let (q, bound) =
-            cpu::matvec_fused_x_int8(&w, rows, cols, &x, norm, 1e-6, MatvecMode::Store, None)
+            cpu::matvec_fused_x_int(127, &w, rows, cols, &x, norm, 1e-6, MatvecMode::Store, None)
                 .unwrap();
         let bound = bound.unwrap();
+        let (q16, bound16) = cpu::matvec_fused_x_int(
+            32767,
+            &w,
+            rows,
+            cols,
+            &x,
+            norm,
+            1e-6,
+            MatvecMode::Store,
+            None,
+        )
+        .unwrap();
+        let bound16 = bound16.unwrap();
+        for r in 0..rows {
+            let ratio = bound[r] / bound16[r];
+            assert!(
+                (250.0..=266.0).contains(&ratio),
+                "row {r}: bound ratio {ratio}"
+            );
+            assert!(
+                (q16[r] - f[r]).abs() <= bound16[r] * 1.0001 + 1e-6,
+                "row {r} int16"
+            );
+        }
         let mut moved = false;
         for r in 0..rows {
             let e = (q[r] - f[r]).abs();
@@ -247,7 +272,7 @@ fn int8_x_rounds_each_block_to_half_a_step_and_the_matvec_stays_within_its_bound
         }
         assert!(moved, "the rounding must show");
     }
-    let (xg, _) = cpu::quantize_x_q8_32(&x);
+    let (xg, _) = cpu::quantize_x_int_32(&x, 127);
     let f = cpu::matvec_fused(
         GgmlType::Q4_K,
         &w,
@@ -260,8 +285,18 @@ fn int8_x_rounds_each_block_to_half_a_step_and_the_matvec_stays_within_its_bound
         None,
     )
     .unwrap();
-    let (q, _) =
-        cpu::matvec_fused_x_int8(&w, rows, cols, &xg, None, 1e-6, MatvecMode::Store, None).unwrap();
+    let (q, _) = cpu::matvec_fused_x_int(
+        127,
+        &w,
+        rows,
+        cols,
+        &xg,
+        None,
+        1e-6,
+        MatvecMode::Store,
+        None,
+    )
+    .unwrap();
     for r in 0..rows {
         assert!(
             (q[r] - f[r]).abs() < 1e-4 * (f[r].abs() + 1.0),

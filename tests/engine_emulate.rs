@@ -773,6 +773,8 @@ fn streaming_q6k_matvec_plan_emulated_matches_the_cpu_decoder() {
             sm_count: Some(2),
             stream_blocks_per_sm: 1,
             norm_by_producer: false,
+            // the residual matvecs stay matvec_q6_k_w here (not matvec_q6_k_nx)
+            q6k_plain_xsum: false,
             ..PlanOptions::default()
         };
         let plan = DecodePlan::build(&spec.config(), &layout, opt).unwrap();
@@ -885,15 +887,16 @@ fn tiny_qwen3(
 }
 
 /// Tiny Qwen3 Q8_0 and Q4_K_M models whose rows are multiples of 256 (n_embd 512, n_ff 768,
-/// q 512, kv 256), so that at 32 threads per row the plan takes matvec_q8_0_f /
-/// matvec_q4_k_x (Q4_K_M's Q6_K tensors keep their per-TPR kernel: their cols are not
-/// multiples of 1024), with the norms folded in and gate|up in glu mode.
+/// q 512, kv 256), so that at 32 threads per row the plan takes matvec_q8_0_f / the default
+/// Q4_K matvec (matvec_q4_k_d16; Q4_K_M's Q6_K tensors keep their per-TPR kernel: their cols
+/// are not multiples of 1024), with the norms folded in and gate|up in glu mode.
 #[test]
 fn fused_q8_0_and_q4_k_plans_emulated_match_the_cpu_decoder() {
-    for (ft, entry) in [
-        (FileType::Q8_0, "matvec_q8_0_f"),
-        (FileType::Q4_K_M, kernlab::engine::kernels::MATVEC_Q4_K_XSUM),
-    ] {
+    let q4k = PlanOptions::default()
+        .q4k_dot
+        .entry()
+        .unwrap_or(kernlab::engine::kernels::MATVEC_Q4_K_XSUM);
+    for (ft, entry) in [(FileType::Q8_0, "matvec_q8_0_f"), (FileType::Q4_K_M, q4k)] {
         let spec = tiny_qwen3(ft, "tiny-qwen3-fused", 512, 4, 768);
         let layout = kernlab::engine::weights::WeightsLayout::from_spec(&spec).unwrap();
         let plan = DecodePlan::build(&spec.config(), &layout, PlanOptions::default()).unwrap();
@@ -932,8 +935,12 @@ fn fused_q8_0_and_q4_k_plans_emulated_match_the_cpu_decoder() {
 fn q6k_fused_alone_plan_emulated_matches_the_cpu_decoder() {
     let spec = tiny_qwen3(FileType::Q4_K_M, "tiny-qwen3-q6k-alone", 1024, 8, 1024);
     let layout = kernlab::engine::weights::WeightsLayout::from_spec(&spec).unwrap();
+    // f32 x here (matvec_q4_k_x and its pair) and the Q6_K down on matvec_q6_k_w; the
+    // integer-x kernels and matvec_q6_k_nx are swapped in below.
     let unpaired = PlanOptions {
         pair_q6_k: false,
+        q4k_dot: kernlab::engine::kernels::Q4kDot::Float,
+        q6k_plain_xsum: false,
         ..PlanOptions::default()
     };
     let alone = PlanOptions {
@@ -982,35 +989,33 @@ fn q6k_fused_alone_plan_emulated_matches_the_cpu_decoder() {
     );
     assert_eq!(fplan.launches.len(), paired.launches.len());
     emulate_with(&spec, plain);
-    // With `q4k_dp4a` the Q4_K launches take matvec_q4_k_d and the pairs matvec_q4kd_q6k_f:
-    // the same launches otherwise.
-    let dp4a = PlanOptions {
-        q4k_dp4a: true,
-        ..pair
-    };
-    let dplan = DecodePlan::build(&spec.config(), &layout, dp4a).unwrap();
-    let d = kernlab::engine::kernels::MATVEC_Q4_K_DP4A;
-    let x = kernlab::engine::kernels::MATVEC_Q4_K_XSUM;
-    assert_eq!(count(&dplan, d), count(&paired, x));
-    assert_eq!(count(&dplan, x), 0);
-    assert_eq!(
-        count(&dplan, kernlab::engine::kernels::MATVEC_PAIRS[2].entry),
-        pairs
-    );
-    assert_eq!(
-        count(&dplan, kernlab::engine::kernels::MATVEC_PAIRS[1].entry),
-        0
-    );
-    assert_eq!(dplan.launches.len(), paired.launches.len());
-    // Each matvec_q4_k_d launch asks one byte of shared memory a column (x as int8).
-    for l in dplan.launches.iter().filter(|l| l.kernel.entry == d) {
-        let cols = match l.args[5] {
-            PArg::U32(c) => c,
-            ref a => panic!("{}: cols {a:?}", l.label),
+    // With `q4k_dot` Int8 / Int16 the Q4_K launches take matvec_q4_k_d / _d16 and the pairs
+    // matvec_q4kd_q6k_f / matvec_q4kd16_q6k_f: the same launches otherwise.
+    use kernlab::engine::kernels::{Q4kDot, MATVEC_PAIRS};
+    for (dot, pair_i, bytes_per_col) in [(Q4kDot::Int8, 2, 1), (Q4kDot::Int16, 3, 2)] {
+        let opts = PlanOptions {
+            q4k_dot: dot,
+            ..pair
         };
-        assert_eq!(l.shared_b, cols, "{}", l.label);
+        let dplan = DecodePlan::build(&spec.config(), &layout, opts).unwrap();
+        let d = dot.entry().unwrap();
+        let x = kernlab::engine::kernels::MATVEC_Q4_K_XSUM;
+        assert_eq!(count(&dplan, d), count(&paired, x));
+        assert_eq!(count(&dplan, x), 0);
+        assert_eq!(count(&dplan, MATVEC_PAIRS[pair_i].entry), pairs);
+        assert_eq!(MATVEC_PAIRS[pair_i].parts[0], d);
+        assert_eq!(count(&dplan, MATVEC_PAIRS[1].entry), 0);
+        assert_eq!(dplan.launches.len(), paired.launches.len());
+        // Each launch asks 1 (int8) or 2 (int16) bytes of shared memory a column.
+        for l in dplan.launches.iter().filter(|l| l.kernel.entry == d) {
+            let cols = match l.args[5] {
+                PArg::U32(c) => c,
+                ref a => panic!("{}: cols {a:?}", l.label),
+            };
+            assert_eq!(l.shared_b, bytes_per_col * cols, "{}", l.label);
+        }
+        emulate_with(&spec, opts);
     }
-    emulate_with(&spec, dp4a);
     // With `q6k_plain_xsum` the Q6_K ffn_down launches (plain residual matvec_q6_k_w) take
     // matvec_q6_k_nx with the norm parts off; nothing else changes.
     let plain_nx = PlanOptions {

@@ -12,6 +12,17 @@ use kernlab::engine::plan::{
 use kernlab::engine::weights::{WeightsLayout, WEIGHT_ALIGN_B};
 use kernlab::models::{self, Arch, ModelSpec};
 
+/// The plan options the feature tests below compare against: f32 x in the Q4_K matvecs
+/// (`q4k_dot` Float) and matvec_q6_k_w for the plain Q6_K residual matvecs (`q6k_plain_xsum`
+/// off), session 10's defaults; the integer-x kernels and matvec_q6_k_nx have their own tests.
+fn f32_x_plain_w() -> PlanOptions {
+    PlanOptions {
+        q4k_dot: kernlab::engine::kernels::Q4kDot::Float,
+        q6k_plain_xsum: false,
+        ..PlanOptions::default()
+    }
+}
+
 fn plan_of(spec: &ModelSpec, opt: PlanOptions) -> DecodePlan {
     let layout = WeightsLayout::from_spec(spec).unwrap();
     DecodePlan::build(&spec.config(), &layout, opt).unwrap_or_else(|e| panic!("{}: {e}", spec.name))
@@ -684,7 +695,7 @@ fn streaming_q6k_matvecs_take_a_fixed_grid() {
             stream_q6_k: true,
             sm_count: Some(sm),
             stream_blocks_per_sm: bps,
-            ..PlanOptions::default()
+            ..f32_x_plain_w()
         };
         let p = plan_of(llama, opt);
         let w = plan_of(
@@ -737,7 +748,7 @@ fn folded_norms_take_the_rmsnorm_launches_out_of_llama1b_q6k() {
     let no_split = PlanOptions {
         split_q6_k: false,
         glu_in_matvec: false,
-        ..PlanOptions::default()
+        ..f32_x_plain_w()
     };
     let p = plan_of(llama, no_split);
     let old = plan_of(
@@ -979,7 +990,7 @@ fn q6_k_residual_matvecs_split_their_columns_where_rows_are_few() {
         let on = PlanOptions {
             sm_count: Some(sm),
             split_q6_k: true,
-            ..PlanOptions::default()
+            ..f32_x_plain_w()
         };
         let p = plan_of(spec, on);
         let q = plan_of(
@@ -1047,7 +1058,7 @@ fn fused_matvec_grids_are_capped_by_fused_blocks_per_sm() {
             sm_count: Some(132),
             fused_blocks_per_sm: 0,
             pair_q6_k: false,
-            ..PlanOptions::default()
+            ..f32_x_plain_w()
         };
         let w = plan_of(m, base);
         for bps in [1, 4] {
@@ -1083,7 +1094,7 @@ fn fused_matvec_grids_are_capped_by_fused_blocks_per_sm() {
         fused_q6_k: true,
         norm_by_producer: false,
         sm_count: Some(132),
-        ..PlanOptions::default()
+        ..f32_x_plain_w()
     };
     let (a, b) = (
         plan_of(llama, q6),
@@ -1107,7 +1118,7 @@ fn q6k_fused_alone_drops_the_rmsnorm_launches_of_qwen3_q4km() {
     let q = models::find("qwen3-1.7b-q4km").unwrap();
     let unpaired = PlanOptions {
         pair_q6_k: false,
-        ..PlanOptions::default()
+        ..f32_x_plain_w()
     };
     let base = plan_of(q, unpaired);
     let p = plan_of(
@@ -1148,7 +1159,7 @@ fn q6k_fused_alone_drops_the_rmsnorm_launches_of_qwen3_q4km() {
     }
     // With pair_q6_k (the default): the 14 Q6_K attn_v join their layer's q|k launch (matvec_q4k_q6k_f: q|k's
     // 8 arguments, attn_v's 8, q|k's block count), leaving only the LM head's rmsnorm.
-    let paired = plan_of(q, PlanOptions::default());
+    let paired = plan_of(q, f32_x_plain_w());
     let pairs: Vec<_> = paired
         .launches
         .iter()
@@ -1184,13 +1195,13 @@ fn q6k_fused_alone_drops_the_rmsnorm_launches_of_qwen3_q4km() {
 fn q4k_xsum_swaps_only_the_q4_k_kernels() {
     use kernlab::engine::kernels::{fused_matvec_named, MATVEC_PAIRS, MATVEC_Q4_K_XSUM};
     let q = models::find("qwen3-1.7b-q4km").unwrap();
-    let x = plan_of(q, PlanOptions::default());
+    let x = plan_of(q, f32_x_plain_w());
     assert!(PlanOptions::default().q4k_xsum);
     let base = plan_of(
         q,
         PlanOptions {
             q4k_xsum: false,
-            ..PlanOptions::default()
+            ..f32_x_plain_w()
         },
     );
     assert_eq!(base.launches.len(), x.launches.len());
@@ -1229,7 +1240,7 @@ fn q6k_variants_swap_exactly_the_matvec_q6_k_n_launches() {
     use kernlab::engine::kernels::{norm_matvec_q6_k, NORM_MATVEC_Q6_K};
     let gpu = |spec: &ModelSpec| {
         let layout = WeightsLayout::from_spec(spec).unwrap();
-        DecodePlan::build(&spec.config(), &layout, PlanOptions::default()).is_ok()
+        DecodePlan::build(&spec.config(), &layout, f32_x_plain_w()).is_ok()
     };
     let specs: Vec<_> = all_specs().into_iter().filter(|s| gpu(s)).collect();
     assert!(specs.iter().any(|s| s.name == "llama1b-q6k"));
@@ -1247,7 +1258,7 @@ fn q6k_variants_swap_exactly_the_matvec_q6_k_n_launches() {
                 split_q6_k,
                 q6k_xsum: false,
                 q6k_pipeline: Q6kPipeline::Registers,
-                ..PlanOptions::default()
+                ..f32_x_plain_w()
             };
             let base = plan_of(spec, opt);
             let x = plan_of(
@@ -1425,4 +1436,67 @@ fn spread_all_caps_every_small_grid() {
     }
     // At least each layer's attention grid (32 x 8 blocks: 2 an SM).
     assert!(others >= spec.config().n_layer, "{others}");
+}
+
+/// The defaults since session 11 on qwen3-1.7b-q4km: every fused Q4_K launch on
+/// matvec_q4_k_d16 (int16 x), the q|k|v pairs on matvec_q4kd16_q6k_f, the Q6_K ffn_down on
+/// matvec_q6_k_nx with its norm parts off; against session 10's kernels the same launches,
+/// grids and bytes.
+#[test]
+fn qwen3_q4km_defaults_take_int16_x_and_the_q6_k_down_on_nx() {
+    use kernlab::engine::kernels::Q4kDot;
+    let q = models::find("qwen3-1.7b-q4km").unwrap();
+    let sm = Some(132);
+    let new = plan_of(
+        q,
+        PlanOptions {
+            sm_count: sm,
+            ..PlanOptions::default()
+        },
+    );
+    let old = plan_of(
+        q,
+        PlanOptions {
+            sm_count: sm,
+            ..f32_x_plain_w()
+        },
+    );
+    assert_eq!(PlanOptions::default().q4k_dot, Q4kDot::Int16);
+    assert_eq!(new.launches.len(), old.launches.len());
+    assert_eq!(new.weight_bytes(), old.weight_bytes());
+    let mut swapped = std::collections::BTreeMap::new();
+    for (a, b) in new.launches.iter().zip(&old.launches) {
+        assert_eq!((&a.label, a.grid), (&b.label, b.grid));
+        if a.kernel.entry != b.kernel.entry {
+            *swapped.entry((b.kernel.entry, a.kernel.entry)).or_insert(0) += 1;
+        }
+    }
+    let pairs = swapped
+        .get(&("matvec_q4kx_q6k_f", "matvec_q4kd16_q6k_f"))
+        .copied();
+    let q4k = swapped.get(&("matvec_q4_k_x", "matvec_q4_k_d16")).copied();
+    let down = swapped.get(&("matvec_q6_k_w", "matvec_q6_k_nx")).copied();
+    assert_eq!(swapped.len(), 3, "{swapped:?}");
+    assert!(
+        pairs.unwrap_or(0) > 0 && q4k.unwrap_or(0) > 2 * 28 && down.unwrap_or(0) > 0,
+        "{swapped:?}"
+    );
+    for l in new
+        .launches
+        .iter()
+        .filter(|l| l.kernel.entry == "matvec_q6_k_nx")
+    {
+        assert!(l.label.ends_with("ffn_down"), "{}", l.label);
+        assert_eq!(
+            &l.args[6..],
+            &[
+                PArg::Null,
+                l.args[7],
+                PArg::Null,
+                PArg::Null,
+                PArg::Null,
+                PArg::Null
+            ]
+        );
+    }
 }

@@ -50,9 +50,9 @@ fn fused_q4_k_xsum_matvec_matches_gguf_py_in_the_ptx_interpreter() {
 
 #[test]
 fn fused_q4_k_dp4a_matvec_matches_its_int8_x_model_in_the_ptx_interpreter() {
-    // matvec_q4_k_d against gguf-py's dequantization with x rounded to int8 as the kernel does
-    // (scripts/mvq8/check.py's quantize_x_q8_32), and against f32 x within the rounding bound.
-    interpreter_check(&["scripts/mvq8/check.py", "7", "q4_k_d"], 20);
+    // matvec_q4_k_d / _d16 against gguf-py's dequantization with x rounded to int8 / int16 as
+    // the kernel does (scripts/mvq8/quantize_x.py), and against f32 x within the rounding bound.
+    interpreter_check(&["scripts/mvq8/check.py", "7", "q4_k_d,q4_k_d16"], 40);
 }
 
 #[test]
@@ -108,4 +108,5 @@ fn paired_q4_k_xsum_q6_k_matvec_matches_gguf_py_in_the_ptx_interpreter() {
 fn paired_q4_k_dp4a_q6_k_matvec_matches_gguf_py_in_the_ptx_interpreter() {
     // matvec_q4kd_q6k_f: part A (matvec_q4_k_d) against its int8-x model.
     interpreter_check(&["scripts/pair/check.py", "3", "matvec_q4kd_q6k_f"], 4);
+    interpreter_check(&["scripts/pair/check.py", "3", "matvec_q4kd16_q6k_f"], 4);
 }

@@ -29,6 +29,7 @@ const GENERATORS: &[Generator] = &[
             "scripts/mvq8/header_q4_k_f.txt",
             "scripts/mvq8/header_q4_k_x.txt",
             "scripts/mvq8/header_q4_k_d.txt",
+            "scripts/mvq8/header_q4_k_d16.txt",
         ],
         outputs: &[
             GeneratedPtx {
@@ -46,6 +47,10 @@ const GENERATORS: &[Generator] = &[
             GeneratedPtx {
                 committed: "ptx/decode/matvec_q4_k_d.ptx",
                 entries: &["matvec_q4_k_d"],
+            },
+            GeneratedPtx {
+                committed: "ptx/decode/matvec_q4_k_d16.ptx",
+                entries: &["matvec_q4_k_d16"],
             },
         ],
         to_stdout: false,
@@ -157,6 +162,18 @@ const GENERATORS: &[Generator] = &[
         outputs: &[GeneratedPtx {
             committed: "ptx/decode/matvec_q4kd_q6k_f.ptx",
             entries: &["matvec_q4kd_q6k_f"],
+        }],
+        to_stdout: false,
+    },
+    Generator {
+        script: "scripts/ptxgen/pair.py",
+        inputs: &[
+            "ptx/decode/matvec_q4_k_d16.ptx",
+            "ptx/decode/matvec_q6_k_f.ptx",
+        ],
+        outputs: &[GeneratedPtx {
+            committed: "ptx/decode/matvec_q4kd16_q6k_f.ptx",
+            entries: &["matvec_q4kd16_q6k_f"],
         }],
         to_stdout: false,
     },

@@ -1,4 +1,4 @@
-"""Runs ptx/decode/matvec_{q8_0_f,q4_k_f,q4_k_x,q4_k_d}.ptx in scripts/ptxemu/emu.py (a SIMT interpreter of
+"""Runs ptx/decode/matvec_{q8_0_f,q4_k_f,q4_k_x,q4_k_d,q4_k_d16}.ptx in scripts/ptxemu/emu.py (a SIMT interpreter of
 the PTX subset they use; cp.async copies land only at cp.async.wait_group) on random GGUF blocks
 and compares with gguf-py dequantize + float64 dots. Usage: python3 scripts/mvq8/check.py [seed]
 [kernels, comma-separated: default q8_0_f,q4_k_f,q4_k_x]; needs numpy, gguf."""
@@ -8,7 +8,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "ptxemu"))  # the shared interpreter
 from emu import run_kernel, Mem
 from gguf_blocks import rand_q4_k_blocks
-from quantize_x import quantize_x_q8_32
+from quantize_x import quantize_x_int_32
 from gguf.quants import dequantize
 from gguf import GGMLQuantizationType as T
 
@@ -27,7 +27,7 @@ def check(kernel, rows, cols, mode, norm, grid=None):
     """kernel: q8_0_f, q4_k_f or q4_k_x (its block type is the name's first part). grid: the
     number of blocks (default one per 4 row pairs; fewer make every warp walk several row pairs,
     its chunk stream crossing from one pair into the next)."""
-    ty = kernel[:-2]
+    ty = "q4_k" if kernel.startswith("q4_k") else "q8_0"
     text = open(os.path.join(HERE, "..", "..", "ptx", "decode", f"matvec_{kernel}.ptx")).read()
     wb, W = rand_blocks(ty, rows, cols)
     x = rng.uniform(-1, 1, cols).astype(np.float32)
@@ -41,19 +41,20 @@ def check(kernel, rows, cols, mode, norm, grid=None):
     params = dict(y=0x40000000, w=0x10000000, x=0x20000000, norm_w=0x30000000 if norm else 0,
                   rows=rows, cols=cols, mode=mode, eps=struct.unpack("<I", struct.pack("<f", eps))[0])
     grid = grid or -(-(-(-rows // 2)) // 4)
-    run_kernel(text, f"matvec_{kernel}", params, grid, 128, (cols if kernel == "q4_k_d" else 4 * cols), g, rng)
+    dyn = {"q4_k_d": cols, "q4_k_d16": 2 * cols}.get(kernel, 4 * cols)
+    run_kernel(text, f"matvec_{kernel}", params, grid, 128, dyn, g, rng)
     out = np.frombuffer(bytes(g.read(0x40000000, 4 * yrows)), np.float32)
     xd = x.astype(np.float64)
     if norm:
         xd = xd / np.sqrt((xd * xd).mean() + eps) * nw
     bound = None
-    if kernel == "q4_k_d":
+    if kernel in ("q4_k_d", "q4_k_d16"):
         # x (* norm_w) rounded to int8 per 32 columns as the kernel does it (f32 operations),
         # the 1/rms outside; the f32-x result may differ by at most sum |w| d / 2 (times 1/rms).
         # The min term (-dmin m per value: the row dequantized with its qs zeroed) stays on the
         # unrounded x, as the kernel's xsum does; only d sc q meets the int8 x.
         v = x * nw if norm else x
-        xq, dx = quantize_x_q8_32(v)
+        xq, dx = quantize_x_int_32(v, 32767 if kernel == "q4_k_d16" else 127)
         s = 1 / np.sqrt((x.astype(np.float64) ** 2).mean() + eps) if norm else 1.0
         raw0 = np.frombuffer(wb, np.uint8).reshape(-1, 144).copy()
         raw0[:, 16:] = 0
@@ -86,11 +87,12 @@ WALK_SHAPES = {"q8_0": [(38, 512), (30, 1024), (26, 1536)],
                "q4_k": [(38, 1024), (30, 2048), (26, 3072)]}
 ok = True
 for kernel in KERNELS:
-    for i, (r, c) in enumerate(SHAPES[kernel[:-2]]):
+    ty = "q4_k" if kernel.startswith("q4_k") else "q8_0"
+    for i, (r, c) in enumerate(SHAPES[ty]):
         for mode in (0, 1, 2):
             if mode == 2 and r % 2: continue
             ok &= check(kernel, r, c, mode, (i + mode) % 2 == 1)
-    for i, (r, c) in enumerate(WALK_SHAPES[kernel[:-2]]):
+    for i, (r, c) in enumerate(WALK_SHAPES[ty]):
         for mode in (0, 1, 2):
             ok &= check(kernel, r, c, mode, (i + mode) % 2 == 0, grid=1 + i % 2)
 print("ALL OK" if ok else "FAILURES")

@@ -1,7 +1,8 @@
-"""Writes ptx/decode/matvec_{q8_0_f,q4_k_f,q4_k_x,q4_k_d}.ptx: python3 scripts/mvq8/gen.py
+"""Writes ptx/decode/matvec_{q8_0_f,q4_k_f,q4_k_x,q4_k_d,q4_k_d16}.ptx: python3 scripts/mvq8/gen.py
 scripts/mvq8/header_q8_0_f.txt scripts/mvq8/header_q4_k_f.txt scripts/mvq8/header_q4_k_x.txt
-scripts/mvq8/header_q4_k_d.txt ptx/decode/matvec_q8_0_f.ptx ptx/decode/matvec_q4_k_f.ptx
-ptx/decode/matvec_q4_k_x.ptx ptx/decode/matvec_q4_k_d.ptx
+scripts/mvq8/header_q4_k_d.txt scripts/mvq8/header_q4_k_d16.txt ptx/decode/matvec_q8_0_f.ptx
+ptx/decode/matvec_q4_k_f.ptx ptx/decode/matvec_q4_k_x.ptx ptx/decode/matvec_q4_k_d.ptx
+ptx/decode/matvec_q4_k_d16.ptx
 (tests/ptx_generators.rs checks that the committed files are this script's output)."""
 import os
 import sys
@@ -285,13 +286,14 @@ X_REGS = ["n0, n1, n2, n3", "xa0, xa1, xa2, xa3", "xb0, xb1, xb2, xb3", "va0, va
 W_REGS = ["vb0, vb1, vb2, vb3", "vl0, vl1, vl2, vl3", "vh0, vh1, vh2, vh3", "xl00, xl01, xl02, xl03"]
 
 
-def x_trip(xsum, q8=False):
+def x_trip(xsum, xbits=0):
     """One XLOOP trip: vector j of the trip is i + 128 j, in range under p_v<j> (p_v0 is the loop
     test's), its norm weights loaded under p_w<j> (in range and the norm fused). `xsum`: also
     -1/2 the sum of every 16 staged values into xsum (threads 4g..4g+3 of a warp stage the 4
     vectors of 16-column group g: the sum of each thread's 4 values, 2 xor shuffles, and lane
-    4g's store, t2 = xsum + i). `q8` (matvec_q4_k_d): x * norm_w is stored as int8 with one f32
-    scale per 32 columns (xd) instead of as f32, and xsum holds minus the sum (not -1/2)."""
+    4g's store, t2 = xsum + i). `xbits` 8 or 16 (matvec_q4_k_d, _d16): x * norm_w is stored as
+    int8 / int16 with one f32 scale per 32 columns (xd) instead of as f32, and xsum holds minus
+    the sum (not -1/2)."""
     out = ["    setp.lt.u32 p_v0, i, n4;"]
     for j in range(1, X_UNROLL):
         out.append(f"    add.u32 t1, i, {128 * j};")
@@ -308,17 +310,18 @@ def x_trip(xsum, q8=False):
         out.append(f"    {guard}ld.global.nc.v4.f32 {{{X_REGS[j]}}}, [ga+{2048 * j}];")
     for j in range(X_UNROLL):
         out.append(f"    @p_w{j} ld.global.nc.v4.f32 {{{W_REGS[j]}}}, [src+{2048 * j}];")
-    # vector i's place in xs: 16 bytes of f32, or 4 of int8 (q8)
-    out += [f"    shl.b32 t0, i, {2 if q8 else 4};", "    add.u32 t0, t0, xs;"]
+    # vector i's place in xs: 16 bytes of f32, 4 of int8, 8 of int16
+    shift = {0: 4, 8: 2, 16: 3}[xbits]
+    out += [f"    shl.b32 t0, i, {shift};", "    add.u32 t0, t0, xs;"]
     for j in range(X_UNROLL):
         xr, wr = X_REGS[j].split(", "), W_REGS[j].split(", ")
         out += [f"    fma.rn.f32 ssq, {x}, {x}, ssq;" for x in xr]
         out += [f"    mul.f32 {x}, {x}, {w};" for x, w in zip(xr, wr)]
-        if not q8:
+        if not xbits:
             guard = f"@p_v{j} " if j else ""
             out.append(f"    {guard}st.shared.v4.f32 [t0+{2048 * j}], {{{X_REGS[j]}}};")
-    if q8:
-        out += q8_stage()
+    if xbits:
+        out += xint_stage(xbits)
     if xsum:
         out.append("    // xsum: vector v's group v / 4 is held by 4 threads of this warp: sum of 4, xor 1, xor 2;")
         out.append("    // the first of the 4 stores -1/2 the group's sum (no other reader before the bar.sync)")
@@ -333,20 +336,28 @@ def x_trip(xsum, q8=False):
         out += ["    mov.u32 t2, xsum;", "    add.u32 t2, t2, i;"]
         for j in range(1, X_UNROLL):
             out.append(f"    and.pred p_s{j}, p_v{j}, p_q;")
-        factor = "0fBF800000" if q8 else "0fBF000000"  # -1 or -1/2
+        factor = "0fBF800000" if xbits else "0fBF000000"  # -1 or -1/2
         for j in range(X_UNROLL):
             out.append(f"    mul.f32 xg{j}, xg{j}, {factor};")
             out.append(f"    @p_{f's{j}' if j else 'q'} st.shared.f32 [t2+{128 * j}], xg{j};")
     return "\n".join(out)
 
 
-def q8_stage():
-    """matvec_q4_k_d's x quantization, in the XLOOP trip after x * norm_w: each 32-column block
-    (8 vectors, threads 8b..8b+7 of a warp) gets d = amax / 127 and q = rni(v * 127 / amax) as
-    int8 (amax clamped at 1e-30, so a block of zeros gives q = 0): max of |v| over the thread's 4
-    values and 3 xor shuffles; the 4 q of a vector packed by 3 prmt into one word at xs + 4 v;
-    lane 8b's store of d at xd + 4 (v / 8). The CPU model of this is
-    `engine::reference::quantize_x_q8_32` (the same f32 operations, so the same q)."""
+# x as integers (matvec_q4_k_d: int8, matvec_q4_k_d16: int16): the largest magnitude, 127 or
+# 32767; f32 of it, of its reciprocal, and the bytes a vector of 4 takes in xs.
+XINT = {8: dict(qmax="0f42FE0000", rcp="0f3C010204", what="127", vec_b=4),
+        16: dict(qmax="0f46FFFE00", rcp="0f38000100", what="32767", vec_b=8)}
+
+
+def xint_stage(bits):
+    """The x quantization of matvec_q4_k_d (bits 8) / _d16 (16), in the XLOOP trip after x *
+    norm_w: each 32-column block (8 vectors, threads 8b..8b+7 of a warp) gets d = amax / Q and
+    q = rni(v * (Q / amax)), Q = 127 or 32767 (amax clamped at 1e-30, so a block of zeros gives
+    q = 0): max of |v| over the thread's 4 values and 3 xor shuffles; the 4 q of a vector packed
+    (int8: 3 prmt into one word; int16: 2 prmt into two) at xs + vec_b v; lane 8b's store of d
+    at xd + 4 (v / 8). The CPU model of this is `engine::reference::quantize_x_int_32` (the same
+    f32 operations, so the same q)."""
+    c = XINT[bits]
     out = []
     for j in range(X_UNROLL):
         x0, x1, x2, x3 = X_REGS[j].split(", ")
@@ -363,15 +374,21 @@ def q8_stage():
         out.append(f"    and.pred p_d{j}, p_v{j}, p_d;")
     for j in range(X_UNROLL):
         out.append(f"    max.f32 am{j}, am{j}, 0f0DA24260;      // amax, at least 1e-30")
-        out.append(f"    div.rn.f32 iv, 0f42FE0000, am{j};     // 127 / amax")
+        out.append(f"    div.rn.f32 iv, {c['qmax']}, am{j};     // {c['what']} / amax")
         for k, x in enumerate(X_REGS[j].split(", ")):
             out += [f"    mul.f32 qf, {x}, iv;", f"    cvt.rni.s32.f32 qq{k}, qf;"]
-        out += ["    prmt.b32 qq0, qq0, qq1, 0x0040;     // bytes q0 q1 . .",
-                "    prmt.b32 qq2, qq2, qq3, 0x0040;",
-                "    prmt.b32 qq0, qq0, qq2, 0x5410;     // q0 q1 q2 q3"]
         guard = f"@p_v{j} " if j else ""
-        out.append(f"    {guard}st.shared.b32 [t0+{512 * j}], qq0;")
-        out.append(f"    mul.f32 am{j}, am{j}, 0f3C010204;      // d = amax / 127")
+        at = 128 * c["vec_b"] * j
+        if bits == 8:
+            out += ["    prmt.b32 qq0, qq0, qq1, 0x0040;     // bytes q0 q1 . .",
+                    "    prmt.b32 qq2, qq2, qq3, 0x0040;",
+                    "    prmt.b32 qq0, qq0, qq2, 0x5410;     // q0 q1 q2 q3",
+                    f"    {guard}st.shared.b32 [t0+{at}], qq0;"]
+        else:
+            out += ["    prmt.b32 qq0, qq0, qq1, 0x5410;     // q0 q1 as int16",
+                    "    prmt.b32 qq2, qq2, qq3, 0x5410;     // q2 q3",
+                    f"    {guard}st.shared.v2.b32 [t0+{at}], {{qq0, qq2}};"]
+        out.append(f"    mul.f32 am{j}, am{j}, {c['rcp']};      // d = amax / {c['what']}")
         out.append(f"    @p_d{j if j else ''} st.shared.f32 [t3+{64 * j}], am{j};")
     return out
 
@@ -427,7 +444,23 @@ def compute_q4k_d(cfg):
     """matvec_q4_k_d's unit: the lane's 16 qs bytes of each row against the int8 x of its two
     16-column runs by dp4a (low nibbles masked in place, high nibbles masked in place = 16 q),
     4 + 4 per row; the two integer sums times their runs' x scales (the high one / 16), then
-    the sub-block scales and d, and the min term from xsum as in matvec_q4_k_x."""
+    the sub-block scales and d, and the min term from xsum as in matvec_q4_k_x. With int16 x
+    (matvec_q4_k_d16) the same with dp2a, two per qs word (its low and high byte pairs against
+    two words of x), 8 + 8 per row."""
+    x16 = cfg["xbits"] == 16
+    if x16:
+        x_loads = """    shl.b32 xl, t0, 1;
+    add.u32 xl, xl, xs;
+    ld.shared.v4.b32 {xq0, xq1, xq2, xq3}, [xl];        // int16 x of the low run
+    ld.shared.v4.b32 {xq4, xq5, xq6, xq7}, [xl+16];
+    ld.shared.v4.b32 {xq8, xq9, xq10, xq11}, [xl+64];   // and of the high run
+    ld.shared.v4.b32 {xq12, xq13, xq14, xq15}, [xl+80];
+"""
+    else:
+        x_loads = """    add.u32 xl, t0, xs;
+    ld.shared.v4.b32 {xq0, xq1, xq2, xq3}, [xl];      // int8 x of the low run
+    ld.shared.v4.b32 {xq4, xq5, xq6, xq7}, [xl+32];   // and of the high run
+"""
     s = """    // chunk k: 4 blocks per row at st (row A) and st + 576 (row B). Lane takes block
     // bi = lane >> 3, part = lane & 7: chunk c4 = part >> 1 (64 values), half hf = part & 1:
     // qs bytes 32 c4 + 16 hf .. +16, low nibbles = values 64 c4 + 16 hf + i of sub-block 2 c4,
@@ -449,10 +482,7 @@ def compute_q4k_d(cfg):
     add.u32 t1, t1, t2;
     ld.shared.v2.f32 {dxl, dxh}, [t1];
     mul.f32 dxh, dxh, 0f3D800000;        // / 16: the high nibbles are used in place (16 q)
-    add.u32 xl, t0, xs;
-    ld.shared.v4.b32 {xq0, xq1, xq2, xq3}, [xl];      // int8 x of the low run
-    ld.shared.v4.b32 {xq4, xq5, xq6, xq7}, [xl+32];   // and of the high run
-"""
+""" + x_loads
     for R, acc, off in (("A", "accA", 0), ("B", "accB", cfg["ROWSTAGE"])):
         s += f"""    // row {R}
     mad.lo.u32 blk, bi, 144, st;
@@ -465,7 +495,15 @@ def compute_q4k_d(cfg):
             lo_c, hi_c = ("0", "0") if i == 0 else ("il", "ih")
             s += f"""    and.b32 lo, q{i}, 0x0F0F0F0F;
     and.b32 hi, q{i}, 0xF0F0F0F0;
-    dp4a.u32.s32 il, lo, xq{i}, {lo_c};
+"""
+            if x16:
+                s += f"""    dp2a.lo.s32.u32 il, xq{2 * i}, lo, {lo_c};
+    dp2a.hi.s32.u32 il, xq{2 * i + 1}, lo, il;
+    dp2a.lo.s32.u32 ih, xq{2 * i + 8}, hi, {hi_c};
+    dp2a.hi.s32.u32 ih, xq{2 * i + 9}, hi, ih;
+"""
+            else:
+                s += f"""    dp4a.u32.s32 il, lo, xq{i}, {lo_c};
     dp4a.u32.s32 ih, hi, xq{i + 4}, {hi_c};
 """
         s += """    cvt.rn.f32.s32 sl, il;
@@ -573,7 +611,7 @@ XLOOP:
     mul.wide.u32 t64, i, 16;
     add.u64 ga, xp, t64;
     add.u64 src, nwp, t64;
-{x_trip(cfg.get('xsum', False), cfg.get('q8', False))}
+{x_trip(cfg.get('xsum', False), cfg.get('xbits', 0))}
     add.u32 i, i, {X_UNROLL * 128};
     bra XLOOP;
 XEND:
@@ -733,19 +771,24 @@ q4x = dict(q4, name="matvec_q4_k_x", header=open(sys.argv[3]).read(), xsum=True,
 # model and the selftest's bound: engine::reference::quantize_x_q8_32).
 Q4D_DECL = """    .reg .pred p_q, p_s1, p_s2, p_s3, p_d, p_d1, p_d2, p_d3;
     .reg .f32 xg<4>, xo<4>, am<4>, ao<4>, iv, qf, dxl, dxh;
-    .reg .b32 qq<4>, xq<8>, il, ih, ssel0, ssel1;
+    .reg .b32 qq<4>, xq<16>, il, ih, ssel0, ssel1;
     .shared .align 4 .f32 xsum[448];     // -sum of x (staged, * norm_w) over columns 16g..16g+15
-    .shared .align 8 .f32 xd[224];       // x's int8 scale per 32 columns
+    .shared .align 8 .f32 xd[224];       // x's integer scale per 32 columns
 """
 Q4D_X_SETUP = """    and.b32 t1, tid, 3;
     setp.eq.u32 p_q, t1, 0;              // the thread that stores its 16-column group's xsum
     and.b32 t1, tid, 7;
     setp.eq.u32 p_d, t1, 0;              // the thread that stores its 32-column block's scale
 """
-q4d = dict(q4, name="matvec_q4_k_d", header=open(sys.argv[4]).read(), xsum=True, q8=True,
+q4d = dict(q4, name="matvec_q4_k_d", header=open(sys.argv[4]).read(), xsum=True, xbits=8,
            decl=Q4D_DECL, x_setup=Q4D_X_SETUP, compute=compute_q4k_d, maxnreg="", lane_setup=Q4D_LANE,
            xs_what="x (normalised) as int8[cols]; launch shared_b = cols")
-open(sys.argv[5], "w").write(kernel(q8))
-open(sys.argv[6], "w").write(kernel(q4))
-open(sys.argv[7], "w").write(kernel(q4x))
-open(sys.argv[8], "w").write(kernel(q4d))
+# int16 x, dp2a: x's rounding error 1/258 of int8's (the decode check on qwen3-1.7b-q4km's random
+# weights failed with int8 x: logits off by 0.13 relative after 28 layers).
+q4d16 = dict(q4d, name="matvec_q4_k_d16", header=open(sys.argv[5]).read(), xbits=16,
+             xs_what="x (normalised) as int16[cols]; launch shared_b = 2 cols")
+open(sys.argv[6], "w").write(kernel(q8))
+open(sys.argv[7], "w").write(kernel(q4))
+open(sys.argv[8], "w").write(kernel(q4x))
+open(sys.argv[9], "w").write(kernel(q4d))
+open(sys.argv[10], "w").write(kernel(q4d16))

@@ -4,8 +4,8 @@ whose first blocks_a blocks compute a Q4_K matvec and the rest a Q6_K matvec of 
 norm (qwen3-1.7b-q4km's q|k and attn_v), each output poisoned first and compared with gguf-py
 dequantize + float64 dots; also that neither part writes past its own rows. Usage:
 python3 scripts/pair/check.py [seed] [kernel: matvec_q4k_q6k_f (default), matvec_q4kx_q6k_f (the
-pair with matvec_q4_k_x as part A) or matvec_q4kd_q6k_f (matvec_q4_k_d, x as int8)]; needs numpy,
-gguf."""
+pair with matvec_q4_k_x as part A), matvec_q4kd_q6k_f (matvec_q4_k_d, x as int8) or
+matvec_q4kd16_q6k_f (matvec_q4_k_d16, x as int16)]; needs numpy, gguf."""
 import os
 import struct
 import sys
@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "ptxemu"))
 from emu import Mem, run_kernel  # noqa: E402
 from gguf_blocks import rand_q4_k_blocks, rand_q6_k_blocks  # noqa: E402
 sys.path.insert(0, os.path.join(HERE, "..", "mvq8"))
-from quantize_x import quantize_x_q8_32  # noqa: E402
+from quantize_x import quantize_x_int_32  # noqa: E402
 
 rng = np.random.default_rng(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
 KERNEL = sys.argv[2] if len(sys.argv) > 2 else "matvec_q4k_q6k_f"
@@ -33,7 +33,7 @@ def q4_k_d_reference(wb, W, x, nw, eps):
     from gguf import GGMLQuantizationType as T
     rows, cols = W.shape
     v = x * nw if nw is not None else x
-    xq, _ = quantize_x_q8_32(v)
+    xq, _ = quantize_x_int_32(v, 32767 if KERNEL == "matvec_q4kd16_q6k_f" else 127)
     s = 1 / np.sqrt((x.astype(np.float64) ** 2).mean() + eps) if nw is not None else 1.0
     raw0 = np.frombuffer(wb, np.uint8).reshape(-1, 144).copy()
     raw0[:, 16:] = 0
@@ -73,7 +73,7 @@ def check(rows_a, rows_b, cols, norm, cap_a=None):
     if norm:
         xd = xd / np.sqrt((xd * xd).mean() + eps) * nw
     ref_a = A.astype(np.float64) @ xd
-    if KERNEL == "matvec_q4kd_q6k_f":
+    if KERNEL in ("matvec_q4kd_q6k_f", "matvec_q4kd16_q6k_f"):
         # part A rounds x to int8 as matvec_q4_k_d does (scripts/mvq8/check.py's model)
         ref_a = q4_k_d_reference(wa, A, x, nw if norm else None, eps)
     errs = []

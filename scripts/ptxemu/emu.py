@@ -1,5 +1,5 @@
 """A tiny SIMT interpreter for the PTX subset of the generated matvec kernels (matvec_q8_0_f,
-matvec_q4_k_f, matvec_q4_k_x, matvec_q4_k_d, matvec_q6_k_p, matvec_q6_k_s, matvec_q6_k_n, matvec_q6_k_nx): one Python generator per thread, warps meet at
+matvec_q4_k_f, matvec_q4_k_x, matvec_q4_k_d, matvec_q4_k_d16, matvec_q6_k_p, matvec_q6_k_s, matvec_q6_k_n, matvec_q6_k_nx): one Python generator per thread, warps meet at
 shfl / bar.warp.sync, blocks at bar.sync; cp.async copies land only at cp.async.wait_group, so a
 stage refilled too early shows. Shared by scripts/mvq8/check.py, scripts/mvq6p/check.py and
 scripts/mvstream/check.py, scripts/mvq6n/check.py (host checks before device runs); an instruction outside the subset
@@ -239,6 +239,11 @@ def thread(code, labels, params, symaddr, tid, bid, grid, block, gmem, sread, sw
         elif base == "prmt":
             bs = (a[0] & M32).to_bytes(4, "little") + (a[1] & M32).to_bytes(4, "little")
             R[d] = int.from_bytes(bytes(bs[(a[2] >> (4*i)) & 7] for i in range(4)), "little")
+        elif op in ("dp2a.lo.s32.u32", "dp2a.hi.s32.u32"):  # c + a's 2 signed halves times 2 of b's unsigned bytes
+            k = 0 if t[1] == "lo" else 2; ub = (a[1] & M32).to_bytes(4, "little")
+            hs = [int.from_bytes((a[0] & M32).to_bytes(4, "little")[2*i:2*i+2], "little", signed=True) for i in range(2)]
+            c = a[2] & M32; c = c - (1 << 32) if c >> 31 else c
+            R[d] = (c + hs[0] * ub[k] + hs[1] * ub[k + 1]) & M32
         elif op == "dp4a.u32.s32":  # c + sum of a's unsigned bytes times b's signed bytes
             ub = (a[0] & M32).to_bytes(4, "little"); sb = (a[1] & M32).to_bytes(4, "little", signed=False)
             c = a[2] & M32; c = c - (1 << 32) if c >> 31 else c

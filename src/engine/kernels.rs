@@ -55,6 +55,9 @@ pub static MATVEC_Q4K_Q6K_F: KernelFile = file!("matvec_q4k_q6k_f.ptx", ["matvec
 pub static MATVEC_Q4KX_Q6K_F: KernelFile = file!("matvec_q4kx_q6k_f.ptx", ["matvec_q4kx_q6k_f"]);
 /// matvec_q4k_q6k_f with matvec_q4_k_d as part A (scripts/ptxgen/pair.py).
 pub static MATVEC_Q4KD_Q6K_F: KernelFile = file!("matvec_q4kd_q6k_f.ptx", ["matvec_q4kd_q6k_f"]);
+/// matvec_q4k_q6k_f with matvec_q4_k_d16 as part A (scripts/ptxgen/pair.py).
+pub static MATVEC_Q4KD16_Q6K_F: KernelFile =
+    file!("matvec_q4kd16_q6k_f.ptx", ["matvec_q4kd16_q6k_f"]);
 pub static MATVEC_Q6_K_P: KernelFile = file!("matvec_q6_k_p.ptx", ["matvec_q6_k_p"]);
 pub static MATVEC_Q6_K_S: KernelFile = file!("matvec_q6_k_s.ptx", ["matvec_q6_k_s"]);
 /// matvec_q6_k_w with the rmsnorm folded in on the producer side (normfold).
@@ -79,8 +82,10 @@ pub static MATVEC_Q8_0_F: KernelFile = file!("matvec_q8_0_f.ptx", ["matvec_q8_0_
 pub static MATVEC_Q4_K_F: KernelFile = file!("matvec_q4_k_f.ptx", ["matvec_q4_k_f"]);
 /// matvec_q4_k_f with fewer instructions per weight (scripts/mvq8/gen.py; `PlanOptions::q4k_xsum`).
 pub static MATVEC_Q4_K_X: KernelFile = file!("matvec_q4_k_x.ptx", ["matvec_q4_k_x"]);
-/// matvec_q4_k_x with x as int8 and dp4a dot products (scripts/mvq8/gen.py; `PlanOptions::q4k_dp4a`).
+/// matvec_q4_k_x with x as int8 and dp4a dot products (scripts/mvq8/gen.py; `PlanOptions::q4k_dot`).
 pub static MATVEC_Q4_K_D: KernelFile = file!("matvec_q4_k_d.ptx", ["matvec_q4_k_d"]);
+/// matvec_q4_k_d with x as int16 and dp2a (scripts/mvq8/gen.py; `PlanOptions::q4k_dot`).
+pub static MATVEC_Q4_K_D16: KernelFile = file!("matvec_q4_k_d16.ptx", ["matvec_q4_k_d16"]);
 pub static MATVEC_Q5_K: KernelFile = file!("matvec_q5_k.ptx", ["matvec_q5_k"]);
 pub static MATVEC_Q4_0: KernelFile = file!("matvec_q4_0.ptx", ["matvec_q4_0"]);
 pub static MATVEC_F16: KernelFile = file!("matvec_f16.ptx", ["matvec_f16"]);
@@ -112,11 +117,12 @@ pub static EMBED: KernelFile = file!(
 pub static ARGMAX: KernelFile = file!("argmax.ptx", ["argmax_partial", "argmax_final"]);
 
 /// Every decode PTX file.
-pub static DECODE_FILES: [&KernelFile; 38] = [
+pub static DECODE_FILES: [&KernelFile; 40] = [
     &MATVEC_Q6_K,
     &MATVEC_Q4K_Q6K_F,
     &MATVEC_Q4KX_Q6K_F,
     &MATVEC_Q4KD_Q6K_F,
+    &MATVEC_Q4KD16_Q6K_F,
     &MATVEC_Q6_K_W,
     &MATVEC_Q6_K_N,
     &MATVEC_Q6_K_NK,
@@ -136,6 +142,7 @@ pub static DECODE_FILES: [&KernelFile; 38] = [
     &MATVEC_Q4_K_F,
     &MATVEC_Q4_K_X,
     &MATVEC_Q4_K_D,
+    &MATVEC_Q4_K_D16,
     &MATVEC_Q5_K,
     &MATVEC_Q4_0,
     &MATVEC_F16,
@@ -296,7 +303,7 @@ pub struct MatvecPair {
 }
 
 /// Every paired kernel: one per Q4_K fused matvec the plan may pick.
-pub const MATVEC_PAIRS: [MatvecPair; 3] = [
+pub const MATVEC_PAIRS: [MatvecPair; 4] = [
     MatvecPair {
         entry: "matvec_q4k_q6k_f",
         parts: ["matvec_q4_k_f", "matvec_q6_k_f"],
@@ -309,12 +316,35 @@ pub const MATVEC_PAIRS: [MatvecPair; 3] = [
         entry: "matvec_q4kd_q6k_f",
         parts: ["matvec_q4_k_d", "matvec_q6_k_f"],
     },
+    MatvecPair {
+        entry: "matvec_q4kd16_q6k_f",
+        parts: ["matvec_q4_k_d16", "matvec_q6_k_f"],
+    },
 ];
 
 /// The Q4_K fused matvec `PlanOptions::q4k_xsum` picks.
 pub const MATVEC_Q4_K_XSUM: &str = "matvec_q4_k_x";
-/// The Q4_K fused matvec `PlanOptions::q4k_dp4a` picks (over `q4k_xsum`'s).
-pub const MATVEC_Q4_K_DP4A: &str = "matvec_q4_k_d";
+/// How the fused Q4_K matvecs take x (`PlanOptions::q4k_dot`, `decode --q4k-dot f32|i8|i16`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Q4kDot {
+    /// f32 x, an fma per weight: matvec_q4_k_x (or matvec_q4_k_f without `q4k_xsum`).
+    Float,
+    /// x as int8 per 32 columns, 4 weights a dp4a: matvec_q4_k_d.
+    Int8,
+    /// x as int16 per 32 columns, 2 weights a dp2a: matvec_q4_k_d16.
+    Int16,
+}
+
+impl Q4kDot {
+    /// The fused matvec that takes x this way (None: the f32 choice stands).
+    pub fn entry(self) -> Option<&'static str> {
+        match self {
+            Q4kDot::Float => None,
+            Q4kDot::Int8 => Some("matvec_q4_k_d"),
+            Q4kDot::Int16 => Some("matvec_q4_k_d16"),
+        }
+    }
+}
 
 /// The paired kernel named `entry`, if it is one.
 pub fn matvec_pair_named(entry: &str) -> Option<MatvecPair> {
@@ -367,7 +397,7 @@ macro_rules! k {
     };
 }
 
-static TABLE: [DecodeKernel; 50] = [
+static TABLE: [DecodeKernel; 52] = [
     k!("matvec_q6_k", MATVEC_Q6_K, MATVEC_PARAMS, true),
     k!("matvec_q6_k_w", MATVEC_Q6_K_W, MATVEC_PARAMS, false),
     k!("matvec_q6_k_n", MATVEC_Q6_K_N, NORM_MATVEC_PARAMS, false),
@@ -408,6 +438,12 @@ static TABLE: [DecodeKernel; 50] = [
         PAIR_MATVEC_PARAMS,
         false
     ),
+    k!(
+        "matvec_q4kd16_q6k_f",
+        MATVEC_Q4KD16_Q6K_F,
+        PAIR_MATVEC_PARAMS,
+        false
+    ),
     k!("matvec_q8_0", MATVEC_Q8_0, MATVEC_PARAMS, true),
     k!("matvec_q8_0_w", MATVEC_Q8_0_W, MATVEC_PARAMS, false),
     k!("matvec_q8_0_k", MATVEC_Q8_0_K, MATVEC_PARAMS, false),
@@ -416,6 +452,12 @@ static TABLE: [DecodeKernel; 50] = [
     k!("matvec_q4_k_f", MATVEC_Q4_K_F, FUSED_MATVEC_PARAMS, false),
     k!("matvec_q4_k_x", MATVEC_Q4_K_X, FUSED_MATVEC_PARAMS, false),
     k!("matvec_q4_k_d", MATVEC_Q4_K_D, FUSED_MATVEC_PARAMS, false),
+    k!(
+        "matvec_q4_k_d16",
+        MATVEC_Q4_K_D16,
+        FUSED_MATVEC_PARAMS,
+        false
+    ),
     k!("matvec_q5_k", MATVEC_Q5_K, MATVEC_PARAMS, true),
     k!("matvec_q4_0", MATVEC_Q4_0, MATVEC_PARAMS, true),
     k!("matvec_f16", MATVEC_F16, MATVEC_PARAMS, true),
@@ -726,9 +768,10 @@ pub struct FusedMatvec {
     pub w_align_b: u64,
     /// Dynamic shared memory per column of x (4: x staged per block; 0: none).
     pub shared_b_per_col: u32,
-    /// x is rounded to int8 per 32 columns inside the kernel (matvec_q4_k_d): its results are
-    /// those of `reference::matvec_fused_q8x`, not of the f32-x reference.
-    pub x_int8: bool,
+    /// 0: x in f32. Else x is rounded inside the kernel to integers of at most this magnitude
+    /// per 32 columns (127: matvec_q4_k_d, 32767: matvec_q4_k_d16): its results are those of
+    /// `reference::matvec_fused_x_int`, within its bound of the f32-x reference.
+    pub x_int_max: u32,
     /// Any grid up to one block per 4 row pairs is correct (each warp walks row pairs w,
     /// w + 4 nctaid, ...: matvec_q8_0_f and matvec_q4_k_f since session 6), so the plan may cap
     /// it (`PlanOptions::fused_blocks_per_sm`); false: exactly the kernel's own grid.
@@ -736,8 +779,8 @@ pub struct FusedMatvec {
 }
 
 /// The first match of (type, cols) is the plan's ([`fused_matvec`]; `PlanOptions::q4k_xsum` swaps
-/// matvec_q4_k_x in for matvec_q4_k_f, `q4k_dp4a` matvec_q4_k_d); every row is selftested.
-pub const FUSED_MATVECS: [FusedMatvec; 6] = [
+/// matvec_q4_k_x in for matvec_q4_k_f, `q4k_dot` matvec_q4_k_d / _d16); every row is selftested.
+pub const FUSED_MATVECS: [FusedMatvec; 7] = [
     // Q6_K (mvq6p, generated by scripts/mvq6p/gen.py): every warp on its own, no x staging: its
     // 4 rows streamed in 840-byte chunks (4 blocks) by 8-byte cp.async into a 3-stage ring
     // (40320 B static shared memory), the norm folded into the dot pass. cols a multiple of 1024
@@ -751,7 +794,7 @@ pub const FUSED_MATVECS: [FusedMatvec; 6] = [
         max_cols: 65536,
         w_align_b: 8,
         shared_b_per_col: 0,
-        x_int8: false,
+        x_int_max: 0,
         any_grid: false,
     },
     // Q6_K (mvq6): x staged per block, 840-byte chunks in registers, 6736 B static shared memory
@@ -765,7 +808,7 @@ pub const FUSED_MATVECS: [FusedMatvec; 6] = [
         max_cols: 10240,
         w_align_b: 8,
         shared_b_per_col: 4,
-        x_int8: false,
+        x_int_max: 0,
         any_grid: false,
     },
     // Q8_0 (mvq8): 544-byte chunks of 16 blocks copied with 16-byte cp.async into a 4-stage ring
@@ -780,7 +823,7 @@ pub const FUSED_MATVECS: [FusedMatvec; 6] = [
         max_cols: 7680,
         w_align_b: 16,
         shared_b_per_col: 4,
-        x_int8: false,
+        x_int_max: 0,
         any_grid: true,
     },
     // Q4_K (mvq8): 576-byte chunks of 4 blocks, same ring; 18464 B static + cols*4: cols <= 7424.
@@ -793,7 +836,7 @@ pub const FUSED_MATVECS: [FusedMatvec; 6] = [
         max_cols: 7424,
         w_align_b: 16,
         shared_b_per_col: 4,
-        x_int8: false,
+        x_int_max: 0,
         any_grid: true,
     },
     // Q4_K with fewer instructions per weight (the sums of x per 16 columns staged once per
@@ -809,12 +852,12 @@ pub const FUSED_MATVECS: [FusedMatvec; 6] = [
         max_cols: 7168,
         w_align_b: 16,
         shared_b_per_col: 4,
-        x_int8: false,
+        x_int_max: 0,
         any_grid: true,
     },
     // Q4_K with x as int8 per 32 columns and dp4a (matvec_q4_k_d): matvec_q4_k_x's ring and
     // grid, x staged as cols bytes of dynamic shared memory, 21152 B static (cols <= 7168).
-    // Where it fits under `PlanOptions::q4k_dp4a`.
+    // Where it fits under `PlanOptions::q4k_dot` Int8.
     FusedMatvec {
         entry: "matvec_q4_k_d",
         ty: GgmlType::Q4_K,
@@ -824,7 +867,21 @@ pub const FUSED_MATVECS: [FusedMatvec; 6] = [
         max_cols: 7168,
         w_align_b: 16,
         shared_b_per_col: 1,
-        x_int8: true,
+        x_int_max: 127,
+        any_grid: true,
+    },
+    // Q4_K with x as int16 per 32 columns and dp2a (matvec_q4_k_d16): matvec_q4_k_d with x
+    // staged as 2 cols bytes; 258 times finer rounding of x for 8 more dp2a a row and unit.
+    FusedMatvec {
+        entry: "matvec_q4_k_d16",
+        ty: GgmlType::Q4_K,
+        cols_multiple: 256,
+        rows_per_warp: 2,
+        threads: 128,
+        max_cols: 7168,
+        w_align_b: 16,
+        shared_b_per_col: 2,
+        x_int_max: 32767,
         any_grid: true,
     },
 ];

@@ -20,7 +20,7 @@
 //! `fuse_matvecs = false` (`--unfused`) keeps one matvec per tensor and the four attention
 //! launches of before: (q/k norm +) rope, kv_append, attn_partial, attn_combine.
 
-pub use super::kernels::Q6kPipeline;
+pub use super::kernels::{Q4kDot, Q6kPipeline};
 use super::weights::{TensorSlot, WeightsLayout};
 use crate::models::{ModelConfig, RopeStyle};
 use crate::{Error, Result};
@@ -173,12 +173,12 @@ pub struct PlanOptions {
     /// 1.138, CPU check 64/64 on both paths (docs/device-logs/s9/probe24.log).
     /// `decode --q4k-xsum false` for matvec_q4_k_f.
     pub q4k_xsum: bool,
-    /// The fused Q4_K matvecs through matvec_q4_k_d where it fits (cols <= 7168; over
-    /// `q4k_xsum`'s choice; the q|k|v pair through matvec_q4kd_q6k_f): x rounded to int8 per 32
-    /// columns in the kernel and 4 weights per dp4a, where matvec_q4_k_x spends ~6 instructions
-    /// a weight and runs qwen3-1.7b's gate|up at 1.1 TB/s. The logits move by x's rounding
-    /// (checked against the CPU with `--check-against-cpu`). `decode --q4k-dp4a true`.
-    pub q4k_dp4a: bool,
+    /// How the fused Q4_K matvecs take x where the integer kernels fit (cols <= 7168; over
+    /// `q4k_xsum`'s choice; the q|k|v pair through its pair kernel): `Int8` (matvec_q4_k_d: x
+    /// rounded to int8 per 32 columns in the kernel, 4 weights a dp4a) or `Int16`
+    /// (matvec_q4_k_d16: int16, 2 weights a dp2a), where matvec_q4_k_x (`Float`) spends ~6
+    /// instructions a weight and runs qwen3-1.7b's gate|up at 1.1 TB/s. `decode --q4k-dot`.
+    pub q4k_dot: Q4kDot,
     /// Plain Q6_K residual matvecs (matvec_q6_k_w with nothing folded in: qwen3-1.7b-q4km's
     /// Q6_K ffn_down) through matvec_q6_k_nx with the norm parts off, where its grid is small
     /// (`q6k_xsum_max_blocks_per_sm`, as for the folded ones): the same grid and bytes, fewer
@@ -295,8 +295,8 @@ impl Default for PlanOptions {
             fused_q6_k_alone: false,
             pair_q6_k: true,
             q4k_xsum: true,
-            q4k_dp4a: false,
-            q6k_plain_xsum: false,
+            q4k_dot: Q4kDot::Int16,
+            q6k_plain_xsum: true,
             q6k_xsum: true,
             q6k_pipeline: Q6kPipeline::Registers,
             attn_rope: true,
@@ -437,7 +437,7 @@ struct Builder<'a> {
     fused_q6_k_alone: bool,
     pair_q6_k: bool,
     q4k_xsum: bool,
-    q4k_dp4a: bool,
+    q4k_dot: Q4kDot,
     q6k_plain_xsum: bool,
     /// matvec_q6_k_nx in place of matvec_q6_k_n (PlanOptions::q6k_xsum).
     q6k_xsum: bool,
@@ -575,21 +575,21 @@ impl Builder<'_> {
     }
 
     /// The fused matvec of `t`'s type, Q6_K included, where the plan fuses at all.
-    /// With `q4k_dp4a`, matvec_q4_k_d where it takes the shape; else with `q4k_xsum`,
-    /// matvec_q4_k_x.
+    /// With `q4k_dot` Int8 / Int16, matvec_q4_k_d / _d16 where it takes the shape; else with
+    /// `q4k_xsum`, matvec_q4_k_x.
     fn fused_any(&self, t: &TensorSlot) -> Option<FusedMatvec> {
         if !self.fuse || !self.norm_in_matvec || self.tpr != 32 {
             return None;
         }
         let cols = u32::try_from(t.dims[0]).ok()?;
         let fm = fused_matvec(t.ty, cols)?;
-        let swap = |on: bool, entry: &str| {
-            super::kernels::fused_matvec_named(entry)
-                .filter(|x| on && x.ty == fm.ty && cols <= x.max_cols)
+        let swap = |entry: Option<&str>| {
+            super::kernels::fused_matvec_named(entry?)
+                .filter(|x| x.ty == fm.ty && cols <= x.max_cols)
         };
-        let dp4a = swap(self.q4k_dp4a, super::kernels::MATVEC_Q4_K_DP4A);
-        let xsum = swap(self.q4k_xsum, super::kernels::MATVEC_Q4_K_XSUM);
-        Some(dp4a.or(xsum).unwrap_or(fm))
+        let int_x = swap(self.q4k_dot.entry());
+        let xsum = swap(self.q4k_xsum.then_some(super::kernels::MATVEC_Q4_K_XSUM));
+        Some(int_x.or(xsum).unwrap_or(fm))
     }
 
     /// One fused matvec over the rows of `ts` reading x (rmsnorm-ed in the kernel with `norm`
@@ -722,7 +722,8 @@ impl Builder<'_> {
             }
             None => {
                 self.matvec(name, BufRole::X, x, true)?;
-                if self.q6k_plain_xsum && self.last().kernel.entry == "matvec_q6_k_w" {
+                // The fused plan only (as split_q8_0): the unfused plan keeps matvec_q6_k_w.
+                if self.fuse && self.q6k_plain_xsum && self.last().kernel.entry == "matvec_q6_k_w" {
                     self.last_as_norm_matvec(true)?;
                 }
                 self.split_q6_last()
@@ -1499,7 +1500,7 @@ impl DecodePlan {
             fused_q6_k_alone: options.fused_q6_k_alone,
             pair_q6_k: options.pair_q6_k,
             q4k_xsum: options.q4k_xsum,
-            q4k_dp4a: options.q4k_dp4a,
+            q4k_dot: options.q4k_dot,
             q6k_plain_xsum: options.q6k_plain_xsum,
             q6k_xsum: options.q6k_xsum,
             q6k_xsum_max_blocks_per_sm: options.q6k_xsum_max_blocks_per_sm,

@@ -266,30 +266,33 @@ pub fn matvec_fused(
     })
 }
 
-/// matvec_q4_k_d's x staging: per 32 values amax = max(max |v|, 1e-30), q = round-half-even(v *
-/// (127 / amax)), d = amax * f32(1/127), every step in f32 as the kernel does it (so the same
-/// q). Returns q * d per value and d per block.
-pub fn quantize_x_q8_32(v: &[f32]) -> (Vec<f32>, Vec<f32>) {
+/// matvec_q4_k_d's (`qmax` 127, int8) and matvec_q4_k_d16's (32767, int16) x staging: per 32
+/// values amax = max(max |v|, 1e-30), q = round-half-even(v * (qmax / amax)), d = amax *
+/// f32(1/qmax), every step in f32 as the kernel does it (so the same q). Returns q * d per value
+/// and d per block.
+pub fn quantize_x_int_32(v: &[f32], qmax: u32) -> (Vec<f32>, Vec<f32>) {
+    let q = qmax as f32;
     let mut xq = Vec::with_capacity(v.len());
     let mut ds = Vec::with_capacity(v.len() / 32 + 1);
     for b in v.chunks(32) {
         let amax = b.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-30);
-        let inv = 127f32 / amax;
-        let d = amax * (1f32 / 127f32);
+        let inv = q / amax;
+        let d = amax * (1f32 / q);
         xq.extend(b.iter().map(|&x| (x * inv).round_ties_even() * d));
         ds.push(d);
     }
     (xq, ds)
 }
 
-/// What matvec_q4_k_d (x as int8, `FusedMatvec::x_int8`) computes, and a bound on how far that
-/// may be from [`matvec_fused`] (f32 x). With v = x o norm_w (x without the norm) and s = 1/rms
+/// What matvec_q4_k_d / _d16 (x as integers of at most `qmax`, `FusedMatvec::x_int_max`)
+/// computes, and a bound on how far that may be from [`matvec_fused`] (f32 x). With v = x o norm_w (x without the norm) and s = 1/rms
 /// (1 without the norm), a Q4_K weight is d sc q - dmin m: the kernel takes the d sc q part
-/// against v rounded by [`quantize_x_q8_32`] and the min part against v itself (its staged
+/// against v rounded by [`quantize_x_int_32`] and the min part against v itself (its staged
 /// sums). Per output before glu: dot = s (sum Wq v^ + sum Wm v); the bound is
 /// s sum |Wq| d_b / 2 (glu outputs get no bound: None).
 #[allow(clippy::too_many_arguments)]
-pub fn matvec_fused_x_int8(
+pub fn matvec_fused_x_int(
+    qmax: u32,
     w: &[u8],
     rows: usize,
     cols: usize,
@@ -312,7 +315,7 @@ pub fn matvec_fused_x_int8(
         }
         None => 1.0,
     };
-    let (xq, ds) = quantize_x_q8_32(&v);
+    let (xq, ds) = quantize_x_int_32(&v, qmax);
     // The min part: each row dequantized with its qs (bytes 16..144 of a block) zeroed.
     let mut w_min = w.to_vec();
     for blk in w_min.chunks_mut(144) {

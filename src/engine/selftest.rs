@@ -226,10 +226,11 @@ fn check_fused(
         mode,
         Some(&y0),
     )?;
-    // A kernel that rounds x to int8 is checked against the same rounding on the CPU (below,
+    // A kernel that rounds x to integers is checked against the same rounding on the CPU (below,
     // with the usual tolerance), and against f32 x within the rounding's bound.
-    let r = if fm.x_int8 {
-        let (r, bound) = cpu::matvec_fused_x_int8(
+    let r = if fm.x_int_max > 0 {
+        let (r, bound) = cpu::matvec_fused_x_int(
+            fm.x_int_max,
             &w,
             rows,
             cols,
@@ -267,8 +268,8 @@ fn check_fused(
     Ok(())
 }
 
-/// An int8-x matvec's outputs against f32 x: every |out - ref| within the rounding bound of its
-/// row (`reference::matvec_fused_x_int8`) plus the f32 tolerance of a fused matvec.
+/// An integer-x matvec's outputs against f32 x: every |out - ref| within the rounding bound of its
+/// row (`reference::matvec_fused_x_int`) plus the f32 tolerance of a fused matvec.
 fn row_within_bound(
     entry: &str,
     rows: usize,
@@ -296,7 +297,7 @@ fn row_within_bound(
     }
     TestRow {
         kernel: entry.to_string(),
-        case: format!("{rows}x{cols} {mode:?} vs f32 x (int8 rounding bound)"),
+        case: format!("{rows}x{cols} {mode:?} vs f32 x (x rounding bound)"),
         ok: worst <= 1.0,
         detail: format!(
             "worst |err| {worst_err:.3e} = {:.0} % of its row's bound",
@@ -386,10 +387,11 @@ fn check_pair(
         (pb, tb, &wb, rows_b, rows_a + GAP),
     ] {
         let nw = norm.then_some(&nw[..]);
-        // A part that rounds x to int8 (matvec_q4_k_d) against the same rounding on the CPU.
-        let int8 = kernels::fused_matvec_named(part).is_some_and(|m| m.x_int8);
-        let r = if int8 {
-            cpu::matvec_fused_x_int8(w, rows, cols, &x, nw, eps, store, None)?.0
+        // A part that rounds x to integers (matvec_q4_k_d / _d16) against the same rounding on
+        // the CPU.
+        let x_int = kernels::fused_matvec_named(part).map_or(0, |m| m.x_int_max);
+        let r = if x_int > 0 {
+            cpu::matvec_fused_x_int(x_int, w, rows, cols, &x, nw, eps, store, None)?.0
         } else {
             cpu::matvec_fused(ty, w, rows, cols, &x, nw, eps, store, None)?
         };

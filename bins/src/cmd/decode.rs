@@ -95,11 +95,11 @@ pub struct Args {
     /// matvec_q4_k_f (false); default: the plan's (true)
     #[argh(option)]
     pub q4k_xsum: Option<bool>,
-    /// GPU backends: the fused Q4_K matvecs through matvec_q4_k_d, which rounds x to int8 per 32
-    /// columns and takes 4 weights per dp4a (true; the q|k|v pair as matvec_q4kd_q6k_f), or the
-    /// f32-x kernel --q4k-xsum picks (false); default: the plan's (false)
+    /// GPU backends: how the fused Q4_K matvecs take x: f32 (the kernel --q4k-xsum picks), i8
+    /// (matvec_q4_k_d: x rounded to int8 per 32 columns, 4 weights a dp4a) or i16
+    /// (matvec_q4_k_d16: int16, 2 weights a dp2a); the q|k|v pair follows; default: the plan's
     #[argh(option)]
-    pub q4k_dp4a: Option<bool>,
+    pub q4k_dot: Option<String>,
     /// GPU backends: plain Q6_K residual matvecs (qwen3 Q4_K_M's Q6_K ffn_down) through
     /// matvec_q6_k_nx with the norm parts off, where --q6k-xsum-max-blocks-per-sm allows (true),
     /// or matvec_q6_k_w (false); default: the plan's (false)

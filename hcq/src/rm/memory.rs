@@ -21,22 +21,22 @@ pub fn round_up(v: u64, align: u64) -> u64 {
 }
 
 /// Device-measurement switches for VRAM placement, from $KERNLAB_RM_VRAM (comma list):
-/// `uc` (BAR1 mappings as sessions 1-10 made them, see `bar1_caching`), `4k` (4 KiB pages for VRAM buffers under 8 MiB, the default before session 3), `512m` (512 MiB pages from 512 MiB up), `bank` (let RM place banks: drop
+/// `wc` (BAR1 mappings write-combined, see `bar1_caching`), `4k` (4 KiB pages for VRAM buffers under 8 MiB, the default before session 3), `512m` (512 MiB pages from 512 MiB up), `bank` (let RM place banks: drop
 /// IGNORE_BANK_PLACEMENT), `contig` (physically contiguous VRAM). Unset: the defaults above.
 fn vram_switch(name: &str) -> bool {
     std::env::var("KERNLAB_RM_VRAM").is_ok_and(|v| v.split(',').any(|s| s.trim() == name))
 }
 
-/// How the CPU maps VRAM through BAR1 (rings, USERD, pushbuffers, QMDs, bank 0): write-combined,
-/// so a QMD goes out as a few 64-byte bursts. With the flags word zeroed (sessions 1-10) the
-/// driver fell back to an uncached mapping, one bus write per store: on the H100 (a VM) a lone
-/// launch spent ~3 us in the CPU, most of it writing its 384-byte QMD (session 11's latency row
-/// empty_submit). `KERNLAB_RM_VRAM=uc` maps them as before, for an A/B.
+/// How the CPU maps VRAM through BAR1 (rings, USERD, pushbuffers, QMDs, bank 0). The flags word
+/// zeroed (CACHED), which the driver cannot give a framebuffer mapping on x86-64 and turns into
+/// UNCACHED_WEAK. `KERNLAB_RM_VRAM=wc` asks for write-combined instead: on the H100 (a VM) it
+/// changed nothing measurable, the lone launch's CPU part 2.6-3.0 us with it against 1.6-2.8
+/// uncached, decode the same (docs/device-logs/s11/probe33.log), so the default stays.
 fn bar1_caching() -> u32 {
-    if vram_switch("uc") {
-        NVOS33_FLAGS_CACHING_TYPE_CACHED
-    } else {
+    if vram_switch("wc") {
         NVOS33_FLAGS_CACHING_TYPE_WRITECOMBINED
+    } else {
+        NVOS33_FLAGS_CACHING_TYPE_CACHED
     }
 }
 

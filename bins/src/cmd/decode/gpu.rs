@@ -4,7 +4,7 @@
 
 use super::{model_path, parse_prompt, Args};
 use kernlab::cpu::CpuModel;
-use kernlab::engine::plan::Q6kPipeline;
+use kernlab::engine::plan::{Q4kDot, Q6kPipeline};
 use kernlab::engine::{check_against_cpu, GpuDecoder, KernelTime, PlanOptions, TimedRun};
 use kernlab::gpu::{Arg, Backend, BackendKind, Launch};
 use kernlab::json::Json;
@@ -41,6 +41,17 @@ fn plan_options(args: &Args, d: PlanOptions) -> Result<PlanOptions, Error> {
             )))
         }
     };
+    let q4k_dot = match args.q4k_dot.as_deref() {
+        None => d.q4k_dot,
+        Some("f32") => Q4kDot::Float,
+        Some("i8") => Q4kDot::Int8,
+        Some("i16") => Q4kDot::Int16,
+        Some(other) => {
+            return Err(Error::Usage(format!(
+                "--q4k-dot {other}: expected f32, i8 or i16"
+            )))
+        }
+    };
     if args.stream_blocks_per_sm == Some(0) {
         return Err(Error::Usage(
             "--stream-blocks-per-sm 0: expected at least 1".to_string(),
@@ -54,7 +65,7 @@ fn plan_options(args: &Args, d: PlanOptions) -> Result<PlanOptions, Error> {
         fused_q6_k_alone: args.q6k_fused_alone.unwrap_or(d.fused_q6_k_alone),
         pair_q6_k: args.pair_q6.unwrap_or(d.pair_q6_k),
         q4k_xsum: args.q4k_xsum.unwrap_or(d.q4k_xsum),
-        q4k_dp4a: args.q4k_dp4a.unwrap_or(d.q4k_dp4a),
+        q4k_dot,
         q6k_plain_xsum: args.q6k_plain_xsum.unwrap_or(d.q6k_plain_xsum),
         q6k_xsum: args.q6k_xsum.unwrap_or(d.q6k_xsum),
         q6k_pipeline,
