@@ -1438,30 +1438,30 @@ fn spread_all_caps_every_small_grid() {
     assert!(others >= spec.config().n_layer, "{others}");
 }
 
-/// The defaults since session 11 on qwen3-1.7b-q4km: every fused Q4_K launch on
-/// matvec_q4_k_d16 (int16 x), the q|k|v pairs on matvec_q4kd16_q6k_f, the Q6_K ffn_down on
-/// matvec_q6_k_nx with its norm parts off; against session 10's kernels the same launches,
-/// grids and bytes.
+/// `q4k_dot` Int16 with `q6k_plain_xsum` on qwen3-1.7b-q4km (probe34's candidate defaults):
+/// every fused Q4_K launch on matvec_q4_k_d16 (int16 x), the q|k|v pairs on
+/// matvec_q4kd16_q6k_f, the Q6_K ffn_down on matvec_q6_k_nx with its norm parts off; against the
+/// defaults the same launches, grids and bytes.
 #[test]
-fn qwen3_q4km_defaults_take_int16_x_and_the_q6_k_down_on_nx() {
+fn qwen3_q4km_int16_x_and_q6_k_down_on_nx_swap_only_those_kernels() {
     use kernlab::engine::kernels::Q4kDot;
     let q = models::find("qwen3-1.7b-q4km").unwrap();
     let sm = Some(132);
-    let new = plan_of(
+    let candidate = PlanOptions {
+        sm_count: sm,
+        q4k_dot: Q4kDot::Int16,
+        q6k_plain_xsum: true,
+        ..PlanOptions::default()
+    };
+    let new = plan_of(q, candidate);
+    let old = plan_of(
         q,
         PlanOptions {
             sm_count: sm,
             ..PlanOptions::default()
         },
     );
-    let old = plan_of(
-        q,
-        PlanOptions {
-            sm_count: sm,
-            ..f32_x_plain_w()
-        },
-    );
-    assert_eq!(PlanOptions::default().q4k_dot, Q4kDot::Int16);
+    assert_eq!(PlanOptions::default(), f32_x_plain_w());
     assert_eq!(new.launches.len(), old.launches.len());
     assert_eq!(new.weight_bytes(), old.weight_bytes());
     let mut swapped = std::collections::BTreeMap::new();

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Session 11, last call: the shipped defaults (matvec_q4_k_d16, int16 x with dp2a, for the Q4_K
-# matvecs; the Q6_K down on matvec_q6_k_nx; least / spread-all on nv): selftest of the integer-x
-# kernels on both paths; the three models on nv and cuda (2 rounds) and qwen3-1.7b against
-# session 10's f32-x kernel (--q4k-dot f32 --q6k-plain-xsum false); CPU checks; latency wc/uc.
+# Written in session 11, not run (no device was lent for it): the candidate defaults for
+# qwen3 Q4_K_M (matvec_q4_k_d16, int16 x with dp2a, for the Q4_K matvecs: --q4k-dot i16; the Q6_K
+# down on matvec_q6_k_nx: --q6k-plain-xsum true) against the shipped ones: their CPU checks on
+# both paths first (int8 x failed it in probe33), the selftest of the integer-x kernels on both
+# paths, the three models on nv and cuda (2 rounds), qwen3-1.7b i16 / i8 / f32 A/B, a timeline;
+# latency with BAR1 write-combined (KERNLAB_RM_VRAM=wc) against the default once more.
 # Usage (device, repo root): bash scripts/device/probe34.sh   carry: .carry/main .carry/vocab
 set -uo pipefail
 K=$(realpath .carry/main/kernlab); D=/tmp/pm; O=${OUT:-/tmp/p34-out}; mkdir -p "$D" "$O"
 export KERNLAB_CACHE_DIR=/tmp/kernlab-cubin PATH=$PATH:/usr/local/cuda/bin KERNLAB_VOCAB_DIR=$(realpath .carry/vocab)
 MODELS="llama1b-q6k qwen3-0.6b-q8 qwen3-1.7b-q4km"
 Q=$D/qwen3-1.7b-q4km.gguf
+NEW="--q4k-dot i16 --q6k-plain-xsum true"
 lat() { timeout 60 $K latency --iters 2000 --json "$@" 2>/dev/null | python3 -c '
 import json,sys
 rows=json.load(sys.stdin)
@@ -18,11 +21,12 @@ chk() { timeout 150 $K decode --check-against-cpu --tokens 64 "$@" 2>&1 | grep -
 {
 date; nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
 for m in $MODELS; do [ -f $D/$m.gguf ] || timeout 60 $K synth --model $m --out $D/$m.gguf > /dev/null 2>&1; done
-echo "== 1. CPU checks, shipped defaults"
-echo "nv   qwen3-1.7b: $(chk --backend nv --model $Q)"
-echo "cuda qwen3-1.7b: $(chk --backend cuda --model $Q)"
-echo "nv   qwen3-0.6b: $(chk --backend nv --model $D/qwen3-0.6b-q8.gguf)"
-echo "nv   llama1b:    $(chk --backend nv --model $D/llama1b-q6k.gguf)"
+echo "== 1. CPU checks: the candidate on qwen3-1.7b (both paths), the defaults on the others"
+echo "nv   qwen3-1.7b i16: $(chk --backend nv --model $Q $NEW)"
+echo "cuda qwen3-1.7b i16: $(chk --backend cuda --model $Q $NEW)"
+echo "nv   qwen3-1.7b p:   $(chk --backend nv --model $Q --q6k-plain-xsum true)"
+echo "nv   qwen3-0.6b:     $(chk --backend nv --model $D/qwen3-0.6b-q8.gguf)"
+echo "nv   llama1b:        $(chk --backend nv --model $D/llama1b-q6k.gguf)"
 echo "== 2. selftest (integer-x kernels and their pairs)"
 for b in nv cuda; do
   timeout 200 $K selftest --backend $b --filter matvec_q4k > "$O/selftest-$b-pairs.txt" 2>&1; echo "$b pairs rc $?: $(tail -1 "$O/selftest-$b-pairs.txt")"
@@ -35,15 +39,14 @@ for rep in 1 2; do for m in $MODELS; do
   printf '%-16s nv    %s\n' $m "$(dec --backend nv --model $D/$m.gguf)"
   printf '%-16s cuda  %s\n' $m "$(dec --backend cuda --model $D/$m.gguf)"
 done; done
-echo "== 4. qwen3-1.7b: i16 (default) / i8 / f32 + w (session 10), nv and cuda"
+echo "== 4. qwen3-1.7b: i16 + p (candidate) / i8 + p / f32 (shipped), nv and cuda"
 for rep in 1 2; do for b in nv cuda; do
-  printf '%-4s i16 %s\n' $b "$(dec --backend $b --model $Q)"
-  printf '%-4s i8  %s\n' $b "$(dec --backend $b --model $Q --q4k-dot i8)"
-  printf '%-4s f32 %s\n' $b "$(dec --backend $b --model $Q --q4k-dot f32 --q6k-plain-xsum false)"
+  printf '%-4s i16 %s\n' $b "$(dec --backend $b --model $Q $NEW)"
+  printf '%-4s i8  %s\n' $b "$(dec --backend $b --model $Q --q4k-dot i8 --q6k-plain-xsum true)"
+  printf '%-4s f32 %s\n' $b "$(dec --backend $b --model $Q)"
 done; done
-timeout 40 $K decode --backend nv --model $Q --tokens 32 --timeline > "$O/timeline-qwen3-1.7b.txt" 2>&1
+timeout 40 $K decode --backend nv --model $Q --tokens 32 --timeline $NEW > "$O/timeline-qwen3-1.7b.txt" 2>&1
 grep -E "^timeline|^blk\.1\." "$O/timeline-qwen3-1.7b.txt"
-timeout 40 $K decode --backend nv --model $Q --tokens 32 --profile > "$O/profile-qwen3-1.7b.txt" 2>&1
 echo "== 5. latency (name median/p99 us): cuda, nv, nv wc"
 for rep in 1 2; do
   echo "cuda   $(lat --backend cuda)"

@@ -176,13 +176,22 @@ pub struct PlanOptions {
     /// How the fused Q4_K matvecs take x where the integer kernels fit (cols <= 7168; over
     /// `q4k_xsum`'s choice; the q|k|v pair through its pair kernel): `Int8` (matvec_q4_k_d: x
     /// rounded to int8 per 32 columns in the kernel, 4 weights a dp4a) or `Int16`
-    /// (matvec_q4_k_d16: int16, 2 weights a dp2a), where matvec_q4_k_x (`Float`) spends ~6
-    /// instructions a weight and runs qwen3-1.7b's gate|up at 1.1 TB/s. `decode --q4k-dot`.
+    /// (matvec_q4_k_d16: int16, 2 weights a dp2a), where matvec_q4_k_x (`Float`, the default)
+    /// spends ~6 instructions a weight and runs qwen3-1.7b's gate|up at 1.1 TB/s. On the H100
+    /// (docs/device-logs/s11/probe33.log) Int8 took qwen3-1.7b-q4km from 1.033 to 0.869 ms/token
+    /// on nv (cuda 1.139 -> 0.985), gate|up 11.79 -> 9.02 us, but failed the decode's CPU check
+    /// (logits off by 0.13 of their largest, tolerance 0.02; argmax 51/64 + 13 near ties): x's
+    /// rounding, 28 layers deep. Int16 rounds 258 times finer for 8 more dp2a a row and unit;
+    /// exact to its model in the PTX interpreter, not run on a GPU yet
+    /// (scripts/device/probe34.sh asks it). `decode --q4k-dot f32|i8|i16`.
     pub q4k_dot: Q4kDot,
     /// Plain Q6_K residual matvecs (matvec_q6_k_w with nothing folded in: qwen3-1.7b-q4km's
     /// Q6_K ffn_down) through matvec_q6_k_nx with the norm parts off, where its grid is small
     /// (`q6k_xsum_max_blocks_per_sm`, as for the folded ones): the same grid and bytes, fewer
-    /// instructions per weight. `decode --q6k-plain-xsum true`.
+    /// instructions per weight. On the H100 qwen3-1.7b-q4km nv 1.033 -> 1.025 ms/token, cuda
+    /// 1.139 -> 1.130 (1.144 -> 1.124 in the second round; probe33); the decode's CPU check with
+    /// it alone has not run (selftest of matvec_q6_k_nx: 710/710 on nv), so it is off by
+    /// default. `decode --q6k-plain-xsum true`.
     pub q6k_plain_xsum: bool,
     /// Every matvec_q6_k_n launch (llama1b-q6k's folded-norm Q6_K matvecs) through matvec_q6_k_nx:
     /// the same arguments, grid and bytes, with fewer instructions per weight (a 6-bit value to
@@ -295,8 +304,8 @@ impl Default for PlanOptions {
             fused_q6_k_alone: false,
             pair_q6_k: true,
             q4k_xsum: true,
-            q4k_dot: Q4kDot::Int16,
-            q6k_plain_xsum: true,
+            q4k_dot: Q4kDot::Float,
+            q6k_plain_xsum: false,
             q6k_xsum: true,
             q6k_pipeline: Q6kPipeline::Registers,
             attn_rope: true,
