@@ -973,3 +973,26 @@ fn replay_grid_end_times_come_from_one_timestamped_release_per_grid() {
     assert_eq!(t.len(), 4);
     assert!(t[0] > 0 && t.windows(2).all(|w| w[0] <= w[1]), "{t:?}");
 }
+
+#[test]
+fn qmd_changed_lines_only_still_hands_the_gpu_each_launchs_qmd() {
+    // KERNLAB_NV_QMD_WRITE=changed: a slot reused with another grid (8 slots, 9th launch) gets
+    // the new grid, and a slot reused with the same launch keeps the right QMD too.
+    if !ptxas_here("qmd_changed_lines_only_still_hands_the_gpu_each_launchs_qmd") {
+        return;
+    }
+    let (mut b, h) = backend_from(
+        MockGpu::new(0x900),
+        NvOptions {
+            qmd_changed_lines_only: true,
+            ..mock_options()
+        },
+    );
+    let empty = b.load(&kernlab::ptx::kernel("empty").unwrap()).unwrap();
+    let mut widths = Vec::new();
+    for grid in [1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 2, 2] {
+        let q = launched_qmd(&mut b, &h, &Launch::linear(empty, grid, 32, vec![]));
+        widths.push(q.get(Field::GridWidth).unwrap());
+    }
+    assert_eq!(widths, [1, 1, 1, 1, 1, 1, 1, 1, 3, 1, 2, 2]);
+}

@@ -4,7 +4,9 @@
 # down on matvec_q6_k_nx: --q6k-plain-xsum true) against the shipped ones: their CPU checks on
 # both paths first (int8 x failed it in probe33), the selftest of the integer-x kernels on both
 # paths, the three models on nv and cuda (2 rounds), qwen3-1.7b i16 / i8 / f32 A/B, a timeline;
-# latency with BAR1 write-combined (KERNLAB_RM_VRAM=wc) against the default once more.
+# latency with BAR1 write-combined (KERNLAB_RM_VRAM=wc) and with lone launches writing only the
+# QMD lines that changed (KERNLAB_NV_QMD_WRITE=changed, with a full nv selftest) against the
+# default.
 # Usage (device, repo root): bash scripts/device/probe34.sh   carry: .carry/main .carry/vocab
 set -uo pipefail
 K=$(realpath .carry/main/kernlab); D=/tmp/pm; O=${OUT:-/tmp/p34-out}; mkdir -p "$D" "$O"
@@ -47,11 +49,13 @@ for rep in 1 2; do for b in nv cuda; do
 done; done
 timeout 40 $K decode --backend nv --model $Q --tokens 32 --timeline $NEW > "$O/timeline-qwen3-1.7b.txt" 2>&1
 grep -E "^timeline|^blk\.1\." "$O/timeline-qwen3-1.7b.txt"
-echo "== 5. latency (name median/p99 us): cuda, nv, nv wc"
-for rep in 1 2; do
+echo "== 5. latency (name median/p99 us): cuda, nv, nv wc, nv writing only the QMD lines that changed"
+for rep in 1 2 3; do
   echo "cuda   $(lat --backend cuda)"
   echo "nv     $(lat --backend nv)"
   echo "nv wc  $(KERNLAB_RM_VRAM=wc lat --backend nv)"
+  echo "nv qc  $(KERNLAB_NV_QMD_WRITE=changed lat --backend nv)"
 done
+KERNLAB_NV_QMD_WRITE=changed timeout 300 $K selftest --backend nv > "$O/selftest-nv-qmd-changed.txt" 2>&1; echo "selftest nv, QMD lines that changed: rc $? $(tail -1 "$O/selftest-nv-qmd-changed.txt")"
 date
 } 2>&1 | tee "$O/probe34.log"

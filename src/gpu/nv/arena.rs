@@ -84,12 +84,8 @@ impl Arena {
                 bytes.len()
             )));
         }
-        if self.shadow.is_empty() {
-            // First use: the GPU memory holds unknown bytes; the shadow starts out all unknown
-            // by writing every line once (filled with the first contents below).
-            self.shadow = vec![0; self.mem.size_b as usize];
-            self.mem.cpu_slice()?.fill(0);
-        }
+        // First use: the GPU memory holds unknown bytes; zeroed, it matches the shadow.
+        self.ensure_shadow()?;
         let base = i * SLOT_B as usize + off;
         let all = self.mem.cpu_slice()?;
         let mut at = 0;
@@ -107,11 +103,30 @@ impl Arena {
     }
 
     /// Store `bytes` at `off` of slot `i` unconditionally (the QMD: the hardware may use its
-    /// memory while the grid runs, so the shadow cannot vouch for it).
+    /// memory while the grid runs, so the shadow cannot vouch for it), once: the shadow is
+    /// brought up to date without a write of its own (until session 11 the changed lines went
+    /// through `write` first and then everything again: twice the stores through BAR1).
     pub fn write_all(&mut self, i: usize, off: usize, bytes: &[u8]) -> Result<()> {
+        if off + bytes.len() > SLOT_B as usize {
+            return Err(Error::Unsupported(format!(
+                "nv arena: {} B at +0x{off:x} overflow a {SLOT_B} B slot",
+                bytes.len()
+            )));
+        }
+        self.ensure_shadow()?;
         let base = i * SLOT_B as usize + off;
-        self.write(i, off, bytes)?;
+        self.shadow[base..base + bytes.len()].copy_from_slice(bytes);
         self.mem.cpu_slice()?[base..base + bytes.len()].copy_from_slice(bytes);
+        Ok(())
+    }
+
+    /// The shadow of what the GPU memory holds, created (and the memory zeroed to match) on
+    /// first use.
+    fn ensure_shadow(&mut self) -> Result<()> {
+        if self.shadow.is_empty() {
+            self.shadow = vec![0; self.mem.size_b as usize];
+            self.mem.cpu_slice()?.fill(0);
+        }
         Ok(())
     }
 

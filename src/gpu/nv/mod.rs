@@ -519,10 +519,15 @@ impl Backend for NvBackend {
         }
         let name = self.kernel(l.kernel)?.name.clone();
         let qmd_va = va + QMD_OFF as u64;
+        let changed_only = self.opts.qmd_changed_lines_only;
         {
             let a = self.arena()?;
             a.write(slot, 0, &cbuf0)?;
-            a.write_all(slot, QMD_OFF, qmd.as_bytes())?;
+            if changed_only {
+                a.write(slot, QMD_OFF, qmd.as_bytes())?;
+            } else {
+                a.write_all(slot, QMD_OFF, qmd.as_bytes())?;
+            }
         }
         let mut pb = PushBuf::new();
         pcas_launch(&mut pb, qmd_va)?;

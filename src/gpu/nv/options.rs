@@ -115,6 +115,13 @@ pub struct NvOptions {
     /// A lone launch signals the timeline from its QMD's release semaphore (on grid completion,
     /// no host WFI) instead of a host semaphore release; the next submission then acquires it.
     pub qmd_signal: bool,
+    /// A lone launch writes only the 64-byte lines of its QMD that differ from what its slot last
+    /// held (as bank 0 and the pushbuffer are), instead of the whole QMD
+    /// (KERNLAB_NV_QMD_WRITE=changed|whole). Whether the GPU leaves a lone launch's QMD memory
+    /// as written, and whether skipping the writes shortens the launch call (half of nv's
+    /// empty round trip on the H100, session 11), is for the device to show
+    /// (scripts/device/probe34.sh); off by default.
+    pub qmd_changed_lines_only: bool,
     pub grid_membar: GridMembar,
     /// Add `fence.release.gpu` before every `ret` of each kernel that writes global memory
     /// (`ptx::release::fence_exits`; sm_90 and later, ignored before), so that under
@@ -246,6 +253,7 @@ impl Default for NvOptions {
             cap_sizing: CapSizing::Least,
             release_irq: false,
             qmd_signal: false,
+            qmd_changed_lines_only: false,
             grid_membar: GridMembar::Chased,
             exit_fence: false,
             grid_timestamps: false,
@@ -270,7 +278,7 @@ impl ReplayOrder {
 impl NvOptions {
     /// Defaults overridden by KERNLAB_NV_ARENA (vram|host), KERNLAB_NV_REPLAY
     /// (auto|wfi|chain|pdl|latch|overlap), KERNLAB_NV_TIMEOUT_MS, KERNLAB_NV_CARVEOUT (max|min|fit|KiB),
-    /// KERNLAB_NV_IRQ (0|1), KERNLAB_NV_SIGNAL (host|qmd), KERNLAB_NV_MEMBAR (auto|chased|released|sys|gpu|none),
+    /// KERNLAB_NV_IRQ (0|1), KERNLAB_NV_SIGNAL (host|qmd), KERNLAB_NV_QMD_WRITE (whole|changed), KERNLAB_NV_MEMBAR (auto|chased|released|sys|gpu|none),
     /// KERNLAB_NV_EXIT_FENCE (release|off), KERNLAB_NV_INVALIDATE (launch|latch),
     /// KERNLAB_NV_QMD (FIELD=value,...), KERNLAB_NV_BANK0 (offset=value,...).
     pub fn from_env() -> Result<NvOptions> {
@@ -314,6 +322,12 @@ impl NvOptions {
         }
         if let Some(q) = env_choice("KERNLAB_NV_SIGNAL", &[("host", false), ("qmd", true)])? {
             o.qmd_signal = q;
+        }
+        if let Some(q) = env_choice(
+            "KERNLAB_NV_QMD_WRITE",
+            &[("whole", false), ("changed", true)],
+        )? {
+            o.qmd_changed_lines_only = q;
         }
         if let Some(m) = env_choice(
             "KERNLAB_NV_MEMBAR",
