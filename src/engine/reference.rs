@@ -253,17 +253,17 @@ pub fn matvec_fused(
     };
     let dots = matvec(ty, w, rows, cols, &xn, acc)?;
     Ok(match mode {
-        MatvecMode::Glu => {
-            let half = rows / 2;
-            (0..half)
-                .map(|r| {
-                    let g = dots[r];
-                    g / (1.0 + (-g).exp()) * dots[r + half]
-                })
-                .collect()
-        }
+        MatvecMode::Glu => glu(&dots),
         _ => dots,
     })
+}
+
+/// glu mode's outputs from the dots of gate rows then up rows: silu(g_r) u_r.
+fn glu(dots: &[f64]) -> Vec<f64> {
+    let half = dots.len() / 2;
+    (0..half)
+        .map(|r| dots[r] / (1.0 + (-dots[r]).exp()) * dots[r + half])
+        .collect()
 }
 
 /// matvec_q4_k_d's (`qmax` 127, int8) and matvec_q4_k_d16's (32767, int16) x staging: per 32
@@ -339,13 +339,7 @@ pub fn matvec_fused_x_int(
         bound.push(s * err);
     }
     Ok(match mode {
-        MatvecMode::Glu => {
-            let half = rows / 2;
-            let y = (0..half)
-                .map(|r| dots[r] / (1.0 + (-dots[r]).exp()) * dots[r + half])
-                .collect();
-            (y, None)
-        }
+        MatvecMode::Glu => (glu(&dots), None),
         MatvecMode::Accumulate => {
             let y0 = y_in.ok_or_else(|| Error::Check("accumulate needs y_in".into()))?;
             (
