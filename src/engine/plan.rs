@@ -1055,9 +1055,9 @@ impl Builder<'_> {
     }
 
     /// The last launch, a matvec_q6_k_w, as the folded-norm Q6_K matvec with its norm parts off
-    /// (the caller adds them): matvec_q6_k_nx where `q6k_xsum` and its grid allow, else the
-    /// pipeline's matvec_q6_k_n. `only_nx`: leave it on matvec_q6_k_w where nx does not apply
-    /// (a plain matvec gains nothing from the _n form).
+    /// (Null; a folded-norm caller fills them in after): matvec_q6_k_nx where `q6k_xsum` and its
+    /// grid allow, else the pipeline's matvec_q6_k_n. `only_nx`: leave it on matvec_q6_k_w where
+    /// nx does not apply (a plain matvec gains nothing from the _n form).
     fn last_as_norm_matvec(&mut self, only_nx: bool) -> Result<()> {
         let eps = self.c.rms_eps;
         let (limit, sm_count, pipeline) = (
