@@ -27,9 +27,9 @@ fn vram_switch(name: &str) -> bool {
     std::env::var("KERNLAB_RM_VRAM").is_ok_and(|v| v.split(',').any(|s| s.trim() == name))
 }
 
-/// How the CPU maps VRAM through BAR1 (rings, USERD, pushbuffers, QMDs, bank 0). The flags word
-/// zeroed (CACHED), which the driver cannot give a framebuffer mapping on x86-64 and turns into
-/// UNCACHED_WEAK. `KERNLAB_RM_VRAM=wc` asks for write-combined instead: on the H100 (a VM) it
+/// How the CPU maps VRAM through BAR1 (rings, USERD, pushbuffers, QMDs, bank 0). By default the
+/// flags word asks for CACHED, which the driver cannot give a framebuffer mapping on x86-64 and
+/// turns into UNCACHED_WEAK. `KERNLAB_RM_VRAM=wc` asks for write-combined instead: on the H100 (a VM) it
 /// changed nothing measurable, the lone launch's CPU part 2.6-3.0 us with it against 1.6-2.8
 /// uncached, decode the same (docs/device-logs/s11/probe33.log), so the default stays.
 fn bar1_caching() -> u32 {
