@@ -310,9 +310,13 @@ def x_trip(xsum, xbits=0):
         out.append(f"    {guard}ld.global.nc.v4.f32 {{{X_REGS[j]}}}, [ga+{2048 * j}];")
     for j in range(X_UNROLL):
         out.append(f"    @p_w{j} ld.global.nc.v4.f32 {{{W_REGS[j]}}}, [src+{2048 * j}];")
-    # vector i's place in xs: 16 bytes of f32, 4 of int8, 8 of int16
+    # vector i's place in xs: 16 bytes of f32, 4 of int8, 8 of int16 (int16: at vector i ^ xsw,
+    # the swizzle of X16_SWIZZLE)
     shift = {0: 4, 8: 2, 16: 3}[xbits]
-    out += [f"    shl.b32 t0, i, {shift};", "    add.u32 t0, t0, xs;"]
+    if xbits == 16:
+        out += ["    xor.b32 t0, i, xsw;", f"    shl.b32 t0, t0, {shift};", "    add.u32 t0, t0, xs;"]
+    else:
+        out += [f"    shl.b32 t0, i, {shift};", "    add.u32 t0, t0, xs;"]
     for j in range(X_UNROLL):
         xr, wr = X_REGS[j].split(", "), W_REGS[j].split(", ")
         out += [f"    fma.rn.f32 ssq, {x}, {x}, ssq;" for x in xr]
@@ -449,12 +453,17 @@ def compute_q4k_d(cfg):
     two words of x), 8 + 8 per row."""
     x16 = cfg["xbits"] == 16
     if x16:
+        # the four 16-byte chunks at the lane's swizzled places (X16_SWIZZLE: xc0..xc3)
         x_loads = """    shl.b32 xl, t0, 1;
     add.u32 xl, xl, xs;
-    ld.shared.v4.b32 {xq0, xq1, xq2, xq3}, [xl];        // int16 x of the low run
-    ld.shared.v4.b32 {xq4, xq5, xq6, xq7}, [xl+16];
-    ld.shared.v4.b32 {xq8, xq9, xq10, xq11}, [xl+64];   // and of the high run
-    ld.shared.v4.b32 {xq12, xq13, xq14, xq15}, [xl+80];
+    add.u32 t1, xl, xc0;
+    ld.shared.v4.b32 {xq0, xq1, xq2, xq3}, [t1];        // int16 x of the low run
+    add.u32 t1, xl, xc1;
+    ld.shared.v4.b32 {xq4, xq5, xq6, xq7}, [t1];
+    add.u32 t1, xl, xc2;
+    ld.shared.v4.b32 {xq8, xq9, xq10, xq11}, [t1];      // and of the high run
+    add.u32 t1, xl, xc3;
+    ld.shared.v4.b32 {xq12, xq13, xq14, xq15}, [t1];
 """
     else:
         x_loads = """    add.u32 xl, t0, xs;
@@ -783,10 +792,39 @@ Q4D_X_SETUP = """    and.b32 t1, tid, 3;
 q4d = dict(q4, name="matvec_q4_k_d", header=open(sys.argv[4]).read(), xsum=True, xbits=8,
            decl=Q4D_DECL, x_setup=Q4D_X_SETUP, compute=compute_q4k_d, maxnreg="", lane_setup=Q4D_LANE,
            xs_what="x (normalised) as int8[cols]; launch shared_b = cols")
+# int16 x in shared memory is swizzled: a lane of a unit reads the 16-byte chunks base, base + 1,
+# base + 4, base + 5 (base = column / 8, so base % 8 = 2 hf and (base >> 3) % 4 = c4): unswizzled,
+# the 8 lanes of a shared-memory phase (one block bi) land on 2 bank groups (4-way conflicts).
+# Chunk c is kept at c ^ P((c >> 3) & 3) with P(m) = (m & 1) | (m & 2) << 1 (bits 0 and 2 of the
+# chunk index, which a unit's 4 chunks and 2 hf never carry into): the 8 lanes then hit 8
+# distinct groups. The staging thread's P is fixed (its vectors' chunk bits 3-4 are tid bits 4-5):
+# xsw = P << 1 on the vector index; the lane's 4 chunk offsets 16 (o ^ P(c4)), o = 0, 1, 4, 5.
+X16_SWIZZLE_X_SETUP = """    shr.u32 t1, tid, 4;
+    and.b32 t1, t1, 3;                   // the chunks' bits 3-4: m
+    and.b32 t2, t1, 2;
+    shl.b32 t2, t2, 1;
+    and.b32 t1, t1, 1;
+    or.b32 t1, t1, t2;                   // P(m)
+    shl.b32 xsw, t1, 1;                  // on the vector index (2 vectors a chunk)
+"""
+X16_SWIZZLE_LANE = """
+    and.b32 t1, c4, 2;
+    shl.b32 t1, t1, 1;
+    and.b32 t2, c4, 1;
+    or.b32 t1, t1, t2;                   // P(c4): this lane's chunks' swizzle
+    shl.b32 xc0, t1, 4;                  // 16 (0 ^ P)
+    xor.b32 t2, t1, 1;
+    shl.b32 xc1, t2, 4;                  // 16 (1 ^ P)
+    xor.b32 t2, t1, 4;
+    shl.b32 xc2, t2, 4;                  // 16 (4 ^ P)
+    xor.b32 t2, t1, 5;
+    shl.b32 xc3, t2, 4;                  // 16 (5 ^ P)"""
 # int16 x, dp2a: x's rounding error 1/258 of int8's (the decode check on qwen3-1.7b-q4km's random
 # weights failed with int8 x: logits off by 0.13 relative after 28 layers).
 q4d16 = dict(q4d, name="matvec_q4_k_d16", header=open(sys.argv[5]).read(), xbits=16,
-             xs_what="x (normalised) as int16[cols]; launch shared_b = 2 cols")
+             xs_what="x (normalised) as int16[cols], swizzled; launch shared_b = 2 cols",
+             decl=Q4D_DECL + "    .reg .b32 xsw, xc0, xc1, xc2, xc3;\n",
+             x_setup=Q4D_X_SETUP + X16_SWIZZLE_X_SETUP, lane_setup=Q4D_LANE + X16_SWIZZLE_LANE)
 open(sys.argv[6], "w").write(kernel(q8))
 open(sys.argv[7], "w").write(kernel(q4))
 open(sys.argv[8], "w").write(kernel(q4x))
