@@ -940,8 +940,24 @@ fn latency_rows_each_start_after_an_all_sm_load() {
     });
     // One 20 ms load per measured row (rows of launch + wait and the launch-only row; the
     // 200 ms warm-up comes first unless another test of this process already ran it).
-    // empty_submit is a part of the empty row's own measurement.
-    let measured = names.iter().filter(|&&n| n != "empty_submit").count();
+    // empty_submit and its steps (submit_*) are parts of the empty row's own measurement.
+    let measured = names
+        .iter()
+        .filter(|&&n| !n.starts_with("empty_submit") && !n.starts_with("submit_"))
+        .count();
+    for step in [
+        "submit_build",
+        "submit_slot",
+        "submit_pushbuf",
+        "submit_ring",
+    ] {
+        let r = rows.iter().find(|r| r.name == step).expect(step);
+        assert_eq!(
+            r.samples_ns.len(),
+            20,
+            "{step}: one sample per timed launch"
+        );
+    }
     let per_row = loads.iter().filter(|&&ns| ns == 20_000_000).count();
     assert!(per_row >= measured, "{per_row} loads for {measured} rows");
     assert!(

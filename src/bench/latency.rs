@@ -79,6 +79,19 @@ pub fn run(b: &mut dyn Backend, iters: usize) -> Result<Vec<LatRow>> {
         "of that, the launch call alone (host CPU)",
         submit,
     ));
+    // Where the backend times its launch's steps (nv): the launch call taken apart, in a pass
+    // of its own (the clock reads would add to the rows above). Its warm-up launches are
+    // recorded too; the last `iters` are the timed ones.
+    if b.record_launch_steps(true) {
+        let pass = each(b, iters, &mut |b| b.launch(&empty));
+        b.record_launch_steps(false);
+        pass?;
+        for (name, what, mut ns) in b.take_launch_steps() {
+            let skip = ns.len().saturating_sub(iters);
+            ns.drain(..skip);
+            rows.push(row(name, what, ns));
+        }
+    }
     // No kernel: a timing mark (nv: a semaphore release on the channel; cuda: an event record)
     // and the wait. What the round trip costs without the compute engine's part.
     let (t, _) = each(b, iters, &mut |b| {

@@ -174,6 +174,18 @@ pub trait Backend {
     fn grid_end_times(&mut self, _id: ReplayId) -> Result<Option<Vec<u64>>> {
         Ok(None)
     }
+
+    /// From now on, record how long each lone launch's host steps take (nv: building the QMD
+    /// and bank 0, writing them to the launch slot, the pushbuffer, the GPFIFO entry and
+    /// doorbell); false where the backend does not take its launch apart (cuda).
+    fn record_launch_steps(&mut self, _on: bool) -> bool {
+        false
+    }
+    /// The recorded steps since [`Backend::record_launch_steps`]: each step's name, what it
+    /// covers and its nanoseconds per launch, in launch order; cleared by the call.
+    fn take_launch_steps(&mut self) -> Vec<(&'static str, &'static str, Vec<f64>)> {
+        Vec::new()
+    }
 }
 
 #[cfg(test)]

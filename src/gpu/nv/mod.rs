@@ -19,6 +19,7 @@ pub mod arena;
 pub mod options;
 pub mod prepare;
 pub mod replay;
+mod steps;
 
 use super::backend::{Arg, Backend, Buf, GpuInfo, KernelId, Launch, Mark, ReplayId};
 use crate::ptx::release::GlobalWrites;
@@ -63,6 +64,8 @@ pub struct NvBackend {
     /// The last submission signalled from a QMD (no WFI behind it): the next one acquires.
     after_qmd_signal: bool,
     fill_u32: Option<KernelId>,
+    /// Host step times of lone launches, when recording (`Backend::record_launch_steps`).
+    steps: steps::LaunchSteps,
     dev: Device,
 }
 
@@ -144,6 +147,7 @@ impl NvBackend {
             last_engine: None,
             after_qmd_signal: false,
             fill_u32: None,
+            steps: steps::LaunchSteps::default(),
             dev,
         })
     }
@@ -220,7 +224,9 @@ impl NvBackend {
         let va = a.gpu_va(slot) + PB_OFF as u64;
         a.write(slot, PB_OFF, bytemuck::cast_slice(pb.words()))?;
         self.dev.iface.sync_for_device(&a.mem)?;
+        self.steps.mark(3);
         let v = self.dev.ring_submit(engine, va, pb.len() as u64, v, what)?;
+        self.steps.mark(4);
         a.used_until(slot, v);
         self.last_engine = Some(engine);
         self.after_qmd_signal = !host_release;
@@ -493,6 +499,7 @@ impl Backend for NvBackend {
     }
 
     fn launch(&mut self, l: &Launch) -> Result<()> {
+        self.steps.mark(0);
         let slot = {
             let dev = &mut self.dev;
             let a = self
@@ -503,6 +510,7 @@ impl Backend for NvBackend {
         };
         let va = self.arena()?.gpu_va(slot);
         let (mut qmd, cbuf0) = self.prepared(l, va)?;
+        self.steps.mark(1);
         // A grid that writes no global memory has nothing for its end-of-grid barrier to make
         // visible: the lone launch skips it (KERNLAB_NV_MEMBAR=sys keeps it everywhere).
         let writes = self.kernels.get(l.kernel.0).map(|k| k.writes);
@@ -529,10 +537,21 @@ impl Backend for NvBackend {
                 a.write_all(slot, QMD_OFF, qmd.as_bytes())?;
             }
         }
+        self.steps.mark(2);
         let mut pb = PushBuf::new();
         pcas_launch(&mut pb, qmd_va)?;
-        self.submit_in_slot_as(Engine::Compute, slot, pb.words(), &name, !qmd_signal)
-            .map(|_| ())
+        self.submit_in_slot_as(Engine::Compute, slot, pb.words(), &name, !qmd_signal)?;
+        self.steps.finish();
+        Ok(())
+    }
+
+    fn record_launch_steps(&mut self, on: bool) -> bool {
+        self.steps.set(on);
+        true
+    }
+
+    fn take_launch_steps(&mut self) -> Vec<(&'static str, &'static str, Vec<f64>)> {
+        self.steps.take()
     }
 
     fn sync(&mut self) -> Result<()> {
