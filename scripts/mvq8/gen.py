@@ -266,7 +266,8 @@ def compute_q4k(cfg):
                 first = cfg["xsum"] and i == 0 and j == 0
                 al, ah = ("sxl", "sxh") if first else ("sl", "shh")
                 s += f"    fma.rn.f32 sl, vl{j}, xl{i}{j}, {al};\n    fma.rn.f32 shh, vh{j}, xh{i}{j}, {ah};\n"
-        s += SCALE_MIN_DECODE + """    mov.b32 {hd, hm}, h0;
+        decode = SCALE_MIN_WORDS if cfg.get("scale_words") else SCALE_MIN_DECODE
+        s += decode + """    mov.b32 {hd, hm}, h0;
     cvt.f32.f16 dd, hd;
     cvt.f32.f16 dm, hm;
     mul.f32 sl, sl, sc0;
@@ -772,8 +773,16 @@ Q4_RS_SCALE = "    mul.f32 rs, rs, 0f42000000;          // 32 / rms (the units' 
 q4 = dict(name="matvec_q4_k_f", BB=144, CHB=4, CHSHIFT=2, BLKSHIFT=8, ROWSTAGE=576, STAGE=1152,
           WARPSTAGE=4608, compute=compute_q4k, lane_setup=Q4_LANE, header=open(sys.argv[2]).read(),
           maxnreg=" .maxnreg 88", xsum=False)
-q4x = dict(q4, name="matvec_q4_k_x", header=open(sys.argv[3]).read(), xsum=True, decl=Q4_DECL,
-           x_setup=Q4_X_SETUP, rs_init=Q4_RS_INIT, rs_scale=Q4_RS_SCALE)
+# matvec_q4_k_x decodes the scales four sub-blocks a word (SCALE_MIN_WORDS, session 11: the same
+# integer values, so the same results, for fewer instructions) with the lane's byte selectors in
+# place of matvec_q4_k_f's shift amounts.
+Q4X_LANE = Q4_LANE[:Q4_LANE.index("    and.b32 sh0, c4, 1;")] + """    and.b32 t1, c4, 1;
+    shl.b32 t1, t1, 1;                   // the lane's bytes in the scale/min words: 2 (c4 & 1), + 1
+    or.b32 ssel0, t1, 0x4440;            // prmt: that byte alone (the others from the 0 operand)
+    add.u32 ssel1, ssel0, 1;"""
+q4x = dict(q4, name="matvec_q4_k_x", header=open(sys.argv[3]).read(), xsum=True,
+           decl=Q4_DECL + "    .reg .b32 ssel0, ssel1;\n", x_setup=Q4_X_SETUP, rs_init=Q4_RS_INIT,
+           rs_scale=Q4_RS_SCALE, scale_words=True, lane_setup=Q4X_LANE)
 # Q4_K with x as int8 (one f32 scale per 32 columns, staged once per block) and dp4a dot
 # products: per 64 weights of a unit 8 masks and 8 dp4a a row where matvec_q4_k_x has 8 prmt, 8
 # shifts/masks and 32 fma. Its results differ from the f32-x kernels by x's quantization (the CPU
