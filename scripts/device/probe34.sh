@@ -6,7 +6,8 @@
 # paths, the three models on nv and cuda (2 rounds), qwen3-1.7b i16 / i8 / f32 A/B, a timeline;
 # latency with BAR1 write-combined (KERNLAB_RM_VRAM=wc) and with lone launches writing only the
 # QMD lines that changed (KERNLAB_NV_QMD_WRITE=changed, with a full nv selftest) against the
-# default.
+# default. The f32 rows run session 11's matvec_q4_k_x with the word-wise scale decode (not run
+# before: compare with probe33's f32 rows, 1.033 / 1.030 ms on nv).
 # Usage (device, repo root): bash scripts/device/probe34.sh   carry: .carry/main .carry/vocab
 set -uo pipefail
 K=$(realpath .carry/main/kernlab); D=/tmp/pm; O=${OUT:-/tmp/p34-out}; mkdir -p "$D" "$O"
