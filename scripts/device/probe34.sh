@@ -30,10 +30,10 @@ echo "cuda qwen3-1.7b i16: $(chk --backend cuda --model $Q $NEW)"
 echo "nv   qwen3-1.7b p:   $(chk --backend nv --model $Q --q6k-plain-xsum true)"
 echo "nv   qwen3-0.6b:     $(chk --backend nv --model $D/qwen3-0.6b-q8.gguf)"
 echo "nv   llama1b:        $(chk --backend nv --model $D/llama1b-q6k.gguf)"
-echo "== 2. selftest (integer-x kernels and their pairs)"
+echo "== 2. selftest (the Q4_K matvecs: f32 x, int8, int16; their pairs; matvec_q6_k_nx)"
 for b in nv cuda; do
   timeout 200 $K selftest --backend $b --filter matvec_q4k > "$O/selftest-$b-pairs.txt" 2>&1; echo "$b pairs rc $?: $(tail -1 "$O/selftest-$b-pairs.txt")"
-  timeout 200 $K selftest --backend $b --filter matvec_q4_k_d > "$O/selftest-$b-q4kd.txt" 2>&1; echo "$b q4_k_d rc $?: $(tail -1 "$O/selftest-$b-q4kd.txt")"
+  timeout 200 $K selftest --backend $b --filter matvec_q4_k > "$O/selftest-$b-q4kd.txt" 2>&1; echo "$b matvec_q4_k* rc $?: $(tail -1 "$O/selftest-$b-q4kd.txt")"
   timeout 200 $K selftest --backend $b --filter matvec_q6_k_nx > "$O/selftest-$b-q6knx.txt" 2>&1; echo "$b q6_k_nx rc $?: $(tail -1 "$O/selftest-$b-q6knx.txt")"
 done
 grep -E "d16.*(bound|pass|FAIL)" "$O/selftest-nv-q4kd.txt" | head -12
