@@ -1,9 +1,10 @@
-# Shared by the device scripts (source it after setting W, LOG; optional PHASES).
-# step SECONDS NAME CMD...: run CMD under a timeout with its output in $W/logs/NAME.out; its tail,
-# exit status and seconds go to $LOG; with PHASES set, its start and end times go there too.
-step() { local t=$1 name=$2; shift 2; local t0 rc; t0=$(date +%s)
-  [ -n "${PHASES:-}" ] && echo "$(date +%H:%M:%S.%N) start $name" >> "$PHASES"
-  echo "== [$name] $*" >> "$LOG"
-  timeout --kill-after=10 "$t" "$@" > "$W/logs/$name.out" 2>&1; rc=$?
-  [ -n "${PHASES:-}" ] && echo "$(date +%H:%M:%S.%N) end $name" >> "$PHASES"
-  tail -40 "$W/logs/$name.out" >> "$LOG"; echo "[$name] rc=$rc ($(( $(date +%s) - t0 )) s)" | tee -a "$LOG"; }
+# Helpers for the device probes (source after setting K, the kernlab binary): one line per run.
+#   lat ARGS  kernlab latency --json: "name median/p99" per row, in µs
+#   dec ARGS  kernlab decode, 128 tokens against the 2933 GB/s ceiling: its decode line
+#   chk ARGS  kernlab decode --check-against-cpu over 64 tokens: its summary (or error)
+lat() { timeout 60 $K latency --iters 2000 --json "$@" 2>/dev/null | python3 -c '
+import json,sys
+rows=json.load(sys.stdin)
+print(" ".join("%s %.2f/%.2f" % (r["test"], r["median_ns"]/1e3, r["p99_ns"]/1e3) for r in rows))' 2>&1; }
+dec() { timeout 40 $K decode --tokens 128 --ceiling-gbps 2933 "$@" 2>&1 | grep -E "^decode|rror|ERROR" | sed 's/decode *128 tokens: //' | tr '\n' ' '; }
+chk() { timeout 150 $K decode --check-against-cpu --tokens 64 "$@" 2>&1 | grep -E "argmax|rror|ERROR" | head -2; }

@@ -15,12 +15,7 @@ export KERNLAB_CACHE_DIR=/tmp/kernlab-cubin PATH=$PATH:/usr/local/cuda/bin KERNL
 MODELS="llama1b-q6k qwen3-0.6b-q8 qwen3-1.7b-q4km"
 Q=$D/qwen3-1.7b-q4km.gguf
 NEW="--q4k-dot i16 --q6k-plain-xsum true"
-lat() { timeout 60 $K latency --iters 2000 --json "$@" 2>/dev/null | python3 -c '
-import json,sys
-rows=json.load(sys.stdin)
-print(" ".join("%s %.2f/%.2f" % (r["test"], r["median_ns"]/1e3, r["p99_ns"]/1e3) for r in rows))' 2>&1; }
-dec() { timeout 40 $K decode --tokens 128 --ceiling-gbps 2933 "$@" 2>&1 | grep -E "^decode|rror|ERROR" | sed 's/decode *128 tokens: //' | tr '\n' ' '; }
-chk() { timeout 150 $K decode --check-against-cpu --tokens 64 "$@" 2>&1 | grep -E "argmax|rror|ERROR" | head -2; }
+. "$(dirname "$0")/lib.sh"
 {
 date; nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
 for m in $MODELS; do [ -f $D/$m.gguf ] || timeout 60 $K synth --model $m --out $D/$m.gguf > /dev/null 2>&1; done
