@@ -231,23 +231,23 @@ fn int8_x_rounds_each_block_to_half_a_step_and_the_matvec_stays_within_its_bound
             None,
         )
         .unwrap();
-        let (q, bound) =
-            cpu::matvec_fused_x_int(127, &w, rows, cols, &x, norm, 1e-6, MatvecMode::Store, None)
-                .unwrap();
-        let bound = bound.unwrap();
-        let (q16, bound16) = cpu::matvec_fused_x_int(
-            32767,
-            &w,
-            rows,
-            cols,
-            &x,
-            norm,
-            1e-6,
-            MatvecMode::Store,
-            None,
-        )
-        .unwrap();
-        let bound16 = bound16.unwrap();
+        let int_x = |qmax| {
+            let (y, bound) = cpu::matvec_fused_x_int(
+                qmax,
+                &w,
+                rows,
+                cols,
+                &x,
+                norm,
+                1e-6,
+                MatvecMode::Store,
+                None,
+            )
+            .unwrap();
+            (y, bound.unwrap())
+        };
+        let (q, bound) = int_x(127);
+        let (q16, bound16) = int_x(32767);
         for r in 0..rows {
             let ratio = bound[r] / bound16[r];
             assert!(

@@ -173,34 +173,29 @@ PLAIN_SCALE = """    fma.rn.f32 sl, shh, sc1, sl;         // sum sc sum(q x)
 """
 
 
+def scale_min_decode_one(sh, sh_p4, sh_p6, sc, m):
+    """Scale and min of the sub-block at byte shift `sh` of its scale word (see
+    SCALE_MIN_DECODE) into the floats `sc` and `m`."""
+    return f"""    bfe.u32 t0, h1, {sh}, 6;
+    bfe.u32 t1, h2, {sh}, 6;
+    bfe.u32 t2, h3, {sh}, 4;
+    bfe.u32 t3, h1, {sh_p6}, 2;
+    bfi.b32 t2, t3, t2, 4, 2;
+    bfe.u32 t3, h3, {sh_p4}, 4;
+    bfe.u32 t4, h2, {sh_p6}, 2;
+    bfi.b32 t3, t4, t3, 4, 2;
+    selp.u32 t0, t0, t2, p_lo;
+    selp.u32 t1, t1, t3, p_lo;
+    cvt.rn.f32.u32 {sc}, t0;
+    cvt.rn.f32.u32 {m}, t1;
+"""
+
+
 SCALE_MIN_DECODE = """    // 6-bit scale/min of sub-blocks j0 = 2 c4 and j1 = 2 c4 + 1 (ggml get_scale_min_k4):
     // j < 4: low 6 bits of bytes j (scale) and j + 4 (min); j >= 4: low/high nibble of byte
     // j + 4 with the top 2 bits from bytes j - 4 (scale) and j (min).
-    bfe.u32 t0, h1, sh0, 6;
-    bfe.u32 t1, h2, sh0, 6;
-    bfe.u32 t2, h3, sh0, 4;
-    bfe.u32 t3, h1, sh0p6, 2;
-    bfi.b32 t2, t3, t2, 4, 2;
-    bfe.u32 t3, h3, sh0p4, 4;
-    bfe.u32 t4, h2, sh0p6, 2;
-    bfi.b32 t3, t4, t3, 4, 2;
-    selp.u32 t0, t0, t2, p_lo;
-    selp.u32 t1, t1, t3, p_lo;
-    cvt.rn.f32.u32 sc0, t0;
-    cvt.rn.f32.u32 m0, t1;
-    bfe.u32 t0, h1, sh1, 6;
-    bfe.u32 t1, h2, sh1, 6;
-    bfe.u32 t2, h3, sh1, 4;
-    bfe.u32 t3, h1, sh1p6, 2;
-    bfi.b32 t2, t3, t2, 4, 2;
-    bfe.u32 t3, h3, sh1p4, 4;
-    bfe.u32 t4, h2, sh1p6, 2;
-    bfi.b32 t3, t4, t3, 4, 2;
-    selp.u32 t0, t0, t2, p_lo;
-    selp.u32 t1, t1, t3, p_lo;
-    cvt.rn.f32.u32 sc1, t0;
-    cvt.rn.f32.u32 m1, t1;
-"""
+""" + scale_min_decode_one("sh0", "sh0p4", "sh0p6", "sc0", "m0") + \
+    scale_min_decode_one("sh1", "sh1p4", "sh1p6", "sc1", "m1")
 
 
 def compute_q4k(cfg):

@@ -285,8 +285,8 @@ pub fn quantize_x_int_32(v: &[f32], qmax: u32) -> (Vec<f32>, Vec<f32>) {
 }
 
 /// What matvec_q4_k_d / _d16 (x as integers of at most `qmax`, `FusedMatvec::x_int_max`)
-/// computes, and a bound on how far that may be from [`matvec_fused`] (f32 x). With v = x o norm_w (x without the norm) and s = 1/rms
-/// (1 without the norm), a Q4_K weight is d sc q - dmin m: the kernel takes the d sc q part
+/// computes, and a bound on how far that may be from [`matvec_fused`] (f32 x). With
+/// v = x o norm_w (x without the norm) and s = 1/rms (1 without the norm), a Q4_K weight is d sc q - dmin m: the kernel takes the d sc q part
 /// against v rounded by [`quantize_x_int_32`] and the min part against v itself (its staged
 /// sums). Per output before glu: dot = s (sum Wq v^ + sum Wm v); the bound is
 /// s sum |Wq| d_b / 2 (glu outputs get no bound: None).

@@ -215,31 +215,14 @@ fn check_fused(
     let p_blocks = p.launch.grid[0];
     run(b, &[p])?;
     let out = down_f32(b, yb, n_out)?;
-    let f32_x = cpu::matvec_fused(
-        fm.ty,
-        &w,
-        rows,
-        cols,
-        &x,
-        norm.then_some(&nw[..]),
-        eps,
-        mode,
-        Some(&y0),
-    )?;
+    let nw_arg = norm.then_some(&nw[..]);
+    let f32_x = cpu::matvec_fused(fm.ty, &w, rows, cols, &x, nw_arg, eps, mode, Some(&y0))?;
     // A kernel that rounds x to integers is checked against the same rounding on the CPU (below,
     // with the usual tolerance), and against f32 x within the rounding's bound.
     let r = if fm.x_int_max > 0 {
-        let (r, bound) = cpu::matvec_fused_x_int(
-            fm.x_int_max,
-            &w,
-            rows,
-            cols,
-            &x,
-            norm.then_some(&nw[..]),
-            eps,
-            mode,
-            Some(&y0),
-        )?;
+        let q = fm.x_int_max;
+        let (r, bound) =
+            cpu::matvec_fused_x_int(q, &w, rows, cols, &x, nw_arg, eps, mode, Some(&y0))?;
         if let Some(bound) = bound {
             out_rows.push(row_within_bound(
                 fm.entry, rows, cols, mode, &out, &f32_x, &bound,

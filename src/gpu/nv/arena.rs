@@ -78,15 +78,7 @@ impl Arena {
 
     /// Store `bytes` at `off` of slot `i`, skipping 64-byte lines that already hold them.
     pub fn write(&mut self, i: usize, off: usize, bytes: &[u8]) -> Result<()> {
-        if off + bytes.len() > SLOT_B as usize {
-            return Err(Error::Unsupported(format!(
-                "nv arena: {} B at +0x{off:x} overflow a {SLOT_B} B slot",
-                bytes.len()
-            )));
-        }
-        // First use: the GPU memory holds unknown bytes; zeroed, it matches the shadow.
-        self.ensure_shadow()?;
-        let base = i * SLOT_B as usize + off;
+        let base = self.place(i, off, bytes.len())?;
         let all = self.mem.cpu_slice()?;
         let mut at = 0;
         while at < bytes.len() {
@@ -107,27 +99,25 @@ impl Arena {
     /// brought up to date without a write of its own (until session 11 the changed lines went
     /// through `write` first and then everything again: twice the stores through BAR1).
     pub fn write_all(&mut self, i: usize, off: usize, bytes: &[u8]) -> Result<()> {
-        if off + bytes.len() > SLOT_B as usize {
-            return Err(Error::Unsupported(format!(
-                "nv arena: {} B at +0x{off:x} overflow a {SLOT_B} B slot",
-                bytes.len()
-            )));
-        }
-        self.ensure_shadow()?;
-        let base = i * SLOT_B as usize + off;
+        let base = self.place(i, off, bytes.len())?;
         self.shadow[base..base + bytes.len()].copy_from_slice(bytes);
         self.mem.cpu_slice()?[base..base + bytes.len()].copy_from_slice(bytes);
         Ok(())
     }
 
-    /// The shadow of what the GPU memory holds, created (and the memory zeroed to match) on
-    /// first use.
-    fn ensure_shadow(&mut self) -> Result<()> {
+    /// The arena offset of `len_b` bytes at `off` of slot `i`, checked against the slot; on
+    /// first use the shadow is created and the GPU memory (unknown bytes) zeroed to match it.
+    fn place(&mut self, i: usize, off: usize, len_b: usize) -> Result<usize> {
+        if off + len_b > SLOT_B as usize {
+            return Err(Error::Unsupported(format!(
+                "nv arena: {len_b} B at +0x{off:x} overflow a {SLOT_B} B slot"
+            )));
+        }
         if self.shadow.is_empty() {
             self.shadow = vec![0; self.mem.size_b as usize];
             self.mem.cpu_slice()?.fill(0);
         }
-        Ok(())
+        Ok(i * SLOT_B as usize + off)
     }
 
     /// The CPU view of slot `i`.
