@@ -218,36 +218,21 @@ fn int8_x_rounds_each_block_to_half_a_step_and_the_matvec_stays_within_its_bound
         .map(|i| (i * 131 % 257) as f32 / 128.0 - 1.0)
         .collect();
     let nw: Vec<f32> = (0..cols).map(|i| 0.5 + (i % 7) as f32 * 0.1).collect();
+    // The f32-x reference and the integer-x one (result, bound) of these rows.
+    let f32_x = |x: &[f32], norm| {
+        let st = MatvecMode::Store;
+        cpu::matvec_fused(GgmlType::Q4_K, &w, rows, cols, x, norm, 1e-6, st, None).unwrap()
+    };
+    let int_x = |qmax, x: &[f32], norm| {
+        let st = MatvecMode::Store;
+        let (y, bound) =
+            cpu::matvec_fused_x_int(qmax, &w, rows, cols, x, norm, 1e-6, st, None).unwrap();
+        (y, bound.unwrap())
+    };
     for norm in [None, Some(&nw[..])] {
-        let f = cpu::matvec_fused(
-            GgmlType::Q4_K,
-            &w,
-            rows,
-            cols,
-            &x,
-            norm,
-            1e-6,
-            MatvecMode::Store,
-            None,
-        )
-        .unwrap();
-        let int_x = |qmax| {
-            let (y, bound) = cpu::matvec_fused_x_int(
-                qmax,
-                &w,
-                rows,
-                cols,
-                &x,
-                norm,
-                1e-6,
-                MatvecMode::Store,
-                None,
-            )
-            .unwrap();
-            (y, bound.unwrap())
-        };
-        let (q, bound) = int_x(127);
-        let (q16, bound16) = int_x(32767);
+        let f = f32_x(&x, norm);
+        let (q, bound) = int_x(127, &x, norm);
+        let (q16, bound16) = int_x(32767, &x, norm);
         for r in 0..rows {
             let ratio = bound[r] / bound16[r];
             assert!(
@@ -273,30 +258,8 @@ fn int8_x_rounds_each_block_to_half_a_step_and_the_matvec_stays_within_its_bound
         assert!(moved, "the rounding must show");
     }
     let (xg, _) = cpu::quantize_x_int_32(&x, 127);
-    let f = cpu::matvec_fused(
-        GgmlType::Q4_K,
-        &w,
-        rows,
-        cols,
-        &xg,
-        None,
-        1e-6,
-        MatvecMode::Store,
-        None,
-    )
-    .unwrap();
-    let (q, _) = cpu::matvec_fused_x_int(
-        127,
-        &w,
-        rows,
-        cols,
-        &xg,
-        None,
-        1e-6,
-        MatvecMode::Store,
-        None,
-    )
-    .unwrap();
+    let f = f32_x(&xg, None);
+    let (q, _) = int_x(127, &xg, None);
     for r in 0..rows {
         assert!(
             (q[r] - f[r]).abs() < 1e-4 * (f[r].abs() + 1.0),

@@ -421,7 +421,8 @@ SCALE_MIN_WORDS = """    // 6-bit scales and mins of sub-blocks 0-3 or 4-7 (the 
     cvt.rn.f32.u32 m1, t1;
 """
 
-Q4D_LANE = """    // lane's place in a chunk: block bi = lane >> 3, part = lane & 7: c4 = part >> 1, hf = part & 1
+# A Q4_K unit lane's place in its chunk (every Q4_K kernel's lane setup starts with it).
+Q4_LANE_PLACE = """    // lane's place in a chunk: block bi = lane >> 3, part = lane & 7: c4 = part >> 1, hf = part & 1
     shr.u32 bi, lane, 3;
     and.b32 t0, lane, 7;
     shr.u32 c4, t0, 1;
@@ -433,11 +434,14 @@ Q4D_LANE = """    // lane's place in a chunk: block bi = lane >> 3, part = lane 
     add.u32 colu, colu, t1;              // 256 bi + 64 c4 + 16 hf
     shl.b32 qoff, t0, 4;
     add.u32 qoff, qoff, 16;              // 16 + 32 c4 + 16 hf: the unit's qs bytes in the block
-    setp.lt.u32 p_lo, c4, 2;             // sub-blocks 2 c4, 2 c4 + 1 < 4
-    and.b32 t1, c4, 1;
+"""
+# The lane's two sub-blocks' bytes in SCALE_MIN_WORDS's scale/min words (prmt selectors).
+Q4_LANE_SSEL = """    and.b32 t1, c4, 1;
     shl.b32 t1, t1, 1;                   // their bytes in the scale/min words: 2 (c4 & 1), + 1
     or.b32 ssel0, t1, 0x4440;            // prmt: that byte alone (the others from the 0 operand)
     add.u32 ssel1, ssel0, 1;"""
+Q4D_LANE = Q4_LANE_PLACE + """    setp.lt.u32 p_lo, c4, 2;             // sub-blocks 2 c4, 2 c4 + 1 < 4
+""" + Q4_LANE_SSEL
 
 
 def compute_q4k_d(cfg):
@@ -720,19 +724,7 @@ Q8_LANE = """    // lane's place in a chunk: quarter q = lane & 3 of blocks b0 =
     setp.ne.u32 p_h, t0, 0;              // h: read x's second 4 values first (bank groups)
     shl.b32 h16, t0, 4;"""
 
-Q4_LANE = """    // lane's place in a chunk: block bi = lane >> 3, part = lane & 7: c4 = part >> 1, hf = part & 1
-    shr.u32 bi, lane, 3;
-    and.b32 t0, lane, 7;
-    shr.u32 c4, t0, 1;
-    and.b32 hf, t0, 1;
-    shl.b32 colu, bi, 8;
-    shl.b32 t1, c4, 6;
-    add.u32 colu, colu, t1;
-    shl.b32 t1, hf, 4;
-    add.u32 colu, colu, t1;              // 256 bi + 64 c4 + 16 hf
-    shl.b32 qoff, t0, 4;
-    add.u32 qoff, qoff, 16;              // 16 + 32 c4 + 16 hf: the unit's qs bytes in the block
-    and.b32 t1, c4, 1;
+Q4_LANE = Q4_LANE_PLACE + """    and.b32 t1, c4, 1;
     setp.ne.u32 p_c1, t1, 0;
     and.b32 t1, c4, 2;
     setp.ne.u32 p_c2, t1, 0;
@@ -771,10 +763,7 @@ q4 = dict(name="matvec_q4_k_f", BB=144, CHB=4, CHSHIFT=2, BLKSHIFT=8, ROWSTAGE=5
 # matvec_q4_k_x decodes the scales four sub-blocks a word (SCALE_MIN_WORDS, session 11: the same
 # integer values, so the same results, for fewer instructions) with the lane's byte selectors in
 # place of matvec_q4_k_f's shift amounts.
-Q4X_LANE = Q4_LANE[:Q4_LANE.index("    and.b32 sh0, c4, 1;")] + """    and.b32 t1, c4, 1;
-    shl.b32 t1, t1, 1;                   // the lane's bytes in the scale/min words: 2 (c4 & 1), + 1
-    or.b32 ssel0, t1, 0x4440;            // prmt: that byte alone (the others from the 0 operand)
-    add.u32 ssel1, ssel0, 1;"""
+Q4X_LANE = Q4_LANE[:Q4_LANE.index("    and.b32 sh0, c4, 1;")] + Q4_LANE_SSEL
 q4x = dict(q4, name="matvec_q4_k_x", header=open(sys.argv[3]).read(), xsum=True,
            decl=Q4_DECL + "    .reg .b32 ssel0, ssel1;\n", x_setup=Q4_X_SETUP, rs_init=Q4_RS_INIT,
            rs_scale=Q4_RS_SCALE, scale_words=True, lane_setup=Q4X_LANE)
