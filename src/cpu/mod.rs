@@ -11,10 +11,12 @@ pub mod matvec;
 pub mod model;
 mod named;
 pub mod ops;
+pub mod rounding;
 pub mod run;
 pub mod weights;
 
 pub use kv_cache::KvCache;
 pub use model::{CpuModel, Phase, Step};
+pub use rounding::{Exact, Matrix, Rounding};
 pub use run::{decode_run, DecodeReport};
 pub use weights::{LayerWeights, Weights};

@@ -6,6 +6,7 @@ use super::matvec::matvec;
 use super::ops::{
     add_inplace, argmax, rmsnorm, rmsnorm_inplace, rope_head, swiglu_inplace, RopeAngles,
 };
+use super::rounding::{Exact, Matrix, Rounding};
 use super::weights::Weights;
 use crate::models::ModelConfig;
 use crate::{Error, Result};
@@ -108,6 +109,19 @@ impl CpuModel {
         cache: &mut KvCache,
         logits: &mut [f32],
     ) -> Result<()> {
+        self.forward_rounded(token, pos, cache, logits, &Exact)
+    }
+
+    /// [`CpuModel::forward`] with `r` deciding how K/V are stored and how each matrix is
+    /// applied (see [`Rounding`]).
+    pub fn forward_rounded(
+        &mut self,
+        token: u32,
+        pos: usize,
+        cache: &mut KvCache,
+        logits: &mut [f32],
+        r: &dyn Rounding,
+    ) -> Result<()> {
         self.check_step(token, pos, cache, logits)?;
         let c = &self.config;
         let w = &self.weights;
@@ -121,12 +135,17 @@ impl CpuModel {
         let angles = RopeAngles::new(pos, c.rope_dim, c.rope_theta, c.rope_freqs.as_deref());
 
         let t = token as usize;
+        let mv = |layer: usize, m: Matrix, y: &mut [f32], w: &[f32], x: &[f32]| {
+            if !r.matvec(layer, m, y, w, x, threads) {
+                matvec(y, w, x, threads);
+            }
+        };
         s.x.copy_from_slice(&w.token_embd[t * e..(t + 1) * e]);
         for (il, l) in w.layers.iter().enumerate() {
             rmsnorm(&mut s.xn, &s.x, &l.attn_norm, c.rms_eps);
-            matvec(&mut s.q, &l.attn_q, &s.xn, threads);
-            matvec(&mut s.k, &l.attn_k, &s.xn, threads);
-            matvec(&mut s.v, &l.attn_v, &s.xn, threads);
+            mv(il, Matrix::AttnQ, &mut s.q, &l.attn_q, &s.xn);
+            mv(il, Matrix::AttnK, &mut s.k, &l.attn_k, &s.xn);
+            mv(il, Matrix::AttnV, &mut s.v, &l.attn_v, &s.xn);
             for qh in s.q.chunks_exact_mut(d) {
                 if let Some(nw) = &l.attn_q_norm {
                     rmsnorm_inplace(qh, nw, c.rms_eps);
@@ -139,6 +158,8 @@ impl CpuModel {
                 }
                 rope_head(kh, &angles, c.rope_style);
             }
+            r.store_kv(&mut s.k);
+            r.store_kv(&mut s.v);
             let kv = cache.kv_dim;
             cache.k[il][pos * kv..(pos + 1) * kv].copy_from_slice(&s.k);
             cache.v[il][pos * kv..(pos + 1) * kv].copy_from_slice(&s.v);
@@ -153,19 +174,19 @@ impl CpuModel {
                 d,
                 &mut s.scores,
             );
-            matvec(&mut s.proj, &l.attn_output, &s.att, threads);
+            mv(il, Matrix::AttnOutput, &mut s.proj, &l.attn_output, &s.att);
             add_inplace(&mut s.x, &s.proj);
 
             rmsnorm(&mut s.xn, &s.x, &l.ffn_norm, c.rms_eps);
-            matvec(&mut s.gate, &l.ffn_gate, &s.xn, threads);
-            matvec(&mut s.up, &l.ffn_up, &s.xn, threads);
+            mv(il, Matrix::FfnGate, &mut s.gate, &l.ffn_gate, &s.xn);
+            mv(il, Matrix::FfnUp, &mut s.up, &l.ffn_up, &s.xn);
             swiglu_inplace(&mut s.gate, &s.up);
-            matvec(&mut s.proj, &l.ffn_down, &s.gate, threads);
+            mv(il, Matrix::FfnDown, &mut s.proj, &l.ffn_down, &s.gate);
             add_inplace(&mut s.x, &s.proj);
         }
         rmsnorm(&mut s.xn, &s.x, &w.output_norm, c.rms_eps);
         let head = w.output.as_deref().unwrap_or(&w.token_embd);
-        matvec(logits, head, &s.xn, threads);
+        mv(0, Matrix::Head, logits, head, &s.xn);
         cache.set_len(n_pos);
         Ok(())
     }

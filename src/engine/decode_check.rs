@@ -71,19 +71,7 @@ pub fn check_against_cpu(
     let total = prompt.len() + n_gen;
     let mut cache = cpu.new_cache(total);
     let mut cpu_logits = vec![0.0f32; cpu.config.n_vocab];
-    let mut r = CheckReport {
-        positions: total,
-        n_prompt: prompt.len(),
-        max_abs_err: 0.0,
-        max_rel_err: 0.0,
-        worst_pos: 0,
-        argmax_agree: 0,
-        argmax_total: 0,
-        near_ties: 0,
-        first_disagree: None,
-        gpu_tokens: Vec::new(),
-    };
-    let mut prev_abs = 0.0f32;
+    let mut tally = Tally::new(total, prompt.len());
     for pos in 0..total {
         let token;
         if pos < prompt.len() {
@@ -92,27 +80,68 @@ pub fn check_against_cpu(
         } else {
             // The GPU's own argmax of the previous step is already in its token buffer.
             token = gpu.next_token()?;
-            r.gpu_tokens.push(token);
-            let cpu_pick = argmax(&cpu_logits).map(|i| i as u32);
-            r.argmax_total += 1;
-            if cpu_pick == Some(token) {
-                r.argmax_agree += 1;
-            } else {
-                let best = cpu_pick.map_or(f32::NAN, |i| cpu_logits[i as usize]);
-                let mine = cpu_logits.get(token as usize).copied().unwrap_or(f32::NAN);
-                if best - mine <= prev_abs {
-                    r.near_ties += 1;
-                }
-                r.first_disagree.get_or_insert(pos);
-            }
+            tally.pick(pos, token, &cpu_logits);
         }
         gpu.step()?;
         let g = gpu.logits()?;
         cpu.forward(token, pos, &mut cache, &mut cpu_logits)?;
         on_row(pos, &g)?;
+        tally.compare(pos, &g, &cpu_logits);
+    }
+    Ok(tally.r)
+}
+
+/// A [`CheckReport`] built position by position, for the GPU check and for its prediction on
+/// the CPU (`engine::predict`).
+pub(crate) struct Tally {
+    pub r: CheckReport,
+    /// The previous position's max abs error: how close a tie must be to excuse a different pick.
+    prev_abs: f32,
+}
+
+impl Tally {
+    pub fn new(positions: usize, n_prompt: usize) -> Tally {
+        Tally {
+            r: CheckReport {
+                positions,
+                n_prompt,
+                max_abs_err: 0.0,
+                max_rel_err: 0.0,
+                worst_pos: 0,
+                argmax_agree: 0,
+                argmax_total: 0,
+                near_ties: 0,
+                first_disagree: None,
+                gpu_tokens: Vec::new(),
+            },
+            prev_abs: 0.0,
+        }
+    }
+
+    /// The candidate chose `token` for generated position `pos`; `cpu_logits` are the
+    /// reference's logits of the previous position.
+    pub fn pick(&mut self, pos: usize, token: u32, cpu_logits: &[f32]) {
+        let r = &mut self.r;
+        r.gpu_tokens.push(token);
+        let cpu_pick = argmax(cpu_logits).map(|i| i as u32);
+        r.argmax_total += 1;
+        if cpu_pick == Some(token) {
+            r.argmax_agree += 1;
+        } else {
+            let best = cpu_pick.map_or(f32::NAN, |i| cpu_logits[i as usize]);
+            let mine = cpu_logits.get(token as usize).copied().unwrap_or(f32::NAN);
+            if best - mine <= self.prev_abs {
+                r.near_ties += 1;
+            }
+            r.first_disagree.get_or_insert(pos);
+        }
+    }
+
+    /// The candidate's logits `g` at `pos` against the reference's `cpu`.
+    pub fn compare(&mut self, pos: usize, g: &[f32], cpu: &[f32]) {
         let mut abs = 0.0f32;
         let mut scale = 0.0f32;
-        for (a, b) in g.iter().zip(&cpu_logits) {
+        for (a, b) in g.iter().zip(cpu) {
             let d = (a - b).abs();
             // NaN on the GPU must fail the check, not vanish in a max.
             abs = if d.is_nan() {
@@ -122,14 +151,14 @@ pub fn check_against_cpu(
             };
             scale = scale.max(b.abs());
         }
-        prev_abs = abs;
+        self.prev_abs = abs;
+        let r = &mut self.r;
         if abs > r.max_abs_err {
             r.max_abs_err = abs;
             r.worst_pos = pos;
         }
         r.max_rel_err = r.max_rel_err.max(abs / scale.max(f32::MIN_POSITIVE));
     }
-    Ok(r)
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ pub mod decode;
 pub mod decode_check;
 pub mod decode_kernels;
 pub mod plan;
+pub mod predict;
 pub mod weights;
 
 pub use kernels::{decode_kernel, decode_kernels, matvec_entry, spec, DecodeKernel, ParamTy};

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 mod gpu;
+mod predict;
 
 /// token-by-token decode of a GGUF model: tok/s, ms/token, GB/s, % of the bandwidth roofline.
 #[derive(FromArgs, Debug)]
@@ -56,6 +57,12 @@ pub struct Args {
     /// reference (max abs / relative error, argmax agreement); fails when they differ
     #[argh(switch)]
     pub check_against_cpu: bool,
+    /// cpu backend: predict --check-against-cpu of the GPU plan the other flags select (nv's
+    /// defaults) without a GPU: every position runs twice on the CPU, exactly and with the
+    /// plan's roundings (K/V in f16; with --q4k-dot i8|i16, x as integers per 32 columns in the
+    /// Q4_K matvecs), compared as the check compares GPU and CPU; fails where the check would
+    #[argh(switch)]
+    pub predict_check: bool,
     /// bandwidth ceiling in GB/s for the % column (default: measure a 1 GB copy at start)
     #[argh(option)]
     pub ceiling_gbps: Option<f64>,
@@ -177,6 +184,12 @@ pub fn run(args: Args) -> Result<(), Error> {
     if args.plan {
         return gpu::print_plan(&args);
     }
+    if args.predict_check && !matches!(args.backend, BackendFlag::Cpu) {
+        return Err(Error::Usage(
+            "decode --predict-check predicts the GPU check on the CPU: use --backend cpu (--check-against-cpu checks a GPU)"
+                .into(),
+        ));
+    }
     match args.backend {
         BackendFlag::Cpu => run_cpu(&args),
         BackendFlag::Nv | BackendFlag::Cuda => gpu::run_gpu(&args, args.backend.kind()),
@@ -258,11 +271,14 @@ fn run_cpu(args: &Args) -> Result<(), Error> {
     }
     // --threads-per-row shapes GPU kernels only; the cpu backend splits rows across --threads.
     let _ = args.threads_per_row;
-    let path = model_path(&args.model, args.synthetic)?;
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
+    if args.predict_check {
+        return predict::run(args, threads);
+    }
+    let path = model_path(&args.model, args.synthetic)?;
     let t0 = Instant::now();
     let mut model = CpuModel::load(&path, threads)?;
     let load_s = t0.elapsed().as_secs_f64();

@@ -5,7 +5,9 @@
 use super::{model_path, parse_prompt, Args};
 use kernlab::cpu::CpuModel;
 use kernlab::engine::plan::{Q4kDot, Q6kPipeline};
-use kernlab::engine::{check_against_cpu, GpuDecoder, KernelTime, PlanOptions, TimedRun};
+use kernlab::engine::{
+    check_against_cpu, CheckReport, GpuDecoder, KernelTime, PlanOptions, TimedRun,
+};
 use kernlab::gpu::{Arg, Backend, BackendKind, Launch};
 use kernlab::json::Json;
 use kernlab::stats::summarize;
@@ -19,7 +21,7 @@ const CEILING_COPY_B: u64 = 1 << 30;
 const WARMUP_TOKENS: usize = 2;
 
 /// The plan's knobs from the flags over `d`, the defaults for the backend (max_ctx: the default).
-fn plan_options(args: &Args, d: PlanOptions) -> Result<PlanOptions, Error> {
+pub(super) fn plan_options(args: &Args, d: PlanOptions) -> Result<PlanOptions, Error> {
     let stream_q6_k = match args.matvec_q6k.as_deref() {
         None => d.stream_q6_k,
         Some("s") => true,
@@ -167,15 +169,7 @@ pub fn run_gpu(args: &Args, kind: BackendKind) -> Result<(), Error> {
         let line = r.summary();
         println!("check against cpu: {line}");
         let ok = r.passed(CHECK_REL_TOL);
-        check_json = Json::obj()
-            .set("positions", r.positions)
-            .set("max_abs_err", r.max_abs_err as f64)
-            .set("max_rel_err", r.max_rel_err as f64)
-            .set("argmax_agree", r.argmax_agree)
-            .set("argmax_total", r.argmax_total)
-            .set("near_ties", r.near_ties)
-            .set("rel_tol", CHECK_REL_TOL as f64)
-            .set("passed", ok);
+        check_json = check_report_json(&r);
         if !ok {
             check_failed = Some(line);
         }
@@ -285,7 +279,20 @@ pub fn run_gpu(args: &Args, kind: BackendKind) -> Result<(), Error> {
 }
 
 /// Relative logit error the check accepts (f16 KV cache and f32 accumulation order).
-const CHECK_REL_TOL: f32 = 2e-2;
+pub(super) const CHECK_REL_TOL: f32 = 2e-2;
+
+/// The check's figures for --json (the GPU check's and its CPU prediction's).
+pub(super) fn check_report_json(r: &CheckReport) -> Json {
+    Json::obj()
+        .set("positions", r.positions)
+        .set("max_abs_err", r.max_abs_err as f64)
+        .set("max_rel_err", r.max_rel_err as f64)
+        .set("argmax_agree", r.argmax_agree)
+        .set("argmax_total", r.argmax_total)
+        .set("near_ties", r.near_ties)
+        .set("rel_tol", CHECK_REL_TOL as f64)
+        .set("passed", r.passed(CHECK_REL_TOL))
+}
 
 struct Ctx<'a> {
     args: &'a Args,
