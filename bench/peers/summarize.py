@@ -3,8 +3,9 @@
 
 Usage: summarize.py RESULTS_DIR OUT_JSON MODEL_GGUF...
 
-RESULTS_DIR holds steps.tsv (name, rc, elapsed s), llama_<i>.json (llama-bench -o json) and
-tinygrad_<i>.log / tinygrad_beam_<i>.log (tinygrad.llm --benchmark output) for model index i.
+RESULTS_DIR holds steps.tsv (name, rc, elapsed s), llama_<i>.json (llama-bench -o json),
+tinygrad_<i>.log / tinygrad_beam_<i>.log (tinygrad.llm --benchmark output) and
+kernlab_<backend>_<i>_r<round>.json (kernlab decode --json, PEERS_KERNLAB) for model index i.
 Stdlib only: it runs on the device with whatever python3 is there.
 """
 import json
@@ -86,6 +87,38 @@ def tinygrad_result(path):
     }
 
 
+def kernlab_result(results_dir, backend, i):
+    """kernlab decode --json of every round: median ms/token each; tok/s = 1000 / the median of
+    the rounds' medians."""
+    rounds, errors = [], []
+    prefix = f"kernlab_{backend}_{i}_r"
+    names = sorted(n for n in os.listdir(results_dir) if n.startswith(prefix) and n.endswith(".json"))
+    for name in names:
+        path = os.path.join(results_dir, name)
+        if os.path.exists(path) and os.path.getsize(path) == 0:
+            errors.append(f"{name}: empty (the run failed; its stderr is in peers.log)")
+            continue
+        try:
+            with open(path) as f:
+                j = json.load(f)
+            rounds.append({"median_ms": float(j["median_ms"]), "p10_ms": j.get("p10_ms"),
+                           "p90_ms": j.get("p90_ms"), "pct_of_peak": j.get("pct_of_peak"),
+                           "gpu_info": j.get("gpu_info")})
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            errors.append(f"{name}: {e}")
+    if not rounds:
+        return {"error": "; ".join(errors) or "not run"} if errors or names else None
+    ms = statistics.median(r["median_ms"] for r in rounds)
+    return {"ms_median_of_rounds": ms, "tok_s": 1000.0 / ms, "rounds": rounds, "errors": errors}
+
+
+def ratio(kl, lc):
+    """kernlab tok/s over llama.cpp's tg128 median, both from this call."""
+    if not kl or "error" in kl or "error" in lc or not lc.get("tok_s_median"):
+        return None
+    return kl["tok_s"] / lc["tok_s_median"]
+
+
 def fmt(x, spec=".2f"):
     return "-" if x is None else format(x, spec)
 
@@ -102,6 +135,9 @@ def main():
         row["llama_cpp"] = llama_result(os.path.join(results_dir, f"llama_{i}.json"))
         row["tinygrad"] = tinygrad_result(os.path.join(results_dir, f"tinygrad_{i}.log"))
         row["tinygrad_jitbeam"] = tinygrad_result(os.path.join(results_dir, f"tinygrad_beam_{i}.log"))
+        for be in ("nv", "cuda"):
+            row[f"kernlab_{be}"] = kernlab_result(results_dir, be, i)
+            row[f"kernlab_{be}_x_llama_cpp"] = ratio(row[f"kernlab_{be}"], row["llama_cpp"])
         rows.append(row)
 
     print()
@@ -118,12 +154,30 @@ def main():
         else:
             tg_s = f"{fmt(tg['steady_tok_s_median'])} ({fmt(tg['steady_ms_median'])} ms)"
         print(f"| {os.path.basename(row['model'])} | {lc_med} | {lc_avg} | {tg_s} |")
+    if any(row["kernlab_nv"] or row["kernlab_cuda"] for row in rows):
+        print()
+        print("kernlab decode in the same call (tok/s = 1000 / median over rounds of each round's median ms/token):")
+        print("| model | kernlab nv tok/s (ms per round) | kernlab cuda tok/s (ms per round) | nv × llama.cpp | cuda × llama.cpp |")
+        print("|---|---|---|---|---|")
+        for row in rows:
+            cells = []
+            for be in ("nv", "cuda"):
+                kl = row[f"kernlab_{be}"]
+                if kl is None:
+                    cells.append("not run")
+                elif "error" in kl:
+                    cells.append(kl["error"])
+                else:
+                    per = " / ".join(format(r["median_ms"], ".3f") for r in kl["rounds"])
+                    cells.append(f"{fmt(kl['tok_s'], '.1f')} ({per})")
+            x = ["-" if r is None else f"{r:.2f}×" for r in (row["kernlab_nv_x_llama_cpp"], row["kernlab_cuda_x_llama_cpp"])]
+            print(f"| {os.path.basename(row['model'])} | {cells[0]} | {cells[1]} | {x[0]} | {x[1]} |")
     print()
     for s in steps:
         print(f"step {s['step']}: rc={s['rc']} {s['elapsed_s']:.1f} s")
 
     doc = {
-        "what": "peer decode: llama-bench -ngl 99 -fa 1 -n 128 -p 0 -r 5; tinygrad.llm --benchmark (DEV=CUDA)",
+        "what": "peer decode: llama-bench -ngl 99 -fa 1 -n 128 -p 0 -r 5; tinygrad.llm --benchmark (DEV=CUDA); kernlab decode --tokens 128 --json (PEERS_KERNLAB)",
         "tinygrad_steady_rule": f"median tok/s of the tokens after the first {TINYGRAD_WARMUP_TOKENS}",
         "models": rows,
         "steps": steps,

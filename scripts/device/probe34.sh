@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Written in session 11, not run (no device was lent for it): the candidate defaults for
+# Written in session 11, not run (no device was lent in sessions 11 and 12; session 12 added the host-arena rows): the candidate defaults for
 # qwen3 Q4_K_M (matvec_q4_k_d16, int16 x with dp2a, for the Q4_K matvecs: --q4k-dot i16; the Q6_K
 # down on matvec_q6_k_nx: --q6k-plain-xsum true) against the shipped ones: their CPU checks on
 # both paths first (int8 x failed it in probe33), the selftest of the integer-x kernels on both
 # paths, the three models on nv and cuda (2 rounds), qwen3-1.7b i16 / i8 / f32 A/B, a timeline;
 # latency with BAR1 write-combined (KERNLAB_RM_VRAM=wc) and with lone launches writing only the
 # QMD lines that changed (KERNLAB_NV_QMD_WRITE=changed, with a full nv selftest) against the
-# default. The f32 rows run session 11's matvec_q4_k_x with the word-wise scale decode (not run
+# default, and with the launch arena in host memory (KERNLAB_NV_ARENA=host: never run before).
+# The f32 rows run session 11's matvec_q4_k_x with the word-wise scale decode (not run
 # before: compare with probe33's f32 rows, 1.033 / 1.030 ms on nv).
 # Usage (device, repo root): bash scripts/device/probe34.sh   carry: .carry/main .carry/vocab
 set -uo pipefail
@@ -53,5 +54,9 @@ for rep in 1 2 3; do
   echo "nv qc  $(KERNLAB_NV_QMD_WRITE=changed lat --backend nv)"
 done
 KERNLAB_NV_QMD_WRITE=changed timeout 300 $K selftest --backend nv > "$O/selftest-nv-qmd-changed.txt" 2>&1; echo "selftest nv, QMD lines that changed: rc $? $(tail -1 "$O/selftest-nv-qmd-changed.txt")"
+echo "== 6. the launch arena (bank 0, pushbuffers, QMDs) in host memory: cached CPU writes, the GPU reads over PCIe"
+KERNLAB_NV_ARENA=host timeout 200 $K selftest --backend nv --filter matvec_q4_k > "$O/selftest-nv-host-arena.txt" 2>&1; echo "selftest nv host arena: rc $? $(tail -1 "$O/selftest-nv-host-arena.txt")"
+for rep in 1 2 3; do echo "nv host $(KERNLAB_NV_ARENA=host lat --backend nv)"; echo "nv     $(lat --backend nv)"; done
+echo "qwen3-1.7b nv host arena: $(KERNLAB_NV_ARENA=host dec --backend nv --model $Q)"
 date
 } 2>&1 | tee "$O/probe34.log"
