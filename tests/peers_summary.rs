@@ -9,6 +9,17 @@ fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }
 
+/// `cmd`'s output, or None with a note when its program (`what`) is missing here.
+fn output_or_note(cmd: &mut Command, what: &str) -> Option<std::process::Output> {
+    match cmd.output() {
+        Ok(o) => Some(o),
+        Err(e) => {
+            println!("NOTE: {what} not found ({e}); this check is skipped");
+            None
+        }
+    }
+}
+
 #[test]
 fn kernlab_rounds_and_llama_cpp_give_the_same_call_ratio() {
     let dir = std::env::temp_dir().join(format!("kernlab-peers-{}", std::process::id()));
@@ -44,18 +55,15 @@ fn kernlab_rounds_and_llama_cpp_give_the_same_call_ratio() {
     );
     let out_json = dir.join("peers.json");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/peers/summarize.py");
-    let o = match Command::new("python3")
-        .arg(&script)
-        .arg(&results)
-        .arg(&out_json)
-        .arg(&model)
-        .output()
-    {
-        Ok(o) => o,
-        Err(e) => {
-            println!("NOTE: python3 not found ({e}); bench/peers/summarize.py is not checked");
-            return;
-        }
+    let Some(o) = output_or_note(
+        Command::new("python3")
+            .arg(&script)
+            .arg(&results)
+            .arg(&out_json)
+            .arg(&model),
+        "python3",
+    ) else {
+        return;
     };
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -99,27 +107,25 @@ fn run_peers_runs_kernlab_per_model_backend_and_round() {
             dir.join("calls.txt").display()
         ),
     );
-    Command::new("chmod").arg("+x").arg(&fake).status().unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
     write(&dir, "a.gguf", "GGUF");
     write(&dir, "b.gguf", "GGUF");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/peers/run_peers.sh");
-    let o = match Command::new("bash")
-        .arg(&script)
-        .arg(dir.join("a.gguf"))
-        .arg(dir.join("b.gguf"))
-        .env("PEERS_SKIP_LLAMA", "1")
-        .env("PEERS_SKIP_TINYGRAD", "1")
-        .env("PEERS_KERNLAB", &fake)
-        .env("PEERS_KERNLAB_ARGS", "--ceiling-gbps 2933")
-        .env("OUT", dir.join("out"))
-        .env("PEERS_WORK", dir.join("work"))
-        .output()
-    {
-        Ok(o) => o,
-        Err(e) => {
-            println!("NOTE: bash not found ({e}); run_peers.sh is not checked");
-            return;
-        }
+    let Some(o) = output_or_note(
+        Command::new("bash")
+            .arg(&script)
+            .arg(dir.join("a.gguf"))
+            .arg(dir.join("b.gguf"))
+            .env("PEERS_SKIP_LLAMA", "1")
+            .env("PEERS_SKIP_TINYGRAD", "1")
+            .env("PEERS_KERNLAB", &fake)
+            .env("PEERS_KERNLAB_ARGS", "--ceiling-gbps 2933")
+            .env("OUT", dir.join("out"))
+            .env("PEERS_WORK", dir.join("work")),
+        "bash",
+    ) else {
+        return;
     };
     let stdout = String::from_utf8_lossy(&o.stdout);
     if !stdout.contains("wrote ") {
