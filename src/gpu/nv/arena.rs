@@ -26,14 +26,19 @@ pub struct Arena {
     next: usize,
     /// Timeline value whose completion frees each slot (0: never used).
     busy_until: Vec<u64>,
-    /// What the CPU last wrote to the arena: `write` stores only the 64-byte lines that differ,
-    /// so a repeated launch of one kernel writes its changed parameters and grid, not 1 KiB of
-    /// bank 0 and QMD, through the (write-combined, uncached-read) BAR1 mapping.
+    /// What the CPU last wrote to the arena: `write` stores only what differs from it, so a
+    /// repeated launch of one kernel writes its changed parameters and grid, not 1 KiB of bank 0
+    /// and QMD, through the BAR1 mapping (uncached by default: every store a PCIe write of its
+    /// own, and no read may be used to compare).
     shadow: Vec<u8>,
 }
 
 /// Granule of `Arena::write`'s comparison (a write-combining buffer line).
 const LINE_B: usize = 64;
+/// Granule of what `Arena::write` stores inside a line that differs: the words from the first
+/// difference to the last, 8-byte aligned (a lone launch's pushbuffer changes in its release
+/// payload only: 8 bytes stored instead of the 40-byte line, 1 uncached store instead of 2 or more).
+const WORD_B: usize = 8;
 
 impl Arena {
     pub fn new(dev: &mut Device, slots: usize, place: MemPlace) -> Result<Arena> {
@@ -76,7 +81,8 @@ impl Arena {
         self.mem.gpu_va + i as u64 * SLOT_B
     }
 
-    /// Store `bytes` at `off` of slot `i`, skipping 64-byte lines that already hold them.
+    /// Store `bytes` at `off` of slot `i`, skipping 64-byte lines that already hold them and,
+    /// in a line that differs, the 8-byte words before its first difference and after its last.
     pub fn write(&mut self, i: usize, off: usize, bytes: &[u8]) -> Result<()> {
         let base = self.place(i, off, bytes.len())?;
         let all = self.mem.cpu_slice()?;
@@ -84,10 +90,16 @@ impl Arena {
         while at < bytes.len() {
             let end = ((base + at) / LINE_B + 1) * LINE_B - base;
             let end = end.min(bytes.len());
-            let (s, d) = (base + at, base + end);
-            if self.shadow[s..d] != bytes[at..end] {
-                all[s..d].copy_from_slice(&bytes[at..end]);
-                self.shadow[s..d].copy_from_slice(&bytes[at..end]);
+            let (new, old) = (&bytes[at..end], &self.shadow[base + at..base + end]);
+            let differs = |(a, b): (&u8, &u8)| a != b;
+            if let Some(first) = new.iter().zip(old).position(differs) {
+                let last = new.iter().zip(old).rposition(differs).unwrap_or(first) + 1;
+                // Arena offsets of the words holding the difference, kept inside this line.
+                let s = ((base + at + first) / WORD_B * WORD_B).max(base + at);
+                let d = (base + at + last).next_multiple_of(WORD_B).min(base + end);
+                let src = &bytes[s - base..d - base];
+                all[s..d].copy_from_slice(src);
+                self.shadow[s..d].copy_from_slice(src);
             }
             at = end;
         }
@@ -126,5 +138,49 @@ impl Arena {
         let off = i * SLOT_B as usize;
         all.get_mut(off..off + SLOT_B as usize)
             .ok_or_else(|| Error::Unsupported(format!("nv arena has no slot {i}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hcq::MockGpu;
+
+    /// What `write` stores is the span of 8-byte words around the differences of each line:
+    /// bytes outside it are left as the GPU memory holds them (here poisoned behind the shadow's
+    /// back, which a store would undo), and the slot reads back as written where it was.
+    #[test]
+    fn write_stores_only_the_words_that_changed() {
+        let mut dev = Device::new(Box::new(MockGpu::new(0x900))).unwrap();
+        let mut a = Arena::new(&mut dev, 2, MemPlace::DeviceMapped).unwrap();
+        let pb: Vec<u8> = (0..40u8).collect();
+        a.write(1, PB_OFF, &pb).unwrap();
+        assert_eq!(&a.slot(1).unwrap()[PB_OFF..PB_OFF + 40], &pb[..]);
+        a.slot(1).unwrap()[PB_OFF..PB_OFF + 40].fill(0xEE);
+        // The release payload changes in bytes 29 and 33: the words at 24 and 32 are stored.
+        let mut next = pb.clone();
+        next[29] = 0xA1;
+        next[33] = 0xA2;
+        a.write(1, PB_OFF, &next).unwrap();
+        let got = a.slot(1).unwrap()[PB_OFF..PB_OFF + 40].to_vec();
+        assert_eq!(&got[24..40], &next[24..40], "the changed words land");
+        assert!(
+            got[..24].iter().all(|&b| b == 0xEE),
+            "words before the change are not stored"
+        );
+        // Unchanged bytes: nothing stored at all.
+        a.write(1, PB_OFF, &next).unwrap();
+        assert_eq!(a.slot(1).unwrap()[PB_OFF..PB_OFF + 40].to_vec(), got);
+        // A change across two lines stores a span in each, bounded by the line.
+        let mut wide = vec![0u8; 128];
+        a.write(0, 0, &wide).unwrap();
+        a.slot(0).unwrap()[..128].fill(0xEE);
+        wide[60] = 1;
+        wide[66] = 2;
+        a.write(0, 0, &wide).unwrap();
+        let got = a.slot(0).unwrap()[..128].to_vec();
+        assert!(got[..56].iter().all(|&b| b == 0xEE));
+        assert_eq!(&got[56..72], &wide[56..72]);
+        assert!(got[72..].iter().all(|&b| b == 0xEE));
     }
 }
