@@ -614,8 +614,10 @@ fn check_range(words: usize, hi: u32, lo: u32) -> Result<u32> {
 }
 
 /// SM shared-memory carve-outs in KiB a kernel can ask for. Ampere/Ada stop at 100 KiB (what
-/// tinygrad uses); Hopper offers up to 228 KiB — the encodings above 100 KiB are UNVERIFIED
-/// (rm-hcq.md §4.2) and are only used when a kernel needs them.
+/// tinygrad uses); Hopper offers up to 228 KiB. rm-hcq.md §4.2 left the encodings above 100 KiB
+/// unverified: on the H100, 164 KiB has been kernlab's decode carve-out since session 3 (every
+/// selftest and CPU check since ran with it) and 132 KiB decoded llama1b-q6k at the same speed
+/// (session 6, docs/device-logs/s6/probe7.log); 196 and 228 KiB have not run.
 const CARVEOUTS_KIB_V3: &[u32] = &[8, 16, 32, 64, 100];
 const CARVEOUTS_KIB_V4: &[u32] = &[8, 16, 32, 64, 100, 132, 164, 196, 228];
 
