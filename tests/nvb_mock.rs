@@ -215,6 +215,107 @@ fn upload_download_round_trip_in_staging_chunks_and_dtod_copy() {
     assert!(e.contains("upload"), "{e}");
 }
 
+/// KERNLAB_NV_COPY_SIGNAL=ce: every copy submission ends with the copy engine's own 64-bit
+/// release of the timeline (none from the host class on the copy channel), the data still
+/// round-trips, and compute work after it still waits for it. With the default, the host does.
+#[test]
+fn copies_signal_from_the_copy_engine_when_asked() {
+    use hcq::mock::ReleaseSource;
+    for by_engine in [false, true] {
+        let (mut b, h) = backend_from(
+            MockGpu::new(0x900),
+            NvOptions {
+                copy_release_by_engine: by_engine,
+                ..mock_options()
+            },
+        );
+        // (copy-engine releases, host releases on the copy channel) so far: the device's own
+        // setup released the copy channel from the host before any copy.
+        let count = |h: &MockHandle| {
+            h.log(|l| {
+                let copy_channel = l.copies.first().map(|c| c.channel);
+                (
+                    l.releases
+                        .iter()
+                        .filter(|r| r.source == ReleaseSource::CopyEngine)
+                        .count(),
+                    l.releases
+                        .iter()
+                        .filter(|r| {
+                            r.source == ReleaseSource::Host && Some(r.channel) == copy_channel
+                        })
+                        .count(),
+                )
+            })
+        };
+        let n = 100 * 1024;
+        let data: Vec<u8> = (0..n).map(|i| (i * 13 % 241) as u8).collect();
+        let a = b.alloc(n as u64).unwrap();
+        b.upload(a, &data[..1024]).unwrap();
+        let before = count(&h);
+        b.upload(a, &data).unwrap();
+        let m0 = b.mark().unwrap();
+        let mut back = vec![0u8; n];
+        b.download(a, &mut back).unwrap();
+        let m1 = b.mark().unwrap();
+        assert!(back == data, "round trip differs (by_engine {by_engine})");
+        assert!(b.elapsed_ns(m0, m1).unwrap() >= 0.0);
+        let after = count(&h);
+        // 2 + 2 staging chunks of 64 KiB, each a submission of its own.
+        let (ce, host) = (after.0 - before.0, after.1 - before.1);
+        if by_engine {
+            assert_eq!((ce, host), (4, 0));
+        } else {
+            assert_eq!((ce, host), (0, 4));
+        }
+    }
+}
+
+/// KERNLAB_NV_TIMELINE_START just under 2^32: launches, copies (host or copy-engine releases),
+/// cross-channel acquires and marks all go on past 2^32, and the results are right.
+#[test]
+fn the_timeline_crosses_into_its_upper_word() {
+    let start = (1u64 << 32) - 3;
+    for by_engine in [false, true] {
+        let (mut b, _h) = backend_from(
+            MockGpu::new(0x900),
+            NvOptions {
+                copy_release_by_engine: by_engine,
+                timeline_start: start,
+                ..mock_options()
+            },
+        );
+        let data: Vec<u8> = (0..8192).map(|i| (i % 199) as u8).collect();
+        let a = b.alloc(8192).unwrap();
+        let c = b.alloc(8192).unwrap();
+        let m0 = b.mark().unwrap();
+        for _ in 0..3 {
+            b.upload(a, &data).unwrap();
+            b.copy(c, a, 8192).unwrap();
+        }
+        let m1 = b.mark().unwrap();
+        let mut back = vec![0u8; 8192];
+        b.download(c, &mut back).unwrap();
+        assert!(back == data, "by_engine {by_engine}");
+        assert!(b.elapsed_ns(m0, m1).unwrap() >= 0.0);
+        let now = b.device().timeline.value();
+        assert!(
+            now > 1 << 32 && now == b.device().timeline_value,
+            "{now:#x}"
+        );
+    }
+    // Backwards is refused.
+    let (mut b, _h) = backend(0x900);
+    let at = b.device().timeline_value;
+    assert!(at > 0);
+    let e = b
+        .device()
+        .restart_timeline_at(at - 1)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("timeline restart"), "{e}");
+}
+
 #[test]
 fn marks_give_gpu_time_and_order_after_the_copy_channel() {
     let (mut b, h) = backend(0x900);

@@ -107,6 +107,22 @@ impl Device {
         self.wait_signal(&t, v, "timeline")
     }
 
+    /// Continue the timeline from `value` (not below where it is), the GPU idle: the CPU
+    /// writes the signal and every later release counts on from there. For tests of the 64-bit
+    /// payloads: started just under 2^32, the releases cross into the upper word at once.
+    pub fn restart_timeline_at(&mut self, value: u64) -> Result<()> {
+        self.synchronize()?;
+        if value < self.timeline_value {
+            return Err(HcqError::Unsupported(format!(
+                "timeline restart at {value}: it is at {} already",
+                self.timeline_value
+            )));
+        }
+        self.timeline.set(value);
+        self.timeline_value = value;
+        Ok(())
+    }
+
     /// Submit a pushbuffer used once (setup); it is ordered on the timeline like any queue.
     pub fn submit_once(&mut self, engine: Engine, body: PushBuf, what: &str) -> Result<u64> {
         let v = self.timeline_value + 1;

@@ -407,25 +407,15 @@ impl CopyQueue {
     }
 
     /// Release `value` (64-bit, with timestamp) from the copy engine itself after the copies
-    /// before it (LAUNCH_DMA FLUSH | FOUR_WORD semaphore | 64-bit payload). tinygrad signals this
-    /// way with a 32-bit payload; the 64-bit form is UNVERIFIED on hardware — `signal` (host
-    /// semaphore) is the default, this is the fallback the device bring-up can switch to.
+    /// before it ([`crate::signal::emit_copy_release`]). tinygrad signals this way with a 32-bit
+    /// payload; the 64-bit form has not run on hardware (kernlab's nv backend asks it under
+    /// KERNLAB_NV_COPY_SIGNAL=ce) — `signal` (host semaphore) is the default.
     pub fn signal_ce(&mut self, sig: &Signal, value: u64) -> Result<Slot> {
         self.core.building()?;
-        let [ah, al] = hi_lo(sig.gpu_va);
-        let r = self.core.pb.method(
-            SUBC_COPY,
-            NVC8B5_SET_SEMAPHORE_A,
-            &[ah, al, value as u32, (value >> 32) as u32],
-        );
-        self.core.pb.method(
-            SUBC_COPY,
-            NVC8B5_LAUNCH_DMA,
-            &[launch_dma::SEMAPHORE_FOUR_WORD | launch_dma::SEMAPHORE_PAYLOAD_SIZE_64_BIT],
-        );
+        let lo = crate::signal::emit_copy_release(&mut self.core.pb, sig.gpu_va, value);
         Ok(self.core.slot(vec![Target::Push {
-            lo: r.start + 2,
-            hi: Some(r.start + 3),
+            lo,
+            hi: Some(lo + 1),
             add: 0,
         }]))
     }

@@ -106,6 +106,29 @@ pub fn emit_release_irq(pb: &mut PushBuf, signal_gpu_va: u64, value: u64, irq: b
     r.start + 2
 }
 
+/// The copy engine's own release of `value` (64-bit payload, ptimer timestamp: the 16-byte
+/// form of the host release) at `signal_gpu_va`, once the copies before it are done: one
+/// LAUNCH_DMA with no transfer, FLUSH and a four-word semaphore, as tinygrad signals from its
+/// copy queue (with a 32-bit payload there). Returns the word index of SET_SEMAPHORE_PAYLOAD.
+pub fn emit_copy_release(pb: &mut PushBuf, signal_gpu_va: u64, value: u64) -> usize {
+    let r = pb.method(
+        SUBC_COPY,
+        NVC8B5_SET_SEMAPHORE_A,
+        &[
+            (signal_gpu_va >> 32) as u32,
+            signal_gpu_va as u32,
+            value as u32,
+            (value >> 32) as u32,
+        ],
+    );
+    pb.method(
+        SUBC_COPY,
+        NVC8B5_LAUNCH_DMA,
+        &[launch_dma::SEMAPHORE_FOUR_WORD | launch_dma::SEMAPHORE_PAYLOAD_SIZE_64_BIT],
+    );
+    r.start + 2
+}
+
 /// Host semaphore acquire: stall the channel until the 64-bit value at `signal_gpu_va` is
 /// circularly ≥ `value` (ACQ_CIRC_GEQ). Returns the word index of SEM_PAYLOAD_LO.
 pub fn emit_acquire(pb: &mut PushBuf, signal_gpu_va: u64, value: u64) -> usize {

@@ -116,6 +116,9 @@ impl NvBackend {
         // `Auto` becomes the order this GPU's QMDs support, once.
         opts.replay_order = opts.replay_order.resolve(dev.qmd_version);
         dev.timeout_ms = opts.timeout_ms;
+        if opts.timeline_start > 0 {
+            dev.restart_timeline_at(opts.timeline_start)?;
+        }
         let hi = dev.info.clone();
         let info = GpuInfo {
             backend: "nv",
@@ -208,7 +211,9 @@ impl NvBackend {
             emit_acquire(&mut pb, self.dev.timeline.gpu_va, v - 1);
         }
         pb.extend_raw(body);
-        if host_release {
+        if host_release && engine == Engine::Copy && self.opts.copy_release_by_engine {
+            hcq::signal::emit_copy_release(&mut pb, self.dev.timeline.gpu_va, v);
+        } else if host_release {
             release(&mut pb, self.dev.timeline.gpu_va, v, self.opts.release_irq);
         }
         if pb.len() > PB_MAX_WORDS {

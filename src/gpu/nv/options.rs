@@ -122,6 +122,16 @@ pub struct NvOptions {
     /// empty round trip on the H100, session 11), is for the device to show
     /// (scripts/device/probe34.sh); off by default.
     pub qmd_changed_lines_only: bool,
+    /// Copies signal the timeline from the copy engine itself (`hcq::signal::emit_copy_release`,
+    /// a 64-bit four-word semaphore) instead of a host semaphore release after a WFI
+    /// (KERNLAB_NV_COPY_SIGNAL=ce|host). rm-hcq.md left the copy engine's 64-bit payload
+    /// unverified; this is the switch that lets the device settle it (scripts/device/probe34.sh).
+    /// Off by default.
+    pub copy_release_by_engine: bool,
+    /// The timeline continues from here after setup (KERNLAB_NV_TIMELINE_START=N, decimal or
+    /// 0x hex): just under 2^32 every 64-bit release and acquire crosses into the upper word
+    /// within a few submissions. 0 (no restart) by default.
+    pub timeline_start: u64,
     pub grid_membar: GridMembar,
     /// Add `fence.release.gpu` before every `ret` of each kernel that writes global memory
     /// (`ptx::release::fence_exits`; sm_90 and later, ignored before), so that under
@@ -254,6 +264,8 @@ impl Default for NvOptions {
             release_irq: false,
             qmd_signal: false,
             qmd_changed_lines_only: false,
+            copy_release_by_engine: false,
+            timeline_start: 0,
             grid_membar: GridMembar::Chased,
             exit_fence: false,
             grid_timestamps: false,
@@ -278,7 +290,7 @@ impl ReplayOrder {
 impl NvOptions {
     /// Defaults overridden by KERNLAB_NV_ARENA (vram|host), KERNLAB_NV_REPLAY
     /// (auto|wfi|chain|pdl|latch|overlap), KERNLAB_NV_TIMEOUT_MS, KERNLAB_NV_CARVEOUT (max|min|fit|KiB),
-    /// KERNLAB_NV_IRQ (0|1), KERNLAB_NV_SIGNAL (host|qmd), KERNLAB_NV_QMD_WRITE (whole|changed), KERNLAB_NV_MEMBAR (auto|chased|released|sys|gpu|none),
+    /// KERNLAB_NV_IRQ (0|1), KERNLAB_NV_SIGNAL (host|qmd), KERNLAB_NV_QMD_WRITE (whole|changed), KERNLAB_NV_COPY_SIGNAL (host|ce), KERNLAB_NV_TIMELINE_START (N), KERNLAB_NV_MEMBAR (auto|chased|released|sys|gpu|none),
     /// KERNLAB_NV_EXIT_FENCE (release|off), KERNLAB_NV_INVALIDATE (launch|latch),
     /// KERNLAB_NV_QMD (FIELD=value,...), KERNLAB_NV_BANK0 (offset=value,...).
     pub fn from_env() -> Result<NvOptions> {
@@ -329,6 +341,9 @@ impl NvOptions {
         )? {
             o.qmd_changed_lines_only = q;
         }
+        if let Some(c) = env_choice("KERNLAB_NV_COPY_SIGNAL", &[("host", false), ("ce", true)])? {
+            o.copy_release_by_engine = c;
+        }
         if let Some(m) = env_choice(
             "KERNLAB_NV_MEMBAR",
             &[
@@ -362,6 +377,18 @@ impl NvOptions {
         }
         if let Some(i) = env_choice("KERNLAB_NV_IRQ", &[("0", false), ("1", true)])? {
             o.release_irq = i;
+        }
+        if let Ok(v) = std::env::var("KERNLAB_NV_TIMELINE_START") {
+            let t = v.trim();
+            let parsed = match t.strip_prefix("0x") {
+                Some(h) => u64::from_str_radix(h, 16).ok(),
+                None => t.parse().ok(),
+            };
+            o.timeline_start = parsed.ok_or_else(|| {
+                Error::Usage(format!(
+                    "KERNLAB_NV_TIMELINE_START={v}: expected a timeline value (decimal or 0x hex)"
+                ))
+            })?;
         }
         if let Ok(v) = std::env::var("KERNLAB_NV_TIMEOUT_MS") {
             o.timeout_ms = v.parse().ok().filter(|&t| t > 0).ok_or_else(|| {
