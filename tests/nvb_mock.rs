@@ -139,6 +139,39 @@ fn store3(b: &mut NvBackend, out: kernlab::gpu::Buf, n: u32, scale: f32) -> Laun
     )
 }
 
+/// A launch repeated as it was is built once and reused: each repetition still lands in a slot
+/// of its own with its QMD pointing at that slot's bank 0, and bank 0 as the GPU read it is the
+/// same; a changed argument is seen by the very next launch, and the old one again after it.
+#[test]
+fn a_repeated_launch_reuses_its_build_with_each_slots_bank0() {
+    let (mut b, h) = backend(0x900);
+    let out = b.alloc(4096).unwrap();
+    let l = store3(&mut b, out, 16, 1.0);
+    let mut other = l.clone();
+    other.args[2] = Arg::F32(2.0);
+    let seen: Vec<(u64, u64, Vec<u8>)> = [&l, &l, &l, &other, &l]
+        .into_iter()
+        .map(|x| {
+            let q = launched_qmd(&mut b, &h, x);
+            let (qmd_va, cbuf0) = h.log(|g| {
+                let last = g.launches.last().unwrap();
+                (last.qmd_gpu_va, last.cbuf0.clone())
+            });
+            (q.cbuf_address(0).unwrap(), qmd_va, cbuf0)
+        })
+        .collect();
+    for (cbuf_va, qmd_va, _) in &seen {
+        // Bank 0 sits at the start of the QMD's own slot (QMD at +0xE00).
+        assert_eq!(*cbuf_va + 0xE00, *qmd_va);
+    }
+    let slots: std::collections::HashSet<u64> = seen.iter().map(|s| s.0).collect();
+    assert_eq!(slots.len(), 5, "each launch takes the next slot");
+    let param = |c: &[u8]| f32::from_le_bytes(c[0x210 + 12..0x210 + 16].try_into().unwrap());
+    let scales: Vec<f32> = seen.iter().map(|s| param(&s.2)).collect();
+    assert_eq!(scales, [1.0, 1.0, 1.0, 2.0, 1.0]);
+    assert_eq!(seen[0].2, seen[2].2);
+}
+
 #[test]
 fn launch_writes_qmd_and_bank0_v4_on_hopper_v3_on_ampere() {
     for (sm, version, param_base) in [

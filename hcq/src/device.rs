@@ -161,7 +161,9 @@ impl Device {
         };
         ring.submit(&mut *self.iface, pb_gpu_va, len_words)?;
         self.timeline_value = value;
-        self.running = what.to_string();
+        // Reuses the string's buffer: a launch loop allocates nothing here.
+        self.running.clear();
+        self.running.push_str(what);
         Ok(value)
     }
 

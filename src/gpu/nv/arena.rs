@@ -91,8 +91,10 @@ impl Arena {
             let end = ((base + at) / LINE_B + 1) * LINE_B - base;
             let end = end.min(bytes.len());
             let (new, old) = (&bytes[at..end], &self.shadow[base + at..base + end]);
-            let differs = |(a, b): (&u8, &u8)| a != b;
-            if let Some(first) = new.iter().zip(old).position(differs) {
+            // The whole-line comparison first (memcmp): most lines are unchanged.
+            if new != old {
+                let differs = |(a, b): (&u8, &u8)| a != b;
+                let first = new.iter().zip(old).position(differs).unwrap_or(0);
                 let last = new.iter().zip(old).rposition(differs).unwrap_or(first) + 1;
                 // Arena offsets of the words holding the difference, kept inside this line.
                 let s = ((base + at + first) / WORD_B * WORD_B).max(base + at);
