@@ -34,6 +34,15 @@ impl PushBuf {
         PushBuf::default()
     }
 
+    /// An empty pushbuffer with room for `words` words: one allocation where a hot path knows
+    /// its size (a lone launch's dozen words would otherwise grow the vector three times).
+    pub fn with_capacity(words: usize) -> PushBuf {
+        PushBuf {
+            words: Vec::with_capacity(words),
+            open_inc: None,
+        }
+    }
+
     pub fn words(&self) -> &[u32] {
         &self.words
     }

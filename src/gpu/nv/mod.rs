@@ -221,7 +221,7 @@ impl NvBackend {
         host_release: bool,
     ) -> Result<u64> {
         let v = self.dev.timeline_value + 1;
-        let mut pb = PushBuf::new();
+        let mut pb = PushBuf::with_capacity(body.len() + SUBMIT_FRAME_WORDS);
         if self.after_qmd_signal || self.last_engine.is_some_and(|e| e != engine) {
             emit_acquire(&mut pb, self.dev.timeline.gpu_va, v - 1);
         }
@@ -574,7 +574,7 @@ impl Backend for NvBackend {
             }
         }
         self.steps.mark(2);
-        let mut pb = PushBuf::new();
+        let mut pb = PushBuf::with_capacity(PCAS_LAUNCH_WORDS);
         pcas_launch(&mut pb, qmd_va)?;
         let r = self.submit_in_slot_as(Engine::Compute, slot, pb.words(), &built.name, !qmd_signal);
         self.last_built = Some(built);
@@ -720,6 +720,12 @@ impl Backend for NvBackend {
 pub fn release(pb: &mut PushBuf, signal_gpu_va: u64, value: u64, irq: bool) {
     hcq::signal::emit_release_irq(pb, signal_gpu_va, value, irq);
 }
+
+/// Words of `pcas_launch`: two methods of one word each.
+const PCAS_LAUNCH_WORDS: usize = 4;
+/// Words a submission adds around its body at most: an acquire and a release (a header and
+/// five words each) and the release's NON_STALL_INTERRUPT (two).
+const SUBMIT_FRAME_WORDS: usize = 14;
 
 /// SEND_PCAS_A (QMD address >> 8) + SEND_SIGNALING_PCAS2_B PREFETCH_SCHEDULE: launch the QMD.
 pub fn pcas_launch(pb: &mut PushBuf, qmd_gpu_va: u64) -> Result<()> {
