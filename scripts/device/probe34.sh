@@ -22,7 +22,7 @@ NEW="--q4k-dot i16 --q6k-plain-xsum true"
 # st NAME ARGS: kernlab selftest ARGS appended to $O/selftest.txt under a header (one file for
 # every selftest: a call brings back at most 8 files); prints NAME, the exit code, the last line.
 st() { local n=$1; shift; echo "===== $n: selftest $*" >> "$O/selftest.txt"
-  timeout 300 $K selftest "$@" > /tmp/st.txt 2>&1; local rc=$?; cat /tmp/st.txt >> "$O/selftest.txt"
+  timeout ${ST_TIMEOUT:-300} $K selftest "$@" > /tmp/st.txt 2>&1; local rc=$?; cat /tmp/st.txt >> "$O/selftest.txt"
   echo "$n rc $rc: $(tail -1 /tmp/st.txt)"; }
 {
 date; nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
@@ -68,7 +68,8 @@ echo "qwen3-1.7b nv host arena: $(KERNLAB_NV_ARENA=host dec --backend nv --model
 echo "== 7. the timeline from 2^32 - 16 (every 64-bit release and acquire crosses the upper word);"
 echo "   copies released by the host (default) and by the copy engine (KERNLAB_NV_COPY_SIGNAL=ce: its 64-bit payload, unverified in rm-hcq.md)"
 for cs in host ce; do
-  KERNLAB_NV_TIMELINE_START=0xfffffff0 KERNLAB_NV_COPY_SIGNAL=$cs KERNLAB_NV_TIMEOUT_MS=3000 st "nv 2^32 copies by $cs" --backend nv --filter rmsnorm
+  # A release that never lands stalls every later wait: 3 s each, 60 s for the whole selftest.
+  ST_TIMEOUT=60 KERNLAB_NV_TIMELINE_START=0xfffffff0 KERNLAB_NV_COPY_SIGNAL=$cs KERNLAB_NV_TIMEOUT_MS=3000 st "nv 2^32 copies by $cs" --backend nv --filter rmsnorm
 done
 echo "latency, copies by the copy engine: $(KERNLAB_NV_COPY_SIGNAL=ce lat --backend nv)"
 date
