@@ -198,15 +198,20 @@ SCALE_MIN_DECODE = """    // 6-bit scale/min of sub-blocks j0 = 2 c4 and j1 = 2 
     scale_min_decode_one("sh1", "sh1p4", "sh1p6", "sc1", "m1")
 
 
-def compute_q4k(cfg):
-    s = """    // chunk k: 4 blocks per row at st (row A) and st + 576 (row B). Lane takes block
+# The Q4_K unit's opening, shared by the f32-x and integer-x units: which block and half of the
+# chunk this lane takes, and the chunk's first column.
+Q4K_CHUNK_HEAD = """    // chunk k: 4 blocks per row at st (row A) and st + 576 (row B). Lane takes block
     // bi = lane >> 3, part = lane & 7: chunk c4 = part >> 1 (64 values), half hf = part & 1:
     // qs bytes 32 c4 + 16 hf .. +16, low nibbles = values 64 c4 + 16 hf + i of sub-block 2 c4,
     // high nibbles = the same + 32 (sub-block 2 c4 + 1).
     setp.ge.u32 p_x, bi, nb;
     @p_x bra UNIT_END;
     shl.b32 t0, k, 10;                   // chunk's first column
-    add.u32 t0, t0, colu;                // + 256 bi + 64 c4 + 16 hf
+"""
+
+
+def compute_q4k(cfg):
+    s = Q4K_CHUNK_HEAD + """    add.u32 t0, t0, colu;                // + 256 bi + 64 c4 + 16 hf
 """ + (XSUM_LOADS if cfg["xsum"] else "") + """    shl.b32 t0, t0, 2;
     add.u32 xl, t0, xs;
     // x vectors in the order v_i = (i + c4) & 3, so the 8 lanes of a shared-memory phase hit 8
@@ -470,14 +475,7 @@ def compute_q4k_d(cfg):
     ld.shared.v4.b32 {xq0, xq1, xq2, xq3}, [xl];      // int8 x of the low run
     ld.shared.v4.b32 {xq4, xq5, xq6, xq7}, [xl+32];   // and of the high run
 """
-    s = """    // chunk k: 4 blocks per row at st (row A) and st + 576 (row B). Lane takes block
-    // bi = lane >> 3, part = lane & 7: chunk c4 = part >> 1 (64 values), half hf = part & 1:
-    // qs bytes 32 c4 + 16 hf .. +16, low nibbles = values 64 c4 + 16 hf + i of sub-block 2 c4,
-    // high nibbles = the same + 32 (sub-block 2 c4 + 1).
-    setp.ge.u32 p_x, bi, nb;
-    @p_x bra UNIT_END;
-    shl.b32 t0, k, 10;                   // chunk's first column
-    add.u32 t0, t0, colu;                // + 256 bi + 64 c4 + 16 hf: the low run's first column
+    s = Q4K_CHUNK_HEAD + """    add.u32 t0, t0, colu;                // + 256 bi + 64 c4 + 16 hf: the low run's first column
     // minus the sums of x over the two runs (groups t0 / 16 and t0 / 16 + 2), staged with x
     shr.u32 t1, t0, 2;
     mov.u32 t2, xsum;

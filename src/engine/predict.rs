@@ -11,7 +11,7 @@
 use super::decode_check::{CheckReport, Tally};
 use super::kernels::{fused_matvec_named, matvec_pair_named};
 use super::plan::DecodePlan;
-use super::reference::quantize_x_int_32;
+use super::reference::{q4_k_min_part, quantize_x_int_32, Q4_K_BLOCK_B};
 use crate::cpu::matvec::matvec;
 use crate::cpu::ops::argmax;
 use crate::cpu::{CpuModel, Matrix, Rounding};
@@ -19,10 +19,6 @@ use crate::gguf::GgufFile;
 use crate::GgmlType;
 use crate::{Error, Result};
 use std::collections::HashMap;
-
-/// Q4_K: 144-byte blocks of 256 weights; d, dmin, 12 scale bytes, then the 128 bytes of nibbles.
-const Q4_K_BLOCK_B: usize = 144;
-const Q4_K_QS_OFF: usize = 16;
 
 /// x as integers in one matrix's matvec.
 struct XInt {
@@ -42,11 +38,8 @@ impl GpuRoundings {
     /// The roundings `plan` makes on the weights of `file`: the f16 KV cache, and x as integers
     /// for each Q4_K tensor of a launch whose kernel (or its pair's Q4_K part) takes x so.
     pub fn for_plan(plan: &DecodePlan, file: &GgufFile) -> Result<GpuRoundings> {
-        let head = if plan.weights.find("output.weight").is_some() && !plan.config.tied_embeddings {
-            "output"
-        } else {
-            "token_embd"
-        };
+        let head =
+            DecodePlan::lm_head_tensor(&plan.config, &plan.weights).trim_end_matches(".weight");
         let mut x_int = HashMap::new();
         for l in &plan.launches {
             let entry = l.kernel.entry;
@@ -103,15 +96,9 @@ fn q4_k_mins(data: &[u8]) -> Result<Vec<f32>> {
             data.len()
         )));
     }
-    let mut mins = Vec::with_capacity(data.len() / Q4_K_BLOCK_B * 8);
-    let mut blk = [0u8; Q4_K_BLOCK_B];
-    let mut out = [0f32; 256];
-    for b in data.chunks_exact(Q4_K_BLOCK_B) {
-        blk[..Q4_K_QS_OFF].copy_from_slice(&b[..Q4_K_QS_OFF]);
-        crate::quant::dequantize(GgmlType::Q4_K, &blk, &mut out)?;
-        mins.extend((0..8).map(|j| out[32 * j]));
-    }
-    Ok(mins)
+    let mut w = vec![0f32; data.len() / Q4_K_BLOCK_B * 256];
+    crate::quant::dequantize(GgmlType::Q4_K, &q4_k_min_part(data), &mut w)?;
+    Ok(w.into_iter().step_by(32).collect())
 }
 
 impl Rounding for GpuRoundings {

@@ -284,6 +284,21 @@ pub fn quantize_x_int_32(v: &[f32], qmax: u32) -> (Vec<f32>, Vec<f32>) {
     (xq, ds)
 }
 
+/// Bytes of a Q4_K block, and where its 128 bytes of nibbles start (after d, dmin, 12 scales).
+pub const Q4_K_BLOCK_B: usize = 144;
+const Q4_K_QS_OFF: usize = 16;
+
+/// `w` (Q4_K) with every block's nibbles zeroed: dequantized, each weight is its −dmin·m term
+/// alone, the part the integer-x kernels take against x itself.
+pub fn q4_k_min_part(w: &[u8]) -> Vec<u8> {
+    let mut m = w.to_vec();
+    for blk in m.chunks_mut(Q4_K_BLOCK_B) {
+        let n = blk.len();
+        blk[Q4_K_QS_OFF.min(n)..].fill(0);
+    }
+    m
+}
+
 /// What matvec_q4_k_d / _d16 (x as integers of at most `qmax`, `FusedMatvec::x_int_max`)
 /// computes, and a bound on how far that may be from [`matvec_fused`] (f32 x). With
 /// v = x o norm_w (x without the norm) and s = 1/rms (1 without the norm), a Q4_K weight is d sc q - dmin m: the kernel takes the d sc q part
@@ -316,11 +331,7 @@ pub fn matvec_fused_x_int(
         None => 1.0,
     };
     let (xq, ds) = quantize_x_int_32(&v, qmax);
-    // The min part: each row dequantized with its qs (bytes 16..144 of a block) zeroed.
-    let mut w_min = w.to_vec();
-    for blk in w_min.chunks_mut(144) {
-        blk[16..].fill(0);
-    }
+    let w_min = q4_k_min_part(w);
     let wf = dequant_rows(ty, w, rows, cols)?;
     let wm = dequant_rows(ty, &w_min, rows, cols)?;
     let mut dots = Vec::with_capacity(rows);

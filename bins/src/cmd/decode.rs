@@ -245,6 +245,53 @@ pub fn model_path(model: &str, synthetic: bool) -> Result<PathBuf, Error> {
     }
 }
 
+/// `--dump-logits FILE`: f32 little-endian rows, one per processed position (nothing without it).
+struct LogitsDump {
+    file: Option<std::io::BufWriter<std::fs::File>>,
+    name: String,
+}
+
+impl LogitsDump {
+    fn open(path: &Option<String>) -> Result<LogitsDump, Error> {
+        let file = match path {
+            Some(p) => Some(std::io::BufWriter::new(
+                std::fs::File::create(p).map_err(|e| Error::io(p, e))?,
+            )),
+            None => None,
+        };
+        Ok(LogitsDump {
+            file,
+            name: path.clone().unwrap_or_default(),
+        })
+    }
+
+    fn row(&mut self, row: &[f32]) -> Result<(), Error> {
+        if let Some(w) = self.file.as_mut() {
+            let bytes: Vec<u8> = row.iter().flat_map(|v| v.to_le_bytes()).collect();
+            w.write_all(&bytes).map_err(|e| Error::io(&self.name, e))?;
+        }
+        Ok(())
+    }
+
+    /// Flushes; whether there is a file.
+    fn finish(&mut self) -> Result<bool, Error> {
+        match self.file.as_mut() {
+            Some(w) => w
+                .flush()
+                .map(|_| true)
+                .map_err(|e| Error::io(&self.name, e)),
+            None => Ok(false),
+        }
+    }
+}
+
+/// `--threads`, else every core: the CPU reference's workers.
+fn cpu_threads(args: &Args) -> usize {
+    args.threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
+}
+
 fn parse_prompt(s: &str) -> Result<Vec<u32>, Error> {
     s.split(',')
         .map(|t| {
@@ -271,10 +318,7 @@ fn run_cpu(args: &Args) -> Result<(), Error> {
     }
     // --threads-per-row shapes GPU kernels only; the cpu backend splits rows across --threads.
     let _ = args.threads_per_row;
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let threads = cpu_threads(args);
     if args.predict_check {
         return predict::run(args, threads);
     }
@@ -312,13 +356,7 @@ fn run_cpu(args: &Args) -> Result<(), Error> {
         bytes_per_token as f64 / 1e6
     );
 
-    let mut dump_file = match &args.dump_logits {
-        Some(p) => Some(std::io::BufWriter::new(
-            std::fs::File::create(p).map_err(|e| Error::io(p, e))?,
-        )),
-        None => None,
-    };
-    let dump_name = args.dump_logits.clone().unwrap_or_default();
+    let mut dump = LogitsDump::open(&args.dump_logits)?;
     let started = Instant::now();
     let mut last_print = Instant::now();
     let mut progress = |done: usize, total: usize| {
@@ -338,8 +376,8 @@ fn run_cpu(args: &Args) -> Result<(), Error> {
         &mut model,
         &prompt,
         args.tokens,
-        dump_file.as_mut().map(|w| w as &mut dyn Write),
-        &dump_name,
+        dump.file.as_mut().map(|w| w as &mut dyn Write),
+        &dump.name,
         &mut progress,
     )?;
     if started.elapsed().as_secs_f64() > 2.0 {

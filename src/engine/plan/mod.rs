@@ -453,11 +453,7 @@ impl DecodePlan {
             }
         }
 
-        let head = if c.tied_embeddings || w.find("output.weight").is_none() {
-            "token_embd.weight"
-        } else {
-            "output.weight"
-        };
+        let head = DecodePlan::lm_head_tensor(c, w);
         let head_parts = [(head.to_string(), PArg::Buf(BufRole::Logits, 0))];
         if b.norm_fold {
             let site = DecodePlan::norm_site(c, c.n_layer - 1, NormAt::Output);
@@ -523,6 +519,16 @@ impl DecodePlan {
     }
 
     /// Weight bytes one step reads (every tensor once; one embedding row).
+    /// The tensor the LM head reads: `output.weight`, or `token_embd.weight` when the
+    /// embeddings are tied or the file has no output matrix.
+    pub fn lm_head_tensor(c: &ModelConfig, w: &WeightsLayout) -> &'static str {
+        if c.tied_embeddings || w.find("output.weight").is_none() {
+            "token_embd.weight"
+        } else {
+            "output.weight"
+        }
+    }
+
     pub fn weight_bytes(&self) -> u64 {
         self.launches.iter().map(|l| l.weight_b).sum()
     }

@@ -2,7 +2,7 @@
 //! replayed step per token; timing from GPU marks between replays; optional per-kernel profile,
 //! logits dump and check against the CPU reference.
 
-use super::{model_path, parse_prompt, Args};
+use super::{cpu_threads, model_path, parse_prompt, Args, LogitsDump};
 use kernlab::cpu::CpuModel;
 use kernlab::engine::plan::{Q4kDot, Q6kPipeline};
 use kernlab::engine::{
@@ -12,7 +12,6 @@ use kernlab::gpu::{Arg, Backend, BackendKind, Launch};
 use kernlab::json::Json;
 use kernlab::stats::summarize;
 use kernlab::Error;
-use std::io::Write;
 use std::time::Instant;
 
 /// Bytes of each buffer of the bandwidth-ceiling copy.
@@ -142,29 +141,13 @@ pub fn run_gpu(args: &Args, kind: BackendKind) -> Result<(), Error> {
         max_ctx
     );
 
-    let mut dump = match &args.dump_logits {
-        Some(p) => Some(std::io::BufWriter::new(
-            std::fs::File::create(p).map_err(|e| Error::io(p, e))?,
-        )),
-        None => None,
-    };
-    let dump_name = args.dump_logits.clone().unwrap_or_default();
-    let mut write_row = |_: usize, row: &[f32]| -> Result<(), Error> {
-        if let Some(w) = dump.as_mut() {
-            let bytes: Vec<u8> = row.iter().flat_map(|v| v.to_le_bytes()).collect();
-            w.write_all(&bytes).map_err(|e| Error::io(&dump_name, e))?;
-        }
-        Ok(())
-    };
+    let mut dump = LogitsDump::open(&args.dump_logits)?;
+    let mut write_row = |_: usize, row: &[f32]| dump.row(row);
 
     let mut check_json = Json::Null;
     let mut check_failed = None;
     if args.check_against_cpu {
-        let threads = args
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1);
-        let mut cpu = CpuModel::load(&path, threads)?;
+        let mut cpu = CpuModel::load(&path, cpu_threads(args))?;
         let r = check_against_cpu(&mut dec, &mut cpu, &prompt, args.tokens, &mut write_row)?;
         let line = r.summary();
         println!("check against cpu: {line}");
@@ -184,11 +167,10 @@ pub fn run_gpu(args: &Args, kind: BackendKind) -> Result<(), Error> {
             write_row(pos, &row)?;
         }
     }
-    if let Some(w) = dump.as_mut() {
-        w.flush().map_err(|e| Error::io(&dump_name, e))?;
+    if dump.finish()? {
         eprintln!(
-            "logits: {dump_name} ({total} positions x {} vocab, f32 LE)",
-            c.n_vocab
+            "logits: {} ({total} positions x {} vocab, f32 LE)",
+            dump.name, c.n_vocab
         );
     }
 

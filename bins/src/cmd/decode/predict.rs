@@ -2,7 +2,7 @@
 //! GPU plan the other flags select, without a GPU (`engine::predict`).
 
 use super::gpu::{check_report_json, plan_options, CHECK_REL_TOL};
-use super::{model_path, parse_prompt, Args};
+use super::{model_path, parse_prompt, Args, LogitsDump};
 use kernlab::cpu::CpuModel;
 use kernlab::engine::predict::{predict_check, GpuRoundings};
 use kernlab::engine::{DecodePlan, PlanOptions};
@@ -36,20 +36,8 @@ pub fn run(args: &Args, threads: usize) -> Result<(), Error> {
             n => format!("x as integers of at most {qmax} per 32 columns in {n} Q4_K matrices"),
         }
     );
-    let mut dump = match &args.dump_logits {
-        Some(p) => Some(std::io::BufWriter::new(
-            std::fs::File::create(p).map_err(|e| Error::io(p, e))?,
-        )),
-        None => None,
-    };
-    let dump_name = args.dump_logits.clone().unwrap_or_default();
-    let on_row = |_: usize, row: &[f32]| -> Result<(), Error> {
-        if let Some(w) = dump.as_mut() {
-            let bytes: Vec<u8> = row.iter().flat_map(|v| v.to_le_bytes()).collect();
-            w.write_all(&bytes).map_err(|e| Error::io(&dump_name, e))?;
-        }
-        Ok(())
-    };
+    let mut dump = LogitsDump::open(&args.dump_logits)?;
+    let on_row = |_: usize, row: &[f32]| dump.row(row);
     let started = Instant::now();
     let mut last_print = Instant::now();
     let progress = |done: usize, total: usize| {
@@ -64,9 +52,7 @@ pub fn run(args: &Args, threads: usize) -> Result<(), Error> {
     };
     let r = predict_check(&mut cpu, &roundings, &prompt, args.tokens, on_row, progress)?;
     eprintln!();
-    if let Some(w) = dump.as_mut() {
-        w.flush().map_err(|e| Error::io(&dump_name, e))?;
-    }
+    dump.finish()?;
     let line = r.summary();
     if args.json {
         let j = Json::obj()
