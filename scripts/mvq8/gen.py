@@ -210,6 +210,17 @@ Q4K_CHUNK_HEAD = """    // chunk k: 4 blocks per row at st (row A) and st + 576 
 """
 
 
+def q4k_row_loads(R, off):
+    """Row R's block header (d, dmin, scales) and this lane's 16 qs bytes, from shared memory."""
+    return f"""    // row {R}
+    mad.lo.u32 blk, bi, 144, st;
+    add.u32 blk, blk, {off};
+    ld.shared.v4.u32 {{h0, h1, h2, h3}}, [blk];   // d|dmin, scales[0..12]
+    add.u32 a, blk, qoff;
+    ld.shared.v4.u32 {{q0, q1, q2, q3}}, [a];     // 16 qs bytes
+"""
+
+
 def compute_q4k(cfg):
     s = Q4K_CHUNK_HEAD + """    add.u32 t0, t0, colu;                // + 256 bi + 64 c4 + 16 hf
 """ + (XSUM_LOADS if cfg["xsum"] else "") + """    shl.b32 t0, t0, 2;
@@ -233,13 +244,7 @@ def compute_q4k(cfg):
                     continue
                 s += f"    add.f32 sxl, sxl, xl{i}{j};\n    add.f32 sxh, sxh, xh{i}{j};\n"
     for R, acc, off in (("A", "accA", 0), ("B", "accB", cfg["ROWSTAGE"])):
-        s += f"""    // row {R}
-    mad.lo.u32 blk, bi, 144, st;
-    add.u32 blk, blk, {off};
-    ld.shared.v4.u32 {{h0, h1, h2, h3}}, [blk];   // d|dmin, scales[0..12]
-    add.u32 a, blk, qoff;
-    ld.shared.v4.u32 {{q0, q1, q2, q3}}, [a];     // 16 qs bytes
-    // rotate the words by c4 to match the x order: r_i = q_((i + c4) & 3)
+        s += q4k_row_loads(R, off) + f"""    // rotate the words by c4 to match the x order: r_i = q_((i + c4) & 3)
     selp.b32 r0, q1, q0, p_c1;
     selp.b32 r1, q2, q1, p_c1;
     selp.b32 r2, q3, q2, p_c1;
@@ -491,13 +496,7 @@ def compute_q4k_d(cfg):
     mul.f32 dxh, dxh, 0f3D800000;        // / 16: the high nibbles are used in place (16 q)
 """ + x_loads
     for R, acc, off in (("A", "accA", 0), ("B", "accB", cfg["ROWSTAGE"])):
-        s += f"""    // row {R}
-    mad.lo.u32 blk, bi, 144, st;
-    add.u32 blk, blk, {off};
-    ld.shared.v4.u32 {{h0, h1, h2, h3}}, [blk];   // d|dmin, scales[0..12]
-    add.u32 a, blk, qoff;
-    ld.shared.v4.u32 {{q0, q1, q2, q3}}, [a];     // 16 qs bytes
-"""
+        s += q4k_row_loads(R, off)
         for i in range(4):
             lo_c, hi_c = ("0", "0") if i == 0 else ("il", "ih")
             s += f"""    and.b32 lo, q{i}, 0x0F0F0F0F;

@@ -290,14 +290,7 @@ impl Builder<'_> {
         };
         l.grid = [blocks(rows as u64, 2), 1, 1];
         if plain {
-            l.args.extend([
-                PArg::Null,
-                PArg::F32(eps),
-                PArg::Null,
-                PArg::Null,
-                PArg::Null,
-                PArg::Null,
-            ]);
+            l.args.extend(super::norm_fold::norm_parts_off(eps));
         }
         Ok(())
     }

@@ -170,14 +170,21 @@ impl Builder<'_> {
             )));
         }
         l.kernel = KernelRef { entry, tpr: None };
-        l.args.extend([
-            PArg::Null,
-            PArg::F32(eps),
-            PArg::Null,
-            PArg::Null,
-            PArg::Null,
-            PArg::Null,
-        ]);
+        l.args.extend(norm_parts_off(eps));
         Ok(())
     }
+}
+
+/// The folded-norm parameters after matvec_q6_k_w's six (NORM_MATVEC_PARAMS: sumsq_in, eps,
+/// xw_out, norm_next, sumsq_out, sumsq_clear), every part off: a plain matvec on a folded-norm
+/// kernel.
+pub(super) fn norm_parts_off(eps: f32) -> [PArg; 6] {
+    [
+        PArg::Null,
+        PArg::F32(eps),
+        PArg::Null,
+        PArg::Null,
+        PArg::Null,
+        PArg::Null,
+    ]
 }
